@@ -1,0 +1,64 @@
+"""Scan validation: GTIN-8/12/13/14 and GS1-128 with AI (01), check digits enforced.
+
+Every GTIN is normalised to its 14-digit form so that a GTIN-13 printed on a
+shelf label and the same GTIN inside a GS1-128 carton code compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import biip
+from biip.checksums import gs1_standard_check_digit
+
+__all__ = ["InvalidBarcode", "Scan", "check_digit", "normalize_gtin", "parse_scan"]
+
+
+class InvalidBarcode(ValueError):
+    """The scanned or typed code is not a valid GTIN or GS1-128 code with a GTIN."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    gtin: str  # 14 digits
+    raw: str
+
+
+def check_digit(payload: str) -> str:
+    """The GS1 check digit for `payload` (the GTIN without its last digit)."""
+    return str(gs1_standard_check_digit(payload))
+
+
+def parse_scan(code: str) -> Scan:
+    """Parse what a scanner (keyboard wedge) or a person typed.
+
+    Raises InvalidBarcode with a sentence a store associate understands.
+    """
+    raw = (code or "").strip()
+    if not raw:
+        raise InvalidBarcode("Nothing was scanned.")
+    digits_only = raw.isdigit()
+    if digits_only and len(raw) not in (8, 12, 13, 14):
+        raise InvalidBarcode(
+            f"{raw} is not a product barcode: a GTIN has 8, 12, 13 or 14 digits, this has {len(raw)}."
+        )
+    result = biip.parse(raw)
+    gtin = result.gtin
+    if gtin is None and result.gs1_message is not None:
+        for element in result.gs1_message.element_strings:
+            if element.gtin is not None:
+                gtin = element.gtin
+                break
+    if gtin is None:
+        if digits_only:
+            raise InvalidBarcode(f"{raw} has a wrong check digit: check the code and scan again.")
+        raise InvalidBarcode(f"{raw} is not a product barcode (GTIN or GS1-128 with a GTIN).")
+    return Scan(gtin=gtin.as_gtin_14(), raw=raw)
+
+
+def normalize_gtin(code: str) -> str:
+    """A GTIN-8/12/13/14 as 14 digits; raises InvalidBarcode for anything else."""
+    raw = (code or "").strip()
+    if not raw.isdigit():
+        raise InvalidBarcode(f"{raw!r} is not a GTIN: only digits are allowed.")
+    return parse_scan(raw).gtin

@@ -1,0 +1,89 @@
+"""What applying one operation to the store's state produced."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .ledger import Movement
+from .model import Order, Policy, Role
+
+__all__ = ["Context", "ExceptionNote", "Followup", "Notification", "Outcome", "Status", "TaskKind"]
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    COMPENSATED = "compensated"
+    REJECTED = "rejected"
+
+
+class TaskKind(StrEnum):
+    PUT_BACK = "put_back"
+    RESTOCK = "restock"
+    RECOUNT = "recount"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Followup:
+    """A task for a person, created by a short or a conflict."""
+
+    kind: TaskKind
+    sku: str
+    location: str
+    qty: int
+    order_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ExceptionNote:
+    """Something a manager must decide."""
+
+    code: str
+    message: str
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A customer-facing change the OMS should tell the customer about."""
+
+    kind: str  # ready_for_pickup | shipped
+    order_id: str
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, when, and under which store policy."""
+
+    actor_id: str
+    now: datetime
+    role: Role = Role.ASSOCIATE
+    policy: Policy = Policy()
+    staff_names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_of(self, employee_id: str | None) -> str:
+        if not employee_id:
+            return "nobody"
+        return self.staff_names.get(employee_id, employee_id)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    order: Order
+    code: str | None = None
+    message: str | None = None
+    movements: tuple[Movement, ...] = ()
+    followups: tuple[Followup, ...] = ()
+    exceptions: tuple[ExceptionNote, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    closes_order_tasks: bool = False  # open restock tasks of this order are moot
+
+    @property
+    def changed(self) -> bool:
+        return self.status is not Status.REJECTED

@@ -1,0 +1,576 @@
+"""Order and line rules: claim, pick, short, stage, ship, hand over, reject, cancel, expire.
+
+Each rule takes the order as it stands and returns an `Outcome`: the new order,
+the ledger movements, follow-up tasks, manager exceptions and customer
+notifications it causes, and a status with a code and a sentence.
+
+Intents (claim, release, stage, reject, assign, prioritize) may be `rejected`.
+Physical facts (scan, unscan, short, ship, hand-over) are never rejected when
+the order exists: if the world moved on they are `compensated` with a
+follow-up task, because the units really are in a tote or in a customer's
+hands.
+
+State machine (DOMAIN.md):
+
+    released --claim--> picking --(all lines picked or shorted)--> picked
+    picked --stage--> staged --ship--> shipped            (ship_from_store)
+    staged --handoff--> handed_over                       (pickup; partial keeps it staged)
+    released/picking/picked --reject--> rejected
+    any open state --cancel--> cancelled                  (picked units get a restock task)
+    staged pickup, not collected in time --expire--> expired (restock task)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from .barcodes import InvalidBarcode, normalize_gtin
+from .ledger import Movement, MovementKind
+from .model import (
+    PICKABLE_STATES,
+    Line,
+    Order,
+    OrderState,
+    OrderType,
+    ShortReason,
+)
+from .outcome import (
+    Context,
+    ExceptionNote,
+    Followup,
+    Notification,
+    Outcome,
+    Status,
+    TaskKind,
+)
+
+__all__ = [
+    "ORDER_OPS",
+    "apply_order_op",
+    "assign",
+    "cancel",
+    "claim",
+    "expire",
+    "hand_over",
+    "is_expired",
+    "prioritize",
+    "reject",
+    "release",
+    "reservations",
+    "scan",
+    "ship",
+    "short_pick",
+    "stage",
+    "unscan",
+]
+
+CLOSED_CODES = {
+    OrderState.CANCELLED: ("ORDER_CANCELLED", "Order {order} was cancelled"),
+    OrderState.EXPIRED: ("ORDER_EXPIRED", "Order {order} expired: it was not collected in time"),
+    OrderState.REJECTED: ("ORDER_REJECTED", "Order {order} was sent back to the online store"),
+    OrderState.SHIPPED: ("ORDER_CLOSED", "Order {order} has already shipped"),
+    OrderState.HANDED_OVER: ("ORDER_CLOSED", "Order {order} was already handed over"),
+    OrderState.STAGED: ("ORDER_CLOSED", "Order {order} is already staged"),
+}
+
+
+def _hhmm(ctx: Context, order: Order) -> str:
+    return order.claimed_at.strftime("%H:%M") if order.claimed_at else "earlier"
+
+
+def _rejected(order: Order, code: str, message: str) -> Outcome:
+    return Outcome(Status.REJECTED, order, code=code, message=message)
+
+
+def _closed(order: Order) -> tuple[str, str]:
+    code, template = CLOSED_CODES.get(order.state, ("ORDER_CLOSED", "Order {order} is closed"))
+    return code, template.format(order=order.order_id)
+
+
+def _touch(order: Order, ctx: Context, **update: Any) -> Order:
+    return order.model_copy(update={**update, "updated_at": ctx.now})
+
+
+def _after_pick_change(order: Order) -> OrderState:
+    """The state once a line's picked/short counts moved."""
+    if order.state not in PICKABLE_STATES:
+        return order.state
+    if order.all_lines_done:
+        return OrderState.PICKED
+    if order.state is OrderState.PICKED or any(x.picked or x.short for x in order.lines):
+        return OrderState.PICKING
+    return order.state
+
+
+# --- intents --------------------------------------------------------------------
+
+
+def claim(order: Order, ctx: Context) -> Outcome:
+    if order.state not in PICKABLE_STATES:
+        return _rejected(order, *_closed(order))
+    if order.assignee and order.assignee != ctx.actor_id:
+        return _rejected(
+            order,
+            "ALREADY_CLAIMED",
+            f"Picked by {ctx.name_of(order.assignee)} since {_hhmm(ctx, order)}",
+        )
+    if order.assignee == ctx.actor_id and order.state is not OrderState.RELEASED:
+        return Outcome(Status.APPLIED, order)
+    state = OrderState.PICKING if order.state is OrderState.RELEASED else order.state
+    new = _touch(
+        order,
+        ctx,
+        assignee=ctx.actor_id,
+        assignee_name=ctx.name_of(ctx.actor_id),
+        claimed_at=ctx.now,
+        state=state,
+    )
+    return Outcome(Status.APPLIED, new)
+
+
+def release(order: Order, ctx: Context) -> Outcome:
+    if order.state not in PICKABLE_STATES:
+        return _rejected(order, *_closed(order))
+    if order.assignee not in (None, ctx.actor_id) and ctx.role != "manager":
+        return _rejected(
+            order, "NOT_YOURS", f"Only {ctx.name_of(order.assignee)} or a manager can release it"
+        )
+    started = any(x.picked or x.short for x in order.lines)
+    state = order.state if started else OrderState.RELEASED
+    new = _touch(order, ctx, assignee=None, assignee_name=None, claimed_at=None, state=state)
+    return Outcome(Status.APPLIED, new)
+
+
+def assign(order: Order, associate_id: str, ctx: Context) -> Outcome:
+    if order.state not in PICKABLE_STATES:
+        return _rejected(order, *_closed(order))
+    if associate_id not in ctx.staff_names:
+        return _rejected(order, "UNKNOWN_ASSOCIATE", f"No associate {associate_id} in this store")
+    new = _touch(
+        order,
+        ctx,
+        assignee=associate_id,
+        assignee_name=ctx.name_of(associate_id),
+        claimed_at=ctx.now,
+    )
+    return Outcome(Status.APPLIED, new, message=f"Assigned to {ctx.name_of(associate_id)}")
+
+
+def prioritize(order: Order, priority: int, ctx: Context) -> Outcome:
+    if not order.is_open:
+        return _rejected(order, *_closed(order))
+    return Outcome(Status.APPLIED, _touch(order, ctx, priority=priority))
+
+
+def stage(order: Order, staging_location: str, packages: int, ctx: Context) -> Outcome:
+    if order.state is OrderState.STAGED:
+        return Outcome(Status.APPLIED, order)
+    if order.state not in PICKABLE_STATES:
+        return _rejected(order, *_closed(order))
+    left = sum(x.remaining for x in order.lines)
+    if left:
+        return _rejected(order, "LINES_OPEN", f"{left} unit(s) still to pick or mark short")
+    if order.picked_units == 0:
+        return _rejected(
+            order, "NOTHING_PICKED", "Nothing was picked: send the order back instead"
+        )
+    partial = any(x.short for x in order.lines)
+    if partial and not ctx.policy.allow_partial:
+        return _rejected(
+            order,
+            "PARTIAL_NOT_ALLOWED",
+            "This store does not send partial orders: send the order back instead",
+        )
+    new = _touch(
+        order,
+        ctx,
+        state=OrderState.STAGED,
+        staging_location=staging_location,
+        staged_at=ctx.now,
+        packages=packages,
+    )
+    notes: tuple[Notification, ...] = ()
+    if order.type is OrderType.PICKUP:
+        notes = (
+            Notification(
+                "ready_for_pickup",
+                order.order_id,
+                {"staging_location": staging_location, "partial": partial},
+            ),
+        )
+    return Outcome(Status.APPLIED, new, notifications=notes)
+
+
+def reject(order: Order, reason: str, ctx: Context) -> Outcome:
+    if order.state not in PICKABLE_STATES:
+        return _rejected(order, *_closed(order))
+    new = _touch(order, ctx, state=OrderState.REJECTED, reason=reason)
+    return Outcome(
+        Status.APPLIED,
+        new,
+        followups=_return_to_shelf(order, TaskKind.RESTOCK, f"order {order.order_id} sent back"),
+        message=f"Order {order.order_id} sent back to the online store",
+    )
+
+
+# --- physical facts -------------------------------------------------------------
+
+
+def _line_or_none(order: Order, line_id: str) -> Line | None:
+    return order.line(line_id)
+
+
+def scan(
+    order: Order,
+    line_id: str,
+    gtin: str,
+    qty: int,
+    location: str,
+    ctx: Context,
+) -> Outcome:
+    line = _line_or_none(order, line_id)
+    if line is None:
+        return Outcome(
+            Status.COMPENSATED,
+            order,
+            code="LINE_NOT_FOUND",
+            message=f"Order {order.order_id} has no line {line_id}: put {qty} × back at {location}",
+            followups=(Followup(TaskKind.PUT_BACK, "", location, qty, order.order_id, gtin),),
+        )
+    where = location or line.location
+    if order.state not in PICKABLE_STATES:
+        code, sentence = _closed(order)
+        kind = TaskKind.PUT_BACK if order.is_open else TaskKind.RESTOCK
+        return Outcome(
+            Status.COMPENSATED,
+            order,
+            code=code,
+            message=f"{sentence}: put {qty} × {line.name or line.sku} back at {where}",
+            followups=(Followup(kind, line.sku, where, qty, order.order_id, code.lower()),),
+        )
+    try:
+        wanted = {normalize_gtin(g) for g in line.gtins}
+        scanned = normalize_gtin(gtin)
+    except InvalidBarcode as exc:
+        return Outcome(Status.COMPENSATED, order, code="INVALID_GTIN", message=str(exc))
+    if scanned not in wanted:
+        return Outcome(
+            Status.COMPENSATED,
+            order,
+            code="WRONG_ITEM",
+            message=f"{gtin} is not {line.name or line.sku}: put it back at {where}",
+            followups=(Followup(TaskKind.PUT_BACK, "", where, qty, order.order_id, gtin),),
+        )
+    accepted = min(qty, line.remaining)
+    excess = qty - accepted
+    new = order
+    movements: tuple[Movement, ...] = ()
+    if accepted:
+        new = order.with_line(line.model_copy(update={"picked": line.picked + accepted}))
+        new = _touch(new, ctx, state=_after_pick_change(new))
+        movements = (
+            Movement(
+                kind=MovementKind.PICK,
+                sku=line.sku,
+                location=line.location or where,
+                qty=accepted,
+                order_id=order.order_id,
+            ),
+        )
+    if not excess:
+        return Outcome(Status.APPLIED, new, movements=movements)
+    if order.assignee and order.assignee != ctx.actor_id:
+        sentence = (
+            f"Picked by {ctx.name_of(order.assignee)} at {_hhmm(ctx, order)}"
+            f" — put {excess} × back at {where}"
+        )
+    else:
+        sentence = f"Line wants {line.qty}: put {excess} × back at {where}"
+    return Outcome(
+        Status.COMPENSATED,
+        new,
+        code="OVER_PICK",
+        message=sentence,
+        movements=movements,
+        followups=(
+            Followup(TaskKind.PUT_BACK, line.sku, where, excess, order.order_id, "over_pick"),
+        ),
+    )
+
+
+def unscan(order: Order, line_id: str, qty: int, ctx: Context) -> Outcome:
+    line = _line_or_none(order, line_id)
+    if line is None:
+        return Outcome(
+            Status.COMPENSATED, order, code="LINE_NOT_FOUND", message=f"No line {line_id}"
+        )
+    if order.state not in PICKABLE_STATES:
+        code, sentence = _closed(order)
+        return Outcome(Status.COMPENSATED, order, code=code, message=sentence)
+    accepted = min(qty, line.picked)
+    if not accepted:
+        return Outcome(
+            Status.COMPENSATED,
+            order,
+            code="NOTHING_TO_PUT_BACK",
+            message=f"No {line.name or line.sku} was picked for this order",
+        )
+    new = order.with_line(line.model_copy(update={"picked": line.picked - accepted}))
+    new = _touch(new, ctx, state=_after_pick_change(new))
+    movement = Movement(
+        kind=MovementKind.PUT_BACK,
+        sku=line.sku,
+        location=line.location,
+        qty=accepted,
+        order_id=order.order_id,
+    )
+    return Outcome(Status.APPLIED, new, movements=(movement,))
+
+
+def short_pick(order: Order, line_id: str, qty: int, reason: str, ctx: Context) -> Outcome:
+    line = _line_or_none(order, line_id)
+    if line is None:
+        return Outcome(
+            Status.COMPENSATED, order, code="LINE_NOT_FOUND", message=f"No line {line_id}"
+        )
+    recount = Followup(
+        TaskKind.RECOUNT, line.sku, line.location, 0, order.order_id, f"short: {reason}"
+    )
+    if order.state not in PICKABLE_STATES:
+        code, sentence = _closed(order)
+        return Outcome(
+            Status.COMPENSATED, order, code=code, message=sentence, followups=(recount,)
+        )
+    accepted = min(qty, line.remaining)
+    if not accepted:
+        return Outcome(
+            Status.COMPENSATED,
+            order,
+            code="NOTHING_TO_SHORT",
+            message=f"{line.name or line.sku} needs no more units",
+            followups=(recount,),
+        )
+    new = order.with_line(
+        line.model_copy(update={"short": line.short + accepted, "short_reason": ShortReason(reason)})
+    )
+    new = _touch(new, ctx, state=_after_pick_change(new))
+    return Outcome(Status.APPLIED, new, followups=(recount,))
+
+
+def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context) -> Outcome:
+    if order.type is not OrderType.SHIP_FROM_STORE:
+        return _rejected(order, "WRONG_ORDER_TYPE", "A pickup order is handed over, not shipped")
+    if order.state in (OrderState.SHIPPED, OrderState.HANDED_OVER):
+        return _rejected(order, *_closed(order))
+    if order.state in (OrderState.RELEASED, OrderState.PICKING):
+        left = sum(x.remaining for x in order.lines)
+        return _rejected(order, "LINES_OPEN", f"{left} unit(s) still to pick or mark short")
+    after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
+    lines = tuple(x.model_copy(update={"fulfilled": x.picked}) for x in order.lines)
+    movements = tuple(
+        Movement(
+            kind=MovementKind.SHIP,
+            sku=x.sku,
+            location=x.location,
+            qty=x.picked - x.fulfilled,
+            order_id=order.order_id,
+        )
+        for x in order.lines
+        if x.picked > x.fulfilled
+    )
+    new = _touch(
+        order,
+        ctx,
+        lines=lines,
+        state=OrderState.SHIPPED,
+        carrier=carrier,
+        tracking=tracking,
+        packages=packages or order.packages,
+    )
+    note = Notification("shipped", order.order_id, {"carrier": carrier, "tracking": tracking})
+    if after_close:
+        code, sentence = _closed(order)
+        message = f"{sentence} before it shipped — the parcel is gone: manager review"
+        return Outcome(
+            Status.COMPENSATED,
+            new,
+            code="SHIPPED_AFTER_" + order.state.upper(),
+            message=message,
+            movements=movements,
+            exceptions=(ExceptionNote("SHIPPED_AFTER_" + order.state.upper(), message, order.order_id),),
+            notifications=(note,),
+            closes_order_tasks=True,
+        )
+    return Outcome(Status.APPLIED, new, movements=movements, notifications=(note,))
+
+
+def hand_over(
+    order: Order,
+    verified_by: str,
+    lines: Iterable[Mapping[str, Any]],
+    ctx: Context,
+) -> Outcome:
+    if order.type is not OrderType.PICKUP:
+        return _rejected(order, "WRONG_ORDER_TYPE", "A ship-from-store order is shipped, not handed over")
+    if order.state in (OrderState.HANDED_OVER, OrderState.SHIPPED):
+        return _rejected(order, *_closed(order))
+    if order.state in (OrderState.RELEASED, OrderState.PICKING):
+        return _rejected(order, "NOT_READY", f"Order {order.order_id} is not picked yet")
+    after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
+    wanted = {str(x["line_id"]): int(x["qty"]) for x in lines}
+    movements: list[Movement] = []
+    new = order
+    excess = 0
+    for line in order.lines:
+        qty = wanted.pop(line.line_id, 0)
+        accepted = min(qty, line.picked - line.fulfilled)
+        excess += qty - accepted
+        if accepted:
+            new = new.with_line(line.model_copy(update={"fulfilled": line.fulfilled + accepted}))
+            movements.append(
+                Movement(
+                    kind=MovementKind.HANDOFF,
+                    sku=line.sku,
+                    location=line.location,
+                    qty=accepted,
+                    order_id=order.order_id,
+                )
+            )
+    excess += sum(wanted.values())
+    complete = all(x.fulfilled >= x.picked for x in new.lines)
+    state = OrderState.HANDED_OVER if (complete or after_close) else OrderState.STAGED
+    new = _touch(new, ctx, state=state)
+    if after_close:
+        when = "expiry" if order.state is OrderState.EXPIRED else "cancellation"
+        code = "HANDED_OVER_AFTER_" + ("EXPIRY" if order.state is OrderState.EXPIRED else "CANCEL")
+        message = f"Handed over after {when} — manager review"
+        return Outcome(
+            Status.COMPENSATED,
+            new,
+            code=code,
+            message=message,
+            movements=tuple(movements),
+            exceptions=(ExceptionNote(code, f"Order {order.order_id}: {message}", order.order_id),),
+            closes_order_tasks=True,
+        )
+    if excess:
+        return Outcome(
+            Status.COMPENSATED,
+            new,
+            code="OVER_HANDOFF",
+            message=f"{excess} unit(s) more than were picked: check the bag with the customer",
+            movements=tuple(movements),
+        )
+    return Outcome(Status.APPLIED, new, movements=tuple(movements))
+
+
+# --- central-only events (not ops from a tablet, same rules) ---------------------
+
+
+def _return_to_shelf(order: Order, kind: TaskKind, reason: str) -> tuple[Followup, ...]:
+    return tuple(
+        Followup(kind, x.sku, x.location, x.picked - x.fulfilled, order.order_id, reason)
+        for x in order.lines
+        if x.picked > x.fulfilled
+    )
+
+
+def cancel(order: Order, reason: str, ctx: Context) -> Outcome:
+    """The OMS cancels: picked units go back to the shelf by a restock task."""
+    if order.state is OrderState.CANCELLED:
+        return Outcome(Status.APPLIED, order)
+    if not order.is_open:
+        return _rejected(order, *_closed(order))
+    new = _touch(order, ctx, state=OrderState.CANCELLED, reason=reason)
+    return Outcome(
+        Status.APPLIED,
+        new,
+        followups=_return_to_shelf(order, TaskKind.RESTOCK, f"order {order.order_id} cancelled"),
+    )
+
+
+def is_expired(order: Order, ctx: Context) -> bool:
+    if order.type is not OrderType.PICKUP or order.state is not OrderState.STAGED:
+        return False
+    staged_at = order.staged_at or order.updated_at or ctx.now
+    return ctx.now >= staged_at + timedelta(days=ctx.policy.pickup_hold_days)
+
+
+def expire(order: Order, ctx: Context) -> Outcome:
+    if not is_expired(order, ctx):
+        return _rejected(order, "NOT_EXPIRED", f"Order {order.order_id} is still on hold")
+    new = _touch(order, ctx, state=OrderState.EXPIRED, reason="not collected in time")
+    return Outcome(
+        Status.APPLIED,
+        new,
+        followups=_return_to_shelf(order, TaskKind.RESTOCK, f"order {order.order_id} expired"),
+    )
+
+
+def reservations(order: Order) -> dict[tuple[str, str], int]:
+    """Units this order holds back from sale, per (sku, location)."""
+    held: dict[tuple[str, str], int] = {}
+    if not order.is_open:
+        return held
+    for line in order.lines:
+        if line.open_qty > 0:
+            key = (line.sku, line.location)
+            held[key] = held.get(key, 0) + line.open_qty
+    return held
+
+
+# --- one entry point for both ends ---------------------------------------------
+
+
+def _payload(p: Mapping[str, Any] | Any) -> dict[str, Any]:
+    if hasattr(p, "model_dump"):
+        return dict(p.model_dump(mode="python"))
+    return dict(p)
+
+
+ORDER_OPS = frozenset(
+    {
+        "order.claim",
+        "order.release",
+        "order.assign",
+        "order.prioritize",
+        "order.stage",
+        "order.ship",
+        "order.handoff",
+        "order.reject",
+        "pick.scan",
+        "pick.unscan",
+        "pick.short",
+    }
+)
+
+
+def apply_order_op(order: Order, op_type: str, payload: Mapping[str, Any] | Any, ctx: Context) -> Outcome:
+    """Apply one order op (validated payload) to `order`. Both ends call this."""
+    p = _payload(payload)
+    match op_type:
+        case "order.claim":
+            return claim(order, ctx)
+        case "order.release":
+            return release(order, ctx)
+        case "order.assign":
+            return assign(order, p["associate_id"], ctx)
+        case "order.prioritize":
+            return prioritize(order, int(p["priority"]), ctx)
+        case "order.stage":
+            return stage(order, p["staging_location"], int(p.get("packages") or 0), ctx)
+        case "order.ship":
+            return ship(order, p["carrier"], p["tracking"], int(p.get("packages") or 0), ctx)
+        case "order.handoff":
+            return hand_over(order, p["verified_by"], p["lines"], ctx)
+        case "order.reject":
+            return reject(order, p["reason"], ctx)
+        case "pick.scan":
+            return scan(order, p["line_id"], p["gtin"], int(p["qty"]), p.get("location") or "", ctx)
+        case "pick.unscan":
+            return unscan(order, p["line_id"], int(p["qty"]), ctx)
+        case "pick.short":
+            return short_pick(order, p["line_id"], int(p["qty"]), p["reason"], ctx)
+    raise ValueError(f"not an order op: {op_type}")

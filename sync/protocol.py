@@ -1,0 +1,390 @@
+"""The wire contract between a store tablet and central (PROTOCOL.md).
+
+Requests are `extra="forbid"`; responses the tablet parses are
+`extra="ignore"` so a newer server may add fields. Change the format only by
+adding optional fields or a new `type_v`.
+
+Push envelopes are parsed in two steps: `RawEnvelope` (what the request body
+must be, or the whole push is a 422) and then `parse_op` per op (a bad type or
+payload makes only that op `rejected INVALID_OP`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from fulfillment.barcodes import InvalidBarcode, normalize_gtin
+from fulfillment.model import OrderType, Role, ShortReason
+
+__all__ = [
+    "MAX_PUSH_BYTES",
+    "MAX_PUSH_OPS",
+    "Change",
+    "EnrollRequest",
+    "EnrollResponse",
+    "ErrorBody",
+    "Op",
+    "OpResult",
+    "PullRequest",
+    "PullResponse",
+    "PushRequest",
+    "PushResponse",
+    "RawEnvelope",
+    "op_error",
+    "parse_op",
+]
+
+MAX_PUSH_OPS = 500
+MAX_PUSH_BYTES = 1024 * 1024
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def _gtin(value: str) -> str:
+    try:
+        return normalize_gtin(value)
+    except InvalidBarcode as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Gtin = Annotated[str, AfterValidator(_gtin)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(max_length=500)]
+Qty = Annotated[int, Field(gt=0, le=9999)]
+
+
+# --- errors ---------------------------------------------------------------------
+
+
+class ErrorBody(Response):
+    """Every 4xx/5xx body: a code from the table in docs/errors.md and a sentence."""
+
+    code: str
+    message: str
+    expected_seq: int | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+# --- enrollment -----------------------------------------------------------------
+
+
+class EnrollRequest(Request):
+    code: Annotated[str, Field(min_length=4, max_length=64)]
+    device_name: Annotated[str, Field(min_length=1, max_length=80)]
+    app_version: str | None = None
+
+
+class EnrollResponse(Response):
+    device_id: str
+    store_id: str
+    token: str
+
+
+# --- op payloads ----------------------------------------------------------------
+
+
+class OrderRef(Request):
+    order_id: Id
+
+
+class PickScan(Request):
+    order_id: Id
+    line_id: Id
+    gtin: Gtin
+    qty: Qty = 1
+    location: Annotated[str, Field(max_length=40)] = ""
+
+
+class PickUnscan(Request):
+    order_id: Id
+    line_id: Id
+    qty: Qty = 1
+
+
+class PickShort(Request):
+    order_id: Id
+    line_id: Id
+    qty: Qty
+    reason: ShortReason
+
+
+class OrderStage(Request):
+    order_id: Id
+    staging_location: Annotated[str, Field(min_length=1, max_length=40)]
+    packages: Annotated[int, Field(ge=0, le=99)] = 0
+
+
+class OrderShip(Request):
+    order_id: Id
+    carrier: Annotated[str, Field(min_length=1, max_length=40)]
+    tracking: Annotated[str, Field(min_length=4, max_length=64)]
+    packages: Annotated[int, Field(ge=1, le=99)] = 1
+
+
+class HandoffLine(Request):
+    line_id: Id
+    qty: Qty
+
+
+class OrderHandoff(Request):
+    order_id: Id
+    verified_by: Literal["pickup_code", "id"]
+    lines: Annotated[list[HandoffLine], Field(min_length=1, max_length=200)]
+
+
+class OrderReject(Request):
+    order_id: Id
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class OrderAssign(Request):
+    order_id: Id
+    associate_id: Id
+
+
+class OrderPrioritize(Request):
+    order_id: Id
+    priority: Annotated[int, Field(ge=0, le=9)]
+
+
+class TaskDone(Request):
+    task_id: Id
+    note: Text = ""
+
+
+PAYLOADS: dict[str, type[Request]] = {
+    "order.claim": OrderRef,
+    "order.release": OrderRef,
+    "order.stage": OrderStage,
+    "order.ship": OrderShip,
+    "order.handoff": OrderHandoff,
+    "order.reject": OrderReject,
+    "order.assign": OrderAssign,
+    "order.prioritize": OrderPrioritize,
+    "pick.scan": PickScan,
+    "pick.unscan": PickUnscan,
+    "pick.short": PickShort,
+    "task.done": TaskDone,
+}
+
+
+# --- the envelope ---------------------------------------------------------------
+
+
+class RawEnvelope(Request):
+    """An op as the push body must carry it; `payload` is checked per type later."""
+
+    op_id: UUID
+    device_id: Id
+    seq: Annotated[int, Field(ge=1)]
+    actor_id: Id
+    type: Annotated[str, Field(min_length=1, max_length=40)]
+    type_v: Annotated[int, Field(ge=1)] = 1
+    payload: dict[str, Any]
+    occurred_at: AwareDatetime
+    base_seq: Annotated[int, Field(ge=0)] | None = None
+
+
+def _envelope(op_type: str, payload_model: type[Request]) -> type[RawEnvelope]:
+    name = "".join(part.title() for part in op_type.replace(".", "_").split("_")) + "Op"
+    annotations = {"type": Literal[op_type], "type_v": Literal[1], "payload": payload_model}
+    namespace = {"__annotations__": annotations, "__module__": __name__, "type_v": 1}
+    return type(name, (RawEnvelope,), namespace)
+
+
+_TYPED = [_envelope(t, m) for t, m in PAYLOADS.items()]
+Op = Annotated[Union[tuple(_TYPED)], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+_OP_ADAPTER: TypeAdapter[Any] = TypeAdapter(Op)
+
+
+def parse_op(raw: RawEnvelope | dict[str, Any]) -> Any:
+    """The typed op (one of `Op`), or ValidationError naming the bad field."""
+    data = raw.model_dump(mode="json") if isinstance(raw, RawEnvelope) else raw
+    return _OP_ADAPTER.validate_python(data)
+
+
+def op_error(exc: ValidationError) -> str:
+    """One sentence naming the first bad field of an op."""
+    first = exc.errors()[0]
+    if first["type"] == "union_tag_invalid":
+        return f"unknown op type {first['ctx']['tag']!r}"
+    where = ".".join(str(p) for p in first["loc"][1:]) or "op"
+    if where == "type_v":
+        return "type_v: this server does not know that payload version"
+    return f"{where}: {first['msg']}"
+
+
+# --- push -----------------------------------------------------------------------
+
+
+class PushRequest(Request):
+    device_id: Id
+    device_time: AwareDatetime | None = None
+    ops: Annotated[list[RawEnvelope], Field(max_length=MAX_PUSH_OPS)]
+
+
+class Followup(Response):
+    task_id: str
+    kind: str
+    sku: str = ""
+    location: str = ""
+    qty: int = 0
+    order_id: str | None = None
+    reason: str = ""
+
+
+class OpResult(Response):
+    op_id: UUID
+    seq: int
+    status: Literal["applied", "compensated", "rejected", "duplicate"]
+    original_status: Literal["applied", "compensated", "rejected"] | None = None  # on duplicate
+    code: str | None = None
+    message: str | None = None
+    followups: list[Followup] = []
+
+
+class PushResponse(Response):
+    next_expected_seq: int
+    server_time: datetime
+    results: list[OpResult]
+
+
+# --- pull -----------------------------------------------------------------------
+
+ChangeKind = Literal[
+    "store", "staff", "item", "stock", "order", "return", "count_task", "count", "task",
+    "exception", "device",
+]
+
+
+class PullRequest(Request):
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 1000
+
+
+class Change(Response):
+    kind: str
+    id: str
+    version: int
+    op: Literal["upsert", "delete"] = "upsert"
+    data: dict[str, Any] = {}
+
+
+class Reset(Response):
+    reason: str
+
+
+class PullResponse(Response):
+    cursor: str
+    has_more: bool
+    server_time: datetime
+    last_applied_seq: int
+    changes: list[Change]
+    reset: Reset | None = None
+
+
+class SnapshotHeader(Response):
+    """First NDJSON line of GET /v1/sync/snapshot; every later line is a `Change`."""
+
+    snapshot: Literal[True] = True
+    cursor: str
+    last_applied_seq: int
+    server_time: datetime
+    count: int
+
+
+# --- OMS / integration ----------------------------------------------------------
+
+
+class StorePolicyIn(Request):
+    return_window_days: Annotated[int, Field(ge=0, le=365)] = 30
+    offline_return_limit: Annotated[Decimal, Field(ge=0)] = Decimal("100")
+    variance_units: Annotated[int, Field(ge=0)] = 2
+    variance_pct: Annotated[float, Field(ge=0)] = 5.0
+    pickup_hold_days: Annotated[int, Field(ge=1, le=60)] = 5
+    allow_partial: bool = True
+    at_risk_minutes: Annotated[int, Field(ge=0, le=1440)] = 30
+    max_orders_per_pick_list: Annotated[int, Field(ge=1, le=50)] = 10
+
+
+class StoreIn(Request):
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    timezone: str = "UTC"
+    policy: StorePolicyIn = StorePolicyIn()
+
+
+class ItemIn(Request):
+    sku: Id
+    gtins: Annotated[list[Gtin], Field(min_length=1, max_length=20)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+    location: Annotated[str, Field(min_length=1, max_length=40)]
+    location_seq: Annotated[int, Field(ge=0)] = 0
+    image_url: str | None = None
+    final_sale: bool = False
+
+
+class StockIn(Request):
+    sku: Id
+    location: Annotated[str, Field(min_length=1, max_length=40)]
+    qty: Annotated[int, Field(ge=-100000, le=100000)]
+    kind: Literal["receipt", "set"] = "receipt"
+
+
+class StaffIn(Request):
+    employee_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    role: Role
+    pin: Annotated[str, Field(pattern=r"^\d{4,8}$")]
+
+
+class CustomerIn(Request):
+    name: Annotated[str, Field(max_length=200)] = ""
+    email: Annotated[str, Field(max_length=200)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+
+
+class OrderLineIn(Request):
+    line_id: Id
+    sku: Id
+    qty: Qty
+    price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("0")
+
+
+class OrderIn(Request):
+    order_id: Id
+    store_id: Id
+    type: OrderType
+    customer: CustomerIn = CustomerIn()
+    due_at: AwareDatetime
+    priority: Annotated[int, Field(ge=0, le=9)] = 0
+    pickup_code: Annotated[str, Field(min_length=4, max_length=32)] | None = None
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
+
+
+class CancelIn(Request):
+    reason: Annotated[str, Field(min_length=1, max_length=200)] = "cancelled by customer"
+
+
+class EnrollmentCodeOut(Response):
+    code: str
+    expires_at: datetime

@@ -1,0 +1,207 @@
+"""Playwright (sync API) harness for driving a Flet 1.0.5 web app in Debian's Chromium.
+
+Flet renders with Flutter on a canvas; the DOM a test can query is Flutter's
+accessibility tree (``flt-semantics`` nodes), which Flutter builds only after the
+hidden ``flt-semantics-placeholder`` button is clicked. :func:`open_flet_page`
+does that, after which:
+
+- a ``TextField(label="PIN")`` is ``<input aria-label="PIN">``:
+  ``get_by_role("textbox", name="PIN")`` (also for ``password=True``);
+- a ``Button("Sign in")`` is ``<flt-semantics role="button">Sign in</...>``:
+  ``get_by_role("button", name="Sign in")``;
+- a ``Text("Welcome Ann")`` is a ``flt-semantics`` node whose text is the value:
+  ``get_by_text("Welcome Ann")``;
+- ``Semantics(identifier="last-scan", content=...)`` is
+  ``[flt-semantics-identifier="last-scan"]`` (:func:`by_identifier`).
+
+Never run ``playwright install``: the browser is ``/usr/bin/chromium`` (apt).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+__all__ = [
+    "CHROMIUM_ARGS",
+    "CHROMIUM_PATH",
+    "by_identifier",
+    "click_button",
+    "fill_textbox",
+    "flet_server",
+    "free_port",
+    "launch_chromium",
+    "open_flet_page",
+    "press_enter",
+    "textbox",
+    "wait_focused",
+    "wait_text",
+]
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+DEFAULT_TIMEOUT_MS = 15_000
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def flet_server(
+    argv: Sequence[str],
+    url: str,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    ready_timeout: float = 30.0,
+    log_path: str | os.PathLike[str] | None = None,
+) -> Iterator[str]:
+    """Run a Flet web app in a subprocess; yield ``url`` once it answers HTTP 200.
+
+    ``argv`` must start a process that calls ``ft.run(..., view=ft.AppView.WEB_BROWSER,
+    host="127.0.0.1", port=<port in url>, no_cdn=True)``. Readiness is polled over
+    HTTP (Flet prints nothing reliable). On exit the process gets SIGTERM (Flet
+    shuts uvicorn down gracefully), then SIGKILL after 5 s.
+    """
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.Popen(
+        list(argv), cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Flet app exited with code {proc.returncode}: {argv}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Flet app not ready at {url} after {ready_timeout}s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if log_path:
+            log.close()
+
+
+@contextlib.contextmanager
+def launch_chromium(*, headless: bool = True) -> Iterator[Browser]:
+    """Start Debian's Chromium through Playwright; close it on exit."""
+    if not Path(CHROMIUM_PATH).exists():
+        raise FileNotFoundError(f"{CHROMIUM_PATH} missing: apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS), headless=headless
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_flet_page(
+    browser: Browser,
+    url: str,
+    *,
+    width: int = 1280,
+    height: int = 800,
+    timeout_ms: int = 30_000,
+) -> Page:
+    """Open ``url`` in a new context, wait for Flutter, enable the semantics DOM."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#loading", state="detached", timeout=timeout_ms)
+    # The placeholder sits outside the viewport, so a real click fails with
+    # "Element is outside of the viewport"; a DOM click event is what Flutter wants.
+    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    page.wait_for_selector("flt-semantics-host flt-semantics", state="attached")
+    return page
+
+
+def by_identifier(page: Page, identifier: str) -> Locator:
+    """The node of ``ft.Semantics(identifier=...)``."""
+    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
+
+
+def textbox(page: Page, label: str) -> Locator:
+    """The ``<input>`` of a ``TextField(label=label)``."""
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def fill_textbox(page: Page, label: str, text: str) -> None:
+    """Replace the text of the TextField labelled ``label``."""
+    box = textbox(page, label)
+    box.click()
+    expect(box).to_be_focused()
+    # Flutter owns the editing state: a bare ``fill()`` right after the click is
+    # sometimes reset to "" when Flutter takes focus. Typing keys (as a keyboard
+    # wedge scanner does) goes through Flutter's own input handling.
+    if box.input_value():
+        box.press("ControlOrMeta+a")
+        box.press("Delete")
+    page.keyboard.type(text)
+    expect(box).to_have_value(text)
+
+
+def press_enter(page: Page, label: str | None = None) -> None:
+    """Press Enter in the TextField ``label`` (or wherever focus is): fires on_submit."""
+    if label is None:
+        page.keyboard.press("Enter")
+    else:
+        textbox(page, label).press("Enter")
+
+
+def click_button(page: Page, name: str) -> None:
+    """Click the button whose text (or tooltip/semantics label) is ``name``."""
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def wait_text(
+    page: Page, text: str | re.Pattern[str], *, timeout_ms: int = DEFAULT_TIMEOUT_MS
+) -> Locator:
+    """Wait until a node with exactly ``text`` (or matching a regex) is visible."""
+    loc = page.get_by_text(text, exact=True) if isinstance(text, str) else page.get_by_text(text)
+    expect(loc.first).to_be_visible(timeout=timeout_ms)
+    return loc.first
+
+
+def wait_focused(page: Page, label: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+    """Wait until the TextField labelled ``label`` has keyboard focus."""
+    expect(textbox(page, label)).to_be_focused(timeout=timeout_ms)
