@@ -1,0 +1,26 @@
+import base64
+
+from fulfillment.pins import hash_pin, verify_pin
+
+SALT = bytes(range(16))
+
+
+def test_hash_pin_has_the_documented_format():
+    encoded = hash_pin("4821", SALT)
+    algo, n, r, p, salt, digest = encoded.split("$")
+    assert (algo, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert base64.b64decode(salt) == SALT
+    assert len(base64.b64decode(digest)) == 32
+
+
+def test_verify_pin_accepts_the_right_pin_and_refuses_a_wrong_one():
+    encoded = hash_pin("4821", SALT)
+    assert verify_pin("4821", encoded) is True
+    assert verify_pin("4822", encoded) is False
+
+
+def test_verify_pin_refuses_malformed_hashes_without_raising():
+    for bad in ["", "scrypt$1$2", "bcrypt$16384$8$1$AA==$AA==", "scrypt$x$8$1$AA==$AA==",
+                "scrypt$16384$8$1$%%%$AA==", "scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AA=="]:
+        assert verify_pin("4821", bad) is False
+    assert verify_pin("4821", None) is False
