@@ -1,0 +1,337 @@
+"""The tablet's HTTP client for central (PROTOCOL.md: enroll, push, pull, snapshot, events).
+
+All network I/O of `sync` goes through one `httpx.Client`, whose transport is
+the seam for tests (`transport=`: a real `httpx.HTTPTransport` wrapped to
+drop a response or refuse a connection). Every httpx error and every non-2xx
+reply is translated here into `sync.errors` (`raise ... from exc`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from .errors import (
+    BatchTooLarge,
+    Offline,
+    RequestRejected,
+    SeqGap,
+    SeqReused,
+    ServerError,
+    SyncError,
+    Unauthorized,
+)
+from .protocol import (
+    MAX_PUSH_BYTES,
+    Change,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SnapshotHeader,
+)
+
+__all__ = ["DEFAULT_TIMEOUT", "EVENTS_READ_TIMEOUT", "CentralClient", "ChangeStream"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# SSE: central may be silent for long; a read timeout ends the stream so the
+# listener reconnects instead of hanging on a dead connection.
+EVENTS_READ_TIMEOUT = 60.0
+
+_OFFLINE_STATUSES = {502, 503, 504}
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class CentralClient:
+    """One device's connection to central. Not thread-safe: one per thread."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CentralClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- calls -----------------------------------------------------------------
+
+    def enroll(
+        self, code: str, device_name: str, *, app_version: str | None = None
+    ) -> EnrollResponse:
+        body = EnrollRequest(code=code, device_name=device_name, app_version=app_version)
+        response = self._send("POST", "/v1/devices/enroll", content=_dump(body))
+        return _parse(EnrollResponse, response)
+
+    def push(
+        self,
+        request: PushRequest | None = None,
+        *,
+        device_id: str | None = None,
+        ops: list[dict[str, Any]] | None = None,
+        device_time: datetime | None = None,
+    ) -> PushResponse:
+        """Push one batch: a `PushRequest`, or its fields as keywords.
+
+        Raises BatchTooLarge without sending when the body is over MAX_PUSH_BYTES.
+        """
+        if request is None:
+            if device_id is None or ops is None:
+                raise TypeError("push() needs a PushRequest or device_id= and ops=")
+            request = PushRequest.model_validate(
+                {"device_id": device_id, "device_time": device_time, "ops": ops}
+            )
+        content = _dump(request)
+        if len(content) > MAX_PUSH_BYTES:
+            raise BatchTooLarge(
+                f"push of {len(request.ops)} ops is {len(content)} bytes, over {MAX_PUSH_BYTES}"
+            )
+        response = self._send("POST", "/v1/sync/push", content=content)
+        return _parse(PushResponse, response)
+
+    def pull(self, cursor: str | None, limit: int = 1000) -> PullResponse:
+        body = PullRequest(cursor=cursor, limit=limit)
+        response = self._send("POST", "/v1/sync/pull", content=_dump(body))
+        return _parse(PullResponse, response)
+
+    def snapshot(self) -> tuple[SnapshotHeader, ChangeStream]:
+        """Open GET /v1/sync/snapshot: its header line and a stream of its changes.
+
+        Close the stream (or exhaust it) to release the connection. The stream
+        raises Offline if the connection breaks or ends before `header.count`
+        changes, so a half snapshot is never taken for a whole one.
+        """
+        response = self._open_stream(
+            "GET", "/v1/sync/snapshot", headers={"Accept": "application/x-ndjson"}
+        )
+        lines = _guard(response.iter_lines(), response)
+        try:
+            first = next((line for line in lines if line.strip()), None)
+            if first is None:
+                raise Offline("snapshot stream ended before its header")
+            header = _parse_line(SnapshotHeader, first)
+        except BaseException:
+            response.close()
+            raise
+        return header, ChangeStream(header, lines, response)
+
+    def events(self, *, read_timeout: float | None = EVENTS_READ_TIMEOUT) -> Iterator[int]:
+        """Pokes from GET /v1/sync/events: the newest store change-seq, one per event.
+
+        Ends when central closes the stream; raises Offline when the connection
+        breaks or is silent for `read_timeout` seconds.
+        """
+        timeout = httpx.Timeout(DEFAULT_TIMEOUT.connect or 5.0, read=read_timeout)
+        response = self._open_stream(
+            "GET", "/v1/sync/events", headers={"Accept": "text/event-stream"}, timeout=timeout
+        )
+        try:
+            for line in _guard(response.iter_lines(), response):
+                if not line.startswith("data:"):
+                    continue  # comments (keep-alives), event:, id:, retry:, blank separators
+                data = line[len("data:") :].strip()
+                try:
+                    seq = json.loads(data)["seq"]
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ServerError(f"unreadable event from central: {data[:80]!r}") from exc
+                yield int(seq)
+        finally:
+            response.close()
+
+    # --- the boundary ----------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, content: bytes | None = None) -> httpx.Response:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            response = self._http.request(method, path, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc) from exc
+        _raise_for_status(response)
+        return response
+
+    def _open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        request = self._http.build_request(
+            method,
+            path,
+            headers=headers,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc) from exc
+        if response.is_success:
+            return response
+        try:
+            response.read()
+        except httpx.HTTPError as exc:
+            response.close()
+            raise _transport_error(exc) from exc
+        response.close()
+        _raise_for_status(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class ChangeStream(Iterator[Change]):
+    """The changes of one snapshot, read lazily from the NDJSON response."""
+
+    def __init__(
+        self, header: SnapshotHeader, lines: Iterator[str], response: httpx.Response
+    ) -> None:
+        self.header = header
+        self.received = 0
+        self._lines = lines
+        self._response = response
+        self._done = False
+
+    def __iter__(self) -> ChangeStream:
+        return self
+
+    def __next__(self) -> Change:
+        if self._done:
+            raise StopIteration
+        try:
+            for line in self._lines:
+                if line.strip():
+                    change = _parse_line(Change, line)
+                    self.received += 1
+                    return change
+        except BaseException:
+            self.close()
+            raise
+        self.close()
+        if self.received < self.header.count:
+            raise Offline(f"snapshot ended after {self.received} of {self.header.count} changes")
+        raise StopIteration
+
+    def close(self) -> None:
+        self._done = True
+        self._response.close()
+
+    def __enter__(self) -> ChangeStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# --- translation -----------------------------------------------------------------
+
+
+def _dump(model: BaseModel) -> bytes:
+    return model.model_dump_json(exclude_none=False).encode()
+
+
+def _parse(model: type[_M], response: httpx.Response) -> _M:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise ServerError(
+            f"central answered {response.request.url.path} with a body this app cannot read",
+            status_code=response.status_code,
+        ) from exc
+
+
+def _parse_line(model: type[_M], line: str) -> _M:
+    try:
+        return model.model_validate_json(line)
+    except ValidationError as exc:
+        raise ServerError(f"unreadable line in central's stream: {line[:80]!r}") from exc
+
+
+def _guard(lines: Iterator[str], response: httpx.Response) -> Iterator[str]:
+    """Lines of a streamed body, with transport errors translated."""
+    try:
+        yield from lines
+    except httpx.HTTPError as exc:
+        response.close()
+        raise _transport_error(exc) from exc
+
+
+def _transport_error(exc: httpx.HTTPError) -> SyncError:
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+        return SyncError(f"cannot call central: {exc}")
+    if isinstance(exc, httpx.TimeoutException):
+        return Offline(f"central did not answer in time ({type(exc).__name__})")
+    if isinstance(exc, httpx.ConnectError):
+        return Offline("central cannot be reached")
+    return Offline(f"connection to central broke ({type(exc).__name__})")
+
+
+def _error_body(response: httpx.Response) -> ErrorBody | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("detail"), dict):
+        data = data["detail"]  # an HTTPException(detail={code, message})
+    try:
+        return ErrorBody.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if response.is_success:
+        return
+    body = _error_body(response)
+    code = body.code if body else f"HTTP_{status}"
+    message = body.message if body else (response.reason_phrase or f"HTTP {status}")
+    if status in (401, 403):
+        raise Unauthorized(message, status_code=status)
+    if status == 409 and code == "SEQ_GAP":
+        if body is None or body.expected_seq is None:
+            raise ServerError("central answered SEQ_GAP without expected_seq", status_code=status)
+        raise SeqGap(body.expected_seq, message, status_code=status)
+    if status == 409 and code == "SEQ_REUSED":
+        raise SeqReused(message, status_code=status)
+    if status == 413:
+        raise BatchTooLarge(message, status_code=status)
+    if 400 <= status < 500:
+        raise RequestRejected(code, message, status_code=status)
+    if status in _OFFLINE_STATUSES:
+        raise Offline(f"central is unavailable ({status}): {message}", status_code=status)
+    raise ServerError(message, status_code=status, code=body.code if body else None)
