@@ -1,0 +1,395 @@
+"""One sync pass of a tablet: push the outbox, then pull the store's changes.
+
+    run_once()
+      ├─ push: outbox in batches (≤ 500 ops, halved on BatchTooLarge) until empty;
+      │        replica.acknowledge(results) after each batch
+      │        Offline / Unauthorized → the pass ends here
+      │        any other failure (SeqGap, SeqReused, a refused request, a 5xx)
+      │        → told in words, and the pass goes on to pull
+      ├─ pull: no cursor yet → the snapshot; then pages until has_more is false,
+      │        replica.apply_pull(page) per page; a page with `reset` → the snapshot
+      └─ replica.record_sync(...) always; one log line per pass
+
+Every trigger (the scheduler, "Sync now", an SSE poke, the CLI) shares one lock,
+so passes never overlap. Expected situations (offline, revoked, a stuck queue)
+come back as a `SyncReport`, not as exceptions. The engine never touches the UI:
+it reports progress through `on_progress`, on the engine's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from .client import CentralClient, ChangeStream
+from .errors import (
+    BatchTooLarge,
+    NotEnrolled,
+    Offline,
+    RequestRejected,
+    SeqGap,
+    SeqReused,
+    ServerError,
+    SyncError,
+    Unauthorized,
+)
+from .protocol import MAX_PUSH_OPS, Change, OpResult, PushRequest
+from .replica import Identity, PendingSummary, Replica
+
+__all__ = ["Progress", "SyncEngine", "SyncReport", "waiting_in_words"]
+
+log = logging.getLogger(__name__)
+
+PULL_LIMIT = 1000
+SNAPSHOT_PROGRESS_EVERY = 500
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a pass is, for the status chip: "Sending 120/540", "Receiving 1000"."""
+
+    phase: Literal["sending", "receiving"]
+    done: int
+    total: int | None
+
+    @property
+    def words(self) -> str:
+        verb = "Sending" if self.phase == "sending" else "Receiving"
+        return f"{verb} {self.done}/{self.total}" if self.total else f"{verb} {self.done}"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one pass did. `ok` only when the outbox was drained (or empty) and the pull finished."""
+
+    pushed: int = 0  # ops acknowledged by central this pass (duplicates included)
+    pulled: int = 0  # changes received (pages and snapshot)
+    duplicates: int = 0  # acknowledged as already applied (a retry after a lost response)
+    attention: int = 0  # ops refused or compensated this pass: the attention list grew
+    ok: bool = True
+    error_in_words: str | None = None
+    offline: bool = False
+    needs_enrollment: bool = False  # not enrolled, or the token was revoked
+    waiting: int = 0  # ops still in the outbox after the pass
+    ms: int = 0
+
+
+class _PushStopped(Exception):
+    """The outbox cannot be sent this pass, for a reason told in words; pull still runs."""
+
+
+@dataclass
+class _Tally:
+    pushed: int = 0
+    pulled: int = 0
+    duplicates: int = 0
+    attention: int = 0
+    server_time: datetime | None = None
+    error: str | None = None
+
+
+def _default_client(identity: Identity) -> CentralClient:
+    return CentralClient(identity.server_url, identity.token)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        open_replica: Callable[[], Replica],
+        make_client: Callable[[Identity], CentralClient] = _default_client,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        on_progress: Callable[[Progress], None] | None = None,
+        pull_limit: int = PULL_LIMIT,
+    ) -> None:
+        self._open_replica = open_replica
+        self._make_client = make_client
+        self._clock = clock
+        self._on_progress = on_progress
+        self._pull_limit = pull_limit
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """A pass is running now (on some thread)."""
+        return self._lock.locked()
+
+    def run_once(self) -> SyncReport:
+        """One full pass; waits for a pass already running on another thread to end."""
+        with self._lock:
+            started = time.monotonic()
+            replica = self._open_replica()
+            with _closing_if_closable(replica):
+                report = self._pass(replica, started)
+        log.info(
+            "sync_pass pushed=%d pulled=%d conflicts=%d duplicates=%d waiting=%d result=%s ms=%d",
+            report.pushed,
+            report.pulled,
+            report.attention,
+            report.duplicates,
+            report.waiting,
+            _result_word(report),
+            report.ms,
+        )
+        return report
+
+    def listen(self, *, read_timeout: float | None = None) -> Iterator[int]:
+        """Pokes (newest store change-seq) from central's event stream, for the scheduler.
+
+        Raises NotEnrolled before enrollment, and the client's errors otherwise.
+        """
+        replica = self._open_replica()
+        with _closing_if_closable(replica):
+            identity = replica.identity()
+        if identity is None:
+            raise NotEnrolled("this tablet is not enrolled yet")
+        with self._make_client(identity) as client:
+            if read_timeout is None:
+                yield from client.events()
+            else:
+                yield from client.events(read_timeout=read_timeout)
+
+    # --- the pass ----------------------------------------------------------------
+
+    def _pass(self, replica: Replica, started: float) -> SyncReport:
+        tally = _Tally()
+        needs_enrollment = False
+        offline = False
+        identity = replica.identity()
+        if identity is None:
+            tally.error = "This tablet is not enrolled yet: enroll it with a code from a manager."
+            needs_enrollment = True
+        else:
+            try:
+                with self._make_client(identity) as client:
+                    try:
+                        self._push(replica, client, identity, tally)
+                    except _PushStopped as exc:
+                        tally.error = str(exc)
+                    self._pull(replica, client, tally)
+            except Offline:
+                offline = True
+            except Unauthorized:
+                needs_enrollment = True
+                tally.error = (
+                    "Central no longer accepts this tablet (its enrollment was revoked or its "
+                    "token is wrong): enroll it again. Changes waiting on it are kept."
+                )
+            except SyncError as exc:  # the pull failed for another reason
+                tally.error = _join(tally.error, f"Receiving failed: {_error_words(exc)}")
+
+        summary = replica.pending_summary()
+        now = self._clock()
+        if offline:
+            tally.error = waiting_in_words(summary, now, prefix="Offline")
+        ok = tally.error is None and not offline
+        replica.record_sync(at=now, ok=ok, error=tally.error, server_time=tally.server_time)
+        return SyncReport(
+            pushed=tally.pushed,
+            pulled=tally.pulled,
+            duplicates=tally.duplicates,
+            attention=tally.attention,
+            ok=ok,
+            error_in_words=tally.error,
+            offline=offline,
+            needs_enrollment=needs_enrollment,
+            waiting=summary.count,
+            ms=round((time.monotonic() - started) * 1000),
+        )
+
+    def _push(
+        self, replica: Replica, client: CentralClient, identity: Identity, tally: _Tally
+    ) -> None:
+        total = replica.pending_summary().count
+        batch_size = MAX_PUSH_OPS
+        while True:
+            ops = replica.pending(batch_size)
+            if not ops:
+                return
+            first_seq = int(ops[0]["seq"])
+            try:
+                request = PushRequest.model_validate(
+                    {"device_id": identity.device_id, "device_time": self._clock(), "ops": ops}
+                )
+            except ValidationError as exc:
+                raise _PushStopped(
+                    f"A change waiting on this tablet (from #{first_seq}) is damaged and cannot "
+                    f"be sent ({exc.error_count()} problems); call support."
+                ) from exc
+            try:
+                response = client.push(request)
+            except BatchTooLarge as exc:
+                if len(ops) == 1:
+                    raise _PushStopped(
+                        f"Change #{first_seq} is too large to send; sending is stopped, "
+                        "call support."
+                    ) from exc
+                batch_size = max(1, len(ops) // 2)
+                continue
+            except SeqGap as exc:
+                raise _PushStopped(_seq_gap_words(exc.expected_seq, first_seq)) from exc
+            except SeqReused as exc:
+                raise _PushStopped(
+                    "Central already has different changes with this tablet's numbers "
+                    f"(from #{first_seq}); was the tablet restored from a backup? Sending is "
+                    "stopped, receiving goes on; call support."
+                ) from exc
+            except (RequestRejected, ServerError) as exc:
+                raise _PushStopped(f"Sending failed: {_error_words(exc)}") from exc
+
+            replica.acknowledge(response.results)
+            tally.server_time = response.server_time
+            _count_results(response.results, tally)
+            if first_seq not in {r.seq for r in response.results}:
+                raise _PushStopped(
+                    f"Central could not process change #{first_seq} yet; it will be retried."
+                )
+            total = max(total, tally.pushed)
+            self._progress(Progress("sending", tally.pushed, total))
+
+    def _pull(self, replica: Replica, client: CentralClient, tally: _Tally) -> None:
+        cursor = replica.cursor()
+        if cursor is None:
+            cursor = self._first_download(replica, client, tally)
+        resets = 0
+        while True:
+            page = client.pull(cursor, self._pull_limit)
+            tally.server_time = page.server_time
+            if page.reset is not None:
+                resets += 1
+                if resets > 1:
+                    raise ServerError("central asked this tablet to start over twice in one pass")
+                cursor = self._load_snapshot(replica, client, tally)
+                continue
+            replica.apply_pull(page)
+            tally.pulled += len(page.changes)
+            self._progress(Progress("receiving", tally.pulled, None))
+            if not page.has_more:
+                return
+            cursor = page.cursor
+
+    def _first_download(self, replica: Replica, client: CentralClient, tally: _Tally) -> str | None:
+        """The first sync: the snapshot (or, if central has none, paging from the start)."""
+        try:
+            return self._load_snapshot(replica, client, tally)
+        except RequestRejected as exc:
+            if exc.status_code in (404, 405):
+                return None
+            raise
+
+    def _load_snapshot(self, replica: Replica, client: CentralClient, tally: _Tally) -> str:
+        header, stream = client.snapshot()
+        with stream:
+            replica.load_snapshot(header, self._counted(stream, tally))
+        tally.server_time = header.server_time
+        return header.cursor
+
+    def _counted(self, stream: ChangeStream, tally: _Tally) -> Iterator[Change]:
+        total = stream.header.count
+        for n, change in enumerate(stream, start=1):
+            tally.pulled += 1
+            if n % SNAPSHOT_PROGRESS_EVERY == 0 or n == total:
+                self._progress(Progress("receiving", n, total))
+            yield change
+
+    def _progress(self, progress: Progress) -> None:
+        if self._on_progress is not None:
+            self._on_progress(progress)
+
+
+# --- words -------------------------------------------------------------------------
+
+
+def waiting_in_words(summary: PendingSummary, now: datetime, *, prefix: str = "") -> str:
+    """ "Offline · 37 changes waiting · oldest 3 h 12 min" (the status chip)."""
+    parts = [prefix] if prefix else []
+    if summary.count == 0:
+        parts.append("nothing waiting")
+    else:
+        parts.append(f"{summary.count} change{'s' if summary.count != 1 else ''} waiting")
+        if summary.oldest_occurred_at is not None:
+            parts.append(f"oldest {_age(now - summary.oldest_occurred_at)}")
+    return " · ".join(parts)
+
+
+def _age(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 1:
+        return "under 1 min"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def _seq_gap_words(expected_seq: int, first_seq: int) -> str:
+    if expected_seq < first_seq:
+        missing = (
+            f"#{expected_seq}"
+            if expected_seq == first_seq - 1
+            else f"#{expected_seq}–#{first_seq - 1}"
+        )
+        return (
+            f"Central is missing this tablet's change {missing}, which is no longer on the "
+            f"tablet; the changes from #{first_seq} cannot be sent. Sending is stopped, "
+            "receiving goes on; call support."
+        )
+    return (
+        f"Central expects change #{expected_seq} but this tablet sent #{first_seq}. Sending is "
+        "stopped, receiving goes on; call support."
+    )
+
+
+def _error_words(exc: SyncError) -> str:
+    if isinstance(exc, RequestRejected):
+        return f"central refused it: {exc.message} ({exc.code})"
+    if isinstance(exc, ServerError):
+        return "central had an internal error; it will be retried"
+    return exc.message
+
+
+def _join(first: str | None, second: str) -> str:
+    return f"{first} {second}" if first else second
+
+
+def _count_results(results: list[OpResult], tally: _Tally) -> None:
+    for result in results:
+        tally.pushed += 1
+        status = result.status
+        if status == "duplicate":
+            tally.duplicates += 1
+            status = result.original_status or "applied"
+        if status in ("rejected", "compensated"):
+            tally.attention += 1
+
+
+def _result_word(report: SyncReport) -> str:
+    if report.ok:
+        return "ok"
+    if report.offline:
+        return "offline"
+    if report.needs_enrollment:
+        return "needs_enrollment"
+    return "error"
+
+
+def _closing_if_closable(replica: Any) -> AbstractContextManager[Any]:
+    """Close the replica after use when it has a `close()` (its own SQLite connection)."""
+    if callable(getattr(replica, "close", None)):
+        return closing(replica)
+    return nullcontext(replica)
