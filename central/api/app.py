@@ -1,0 +1,106 @@
+"""`create_app(settings)`: the central inventory API (run with `uvicorn --factory`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync.protocol import MAX_PUSH_BYTES
+
+from ..db.engine import make_engine
+from ..service.errors import CentralError
+from ..service.oms import expire_pickups
+from ..settings import CentralSettings
+from . import oms, sync
+
+log = logging.getLogger("central")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
+
+
+def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+    rows = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        rows.append({"field": ".".join(loc) or "body", "message": e.get("msg", "invalid")})
+    first = rows[0] if rows else {"field": "body", "message": "invalid"}
+    if errors and errors[0].get("type") == "json_invalid":
+        return "The body is not valid JSON", rows
+    return f"{first['field']}: {first['message']}", rows
+
+
+def create_app(settings: CentralSettings | None = None) -> FastAPI:
+    settings = settings or CentralSettings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.expiry_interval_s > 0:
+            scheduler = BackgroundScheduler(timezone="UTC")
+            scheduler.add_job(
+                expire_pickups, "interval", args=[engine], seconds=settings.expiry_interval_s,
+                max_instances=1, coalesce=True, id="expire_pickups",
+            )
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            engine.dispose()
+
+    app = FastAPI(
+        title="central inventory API",
+        version="1",
+        lifespan=lifespan,
+        description="The store's source of truth: sync for store tablets, and the OMS API.",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def limit_push_size(request: Request, call_next: Any) -> Any:
+        if request.url.path == "/v1/sync/push":
+            size = request.headers.get("content-length")
+            if size is not None and size.isdigit() and int(size) > MAX_PUSH_BYTES:
+                return _error(413, "BATCH_TOO_LARGE", "A push may carry at most 1 MiB: halve the batch")
+        return await call_next(request)
+
+    @app.exception_handler(CentralError)
+    async def central_error(_: Request, exc: CentralError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        message, rows = _describe(list(exc.errors()))
+        return _error(422, "INVALID_REQUEST", message, errors=rows)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    async def db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database_unavailable %s", type(exc).__name__)
+        return _error(503, "UNAVAILABLE", "The database is unavailable: nothing was applied, retry later")
+
+    @app.get("/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(sync.router)
+    app.include_router(oms.router)
+    return app

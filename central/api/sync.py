@@ -1,0 +1,110 @@
+"""/v1/devices and /v1/sync: enrollment, push, pull, snapshot, events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from sync.protocol import (
+    MAX_PUSH_OPS,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+from ..service import auth, feed
+from ..service.clock import utcnow
+from ..service.errors import Forbidden, TooLarge
+from ..service.push import push as apply_push
+from .deps import Device, EngineDep
+
+router = APIRouter(prefix="/v1")
+
+ERRORS = {
+    401: {"model": ErrorBody, "description": "token missing, wrong or revoked"},
+    403: {"model": ErrorBody, "description": "an integration key, or another device's ops"},
+    422: {"model": ErrorBody, "description": "INVALID_REQUEST: not a valid body; nothing applied"},
+}
+
+
+@router.post("/devices/enroll", response_model=EnrollResponse, responses={401: ERRORS[401]})
+def enroll(body: EnrollRequest, engine: EngineDep) -> EnrollResponse:
+    return auth.enroll(engine, body.code, body.device_name, body.app_version)
+
+
+@router.post(
+    "/sync/push",
+    response_model=PushResponse,
+    responses={
+        **ERRORS,
+        409: {"model": ErrorBody, "description": "SEQ_GAP (with expected_seq) or SEQ_REUSED"},
+        413: {"model": ErrorBody, "description": "more than 500 ops or 1 MiB: halve the batch"},
+        503: {"model": ErrorBody, "description": "database unavailable; nothing applied"},
+    },
+)
+def push(body: PushRequest, device: Device, engine: EngineDep) -> PushResponse:
+    if body.device_id != device.device_id:
+        raise Forbidden("This token belongs to another device")
+    if len(body.ops) > MAX_PUSH_OPS:
+        raise TooLarge(f"At most {MAX_PUSH_OPS} ops per push; this one has {len(body.ops)}")
+    return apply_push(engine, device.device_id, device.store_id, body, utcnow())
+
+
+@router.post("/sync/pull", response_model=PullResponse, responses=ERRORS)
+def pull(body: PullRequest, device: Device, engine: EngineDep) -> PullResponse:
+    return feed.pull(engine, device.store_id, device.device_id, body.cursor, body.limit)
+
+
+@router.get(
+    "/sync/snapshot",
+    responses={200: {"content": {"application/x-ndjson": {}},
+                     "description": "a SnapshotHeader line, then one Change per line"}},
+)
+def snapshot(device: Device, engine: EngineDep) -> StreamingResponse:
+    header, changes = feed.snapshot(engine, device.store_id, device.device_id)
+
+    def lines() -> Iterator[str]:
+        yield header.model_dump_json() + "\n"
+        for change in changes:
+            yield change.model_dump_json() + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.get(
+    "/sync/events",
+    responses={200: {"content": {"text/event-stream": {}},
+                     "description": 'a "poke" event with {"seq": N} whenever the store changes'}},
+)
+async def events(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
+    interval = 0.5
+    keepalive = request.app.state.settings.events_keepalive_s
+    store_id = device.store_id
+
+    async def stream() -> AsyncIterator[str]:
+        last = -1
+        quiet = 0.0
+        yield "retry: 3000\n\n"
+        while not await request.is_disconnected():
+            seq = await run_in_threadpool(feed.current_seq, engine, store_id)
+            if seq != last:
+                last = seq
+                quiet = 0.0
+                yield f"event: poke\ndata: {json.dumps({'seq': seq})}\n\n"
+            elif quiet >= keepalive:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(interval)
+            quiet += interval
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,132 @@
+"""`central`: migrate, serve, enroll-code, integration-key create, seed --demo, device revoke."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from .settings import CentralSettings
+
+app = typer.Typer(help="The central inventory API and its admin commands.", no_args_is_help=True)
+keys = typer.Typer(help="Integration keys for the OMS API.", no_args_is_help=True)
+device = typer.Typer(help="Enrolled tablets.", no_args_is_help=True)
+app.add_typer(keys, name="integration-key")
+app.add_typer(device, name="device")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="CENTRAL_DATABASE_URL", help="sqlite:///central.db or postgresql+psycopg://…"),
+]
+
+
+def _settings(database_url: str | None, **extra: object) -> CentralSettings:
+    values = {k: v for k, v in extra.items() if v is not None}
+    if database_url:
+        values["database_url"] = database_url
+    return CentralSettings(**values)  # type: ignore[arg-type]
+
+
+def _engine(database_url: str | None):  # type: ignore[no-untyped-def]
+    from .db.engine import make_engine
+
+    return make_engine(_settings(database_url).database_url)
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the schema (Alembic)."""
+    from .db.migrate import upgrade
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    typer.echo("schema is up to date")
+
+
+@app.command()
+def serve(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(envvar="CENTRAL_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CENTRAL_PORT")] = 8000,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+) -> None:
+    """Serve the API (uvicorn)."""
+    import uvicorn
+
+    from .api import create_app
+    from .db.migrate import upgrade
+
+    settings = _settings(database_url, host=host, port=port)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if migrate_first:
+        upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+
+
+@app.command("enroll-code")
+def enroll_code(
+    store: Annotated[str, typer.Option("--store", help="store id, e.g. S001")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print a one-time enrollment code for a tablet of STORE."""
+    from .service.auth import create_enrollment_code
+    from .service.errors import CentralError
+
+    try:
+        code, expires = create_enrollment_code(_engine(database_url), store)
+    except CentralError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(code)
+    typer.echo(f"valid until {expires:%Y-%m-%d %H:%M} UTC", err=True)
+
+
+@keys.command("create")
+def key_create(
+    name: Annotated[str, typer.Option("--name")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make an integration key; it is printed once and stored hashed."""
+    from .service.auth import create_integration_key
+
+    typer.echo(create_integration_key(_engine(database_url), name))
+
+
+@device.command("revoke")
+def device_revoke(
+    device_id: Annotated[str, typer.Option("--device-id")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a tablet: its next request is refused."""
+    from .service.auth import revoke_device
+    from .service.errors import CentralError
+
+    try:
+        revoke_device(_engine(database_url), device_id)
+    except CentralError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{device_id} revoked")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="the demo store S001")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Load the demo store S001: catalogue, stock, staff and open orders."""
+    if not demo:
+        typer.echo("only --demo is available", err=True)
+        raise typer.Exit(2)
+    from .db.migrate import upgrade
+    from .seed import seed_demo
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    summary = seed_demo(_engine(database_url))
+    typer.echo(summary)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,49 @@
+"""Engines for SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+__all__ = ["is_sqlite", "make_engine"]
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine whose transactions serialise a store's writes.
+
+    SQLite: every transaction is `BEGIN IMMEDIATE` (one writer at a time, and a
+    read sees one snapshot), WAL, foreign keys on, and savepoints that work.
+    PostgreSQL: the store row is locked with `SELECT … FOR UPDATE` by the service.
+    """
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, **kwargs)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=NullPool if ":memory:" not in url else None,
+        **kwargs,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # writers take the lock up front; readers ask for DEFERRED (a WAL snapshot)
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

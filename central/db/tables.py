@@ -1,0 +1,238 @@
+"""central's schema (SQLAlchemy Core). Every table carries `store_id`.
+
+Documents that tablets replicate are also written to `sync_docs`, the change feed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+def _ts(name: str, nullable: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("policy", JSON, nullable=False),
+    Column("change_seq", BigInteger, nullable=False, default=0),
+    _ts("created_at", False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("store_id", String(64), ForeignKey("stores.store_id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("gtins", JSON, nullable=False),
+    Column("price", Numeric(12, 2), nullable=False),
+    Column("location", String(40), nullable=False),
+    Column("location_seq", Integer, nullable=False, default=0),
+    Column("image_url", Text),
+    Column("final_sale", Boolean, nullable=False, default=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("store_id", String(64), ForeignKey("stores.store_id"), primary_key=True),
+    Column("employee_id", String(64), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("pin_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("store_id", String(64), ForeignKey("stores.store_id"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("app_version", String(40)),
+    Column("last_applied_seq", BigInteger, nullable=False, default=0),
+    Column("last_server_time", DateTime(timezone=True)),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("clock_offset_s", Integer),
+    _ts("enrolled_at", False),
+    _ts("revoked_at"),
+)
+
+enrollment_codes = Table(
+    "enrollment_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("store_id", String(64), ForeignKey("stores.store_id"), nullable=False),
+    _ts("expires_at", False),
+    _ts("used_at"),
+    Column("device_id", String(64)),
+)
+
+integration_keys = Table(
+    "integration_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    _ts("created_at", False),
+    _ts("revoked_at"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("store_id", String(64), ForeignKey("stores.store_id"), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("data", JSON, nullable=False),  # fulfillment.model.Order as JSON
+    _ts("updated_at", False),
+    Index("ix_orders_store_state", "store_id", "state"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("store_id", String(64), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("location", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("on_hand_delta", Integer, nullable=False),
+    _ts("occurred_at", False),
+    _ts("recorded_at", False),
+    Column("op_id", String(36)),
+    Column("actor_id", String(64)),
+    Column("order_id", String(64)),
+    Index("ix_ledger_store_sku", "store_id", "sku", "location"),
+)
+
+stock = Table(
+    "stock",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("location", String(40), primary_key=True),
+    Column("on_hand", Integer, nullable=False, default=0),
+    Column("reserved", Integer, nullable=False, default=0),
+    Column("safety", Integer, nullable=False, default=0),
+    Column("doubtful", Boolean, nullable=False, default=False),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("sku", String(64), nullable=False, default=""),
+    Column("location", String(40), nullable=False, default=""),
+    Column("qty", Integer, nullable=False, default=0),
+    Column("order_id", String(64)),
+    Column("reason", Text, nullable=False, default=""),
+    Column("state", String(20), nullable=False, default="open"),
+    Column("op_id", String(36)),
+    Column("done_by", String(64)),
+    _ts("created_at", False),
+    _ts("done_at"),
+    Index("ix_tasks_store_state", "store_id", "state"),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("exception_id", String(64), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("order_id", String(64)),
+    Column("op_id", String(36)),
+    Column("device_id", String(64)),
+    Column("actor_id", String(64)),
+    Column("state", String(20), nullable=False, default="open"),
+    _ts("created_at", False),
+    _ts("resolved_at"),
+    Index("ix_exceptions_store_state", "store_id", "state"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("store_id", String(64), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("op_id", String(36)),
+    _ts("created_at", False),
+)
+
+op_results = Table(
+    "op_results",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("op_id", String(36), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("code", String(40)),
+    Column("message", Text),
+    Column("followups", JSON, nullable=False),
+    _ts("occurred_at", False),
+    _ts("applied_at", False),
+    UniqueConstraint("op_id", name="uq_op_results_op_id"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("store_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("op_id", String(36)),
+    Column("raw", JSON, nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    _ts("created_at", False),
+    UniqueConstraint("device_id", "seq", name="uq_dead_letters_device_seq"),
+)
+
+sync_docs = Table(
+    "sync_docs",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_sync_docs_store_version", "store_id", "version", unique=True),
+)

@@ -1,0 +1,211 @@
+"""The store's lock and its change feed.
+
+Every write for a store happens inside `store_tx`: one database transaction
+that first locks the store's row, so writes for one store are serialised and
+the store's change sequence is gapless and commits in order. `publish` writes
+an entity's current document into `sync_docs` under the next change number;
+a pull reads documents whose version is past the cursor (Kinto-style: the
+latest version of each entity, tombstones for deletes).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from fulfillment.model import Policy
+from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
+
+from ..db.tables import devices, stores, sync_docs
+from .clock import utcnow
+from .errors import NotFound
+
+__all__ = ["StoreTx", "decode_cursor", "encode_cursor", "pull", "snapshot", "store_tx", "upsert"]
+
+
+def upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values)
+    changes = {k: stmt.excluded[k] for k in values if k not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+@dataclass
+class StoreTx:
+    """A transaction holding one store's lock."""
+
+    conn: Connection
+    store_id: str
+    policy: Policy
+    change_seq: int
+    now: datetime
+    published: int = 0
+    _names: dict[str, str] | None = field(default=None, repr=False)
+
+    def publish(self, kind: str, entity_id: str, data: dict[str, Any], deleted: bool = False) -> int:
+        self.change_seq += 1
+        self.published += 1
+        upsert(
+            self.conn,
+            sync_docs,
+            {
+                "store_id": self.store_id,
+                "kind": kind,
+                "entity_id": entity_id,
+                "version": self.change_seq,
+                "deleted": deleted,
+                "data": data,
+            },
+            ["store_id", "kind", "entity_id"],
+        )
+        return self.change_seq
+
+    def flush(self) -> None:
+        if self.published:
+            self.conn.execute(
+                update(stores)
+                .where(stores.c.store_id == self.store_id)
+                .values(change_seq=self.change_seq)
+            )
+            self.published = 0
+
+
+def _lock_store(conn: Connection, store_id: str) -> Any:
+    row = conn.execute(
+        select(stores.c.store_id, stores.c.policy, stores.c.change_seq)
+        .where(stores.c.store_id == store_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
+    return row
+
+
+@contextmanager
+def store_tx(engine: Engine, store_id: str, now: datetime | None = None) -> Iterator[StoreTx]:
+    with engine.begin() as conn:
+        row = _lock_store(conn, store_id)
+        tx = StoreTx(conn, store_id, Policy.model_validate(row.policy), row.change_seq, now or utcnow())
+        yield tx
+        tx.flush()
+
+
+def encode_cursor(store_id: str, version: int) -> str:
+    raw = json.dumps({"s": store_id, "v": version}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, store_id: str) -> int | None:
+    """The version a cursor stands for, or None if it is not one of this store's."""
+    if cursor is None:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if data["s"] != store_id:
+            return None
+        return int(data["v"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _change(row: Any) -> Change:
+    return Change(
+        kind=row.kind,
+        id=row.entity_id,
+        version=row.version,
+        op="delete" if row.deleted else "upsert",
+        data={} if row.deleted else row.data,
+    )
+
+
+def _read_tx(engine: Engine) -> Any:
+    """A read that sees one snapshot (REPEATABLE READ on PostgreSQL; BEGIN IMMEDIATE on SQLite)."""
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")
+
+
+def pull(engine: Engine, store_id: str, device_id: str, cursor: str | None, limit: int) -> PullResponse:
+    now = utcnow()
+    with _read_tx(engine) as conn, conn.begin():
+        store = conn.execute(
+            select(stores.c.change_seq).where(stores.c.store_id == store_id)
+        ).first()
+        if store is None:
+            raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
+        last_applied = conn.execute(
+            select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
+        ).scalar_one()
+        since = decode_cursor(cursor, store_id)
+        if since is None or since > store.change_seq:
+            reason = (
+                "the cursor is from another store or not a cursor"
+                if since is None
+                else "the cursor is ahead of this server's change log"
+            )
+            return PullResponse(
+                cursor=encode_cursor(store_id, 0),
+                has_more=False,
+                server_time=now,
+                last_applied_seq=last_applied,
+                changes=[],
+                reset=Reset(reason=reason),
+            )
+        rows = conn.execute(
+            select(sync_docs)
+            .where(sync_docs.c.store_id == store_id, sync_docs.c.version > since)
+            .order_by(sync_docs.c.version)
+            .limit(limit + 1)
+        ).all()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_version = rows[-1].version if rows else since
+        return PullResponse(
+            cursor=encode_cursor(store_id, next_version),
+            has_more=has_more,
+            server_time=now,
+            last_applied_seq=last_applied,
+            changes=[_change(r) for r in rows],
+        )
+
+
+def snapshot(engine: Engine, store_id: str, device_id: str) -> tuple[SnapshotHeader, list[Change]]:
+    """Every live document of the store, and the cursor of that snapshot."""
+    with _read_tx(engine) as conn, conn.begin():
+        seq = conn.execute(
+            select(stores.c.change_seq).where(stores.c.store_id == store_id)
+        ).scalar_one()
+        last_applied = conn.execute(
+            select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
+        ).scalar_one()
+        rows = conn.execute(
+            select(sync_docs)
+            .where(sync_docs.c.store_id == store_id, sync_docs.c.deleted.is_(False))
+            .order_by(sync_docs.c.version)
+        ).all()
+    changes = [_change(r) for r in rows]
+    header = SnapshotHeader(
+        cursor=encode_cursor(store_id, seq),
+        last_applied_seq=last_applied,
+        server_time=utcnow(),
+        count=len(changes),
+    )
+    return header, changes
+
+
+def current_seq(engine: Engine, store_id: str) -> int:
+    with _read_tx(engine) as conn:
+        return int(
+            conn.execute(select(stores.c.change_seq).where(stores.c.store_id == store_id)).scalar_one()
+        )

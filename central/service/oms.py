@@ -1,0 +1,351 @@
+"""What the e-commerce order system does through the OMS API.
+
+Bulk calls validate every row before writing any: one bad row is a 422 that
+lists the rows and fields, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from fulfillment.ledger import Movement, MovementKind
+from fulfillment.model import Customer, Line, Order, OrderState, Policy
+from fulfillment.outcome import Context, Status
+from fulfillment.picking import cancel, expire, is_expired
+from fulfillment.pins import hash_pin
+from sync.protocol import ItemIn, OrderIn, StaffIn, StockIn, StoreIn
+
+from ..db.tables import exceptions, items, ledger, notifications, orders, staff, stock, stores
+from . import ledger as ledger_service
+from .clock import utcnow
+from .errors import Conflict, Invalid, NotFound
+from .feed import StoreTx, store_tx, upsert
+from .orders import apply_outcome, insert_order, load_order
+
+__all__ = [
+    "add_stock",
+    "cancel_order",
+    "create_order",
+    "expire_pickups",
+    "order_view",
+    "upsert_items",
+    "upsert_staff",
+    "upsert_store",
+]
+
+
+def _row_errors(errors: list[dict[str, Any]]) -> None:
+    if errors:
+        first = errors[0]
+        raise Invalid(
+            f"{len(errors)} row(s) are wrong, nothing was written; first: row {first['row']} "
+            f"{first['field']}: {first['message']}",
+            errors=errors,
+        )
+
+
+def upsert_store(engine: Engine, store_id: str, body: StoreIn) -> dict[str, Any]:
+    policy = Policy.model_validate(body.policy.model_dump())
+    now = utcnow()
+    with engine.begin() as conn:
+        exists = conn.execute(select(stores.c.store_id).where(stores.c.store_id == store_id)).first()
+        if exists is None:
+            conn.execute(
+                insert(stores).values(
+                    store_id=store_id, name=body.name, timezone=body.timezone,
+                    policy=policy.model_dump(mode="json"), change_seq=0, created_at=now,
+                )
+            )
+    with store_tx(engine, store_id, now) as tx:
+        tx.conn.execute(
+            update(stores)
+            .where(stores.c.store_id == store_id)
+            .values(name=body.name, timezone=body.timezone, policy=policy.model_dump(mode="json"))
+        )
+        doc = {"store_id": store_id, "name": body.name, "timezone": body.timezone,
+               "policy": policy.model_dump(mode="json")}
+        tx.publish("store", store_id, doc)
+    return doc
+
+
+def item_doc(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sku": row["sku"], "gtins": list(row["gtins"]), "name": row["name"],
+        "price": str(row["price"]), "location": row["location"],
+        "location_seq": row["location_seq"], "image_url": row.get("image_url"),
+        "final_sale": bool(row.get("final_sale")),
+    }
+
+
+def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
+    errors: list[dict[str, Any]] = []
+    seen_sku: set[str] = set()
+    seen_gtin: dict[str, str] = {}
+    for i, item in enumerate(rows):
+        if item.sku in seen_sku:
+            errors.append({"row": i, "field": "sku", "message": f"{item.sku} appears twice"})
+        seen_sku.add(item.sku)
+        for g in item.gtins:
+            if seen_gtin.get(g, item.sku) != item.sku:
+                errors.append({"row": i, "field": "gtins",
+                               "message": f"{g} is also given to {seen_gtin[g]}"})
+            seen_gtin[g] = item.sku
+    with store_tx(engine, store_id) as tx:
+        for i, item in enumerate(rows):
+            for g in item.gtins:
+                other = _sku_of_gtin(tx, g)
+                if other not in (None, item.sku) and other not in seen_sku:
+                    errors.append({"row": i, "field": "gtins", "message": f"{g} belongs to {other}"})
+        _row_errors(errors)
+        for item in rows:
+            row = {"store_id": store_id, **item.model_dump(mode="python")}
+            upsert(tx.conn, items, row, ["store_id", "sku"])
+            tx.publish("item", item.sku, item_doc(row))
+    return len(rows)
+
+
+def _sku_of_gtin(tx: StoreTx, gtin: str) -> str | None:
+    # gtins live in a JSON list; the store's catalogue is small enough to read
+    if not hasattr(tx, "_gtin_index"):
+        index: dict[str, str] = {}
+        for sku, gtins in tx.conn.execute(
+            select(items.c.sku, items.c.gtins).where(items.c.store_id == tx.store_id)
+        ):
+            for g in gtins:
+                index[g] = sku
+        tx._gtin_index = index  # type: ignore[attr-defined]
+    return tx._gtin_index.get(gtin)  # type: ignore[attr-defined, no-any-return]
+
+
+def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
+    errors = []
+    seen: set[str] = set()
+    for i, person in enumerate(rows):
+        if person.employee_id in seen:
+            errors.append({"row": i, "field": "employee_id", "message": "appears twice"})
+        seen.add(person.employee_id)
+    _row_errors(errors)
+    with store_tx(engine, store_id) as tx:
+        for person in rows:
+            pin_hash = hash_pin(person.pin, secrets.token_bytes(16))
+            upsert(
+                tx.conn, staff,
+                {"store_id": store_id, "employee_id": person.employee_id, "name": person.name,
+                 "role": person.role.value, "pin_hash": pin_hash, "active": True},
+                ["store_id", "employee_id"],
+            )
+            tx.publish("staff", person.employee_id, {
+                "employee_id": person.employee_id, "name": person.name,
+                "role": person.role.value, "pin_hash": pin_hash, "active": True,
+            })
+    return len(rows)
+
+
+def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
+    with store_tx(engine, store_id) as tx:
+        known = {s for (s,) in tx.conn.execute(select(items.c.sku).where(items.c.store_id == store_id))}
+        errors = [
+            {"row": i, "field": "sku", "message": f"{r.sku} is not in this store's catalogue"}
+            for i, r in enumerate(rows) if r.sku not in known
+        ]
+        errors += [
+            {"row": i, "field": "qty", "message": "a receipt must be a positive quantity"}
+            for i, r in enumerate(rows) if r.kind == "receipt" and r.qty <= 0
+        ]
+        errors += [
+            {"row": i, "field": "qty", "message": "a stock level cannot be negative"}
+            for i, r in enumerate(rows) if r.kind == "set" and r.qty < 0
+        ]
+        _row_errors(errors)
+        moves = []
+        for r in rows:
+            if r.kind == "receipt":
+                moves.append(Movement(kind=MovementKind.RECEIPT, sku=r.sku, location=r.location, qty=r.qty))
+            else:
+                current = tx.conn.execute(
+                    select(stock.c.on_hand).where(
+                        stock.c.store_id == store_id, stock.c.sku == r.sku, stock.c.location == r.location
+                    )
+                ).scalar() or 0
+                # moves already queued in this call count too
+                current += sum(m.qty for m in moves if (m.sku, m.location) == (r.sku, r.location))
+                if r.qty != current:
+                    moves.append(Movement(kind=MovementKind.ADJUST, sku=r.sku, location=r.location,
+                                          qty=r.qty - current))
+        ledger_service.record_movements(tx, moves, occurred_at=tx.now, op_id=None, actor_id="oms")
+    return len(rows)
+
+
+def _context(tx: StoreTx, actor: str = "oms") -> Context:
+    return Context(actor_id=actor, now=tx.now, policy=tx.policy)
+
+
+def create_order(engine: Engine, body: OrderIn) -> tuple[Order, bool]:
+    """Release an order to a store. Idempotent: the same order_id returns the stored order."""
+    with store_tx(engine, body.store_id) as tx:
+        existing = tx.conn.execute(select(orders.c.store_id).where(orders.c.order_id == body.order_id)).first()
+        if existing is not None:
+            if existing.store_id != body.store_id:
+                raise Conflict(f"Order {body.order_id} belongs to another store", code="ORDER_EXISTS")
+            order = load_order(tx, body.order_id)
+            assert order is not None
+            return order, False
+        catalogue = {
+            r.sku: r for r in tx.conn.execute(
+                select(items).where(items.c.store_id == body.store_id,
+                                    items.c.sku.in_([ln.sku for ln in body.lines]))
+            )
+        }
+        errors = [
+            {"row": i, "field": "sku", "message": f"{ln.sku} is not in this store's catalogue"}
+            for i, ln in enumerate(body.lines) if ln.sku not in catalogue
+        ]
+        ids = [ln.line_id for ln in body.lines]
+        errors += [
+            {"row": i, "field": "line_id", "message": "appears twice"}
+            for i, lid in enumerate(ids) if ids.index(lid) != i
+        ]
+        if body.type.value == "pickup" and not body.pickup_code:
+            body = body.model_copy(update={"pickup_code": _pickup_code()})
+        _row_errors(errors)
+        order = Order(
+            order_id=body.order_id, store_id=body.store_id, type=body.type,
+            customer=Customer(**body.customer.model_dump()), due_at=body.due_at,
+            priority=body.priority, pickup_code=body.pickup_code, created_at=tx.now,
+            updated_at=tx.now,
+            lines=tuple(
+                Line(
+                    line_id=ln.line_id, sku=ln.sku, qty=ln.qty, price=ln.price,
+                    name=catalogue[ln.sku].name, gtins=tuple(catalogue[ln.sku].gtins),
+                    location=catalogue[ln.sku].location,
+                    location_seq=catalogue[ln.sku].location_seq,
+                )
+                for ln in body.lines
+            ),
+        )
+        insert_order(tx, order)
+    return order, True
+
+
+def _pickup_code() -> str:
+    return "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+
+
+def _store_of_order(engine: Engine, order_id: str) -> str:
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        store_id = conn.execute(select(orders.c.store_id).where(orders.c.order_id == order_id)).scalar()
+    if store_id is None:
+        raise NotFound(f"No order {order_id}", code="UNKNOWN_ORDER")
+    return str(store_id)
+
+
+def cancel_order(engine: Engine, order_id: str, reason: str) -> Order:
+    store_id = _store_of_order(engine, order_id)
+    with store_tx(engine, store_id) as tx:
+        order = load_order(tx, order_id)
+        assert order is not None
+        outcome = cancel(order, reason, _context(tx))
+        if outcome.status is Status.REJECTED:
+            raise Conflict(outcome.message or "closed", code=outcome.code or "ORDER_CLOSED")
+        apply_outcome(tx, order, outcome, op_id=None, actor_id="oms", occurred_at=tx.now)
+        return outcome.order
+
+
+def order_view(engine: Engine, order_id: str) -> dict[str, Any]:
+    store_id = _store_of_order(engine, order_id)
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        data = conn.execute(select(orders.c.data).where(orders.c.order_id == order_id)).scalar_one()
+    order = Order.model_validate(data)
+    done_key = "handed_over" if order.type.value == "pickup" else "shipped"
+    return {
+        "order_id": order.order_id,
+        "store_id": store_id,
+        "type": order.type.value,
+        "state": order.state.value,
+        "assignee": order.assignee,
+        "priority": order.priority,
+        "due_at": order.due_at,
+        "reason": order.reason,
+        "staging_location": order.staging_location,
+        "carrier": order.carrier,
+        "tracking": order.tracking,
+        "lines": [
+            {"line_id": ln.line_id, "sku": ln.sku, "qty": ln.qty, "picked": ln.picked,
+             "short": ln.short, "short_reason": ln.short_reason, done_key: ln.fulfilled,
+             "returned": ln.returned}
+            for ln in order.lines
+        ],
+    }
+
+
+def stock_view(engine: Engine, store_id: str, sku: str | None) -> list[dict[str, Any]]:
+    q = select(stock).where(stock.c.store_id == store_id).order_by(stock.c.sku, stock.c.location)
+    if sku:
+        q = q.where(stock.c.sku == sku)
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        return [ledger_service.stock_doc(r) for r in conn.execute(q)]
+
+
+def ledger_view(engine: Engine, store_id: str, sku: str | None, limit: int = 1000) -> list[dict[str, Any]]:
+    q = select(ledger).where(ledger.c.store_id == store_id).order_by(ledger.c.id).limit(limit)
+    if sku:
+        q = q.where(ledger.c.sku == sku)
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        return [
+            {"sku": r.sku, "location": r.location, "kind": r.kind, "qty": r.qty,
+             "on_hand_delta": r.on_hand_delta, "occurred_at": r.occurred_at, "op_id": r.op_id,
+             "actor": r.actor_id, "order_id": r.order_id}
+            for r in conn.execute(q)
+        ]
+
+
+def exceptions_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
+    q = (
+        select(exceptions)
+        .where(exceptions.c.store_id == store_id, exceptions.c.state == "open")
+        .order_by(exceptions.c.created_at)
+    )
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        return [
+            {"exception_id": r.exception_id, "code": r.code, "message": r.message,
+             "order_id": r.order_id, "op_id": r.op_id, "device_id": r.device_id,
+             "actor_id": r.actor_id, "created_at": r.created_at}
+            for r in conn.execute(q)
+        ]
+
+
+def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
+    q = select(notifications).where(notifications.c.store_id == store_id).order_by(notifications.c.id)
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        return [
+            {"id": r.id, "order_id": r.order_id, "kind": r.kind, "data": r.data,
+             "created_at": r.created_at}
+            for r in conn.execute(q)
+        ]
+
+
+def expire_pickups(engine: Engine, now: datetime | None = None) -> int:
+    """Expire staged pickup orders past the store's hold (the APScheduler job calls this)."""
+    now = now or utcnow()
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        candidates = conn.execute(
+            select(orders.c.order_id, orders.c.store_id).where(
+                orders.c.state == OrderState.STAGED.value, orders.c.type == "pickup"
+            )
+        ).all()
+    expired = 0
+    for order_id, store_id in candidates:
+        with store_tx(engine, store_id, now) as tx:
+            order = load_order(tx, order_id)
+            ctx = _context(tx, "system")
+            if order is None or not is_expired(order, ctx):
+                continue
+            outcome = expire(order, ctx)
+            apply_outcome(tx, order, outcome, op_id=None, actor_id="system", occurred_at=now)
+            expired += 1
+    return expired

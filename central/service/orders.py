@@ -1,0 +1,178 @@
+"""Orders on central: load, save, and write everything an `Outcome` asks for.
+
+`apply_outcome` is where a rule's result becomes rows: the order document,
+reservations, ledger movements, follow-up tasks, manager exceptions and
+customer notifications — all in the caller's store transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from fulfillment.model import Order
+from fulfillment.outcome import Followup, Outcome, TaskKind
+
+from ..db.tables import exceptions, notifications, orders, tasks
+from . import ledger
+from .feed import StoreTx
+
+__all__ = ["apply_outcome", "insert_order", "load_order", "open_exception", "save_order"]
+
+
+def load_order(tx: StoreTx, order_id: str) -> Order | None:
+    data = tx.conn.execute(
+        select(orders.c.data).where(orders.c.order_id == order_id, orders.c.store_id == tx.store_id)
+    ).scalar()
+    return Order.model_validate(data) if data is not None else None
+
+
+def _doc(order: Order) -> dict[str, Any]:
+    return order.model_dump(mode="json")
+
+
+def insert_order(tx: StoreTx, order: Order) -> None:
+    tx.conn.execute(
+        insert(orders).values(
+            order_id=order.order_id, store_id=tx.store_id, type=order.type.value,
+            state=order.state.value, data=_doc(order), updated_at=tx.now,
+        )
+    )
+    ledger.adjust_reserved(tx, None, order)
+    tx.publish("order", order.order_id, _doc(order))
+
+
+def save_order(tx: StoreTx, before: Order, after: Order) -> None:
+    tx.conn.execute(
+        update(orders)
+        .where(orders.c.order_id == after.order_id)
+        .values(state=after.state.value, data=_doc(after), updated_at=tx.now)
+    )
+    ledger.adjust_reserved(tx, before, after)
+    tx.publish("order", after.order_id, _doc(after))
+
+
+def task_doc(row: Any) -> dict[str, Any]:
+    return {
+        "task_id": row["task_id"],
+        "kind": row["kind"],
+        "sku": row["sku"],
+        "location": row["location"],
+        "qty": row["qty"],
+        "order_id": row["order_id"],
+        "reason": row["reason"],
+        "state": row["state"],
+        "created_at": row["created_at"].isoformat() if row["created_at"] else None,
+        "done_by": row.get("done_by"),
+    }
+
+
+def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None) -> list[dict[str, Any]]:
+    made = []
+    for f in followups:
+        row = {
+            "task_id": f"T-{uuid.uuid4().hex[:10]}",
+            "store_id": tx.store_id,
+            "kind": TaskKind(f.kind).value,
+            "sku": f.sku,
+            "location": f.location,
+            "qty": f.qty,
+            "order_id": f.order_id,
+            "reason": f.reason,
+            "state": "open",
+            "op_id": op_id,
+            "created_at": tx.now,
+        }
+        tx.conn.execute(insert(tasks).values(**row))
+        doc = task_doc(row)
+        tx.publish("task", row["task_id"], doc)
+        made.append(doc)
+    return made
+
+
+def close_order_tasks(tx: StoreTx, order_id: str, kinds: tuple[str, ...] = ("restock",)) -> None:
+    """Open restock tasks of an order whose goods left the store are moot."""
+    rows = tx.conn.execute(
+        select(tasks).where(
+            tasks.c.store_id == tx.store_id,
+            tasks.c.order_id == order_id,
+            tasks.c.state == "open",
+            tasks.c.kind.in_(kinds),
+        )
+    ).mappings().all()
+    for row in rows:
+        tx.conn.execute(
+            update(tasks).where(tasks.c.task_id == row["task_id"]).values(state="cancelled", done_at=tx.now)
+        )
+        tx.publish("task", row["task_id"], {**task_doc(row), "state": "cancelled"})
+
+
+def open_exception(
+    tx: StoreTx,
+    code: str,
+    message: str,
+    *,
+    order_id: str | None = None,
+    op_id: str | None = None,
+    device_id: str | None = None,
+    actor_id: str | None = None,
+) -> dict[str, Any]:
+    row = {
+        "exception_id": f"X-{uuid.uuid4().hex[:10]}",
+        "store_id": tx.store_id,
+        "code": code,
+        "message": message,
+        "order_id": order_id,
+        "op_id": op_id,
+        "device_id": device_id,
+        "actor_id": actor_id,
+        "state": "open",
+        "created_at": tx.now,
+    }
+    tx.conn.execute(insert(exceptions).values(**row))
+    doc = {k: v for k, v in row.items() if k != "store_id"}
+    doc["created_at"] = tx.now.isoformat()
+    tx.publish("exception", row["exception_id"], doc)
+    return doc
+
+
+def apply_outcome(
+    tx: StoreTx,
+    before: Order,
+    outcome: Outcome,
+    *,
+    op_id: str | None,
+    actor_id: str | None,
+    device_id: str | None = None,
+    occurred_at: datetime,
+) -> list[dict[str, Any]]:
+    """Write what the outcome says; returns the follow-up tasks made (for the op result)."""
+    if not outcome.changed:
+        return []
+    if outcome.order != before:
+        save_order(tx, before, outcome.order)
+    ledger.record_movements(
+        tx, outcome.movements, occurred_at=occurred_at, op_id=op_id, actor_id=actor_id
+    )
+    recounts = {(f.sku, f.location) for f in outcome.followups if f.kind is TaskKind.RECOUNT}
+    if recounts:
+        ledger.mark_doubtful(tx, recounts)
+    if outcome.closes_order_tasks:
+        close_order_tasks(tx, before.order_id)
+    made = create_tasks(tx, outcome.followups, op_id)
+    for note in outcome.exceptions:
+        open_exception(
+            tx, note.code, note.message, order_id=note.order_id, op_id=op_id,
+            device_id=device_id, actor_id=actor_id,
+        )
+    for n in outcome.notifications:
+        tx.conn.execute(
+            insert(notifications).values(
+                store_id=tx.store_id, order_id=n.order_id, kind=n.kind, data=dict(n.data),
+                op_id=op_id, created_at=tx.now,
+            )
+        )
+    return made

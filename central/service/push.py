@@ -1,0 +1,282 @@
+"""Applying a device's pushed ops (PROTOCOL.md, Push).
+
+One request is one transaction holding the store's lock (and so the device's
+ops apply in `seq` order). Each op runs in its own savepoint: its ledger rows,
+change-log rows, result and the device's `last_applied_seq` commit together.
+A business refusal or a compensation still advances the queue; an unexpected
+error rolls back that op's savepoint and stops the batch, and on the third
+failure the op is quarantined (rejected `QUARANTINED`, kept in
+`dead_letters`, shown to managers) so the queue moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, insert, select, update
+
+from fulfillment.model import Role
+from fulfillment.outcome import Context, Status
+from fulfillment.picking import ORDER_OPS, apply_order_op
+from fulfillment.roles import may_perform
+from sync.protocol import (
+    OpResult,
+    PushRequest,
+    PushResponse,
+    RawEnvelope,
+    op_error,
+    parse_op,
+)
+
+from ..db.tables import dead_letters, devices, op_results, staff, tasks
+from .clock import as_utc
+from .errors import Conflict, Invalid
+from .feed import StoreTx, store_tx
+from .orders import apply_outcome, load_order, open_exception, task_doc
+
+__all__ = ["QUARANTINE_AFTER", "push"]
+
+log = logging.getLogger("central.push")
+
+QUARANTINE_AFTER = 3
+SKEW_WINDOW = timedelta(minutes=5)
+
+
+def _stored_result(row: Any) -> OpResult:
+    return OpResult(
+        op_id=row.op_id,
+        seq=row.seq,
+        status="duplicate",
+        original_status=row.status,
+        code=row.code,
+        message=row.message,
+        followups=row.followups or [],
+    )
+
+
+class _Staff:
+    """The store's staff, read once per push."""
+
+    def __init__(self, tx: StoreTx) -> None:
+        rows = tx.conn.execute(
+            select(staff.c.employee_id, staff.c.name, staff.c.role, staff.c.active).where(
+                staff.c.store_id == tx.store_id
+            )
+        ).all()
+        self.names = {r.employee_id: r.name for r in rows}
+        self.roles = {r.employee_id: Role(r.role) for r in rows if r.active}
+
+
+def _clamp(occurred_at: datetime, device: Any, now: datetime) -> tuple[datetime, bool]:
+    low = (as_utc(device.last_server_time) or now) - SKEW_WINDOW
+    if occurred_at > now:
+        return now, True
+    if occurred_at < low and device.last_server_time is not None:
+        return low, True
+    return occurred_at, False
+
+
+def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResult:
+    """Apply one op inside the caller's savepoint; returns its result."""
+
+    def result(status: str, code: str | None = None, message: str | None = None,
+               followups: list[dict[str, Any]] | None = None) -> OpResult:
+        return OpResult(
+            op_id=raw.op_id, seq=raw.seq, status=status, code=code, message=message,  # type: ignore[arg-type]
+            followups=followups or [],
+        )
+
+    try:
+        op = parse_op(raw)
+    except ValidationError as exc:
+        message = op_error(exc)
+        _dead_letter(tx, device, raw, "INVALID_OP", message)
+        open_exception(
+            tx, "INVALID_OP", f"An op from {device.name} was refused: {message}",
+            op_id=str(raw.op_id), device_id=device.device_id, actor_id=raw.actor_id,
+        )
+        return result("rejected", "INVALID_OP", message)
+
+    role = people.roles.get(op.actor_id)
+    if role is None:
+        return result("rejected", "FORBIDDEN", f"{op.actor_id} is not active staff of this store")
+    if not may_perform(role, op.type):
+        return result("rejected", "FORBIDDEN", f"Only a manager may do {op.type}")
+
+    occurred_at, skewed = _clamp(op.occurred_at, device, tx.now)
+    ctx = Context(actor_id=op.actor_id, now=occurred_at, role=role, policy=tx.policy,
+                  staff_names=people.names)
+
+    if op.type in ORDER_OPS:
+        order = load_order(tx, op.payload.order_id)
+        if order is None:
+            return result("rejected", "UNKNOWN_ORDER", f"No order {op.payload.order_id} in this store")
+        outcome = apply_order_op(order, op.type, op.payload, ctx)
+        made = apply_outcome(
+            tx, order, outcome, op_id=str(op.op_id), actor_id=op.actor_id,
+            device_id=device.device_id, occurred_at=occurred_at,
+        )
+        code = outcome.code or ("CLOCK_SKEW" if skewed else None)
+        return result(outcome.status.value, code, outcome.message, made)
+
+    if op.type == "task.done":
+        return _task_done(tx, op, result)
+
+    return result("rejected", "NOT_SUPPORTED", f"{op.type} is not handled by this server yet")
+
+
+def _task_done(tx: StoreTx, op: Any, result: Any) -> OpResult:
+    row = tx.conn.execute(
+        select(tasks).where(tasks.c.task_id == op.payload.task_id, tasks.c.store_id == tx.store_id)
+    ).mappings().first()
+    if row is None:
+        return result("rejected", "UNKNOWN_TASK", f"No task {op.payload.task_id}")
+    if row["state"] != "open":
+        return result(Status.APPLIED.value, "ALREADY_DONE", "That task was already closed")
+    tx.conn.execute(
+        update(tasks)
+        .where(tasks.c.task_id == row["task_id"])
+        .values(state="done", done_by=op.actor_id, done_at=tx.now)
+    )
+    tx.publish("task", row["task_id"], {**task_doc(row), "state": "done", "done_by": op.actor_id})
+    return result(Status.APPLIED.value)
+
+
+def _dead_letter(tx: StoreTx, device: Any, raw: RawEnvelope, code: str, message: str,
+                 attempts: int = 0) -> None:
+    existing = tx.conn.execute(
+        select(dead_letters.c.id).where(
+            dead_letters.c.device_id == device.device_id, dead_letters.c.seq == raw.seq
+        )
+    ).first()
+    values = {"code": code, "message": message, "attempts": attempts, "raw": raw.model_dump(mode="json")}
+    if existing:
+        tx.conn.execute(update(dead_letters).where(dead_letters.c.id == existing.id).values(**values))
+    else:
+        tx.conn.execute(
+            insert(dead_letters).values(
+                store_id=tx.store_id, device_id=device.device_id, seq=raw.seq,
+                op_id=str(raw.op_id), created_at=tx.now, **values,
+            )
+        )
+
+
+def _failures(engine: Engine, device_id: str, seq: int) -> int:
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        value = conn.execute(
+            select(dead_letters.c.attempts).where(
+                dead_letters.c.device_id == device_id, dead_letters.c.seq == seq
+            )
+        ).scalar()
+    return int(value or 0)
+
+
+def _record_failure(engine: Engine, store_id: str, device: Any, raw: RawEnvelope, exc: Exception) -> int:
+    attempts = _failures(engine, device.device_id, raw.seq) + 1
+    with store_tx(engine, store_id) as tx:
+        _dead_letter(tx, device, raw, "FAILED", f"{type(exc).__name__}: {exc}"[:500], attempts)
+    return attempts
+
+
+def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: datetime) -> PushResponse:
+    ops = req.ops
+    for a, b in zip(ops, ops[1:], strict=False):
+        if b.seq != a.seq + 1:
+            raise Invalid(f"ops must be contiguous in seq: {a.seq} is followed by {b.seq}")
+    for op in ops:
+        if op.device_id != device_id:
+            raise Invalid(f"op {op.op_id} names device {op.device_id}, not this device")
+
+    results: list[OpResult] = []
+    failed: tuple[RawEnvelope, Exception] | None = None
+    with store_tx(engine, store_id, now) as tx:
+        device = tx.conn.execute(
+            select(devices).where(devices.c.device_id == device_id).with_for_update()
+        ).one()
+        expected = device.last_applied_seq + 1
+        if ops and ops[0].seq > expected:
+            raise Conflict(
+                f"the next op this server expects from this device is {expected}, not {ops[0].seq}",
+                code="SEQ_GAP", expected_seq=expected,
+            )
+        people = _Staff(tx)
+        for raw in ops:
+            if raw.seq < expected:
+                stored = tx.conn.execute(
+                    select(op_results).where(
+                        op_results.c.device_id == device_id, op_results.c.seq == raw.seq
+                    )
+                ).first()
+                if stored is None or stored.op_id != str(raw.op_id):
+                    raise Conflict(
+                        f"seq {raw.seq} was already used by another op from this device",
+                        code="SEQ_REUSED",
+                    )
+                results.append(_stored_result(stored))
+                continue
+            savepoint = tx.conn.begin_nested()
+            try:
+                res = _apply(tx, device, raw, people)
+            except Exception as exc:  # an unexpected error: roll back this op only
+                savepoint.rollback()
+                failed = (raw, exc)
+                log.exception("op_failed device=%s seq=%s type=%s", device_id, raw.seq, raw.type)
+                break
+            _store_result(tx, device_id, raw, res)
+            savepoint.commit()
+            results.append(res)
+            expected = raw.seq + 1
+        tx.conn.execute(
+            update(devices)
+            .where(devices.c.device_id == device_id)
+            .values(
+                last_applied_seq=expected - 1,
+                last_seen_at=now,
+                last_server_time=now,
+                clock_offset_s=int((req.device_time - now).total_seconds()) if req.device_time else None,
+            )
+        )
+
+    if failed is not None:
+        raw, exc = failed
+        attempts = _record_failure(engine, store_id, device, raw, exc)
+        if attempts >= QUARANTINE_AFTER:
+            res = _quarantine(engine, store_id, device, raw, attempts)
+            results.append(res)
+            expected = raw.seq + 1
+    return PushResponse(next_expected_seq=expected, server_time=now, results=results)
+
+
+def _store_result(tx: StoreTx, device_id: str, raw: RawEnvelope, res: OpResult) -> None:
+    tx.conn.execute(
+        insert(op_results).values(
+            device_id=device_id, seq=raw.seq, op_id=str(raw.op_id), store_id=tx.store_id,
+            type=raw.type, actor_id=raw.actor_id, status=res.status, code=res.code,
+            message=res.message, followups=[f.model_dump(mode="json") for f in res.followups],
+            occurred_at=raw.occurred_at, applied_at=tx.now,
+        )
+    )
+
+
+def _quarantine(engine: Engine, store_id: str, device: Any, raw: RawEnvelope, attempts: int) -> OpResult:
+    message = f"This change failed {attempts} times on the server and was set aside for a manager"
+    res = OpResult(op_id=raw.op_id, seq=raw.seq, status="rejected", code="QUARANTINED", message=message)
+    with store_tx(engine, store_id) as tx:
+        current = tx.conn.execute(
+            select(devices.c.last_applied_seq).where(devices.c.device_id == device.device_id).with_for_update()
+        ).scalar_one()
+        if current != raw.seq - 1:  # another request moved on meanwhile
+            return res
+        _dead_letter(tx, device, raw, "QUARANTINED", message, attempts)
+        open_exception(
+            tx, "QUARANTINED", f"{raw.type} from {device.name} (seq {raw.seq}): {message}",
+            op_id=str(raw.op_id), device_id=device.device_id, actor_id=raw.actor_id,
+        )
+        _store_result(tx, device.device_id, raw, res)
+        tx.conn.execute(
+            update(devices).where(devices.c.device_id == device.device_id).values(last_applied_seq=raw.seq)
+        )
+    return res

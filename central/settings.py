@@ -1,0 +1,22 @@
+"""Settings for central, from CENTRAL_* environment variables or flags."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["CentralSettings"]
+
+
+class CentralSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CENTRAL_", extra="ignore")
+
+    database_url: str = "sqlite:///central.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # how often the pickup-expiry job runs; 0 turns it off (tests drive it by hand)
+    expiry_interval_s: int = 300
+    # change-log tombstones older than this are pruned; older cursors get `reset`
+    retention_days: int = 90
+    # SSE keep-alive comment interval
+    events_keepalive_s: float = 15.0
+    log_level: str = "info"

@@ -1,0 +1,223 @@
+"""A real `central` on a loopback port, for contract, engine and end-to-end tests.
+
+`CentralServer` runs uvicorn in a thread on a fixed port so a test can stop it
+(the tablet sees connection refused) and start it again on the same database.
+`Central` adds an OMS client with a real integration key and helpers to build
+a small store through the OMS API, exactly as a retailer's OMS would.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from central.api import create_app
+from central.db.engine import make_engine
+from central.db.migrate import upgrade
+from central.service.auth import create_integration_key
+from central.settings import CentralSettings
+from fulfillment.barcodes import check_digit
+
+PG_ENV = "CENTRAL_TEST_PG"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class CentralServer:
+    def __init__(self, database_url: str, port: int | None = None) -> None:
+        self.database_url = database_url
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        settings = CentralSettings(database_url=self.database_url, expiry_interval_s=0,
+                                   events_keepalive_s=1.0)
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+            lifespan="on", loop="asyncio", http="h11", ws="none", timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("central did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            assert self._thread is not None
+            self._thread.join(timeout=10)
+            self._server = None
+
+
+def gtin(n: int) -> str:
+    """A valid GTIN-13 for test item number n."""
+    payload = f"400{n:09d}"
+    return payload + check_digit(payload)
+
+
+@dataclass
+class TestStore:
+    store_id: str
+    skus: list[str]
+    gtins: dict[str, str]  # sku -> GTIN-13
+    locations: dict[str, str]
+    staff: dict[str, str] = field(default_factory=dict)  # employee_id -> PIN
+
+
+class Central:
+    def __init__(self, server: CentralServer, key: str) -> None:
+        self.server = server
+        self.key = key
+        self.oms = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"},
+                                timeout=30)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def start(self) -> None:
+        self.server.start()
+
+    def close(self) -> None:
+        self.oms.close()
+        self.server.stop()
+
+    # --- building a store through the OMS API --------------------------------------
+
+    def new_store(
+        self,
+        *,
+        items: int = 6,
+        stock: int = 20,
+        policy: dict[str, Any] | None = None,
+        store_id: str | None = None,
+    ) -> TestStore:
+        store_id = store_id or f"S{uuid.uuid4().hex[:6].upper()}"
+        ok(self.oms.put(f"/v1/oms/stores/{store_id}",
+                        json={"name": f"Store {store_id}", "policy": policy or {}}))
+        base = int(uuid.uuid4().int % 10**6) * 100
+        skus = [f"SKU-{i + 1}" for i in range(items)]
+        gtins = {sku: gtin(base + i + 1) for i, sku in enumerate(skus)}
+        locations = {sku: f"A-{i + 1:02d}-1" for i, sku in enumerate(skus)}
+        ok(self.oms.put(f"/v1/oms/stores/{store_id}/items", json=[
+            {"sku": sku, "gtins": [gtins[sku]], "name": f"Item {i + 1}", "price": "4.99",
+             "location": locations[sku], "location_seq": (i + 1) * 10}
+            for i, sku in enumerate(skus)
+        ]))
+        ok(self.oms.post(f"/v1/oms/stores/{store_id}/stock", json=[
+            {"sku": sku, "location": locations[sku], "qty": stock} for sku in skus
+        ]))
+        staff = {"E1": "1111", "E2": "2222", "M1": "9999"}
+        ok(self.oms.put(f"/v1/oms/stores/{store_id}/staff", json=[
+            {"employee_id": "E1", "name": "Ana", "role": "associate", "pin": "1111"},
+            {"employee_id": "E2", "name": "Ben", "role": "associate", "pin": "2222"},
+            {"employee_id": "M1", "name": "Maria", "role": "manager", "pin": "9999"},
+        ]))
+        return TestStore(store_id, skus, gtins, locations, staff)
+
+    def order(
+        self,
+        store: TestStore,
+        lines: Sequence[tuple[str, int]],
+        *,
+        type: str = "pickup",
+        order_id: str | None = None,
+        due_in: timedelta = timedelta(hours=2),
+        priority: int = 0,
+        pickup_code: str | None = None,
+    ) -> dict[str, Any]:
+        order_id = order_id or f"W-{uuid.uuid4().hex[:8]}"
+        body = {
+            "order_id": order_id, "store_id": store.store_id, "type": type,
+            "customer": {"name": "Olivia Brown", "email": "olivia@example.com", "phone": "+44 7700 900101"},
+            "due_at": (datetime.now(UTC) + due_in).isoformat(), "priority": priority,
+            "lines": [{"line_id": str(i + 1), "sku": sku, "qty": qty, "price": "4.99"}
+                      for i, (sku, qty) in enumerate(lines)],
+        }
+        if pickup_code:
+            body["pickup_code"] = pickup_code
+        return ok(self.oms.post("/v1/oms/orders", json=body))
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        return ok(self.oms.get(f"/v1/oms/orders/{order_id}"))
+
+    def stock(self, store: TestStore, sku: str) -> dict[str, Any]:
+        rows = ok(self.oms.get(f"/v1/oms/stores/{store.store_id}/stock", params={"sku": sku}))
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    def enroll(self, store: TestStore, name: str = "tablet") -> dict[str, Any]:
+        code = ok(self.oms.post(f"/v1/oms/stores/{store.store_id}/enrollment-codes"))["code"]
+        return ok(httpx.post(f"{self.url}/v1/devices/enroll",
+                             json={"code": code, "device_name": name}))
+
+    def enroll_code(self, store_id: str) -> str:
+        return str(ok(self.oms.post(f"/v1/oms/stores/{store_id}/enrollment-codes"))["code"])
+
+
+def ok(response: httpx.Response) -> Any:
+    assert response.status_code < 300, f"{response.status_code}: {response.text}"
+    return response.json()
+
+
+@contextmanager
+def running_central(database_url: str) -> Iterator[Central]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    key = create_integration_key(engine, "tests")
+    engine.dispose()
+    server = CentralServer(database_url)
+    server.start()
+    central = Central(server, key)
+    try:
+        yield central
+    finally:
+        central.close()
+
+
+@contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database made from CENTRAL_TEST_PG; dropped afterwards."""
+    name = f"storeapp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
