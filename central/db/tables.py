@@ -5,7 +5,11 @@ Documents that tablets replicate are also written to `sync_docs`, the change fee
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
+    TypeDecorator,
     JSON,
     BigInteger,
     Boolean,
@@ -25,8 +29,25 @@ from sqlalchemy import (
 metadata = MetaData()
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out — SQLite would otherwise hand back naive values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _ts(name: str, nullable: bool = True) -> Column:  # type: ignore[type-arg]
-    return Column(name, DateTime(timezone=True), nullable=nullable)
+    return Column(name, UTCDateTime(), nullable=nullable)
 
 
 stores = Table(
@@ -74,8 +95,8 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("app_version", String(40)),
     Column("last_applied_seq", BigInteger, nullable=False, default=0),
-    Column("last_server_time", DateTime(timezone=True)),
-    Column("last_seen_at", DateTime(timezone=True)),
+    _ts("last_server_time"),
+    _ts("last_seen_at"),
     Column("clock_offset_s", Integer),
     _ts("enrolled_at", False),
     _ts("revoked_at"),
