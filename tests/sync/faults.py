@@ -1,0 +1,89 @@
+"""A real HTTP transport with planned faults: the seam where tests break the network.
+
+transport = FaultyTransport()
+transport.lose_response("/v1/sync/push")          # central commits, the reply is lost
+transport.refuse("/v1/sync/pull", after=1)        # 2nd pull never reaches central
+transport.limit_body("/v1/sync/push", 20_000)     # a proxy answering 413 to big bodies
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass
+class _Plan:
+    path: str
+    kind: str  # "lose" | "refuse" | "limit"
+    times: int
+    after: int
+    max_bytes: int = 0
+
+
+class FaultyTransport(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._plans: list[_Plan] = []
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+
+    def lose_response(self, path: str, *, times: int = 1, after: int = 0) -> None:
+        """The request reaches central (which commits); the answer never reaches the tablet."""
+        self._plans.append(_Plan(path, "lose", times, after))
+
+    def refuse(self, path: str, *, times: int = 1, after: int = 0) -> None:
+        """The connection is refused: nothing reaches central."""
+        self._plans.append(_Plan(path, "refuse", times, after))
+
+    def limit_body(self, path: str, max_bytes: int, *, times: int = 1_000_000) -> None:
+        """A proxy in front of central answers 413 to a body over `max_bytes`."""
+        self._plans.append(_Plan(path, "limit", times, 0, max_bytes))
+
+    def _fault_for(self, request: httpx.Request) -> _Plan | None:
+        with self._lock:
+            path = request.url.path
+            self.calls[path] += 1
+            for plan in self._plans:
+                if plan.path != path or plan.times <= 0:
+                    continue
+                if plan.kind == "limit":
+                    if len(request.content) > plan.max_bytes:
+                        plan.times -= 1
+                        return plan
+                    continue
+                if plan.after > 0:
+                    plan.after -= 1
+                    continue
+                plan.times -= 1
+                return plan
+            return None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        plan = self._fault_for(request)
+        if plan is None:
+            return self._inner.handle_request(request)
+        self.faults[f"{plan.kind} {plan.path}"] += 1
+        if plan.kind == "refuse":
+            raise httpx.ConnectError("connection refused (injected)", request=request)
+        if plan.kind == "limit":
+            return httpx.Response(
+                413,
+                json={"code": "BATCH_TOO_LARGE", "message": "proxy: body too large"},
+                request=request,
+            )
+        response = self._inner.handle_request(request)
+        response.read()
+        response.close()
+        raise httpx.ReadError("connection lost after central answered (injected)", request=request)
+
+    def close(self) -> None:
+        """Each sync pass closes its client; the connection pool outlives it."""
+
+    def shutdown(self) -> None:
+        self._inner.close()

@@ -1,0 +1,351 @@
+"""The sync engine against a real central on a loopback port and a real tablet store.
+
+Faults come from stopping central or from `FaultyTransport` (the httpx transport
+seam); the tablet's process is "restarted" by opening a new LocalStore on the
+same file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storeapp.local import LocalStore
+from sync.client import CentralClient
+from sync.engine import Progress, SyncEngine
+from sync.replica import Identity
+from tests.support.central import Central
+from tests.support.central import TestStore as Store
+from tests.sync.faults import FaultyTransport
+
+NOW = datetime.now(UTC)
+
+
+@dataclass
+class Tablet:
+    path: Path
+    transport: FaultyTransport
+    progress: list[Progress] = field(default_factory=list)
+    token: str | None = None  # overrides the enrolled token (a wrong or revoked one)
+    pull_limit: int = 1000
+
+    def client(self, identity: Identity) -> CentralClient:
+        return CentralClient(
+            identity.server_url, self.token or identity.token, transport=self.transport
+        )
+
+    def engine(self) -> SyncEngine:
+        return SyncEngine(
+            lambda: LocalStore(self.path),
+            self.client,
+            on_progress=self.progress.append,
+            pull_limit=self.pull_limit,
+        )
+
+    def sync(self):
+        return self.engine().run_once()
+
+    def local(self) -> LocalStore:
+        return LocalStore(self.path)
+
+    def scan(self, store: Store, order: dict[str, Any], line: int = 1, times: int = 1) -> None:
+        sku = order["lines"][line - 1]["sku"]
+        with self.local() as local:
+            for _ in range(times):
+                result = local.act(
+                    "E1",
+                    "pick.scan",
+                    {
+                        "order_id": order["order_id"],
+                        "line_id": str(line),
+                        "gtin": store.gtins[sku],
+                        "qty": 1,
+                    },
+                    NOW,
+                )
+                assert result.queued, result
+
+    def docs(self) -> list[tuple[str, str, int, str]]:
+        with sqlite3.connect(self.path) as conn:
+            return conn.execute(
+                "SELECT kind, id, version, data FROM srv_docs ORDER BY kind, id"
+            ).fetchall()
+
+
+@pytest.fixture
+def transports() -> Iterator[list[FaultyTransport]]:
+    made: list[FaultyTransport] = []
+    yield made
+    for transport in made:
+        transport.shutdown()
+
+
+@pytest.fixture
+def store(central: Central) -> Store:
+    return central.new_store()
+
+
+@pytest.fixture
+def make_tablet(central: Central, store: Store, tmp_path: Path, transports):
+    def make(name: str = "tablet-1", for_store: Store | None = None) -> Tablet:
+        transport = FaultyTransport()
+        transports.append(transport)
+        code = central.enroll_code((for_store or store).store_id)
+        with CentralClient(central.url, transport=transport) as client:
+            enrolled = client.enroll(code, name)
+        path = tmp_path / f"{name}.db"
+        with LocalStore(path) as local:
+            local.enroll(enrolled, central.url)
+        return Tablet(path, transport)
+
+    return make
+
+
+def picked(central: Central, order: dict[str, Any], line: int = 1) -> int:
+    return central.get_order(order["order_id"])["lines"][line - 1]["picked"]
+
+
+def test_the_first_sync_downloads_the_store_through_the_snapshot(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 2)])
+    tablet = make_tablet()
+    report = tablet.sync()
+    assert report.ok and report.pulled > 0 and report.error_in_words is None
+    assert tablet.transport.calls["/v1/sync/snapshot"] == 1
+    with tablet.local() as local:
+        assert local.order(order["order_id"]) is not None
+        assert local.sync_state().cursor is not None
+        assert local.sync_state().last_ok_at is not None
+    again = tablet.sync()
+    assert again.ok and tablet.transport.calls["/v1/sync/snapshot"] == 1
+
+
+def test_actions_while_central_is_down_queue_up_and_drain_after_it_returns(
+    central, store, make_tablet
+):
+    order = central.order(store, [(store.skus[0], 5)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    central.stop()
+    tablet.scan(store, order, times=3)
+
+    down = tablet.sync()
+    assert (down.ok, down.offline, down.pushed, down.waiting) == (False, True, 0, 3)
+    assert down.error_in_words.startswith("Offline · 3 changes waiting · oldest ")
+    with tablet.local() as local:
+        assert local.sync_state().last_error == down.error_in_words
+        assert len(local.outbox()) == 3
+
+    central.start()
+    back = tablet.sync()
+    assert (back.ok, back.offline, back.pushed, back.waiting) == (True, False, 3, 0)
+    assert picked(central, order) == 3
+    with tablet.local() as local:
+        assert local.outbox() == []
+        assert [op.status for op in local.op_log()] == ["applied"] * 3
+        assert local.sync_state().last_error is None
+        assert local.order(order["order_id"]).lines[0].picked == 3
+
+
+def test_a_push_whose_response_was_lost_is_retried_without_doubling(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 4)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    tablet.scan(store, order)
+    tablet.transport.lose_response("/v1/sync/push")
+
+    lost = tablet.sync()
+    assert lost.offline and lost.waiting == 1
+    assert picked(central, order) == 1  # central committed it
+
+    retried = tablet.sync()
+    assert (retried.ok, retried.pushed, retried.duplicates) == (True, 1, 1)
+    assert picked(central, order) == 1
+    with tablet.local() as local:
+        [logged] = local.op_log()
+        assert (logged.status, logged.original_status) == ("duplicate", "applied")
+        assert local.order(order["order_id"]).lines[0].picked == 1
+    assert tablet.transport.calls["/v1/sync/push"] == 2
+
+
+def test_two_tablets_of_one_store_converge(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 3), (store.skus[1], 2)])
+    first, second = make_tablet("tablet-1"), make_tablet("tablet-2")
+    assert first.sync().ok and second.sync().ok
+    first.scan(store, order, line=1, times=2)
+    second.scan(store, order, line=2, times=2)
+    second.scan(store, order, line=1, times=2)  # one more than the line still wants
+
+    assert first.sync().ok
+    report = second.sync()
+    assert report.ok and report.attention == 1  # the over-pick: put one back
+    assert first.sync().ok
+
+    assert first.docs() == second.docs()
+    with first.local() as a, second.local() as b:
+        assert a.order(order["order_id"]) == b.order(order["order_id"])
+        line1, line2 = a.order(order["order_id"]).lines
+    assert (line1.picked, line2.picked) == (3, 2)
+    assert [line["picked"] for line in central.get_order(order["order_id"])["lines"]] == [3, 2]
+
+
+def test_a_pull_interrupted_half_way_resumes_without_skipping(central, store, make_tablet):
+    tablet = make_tablet()
+    tablet.pull_limit = 5
+    assert tablet.sync().ok
+    orders = [central.order(store, [(store.skus[i % 3], 1)]) for i in range(12)]
+    tablet.transport.lose_response("/v1/sync/pull", after=1)
+
+    broken = tablet.sync()
+    assert broken.offline and broken.pulled == 5
+    with tablet.local() as local:
+        assert sum(local.order(o["order_id"]) is not None for o in orders) == 5
+
+    resumed = tablet.sync()
+    assert resumed.ok and resumed.pulled >= 7
+    with tablet.local() as local:
+        assert all(local.order(o["order_id"]) is not None for o in orders)
+
+    fresh = make_tablet("tablet-fresh")
+    assert fresh.sync().ok
+    assert tablet.docs() == fresh.docs()
+
+
+def test_a_restarted_tablet_with_a_full_outbox_loses_nothing(
+    central, store, make_tablet, transports
+):
+    order = central.order(store, [(store.skus[0], 700)])
+    central.oms.post(
+        f"/v1/oms/stores/{store.store_id}/stock",
+        json=[{"sku": store.skus[0], "location": store.locations[store.skus[0]], "qty": 1000}],
+    ).raise_for_status()
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    central.stop()
+    tablet.scan(store, order, times=620)
+    assert tablet.sync().offline
+
+    # the process ends; a new one opens the same file with a new engine
+    central.start()
+    transports.append(FaultyTransport())
+    restarted = Tablet(tablet.path, transports[-1])
+    report = restarted.sync()
+    assert (report.ok, report.pushed, report.waiting) == (True, 620, 0)
+    assert picked(central, order) == 620
+    assert restarted.transport.calls["/v1/sync/push"] == 2  # 500 + 120
+    sending = [p.words for p in restarted.progress if p.phase == "sending"]
+    assert sending == ["Sending 500/620", "Sending 620/620"]
+
+
+def test_a_batch_refused_as_too_large_is_halved_until_it_fits(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 50)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    tablet.scan(store, order, times=40)
+    tablet.transport.limit_body("/v1/sync/push", 5_000)  # about a dozen ops
+
+    report = tablet.sync()
+    assert (report.ok, report.pushed) == (True, 40)
+    assert picked(central, order) == 40
+    assert tablet.transport.faults["limit /v1/sync/push"] >= 2
+
+
+def test_a_revoked_or_wrong_token_asks_for_enrollment_and_keeps_the_outbox(
+    central, store, make_tablet
+):
+    order = central.order(store, [(store.skus[0], 2)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    tablet.scan(store, order)
+    tablet.token = "not-the-token"
+
+    report = tablet.sync()
+    assert (report.ok, report.offline, report.needs_enrollment) == (False, False, True)
+    assert "enroll it again" in report.error_in_words
+    assert report.waiting == 1
+    assert picked(central, order) == 0
+
+
+def test_a_seq_gap_stops_sending_in_plain_words_and_still_receives(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 5)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    tablet.scan(store, order, times=3)
+    with sqlite3.connect(tablet.path) as conn:  # ops 1 and 2 vanish from this tablet
+        conn.execute("DELETE FROM outbox WHERE seq < 3")
+    cancelled_meanwhile = central.order(store, [(store.skus[1], 1)])
+
+    report = tablet.sync()
+    assert not report.ok and not report.offline
+    assert "missing this tablet's change #1–#2" in report.error_in_words
+    assert "receiving goes on" in report.error_in_words
+    with tablet.local() as local:
+        assert local.order(cancelled_meanwhile["order_id"]) is not None
+        assert len(local.outbox()) == 1
+    assert picked(central, order) == 0
+
+
+def test_a_cursor_central_no_longer_knows_reloads_the_snapshot(
+    central, store, make_tablet, tmp_path
+):
+    other_store = central.new_store()
+    order = central.order(store, [(store.skus[0], 1)])
+    tablet = make_tablet()
+    stranger = make_tablet("tablet-other", for_store=other_store)
+    assert tablet.sync().ok and stranger.sync().ok
+    with LocalStore(stranger.path) as local:
+        foreign_cursor = local.cursor()
+    with sqlite3.connect(tablet.path) as conn:
+        conn.execute("UPDATE sync_state SET cursor = ?", (foreign_cursor,))
+
+    report = tablet.sync()
+    assert report.ok
+    assert tablet.transport.calls["/v1/sync/snapshot"] == 2
+    with tablet.local() as local:
+        assert local.order(order["order_id"]) is not None
+    fresh = make_tablet("tablet-fresh")
+    assert fresh.sync().ok
+    assert tablet.docs() == fresh.docs()
+
+
+def test_a_tablet_that_is_not_enrolled_says_so(tmp_path):
+    path = tmp_path / "new.db"
+    LocalStore(path).close()
+    engine = SyncEngine(lambda: LocalStore(path))
+    report = engine.run_once()
+    assert (report.ok, report.needs_enrollment) == (False, True)
+    assert "not enrolled" in report.error_in_words
+
+
+def test_a_pass_logs_one_line_without_customer_data(central, store, make_tablet, caplog):
+    central.order(store, [(store.skus[0], 1)])
+    tablet = make_tablet()
+    with caplog.at_level("INFO", logger="sync.engine"):
+        tablet.sync()
+    lines = [r.getMessage() for r in caplog.records if r.name == "sync.engine"]
+    assert len(lines) == 1
+    assert lines[0].startswith("sync_pass pushed=0 pulled=")
+    assert "Olivia" not in caplog.text and "olivia@example.com" not in caplog.text
+
+
+def test_the_oldest_waiting_change_is_told_in_hours_and_minutes(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 2)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    central.stop()
+    with tablet.local() as local:
+        sku = order["lines"][0]["sku"]
+        local.act(
+            "E1",
+            "pick.scan",
+            {"order_id": order["order_id"], "line_id": "1", "gtin": store.gtins[sku]},
+            NOW - timedelta(hours=3, minutes=12, seconds=5),
+        )
+    engine = SyncEngine(lambda: LocalStore(tablet.path), tablet.client, clock=lambda: NOW)
+    report = engine.run_once()
+    assert report.error_in_words == "Offline · 1 change waiting · oldest 3 h 12 min"
