@@ -1,0 +1,19 @@
+"""The tablet's local store: SQLite state, projections, outbox and op log.
+
+`LocalStore(path)` opens (and migrates) one file; open one per thread.
+"""
+
+from ._records import ActResult, Item, LoggedOp, PendingOp, StaffMember, SyncState, Task
+from ._store import LocalStore, LocalStoreError
+
+__all__ = [
+    "ActResult",
+    "Item",
+    "LocalStore",
+    "LocalStoreError",
+    "LoggedOp",
+    "PendingOp",
+    "StaffMember",
+    "SyncState",
+    "Task",
+]

@@ -1,0 +1,157 @@
+"""Frozen rows the local store hands to view-models (no SQLite types leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fulfillment.model import Order, Role
+
+__all__ = [
+    "ActResult",
+    "Item",
+    "LoggedOp",
+    "PendingOp",
+    "StaffMember",
+    "SyncState",
+    "Task",
+    "from_iso",
+    "to_iso",
+]
+
+OPEN_TASK_STATES = frozenset({"open", "pending", "in_progress"})
+
+
+def to_iso(dt: datetime) -> str:
+    """UTC, fixed width, so stored times sort and compare as text."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    employee_id: str
+    name: str
+    role: Role
+    active: bool = True
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role is Role.MANAGER
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    location: str
+    location_seq: int = 0
+    price: str | None = None
+    gtins: tuple[str, ...] = ()
+    final_sale: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str
+    kind: str
+    sku: str
+    location: str
+    qty: int
+    order_id: str | None
+    reason: str
+    state: str
+    created_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TASK_STATES
+
+
+@dataclass(frozen=True)
+class PendingOp:
+    """An op in the outbox, not yet acknowledged by central."""
+
+    seq: int
+    op_id: str
+    type: str
+    actor_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class LoggedOp:
+    """An op central acknowledged, with its result."""
+
+    seq: int
+    op_id: str
+    type: str
+    actor_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    status: str  # applied | compensated | rejected | duplicate
+    original_status: str | None
+    code: str | None
+    message: str | None
+    followups: tuple[dict[str, Any], ...]
+    acked_at: datetime
+    seen: bool
+
+    @property
+    def outcome(self) -> str:
+        """What central did: the original status for a duplicate."""
+        if self.status == "duplicate" and self.original_status:
+            return self.original_status
+        return self.status
+
+
+@dataclass(frozen=True)
+class SyncState:
+    server_url: str | None
+    device_id: str | None
+    store_id: str | None
+    next_seq: int
+    cursor: str | None
+    last_applied_seq: int
+    pulled_version: int
+    last_sync_at: datetime | None
+    last_ok_at: datetime | None
+    last_error: str | None
+    server_time: datetime | None
+    clock_offset_s: float | None
+
+    @property
+    def enrolled(self) -> bool:
+        return bool(self.device_id)
+
+
+@dataclass(frozen=True)
+class ActResult:
+    """What one local action did.
+
+    `queued` is True when the op went into the outbox (with `seq`). A refused
+    intent is not queued and changes nothing; `message` says why.
+    """
+
+    status: str  # applied | compensated | rejected
+    queued: bool
+    code: str | None = None
+    message: str | None = None
+    seq: int | None = None
+    op_id: str | None = None
+    order: Order | None = None
+    followups: tuple[Any, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"

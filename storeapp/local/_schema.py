@@ -1,0 +1,191 @@
+"""The tablet's SQLite schema, as a `sqlite_utils.Migrations` set.
+
+Every table is STRICT. Add a migration function at the end to change the
+schema; never edit one that has shipped (tablets apply them in order on open).
+
+Tables:
+
+    srv_docs    server truth for every change kind (kind, id) -> version, data
+    orders      projection: server order + this device's pending ops
+    items, gtins, staff, tasks, stock
+                projections of the other kinds the screens read
+    outbox      pending ops, `seq` gapless per device (from sync_state.next_seq)
+    op_log      acknowledged ops with their results; `seen` feeds the attention list
+    sync_state  one row: identity, next_seq, cursor, sync health
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+__all__ = ["PROJECTION_TABLES", "SERVER_TABLES", "create_srv_docs", "migrate"]
+
+migrations = Migrations("storeapp.local")
+
+PROJECTION_TABLES = ("orders", "items", "gtins", "staff", "tasks", "stock")
+SERVER_TABLES = ("srv_docs", *PROJECTION_TABLES)
+
+
+def create_srv_docs(db: Database, name: str = "srv_docs") -> None:
+    db[name].create(  # type: ignore[union-attr]
+        {"kind": str, "id": str, "version": int, "data": str},
+        pk=("kind", "id"),
+        not_null={"version", "data"},
+        strict=True,
+    )
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    create_srv_docs(db)
+    db["orders"].create(  # type: ignore[union-attr]
+        {
+            "order_id": str,
+            "type": str,
+            "state": str,
+            "priority": int,
+            "due_at": str,
+            "assignee": str,
+            "pickup_code": str,
+            "search": str,
+            "pending": int,
+            "data": str,
+        },
+        pk="order_id",
+        not_null={"type", "state", "priority", "due_at", "search", "pending", "data"},
+        strict=True,
+    )
+    db["orders"].create_index(["state", "priority", "due_at"])  # type: ignore[union-attr]
+    db["orders"].create_index(["pickup_code"])  # type: ignore[union-attr]
+    db["items"].create(  # type: ignore[union-attr]
+        {
+            "sku": str,
+            "name": str,
+            "price": str,
+            "location": str,
+            "location_seq": int,
+            "final_sale": int,
+            "data": str,
+        },
+        pk="sku",
+        not_null={"name", "location", "location_seq", "final_sale", "data"},
+        strict=True,
+    )
+    db["gtins"].create(  # type: ignore[union-attr]
+        {"gtin": str, "sku": str}, pk="gtin", not_null={"sku"}, strict=True
+    )
+    db["gtins"].create_index(["sku"])  # type: ignore[union-attr]
+    db["staff"].create(  # type: ignore[union-attr]
+        {"employee_id": str, "name": str, "role": str, "pin_hash": str, "active": int},
+        pk="employee_id",
+        not_null={"name", "role", "active"},
+        strict=True,
+    )
+    db["tasks"].create(  # type: ignore[union-attr]
+        {
+            "task_id": str,
+            "kind": str,
+            "sku": str,
+            "location": str,
+            "qty": int,
+            "order_id": str,
+            "reason": str,
+            "state": str,
+            "created_at": str,
+        },
+        pk="task_id",
+        not_null={"kind", "state"},
+        strict=True,
+    )
+    db["stock"].create(  # type: ignore[union-attr]
+        {
+            "id": str,
+            "sku": str,
+            "location": str,
+            "on_hand": int,
+            "reserved": int,
+            "available": int,
+            "doubtful": int,
+        },
+        pk="id",
+        not_null={"sku", "location"},
+        strict=True,
+    )
+    db["stock"].create_index(["sku"])  # type: ignore[union-attr]
+    db["outbox"].create(  # type: ignore[union-attr]
+        {
+            "seq": int,
+            "op_id": str,
+            "type": str,
+            "type_v": int,
+            "actor_id": str,
+            "payload": str,
+            "occurred_at": str,
+            "base_seq": int,
+            "created_at": str,
+        },
+        pk="seq",
+        not_null={"op_id", "type", "type_v", "actor_id", "payload", "occurred_at", "created_at"},
+        strict=True,
+    )
+    db["outbox"].create_index(["op_id"], unique=True)  # type: ignore[union-attr]
+    db["op_log"].create(  # type: ignore[union-attr]
+        {
+            "seq": int,
+            "op_id": str,
+            "type": str,
+            "actor_id": str,
+            "payload": str,
+            "occurred_at": str,
+            "status": str,
+            "original_status": str,
+            "code": str,
+            "message": str,
+            "followups": str,
+            "acked_at": str,
+            "seen": int,
+            "rebased": int,
+        },
+        pk="seq",
+        not_null={
+            "op_id",
+            "type",
+            "actor_id",
+            "payload",
+            "occurred_at",
+            "status",
+            "followups",
+            "acked_at",
+            "seen",
+            "rebased",
+        },
+        strict=True,
+    )
+    db["op_log"].create_index(["op_id"], unique=True)  # type: ignore[union-attr]
+    db["op_log"].create_index(["seen"])  # type: ignore[union-attr]
+    db.execute(
+        """
+        CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            server_url TEXT,
+            device_id TEXT,
+            store_id TEXT,
+            token TEXT,
+            next_seq INTEGER NOT NULL DEFAULT 1,
+            cursor TEXT,
+            last_applied_seq INTEGER NOT NULL DEFAULT 0,
+            pulled_version INTEGER NOT NULL DEFAULT 0,
+            last_sync_at TEXT,
+            last_ok_at TEXT,
+            last_error TEXT,
+            server_time TEXT,
+            clock_offset_s REAL
+        ) STRICT
+        """
+    )
+    db.execute("INSERT INTO sync_state (id) VALUES (1)")
+
+
+def migrate(db: Database) -> None:
+    """Bring the schema up to date (each migration in its own transaction)."""
+    migrations.apply(db)

@@ -1,0 +1,677 @@
+"""`LocalStore`: the tablet's SQLite file (sqlite-utils, WAL, strict tables).
+
+One instance per thread (each has its own connection). Every write is one
+`BEGIN IMMEDIATE` transaction, so the next `seq` is read and written under the
+write lock and two threads never take the same one.
+
+Implements `sync.replica.Replica` for the sync engine, plus what the
+view-models need: `act` (the one transaction that writes a local effect and
+its outbox op), reads of the projections, PIN check, attention list.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlite_utils import Database
+
+from fulfillment import pins
+from fulfillment.model import Order, Policy, Role
+from fulfillment.outcome import Status
+from fulfillment.picking import ORDER_OPS, apply_order_op
+from fulfillment.roles import may_perform
+from sync.protocol import PAYLOADS, Change, EnrollResponse, OpResult, PullResponse, SnapshotHeader
+from sync.replica import Identity, PendingSummary
+
+from . import _projection as proj
+from ._records import (
+    OPEN_TASK_STATES,
+    ActResult,
+    Item,
+    LoggedOp,
+    PendingOp,
+    StaffMember,
+    SyncState,
+    Task,
+    from_iso,
+    to_iso,
+)
+from ._schema import PROJECTION_TABLES, create_srv_docs, migrate
+
+__all__ = ["LocalStore", "LocalStoreError"]
+
+_ATTENTION = ("rejected", "compensated")
+
+
+class LocalStoreError(Exception):
+    """A misuse of the local store (not an ordinary situation such as a refused claim)."""
+
+
+def _field_sentence(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "input"
+    return f"{where.replace('_', ' ')}: {first['msg']}"
+
+
+class LocalStore:
+    """The tablet's replica: server truth, projections, outbox, op log, sync state."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.db = Database(self.path, strict=True)
+        self._conn: sqlite3.Connection = self.db.conn
+        self._conn.execute("PRAGMA busy_timeout = 10000")
+        self.db.enable_wal()
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(self.db)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        if conn.in_transaction:
+            raise LocalStoreError("a write transaction is already open on this connection")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # --- identity -------------------------------------------------------------------
+
+    def enroll(self, response: EnrollResponse, server_url: str) -> None:
+        """Save the identity central gave this device.
+
+        Enrolling as another device restarts `seq` at 1 and pulls from scratch;
+        that is refused while ops are waiting (they belong to the old device).
+        """
+        with self._write() as conn:
+            device_id, store_id = conn.execute(
+                "SELECT device_id, store_id FROM sync_state WHERE id = 1"
+            ).fetchone()
+            if device_id and device_id != response.device_id:
+                if self._one("SELECT count(*) FROM outbox"):
+                    raise LocalStoreError(
+                        "ops are still waiting for the old device: sync them before re-enrolling"
+                    )
+                conn.execute(
+                    """UPDATE sync_state SET next_seq = 1, cursor = NULL, last_applied_seq = 0,
+                       pulled_version = 0 WHERE id = 1"""
+                )
+                conn.execute("DELETE FROM op_log")  # its seqs were the old device's
+                if store_id != response.store_id:
+                    proj.wipe_server_state(conn)
+            conn.execute(
+                """UPDATE sync_state SET server_url = ?, device_id = ?, store_id = ?, token = ?
+                   WHERE id = 1""",
+                (server_url.rstrip("/"), response.device_id, response.store_id, response.token),
+            )
+
+    def identity(self) -> Identity | None:
+        row = self._conn.execute(
+            "SELECT server_url, device_id, store_id, token FROM sync_state WHERE id = 1"
+        ).fetchone()
+        if not row or not row[1]:
+            return None
+        return Identity(server_url=row[0], device_id=row[1], store_id=row[2], token=row[3])
+
+    def sync_state(self) -> SyncState:
+        r = self._conn.execute(
+            """SELECT server_url, device_id, store_id, next_seq, cursor, last_applied_seq,
+                      pulled_version, last_sync_at, last_ok_at, last_error, server_time,
+                      clock_offset_s
+               FROM sync_state WHERE id = 1"""
+        ).fetchone()
+        return SyncState(
+            server_url=r[0],
+            device_id=r[1],
+            store_id=r[2],
+            next_seq=r[3],
+            cursor=r[4],
+            last_applied_seq=r[5],
+            pulled_version=r[6],
+            last_sync_at=from_iso(r[7]),
+            last_ok_at=from_iso(r[8]),
+            last_error=r[9],
+            server_time=from_iso(r[10]),
+            clock_offset_s=r[11],
+        )
+
+    # --- the one local write ----------------------------------------------------------
+
+    def act(
+        self, actor_id: str, op_type: str, payload: Mapping[str, Any] | BaseModel, now: datetime
+    ) -> ActResult:
+        """Write the local effect of one op and queue it, in one transaction.
+
+        A refused intent (claim, release, stage, reject, assign, prioritize, ship,
+        hand-over, or a role that may not do it) writes nothing and returns the
+        reason. Facts (pick.scan, pick.unscan, pick.short) are always queued.
+        """
+        return self.act_many(actor_id, [(op_type, payload)], now)[0]
+
+    def act_many(
+        self,
+        actor_id: str,
+        ops: Sequence[tuple[str, Mapping[str, Any] | BaseModel]],
+        now: datetime,
+    ) -> list[ActResult]:
+        """Several ops of one gesture (a scan split across totes) in one transaction.
+
+        Each op is decided on its own: a refused intent among them is not queued.
+        """
+        checked: list[tuple[str, dict[str, Any] | ActResult]] = []
+        for op_type, payload in ops:
+            model = PAYLOADS.get(op_type)
+            if model is None:
+                raise LocalStoreError(f"unknown op type {op_type!r}")
+            raw = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+            try:
+                checked.append((op_type, model.model_validate(raw).model_dump(mode="json")))
+            except ValidationError as exc:
+                checked.append(
+                    (op_type, ActResult("rejected", False, "INVALID_INPUT", _field_sentence(exc)))
+                )
+        results: list[ActResult] = []
+        with self._write() as conn:
+            staff = proj.staff_index(conn)
+            policy: Policy | None = None
+            for op_type, body in checked:
+                if isinstance(body, ActResult):
+                    results.append(body)
+                    continue
+                if policy is None and op_type in ORDER_OPS:
+                    policy = proj.store_policy(conn)
+                results.append(self._act_one(conn, actor_id, op_type, body, now, policy, staff))
+        return results
+
+    def _act_one(
+        self,
+        conn: sqlite3.Connection,
+        actor_id: str,
+        op_type: str,
+        payload: dict[str, Any],
+        now: datetime,
+        policy: Policy | None,
+        staff: dict[str, tuple[str, str]],
+    ) -> ActResult:
+        role = staff.get(actor_id, ("", Role.ASSOCIATE.value))[1]
+        if not may_perform(role, op_type):
+            return ActResult("rejected", False, "FORBIDDEN", "Only a manager can do this")
+        status, code, message = Status.APPLIED.value, None, None
+        order: Order | None = None
+        followups: tuple[Any, ...] = ()
+        if op_type in ORDER_OPS:
+            assert policy is not None
+            order_id = payload["order_id"]
+            row = conn.execute(
+                "SELECT data, pending FROM orders WHERE order_id = ?", (order_id,)
+            ).fetchone()
+            if row is None:
+                if op_type not in proj.ORDER_FACTS:
+                    return ActResult(
+                        "rejected",
+                        False,
+                        "ORDER_NOT_FOUND",
+                        f"Order {order_id} is not on this tablet",
+                    )
+                status, code = Status.COMPENSATED.value, "ORDER_NOT_FOUND"
+                message = f"Order {order_id} is not on this tablet yet: saved for central to check"
+            else:
+                ctx = proj.context_for(actor_id, now, policy, staff)
+                outcome = apply_order_op(Order.model_validate_json(row[0]), op_type, payload, ctx)
+                status, code, message = outcome.status.value, outcome.code, outcome.message
+                followups = outcome.followups
+                if outcome.status is Status.REJECTED and op_type not in proj.ORDER_FACTS:
+                    return ActResult(status, False, code, message, order=outcome.order)
+                order = outcome.order
+                conn.execute(proj.UPSERT_ORDER, proj.order_row(order, row[1] + 1))
+        elif op_type == "task.done":
+            state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
+            if state is None:
+                return ActResult(
+                    "rejected", False, "TASK_NOT_FOUND", "This task is not on this tablet"
+                )
+            if state not in OPEN_TASK_STATES:
+                return ActResult("rejected", False, "TASK_DONE", "This task is already done")
+            conn.execute("UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],))
+        seq, base_seq = conn.execute(
+            "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1"
+        ).fetchone()
+        op_id = str(uuid.uuid4())
+        at = to_iso(now)
+        conn.execute(
+            """INSERT INTO outbox
+               (seq, op_id, type, type_v, actor_id, payload, occurred_at, base_seq, created_at)
+               VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)""",
+            (
+                seq,
+                op_id,
+                op_type,
+                actor_id,
+                json.dumps(payload, separators=(",", ":")),
+                at,
+                base_seq,
+                at,
+            ),
+        )
+        conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (seq + 1,))
+        return ActResult(status, True, code, message, seq, op_id, order, followups)
+
+    # --- Replica: push side ------------------------------------------------------------
+
+    def pending(self, limit: int) -> list[dict[str, Any]]:
+        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first."""
+        device_id = self._one("SELECT device_id FROM sync_state WHERE id = 1")
+        rows = self._conn.execute(
+            """SELECT op_id, seq, actor_id, type, type_v, payload, occurred_at, base_seq
+               FROM outbox ORDER BY seq LIMIT ?""",
+            (limit,),
+        ).fetchall()
+        return [
+            {
+                "op_id": r[0],
+                "device_id": device_id,
+                "seq": r[1],
+                "actor_id": r[2],
+                "type": r[3],
+                "type_v": r[4],
+                "payload": json.loads(r[5]),
+                "occurred_at": r[6],
+                "base_seq": r[7],
+            }
+            for r in rows
+        ]
+
+    def pending_summary(self) -> PendingSummary:
+        count, oldest = self._conn.execute(
+            "SELECT count(*), min(occurred_at) FROM outbox"
+        ).fetchone()
+        attention = self._one("SELECT count(*) FROM op_log WHERE seen = 0")
+        return PendingSummary(count=count, oldest_occurred_at=from_iso(oldest), attention=attention)
+
+    def acknowledge(self, results: Iterable[OpResult], *, at: datetime | None = None) -> None:
+        """Move acknowledged ops from the outbox to the op log with their results.
+
+        The screens keep the op's effect until the next pull brings central's
+        version (then the order is rebased); refused or compensated ops wait in
+        the attention list until someone marks them seen.
+        """
+        results = list(results)
+        if not results:
+            return
+        with self._write() as conn:
+            acked_at = to_iso(at or datetime.now(UTC))
+            for result in results:
+                row = conn.execute(
+                    """SELECT seq, op_id, type, actor_id, payload, occurred_at FROM outbox
+                       WHERE op_id = ?""",
+                    (str(result.op_id),),
+                ).fetchone()
+                if row is None:
+                    continue  # already acknowledged (a retried response)
+                outcome = result.original_status if result.status == "duplicate" else result.status
+                conn.execute(
+                    """INSERT OR REPLACE INTO op_log
+                       (seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
+                        code, message, followups, acked_at, seen, rebased)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)""",
+                    (
+                        *row,
+                        result.status,
+                        result.original_status,
+                        result.code,
+                        result.message,
+                        json.dumps([f.model_dump(mode="json") for f in result.followups]),
+                        acked_at,
+                        0 if outcome in _ATTENTION else 1,
+                    ),
+                )
+                conn.execute("DELETE FROM outbox WHERE seq = ?", (row[0],))
+
+    # --- Replica: pull side ----------------------------------------------------------
+
+    def cursor(self) -> str | None:
+        return self._one("SELECT cursor FROM sync_state WHERE id = 1")  # type: ignore[no-any-return]
+
+    def apply_pull(self, page: PullResponse) -> None:
+        """Apply a pull page, store its cursor and last_applied_seq, and rebase; one transaction.
+
+        A page with `reset` set starts a full re-download: server state is
+        wiped first (the outbox and op log are kept).
+        """
+        with self._write() as conn:
+            if page.reset is not None:
+                proj.wipe_server_state(conn)
+                conn.execute("UPDATE sync_state SET pulled_version = 0 WHERE id = 1")
+            changed: dict[str, set[str]] = {}
+            top = 0
+            for change in page.changes:
+                proj.upsert_doc(
+                    conn, change.kind, change.id, change.version, change.op, change.data
+                )
+                changed.setdefault(change.kind, set()).add(change.id)
+                top = max(top, change.version)
+            for kind in ("staff", "item", "stock"):
+                proj.project(conn, kind, changed.get(kind, ()))
+            conn.execute(
+                """UPDATE sync_state SET cursor = ?, last_applied_seq = ?,
+                   pulled_version = max(pulled_version, ?) WHERE id = 1""",
+                (page.cursor, page.last_applied_seq, top),
+            )
+            proj.rebase(
+                conn,
+                changed.get("order", ()),
+                changed.get("task", ()),
+                everything="store" in changed,  # a policy change can change any fold
+            )
+
+    def load_snapshot(self, header: SnapshotHeader, changes: Iterable[Change]) -> None:
+        """Replace all server state with a snapshot, keeping the outbox, and rebase.
+
+        Documents go into a shadow table first (the screens keep reading the old
+        state); one transaction then swaps it in and rebuilds the projections.
+        """
+        shadow = "srv_docs_shadow"
+        self.db.execute(f"DROP TABLE IF EXISTS {shadow}")
+        create_srv_docs(self.db, shadow)
+        top = 0
+        batch: list[Change] = []
+
+        def flush() -> None:
+            with self._write() as conn:
+                for c in batch:
+                    proj.upsert_doc(conn, c.kind, c.id, c.version, c.op, c.data, table=shadow)
+            batch.clear()
+
+        for change in changes:
+            top = max(top, change.version)
+            batch.append(change)
+            if len(batch) >= 1000:
+                flush()
+        flush()
+        with self._write() as conn:
+            conn.execute("DROP TABLE srv_docs")
+            conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
+            for table in PROJECTION_TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            for kind in ("staff", "item", "stock"):
+                ids = [
+                    r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = ?", (kind,))
+                ]
+                proj.project(conn, kind, ids)
+            tasks = [r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'task'")]
+            conn.execute(
+                """UPDATE sync_state SET cursor = ?, last_applied_seq = ?, pulled_version = ?
+                   WHERE id = 1""",
+                (header.cursor, header.last_applied_seq, top),
+            )
+            proj.rebase(conn, (), tasks, everything=True)
+
+    def record_sync(
+        self,
+        *,
+        at: datetime,
+        ok: bool,
+        error: str | None = None,
+        server_time: datetime | None = None,
+    ) -> None:
+        """Remember the last pass for the status chip (and the clock offset)."""
+        with self._write() as conn:
+            conn.execute(
+                """UPDATE sync_state SET last_sync_at = :at,
+                       last_ok_at = CASE WHEN :ok THEN :at ELSE last_ok_at END,
+                       last_error = CASE WHEN :ok THEN NULL ELSE :error END,
+                       server_time = coalesce(:server_time, server_time),
+                       clock_offset_s = coalesce(:offset, clock_offset_s)
+                   WHERE id = 1""",
+                {
+                    "at": to_iso(at),
+                    "ok": ok,
+                    "error": error or ("Sync failed" if not ok else None),
+                    "server_time": to_iso(server_time) if server_time else None,
+                    "offset": (server_time - at).total_seconds() if server_time else None,
+                },
+            )
+
+    # --- reads for the screens ---------------------------------------------------------
+
+    def order(self, order_id: str) -> Order | None:
+        data = self._one("SELECT data FROM orders WHERE order_id = ?", (order_id,))
+        return Order.model_validate_json(data) if data else None
+
+    def orders(self, order_ids: Iterable[str]) -> list[Order]:
+        """The orders named, in the order named; unknown ids are skipped."""
+        found = []
+        for order_id in order_ids:
+            order = self.order(order_id)
+            if order is not None:
+                found.append(order)
+        return found
+
+    def orders_in(self, states: Iterable[str], *, order_type: str | None = None) -> list[Order]:
+        """Orders in `states` by priority (highest first), then due time, then id."""
+        states = list(states)
+        sql = f"SELECT data FROM orders WHERE state IN ({', '.join('?' * len(states))})"
+        params: list[Any] = [*states]
+        if order_type:
+            sql += " AND type = ?"
+            params.append(order_type)
+        sql += " ORDER BY priority DESC, due_at, order_id"
+        return [Order.model_validate_json(r[0]) for r in self._conn.execute(sql, params)]
+
+    def count_orders(
+        self,
+        states: Iterable[str],
+        *,
+        order_type: str | None = None,
+        free_or_mine: str | None = None,
+        due_before: datetime | None = None,
+    ) -> int:
+        """How many orders match: `free_or_mine` = unassigned or assigned to that actor."""
+        states = list(states)
+        sql = f"SELECT count(*) FROM orders WHERE state IN ({', '.join('?' * len(states))})"
+        params: list[Any] = [*states]
+        if order_type:
+            sql += " AND type = ?"
+            params.append(order_type)
+        if free_or_mine:
+            sql += " AND (assignee IS NULL OR assignee = ?)"
+            params.append(free_or_mine)
+        if due_before:
+            sql += " AND due_at < ?"
+            params.append(to_iso(due_before))
+        return int(self._one(sql, params))
+
+    def find_by_pickup_code(self, code: str, states: Iterable[str]) -> list[Order]:
+        states = list(states)
+        rows = self._conn.execute(
+            f"""SELECT data FROM orders WHERE pickup_code = ?
+                AND state IN ({", ".join("?" * len(states))}) ORDER BY order_id""",
+            [code.strip().upper(), *states],
+        )
+        return [Order.model_validate_json(r[0]) for r in rows]
+
+    def search_orders(self, text: str, states: Iterable[str], *, limit: int = 50) -> list[Order]:
+        """Orders whose id, customer name, email or phone contains `text` (any case)."""
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        digits = "".join(ch for ch in needle if ch.isdigit())
+        states = list(states)
+        where = "instr(search, ?) > 0"
+        params: list[Any] = [needle]
+        if len(digits) >= 4 and digits != needle:
+            where = "(instr(search, ?) > 0 OR instr(search, ?) > 0)"
+            params.append(digits)
+        rows = self._conn.execute(
+            f"""SELECT data FROM orders WHERE {where}
+                AND state IN ({", ".join("?" * len(states))}) ORDER BY due_at LIMIT ?""",
+            [*params, *states, limit],
+        )
+        return [Order.model_validate_json(r[0]) for r in rows]
+
+    def policy(self) -> Policy:
+        return proj.store_policy(self._conn)
+
+    def store_info(self) -> dict[str, Any] | None:
+        """The `store` document (store_id, name, timezone, policy), or None before a pull."""
+        data = self._one("SELECT data FROM srv_docs WHERE kind = 'store' LIMIT 1")
+        return json.loads(data) if data else None
+
+    def staff_member(self, employee_id: str) -> StaffMember | None:
+        row = self._conn.execute(
+            "SELECT employee_id, name, role, active FROM staff WHERE employee_id = ?",
+            (employee_id,),
+        ).fetchone()
+        return _staff(row) if row else None
+
+    def staff_names(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._conn.execute("SELECT employee_id, name FROM staff")}
+
+    def staff_count(self) -> int:
+        return int(self._one("SELECT count(*) FROM staff WHERE active = 1"))
+
+    def verify_pin(self, employee_id: str, pin: str) -> StaffMember | None:
+        """The active staff member when the PIN matches (offline: hashes come by pull)."""
+        row = self._conn.execute(
+            "SELECT employee_id, name, role, active, pin_hash FROM staff WHERE employee_id = ?",
+            (employee_id.strip(),),
+        ).fetchone()
+        if not row or not row[3] or not pins.verify_pin(pin, row[4]):
+            return None
+        return _staff(row)
+
+    def item(self, sku: str) -> Item | None:
+        row = self._conn.execute(
+            "SELECT sku, name, location, location_seq, price, final_sale FROM items WHERE sku = ?",
+            (sku,),
+        ).fetchone()
+        if row is None:
+            return None
+        codes = tuple(
+            r[0]
+            for r in self._conn.execute(
+                "SELECT gtin FROM gtins WHERE sku = ? ORDER BY gtin", (sku,)
+            )
+        )
+        return Item(row[0], row[1], row[2], row[3], row[4], codes, bool(row[5]))
+
+    def item_by_gtin(self, gtin: str) -> Item | None:
+        sku = self._one("SELECT sku FROM gtins WHERE gtin = ?", (gtin,))
+        return self.item(sku) if sku else None
+
+    def tasks(self, *, open_only: bool = True) -> list[Task]:
+        rows = self._conn.execute(
+            """SELECT task_id, kind, sku, location, qty, order_id, reason, state, created_at
+               FROM tasks ORDER BY created_at, task_id"""
+        ).fetchall()
+        found = [_task(r) for r in rows]
+        return [t for t in found if t.is_open] if open_only else found
+
+    def task(self, task_id: str) -> Task | None:
+        row = self._conn.execute(
+            """SELECT task_id, kind, sku, location, qty, order_id, reason, state, created_at
+               FROM tasks WHERE task_id = ?""",
+            (task_id,),
+        ).fetchone()
+        return _task(row) if row else None
+
+    def open_task_count(self) -> int:
+        states = sorted(OPEN_TASK_STATES)
+        return int(
+            self._one(
+                f"SELECT count(*) FROM tasks WHERE state IN ({', '.join('?' * len(states))})",
+                states,
+            )
+        )
+
+    def docs(self, kind: str) -> list[dict[str, Any]]:
+        """Server documents of one kind (e.g. `exception`), newest first."""
+        rows = self._conn.execute(
+            "SELECT data FROM srv_docs WHERE kind = ? ORDER BY version DESC", (kind,)
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def outbox(self, limit: int = 100) -> list[PendingOp]:
+        rows = self._conn.execute(
+            "SELECT seq, op_id, type, actor_id, payload, occurred_at FROM outbox ORDER BY seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [PendingOp(r[0], r[1], r[2], r[3], json.loads(r[4]), from_iso(r[5])) for r in rows]  # type: ignore[arg-type]
+
+    def op_log(self, *, attention_only: bool = False, limit: int = 100) -> list[LoggedOp]:
+        """Acknowledged ops, newest first; `attention_only`: refused or compensated, not seen."""
+        where = "WHERE seen = 0" if attention_only else ""
+        rows = self._conn.execute(
+            f"""SELECT seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
+                       code, message, followups, acked_at, seen
+                FROM op_log {where} ORDER BY seq DESC LIMIT ?""",
+            (limit,),
+        ).fetchall()
+        return [
+            LoggedOp(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                json.loads(r[4]),
+                from_iso(r[5]),
+                r[6],
+                r[7],
+                r[8],
+                r[9],  # type: ignore[arg-type]
+                tuple(json.loads(r[10])),
+                from_iso(r[11]),
+                bool(r[12]),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ]
+
+    def mark_seen(self, seqs: Iterable[int] | None = None) -> None:
+        """Take ops off the attention list (all of them when `seqs` is None)."""
+        with self._write() as conn:
+            if seqs is None:
+                conn.execute("UPDATE op_log SET seen = 1 WHERE seen = 0")
+            else:
+                conn.executemany("UPDATE op_log SET seen = 1 WHERE seq = ?", [(s,) for s in seqs])
+
+
+def _staff(row: Sequence[Any]) -> StaffMember:
+    try:
+        role = Role(row[2])
+    except ValueError:
+        role = Role.ASSOCIATE
+    return StaffMember(row[0], row[1], role, bool(row[3]))
+
+
+def _task(r: Sequence[Any]) -> Task:
+    return Task(
+        r[0], r[1], r[2] or "", r[3] or "", r[4] or 0, r[5], r[6] or "", r[7], from_iso(r[8])
+    )

@@ -1,0 +1,502 @@
+"""storeapp.local: the tablet's SQLite file, driven the way the app and the sync engine drive it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import timedelta
+
+import pytest
+from builders import STORE, T0, Feed, gtin, gtin14_of, order_doc, result, staff_doc
+
+from fulfillment.model import Order
+from storeapp.local import LocalStore, LocalStoreError
+from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, parse_op
+from sync.replica import Identity, PendingSummary
+
+
+def outbox_rows(store: LocalStore) -> list[dict]:
+    rows = list(
+        store.db.query(
+            "SELECT seq, type, actor_id, payload, occurred_at, base_seq FROM outbox ORDER BY seq"
+        )
+    )
+    for row in rows:
+        row["payload"] = json.loads(row["payload"])
+    return rows
+
+
+def order_state(store: LocalStore, order_id: str) -> dict:
+    order = store.order(order_id)
+    assert order is not None
+    return {
+        "state": order.state.value,
+        "assignee": order.assignee,
+        "picked": {x.line_id: x.picked for x in order.lines},
+        "priority": order.priority,
+    }
+
+
+def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
+    with LocalStore(db_path) as store:
+        assert store.db.journal_mode == "wal"
+        assert {t for t in store.db.table_names() if not t.startswith("_")} == {
+            "srv_docs",
+            "orders",
+            "items",
+            "gtins",
+            "staff",
+            "tasks",
+            "stock",
+            "outbox",
+            "op_log",
+            "sync_state",
+        }
+        assert all(store.db[t].strict for t in ["orders", "outbox", "op_log", "sync_state"])
+        assert store.identity() is None
+    with LocalStore(db_path) as again:  # migrations run once
+        assert [m["name"] for m in again.db.query("SELECT name FROM _sqlite_migrations")] == [
+            "m001_initial"
+        ]
+
+
+def test_enroll_saves_the_identity_for_the_sync_engine(store):
+    assert store.identity() == Identity("http://central.test", "dev-1", STORE, "tok-1")
+
+
+def test_enrolling_as_another_device_is_refused_while_ops_wait(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    with pytest.raises(LocalStoreError):
+        store.enroll(EnrollResponse(device_id="dev-2", store_id=STORE, token="t2"), "http://c")
+    assert store.identity().device_id == "dev-1"
+
+
+def test_act_writes_the_local_effect_and_the_outbox_op_in_one_transaction_with_gapless_seq(
+    store, feed
+):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 2)])))
+    pulled = feed.version
+    claim = store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    scan = store.act(
+        "E1",
+        "pick.scan",
+        {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)},
+        T0 + timedelta(seconds=30),
+    )
+    assert (claim.status, claim.queued, claim.seq) == ("applied", True, 1)
+    assert (scan.status, scan.queued, scan.seq) == ("applied", True, 2)
+    assert outbox_rows(store) == [
+        {
+            "seq": 1,
+            "type": "order.claim",
+            "actor_id": "E1",
+            "payload": {"order_id": "W-1"},
+            "occurred_at": "2025-03-03T09:00:00.000000Z",
+            "base_seq": pulled,
+        },
+        {
+            "seq": 2,
+            "type": "pick.scan",
+            "actor_id": "E1",
+            "payload": {
+                "order_id": "W-1",
+                "line_id": "1",
+                "gtin": gtin14_of("DOG2"),
+                "qty": 1,
+                "location": "",
+            },
+            "occurred_at": "2025-03-03T09:00:30.000000Z",
+            "base_seq": pulled,
+        },
+    ]
+    assert order_state(store, "W-1") == {
+        "state": "picking",
+        "assignee": "E1",
+        "picked": {"1": 1},
+        "priority": 0,
+    }
+    assert store.sync_state().next_seq == 3
+    assert store.pending_summary() == PendingSummary(count=2, oldest_occurred_at=T0, attention=0)
+
+
+def test_a_refused_claim_writes_nothing(store, feed):
+    store.apply_pull(
+        feed.orders(
+            order_doc(
+                "W-1", [("1", "DOG2", 1)], state="picking", assignee="E2", assignee_name="Ben"
+            )
+        )
+    )
+    before = list(store.db.query("SELECT * FROM orders"))
+    outcome = store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    assert (outcome.status, outcome.queued, outcome.code, outcome.message) == (
+        "rejected",
+        False,
+        "ALREADY_CLAIMED",
+        "Picked by Ben since 09:00",
+    )
+    assert list(store.db.query("SELECT * FROM orders")) == before
+    assert outbox_rows(store) == []
+    assert store.sync_state().next_seq == 1
+
+
+def test_a_manager_only_op_from_an_associate_is_refused_without_writing(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    outcome = store.act("E1", "order.prioritize", {"order_id": "W-1", "priority": 5}, T0)
+    assert (outcome.status, outcome.queued, outcome.code) == ("rejected", False, "FORBIDDEN")
+    assert store.act("M1", "order.prioritize", {"order_id": "W-1", "priority": 5}, T0).queued
+    assert [r["seq"] for r in outbox_rows(store)] == [1]
+
+
+def test_a_payload_that_does_not_validate_is_a_message_not_an_exception(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)], type="ship_from_store")))
+    outcome = store.act(
+        "E1", "order.ship", {"order_id": "W-1", "carrier": "DHL", "tracking": "12"}, T0
+    )
+    assert (outcome.status, outcome.queued, outcome.code) == ("rejected", False, "INVALID_INPUT")
+    assert outcome.message.startswith("tracking:")
+    assert outbox_rows(store) == []
+
+
+def test_facts_are_queued_even_when_the_local_rules_compensate_them(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)], state="cancelled")))
+    outcome = store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
+    assert (outcome.status, outcome.queued, outcome.code) == (
+        "compensated",
+        True,
+        "ORDER_CANCELLED",
+    )
+    assert [r["type"] for r in outbox_rows(store)] == ["pick.scan"]
+
+
+def test_a_failed_write_rolls_back_the_local_effect_and_the_seq(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.db.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    assert order_state(store, "W-1")["state"] == "released"
+    assert store.sync_state().next_seq == 1
+
+
+def test_threads_with_their_own_connections_take_gapless_seqs(store, feed, db_path):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 100)])))
+
+    def scans() -> None:
+        with LocalStore(db_path) as mine:
+            for _ in range(25):
+                mine.act(
+                    "E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0
+                )
+
+    threads = [threading.Thread(target=scans) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r["seq"] for r in outbox_rows(store)] == list(range(1, 51))
+    assert order_state(store, "W-1")["picked"] == {"1": 50}
+
+
+def test_pending_gives_envelopes_that_central_parses_as_typed_ops(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    store.act(
+        "E1", "pick.short", {"order_id": "W-1", "line_id": "1", "qty": 1, "reason": "damaged"}, T0
+    )
+    envelopes = store.pending(limit=10)
+    assert [(e["seq"], e["device_id"], e["type"]) for e in envelopes] == [
+        (1, "dev-1", "order.claim"),
+        (2, "dev-1", "pick.short"),
+    ]
+    typed = [parse_op(RawEnvelope.model_validate(e)) for e in envelopes]
+    assert typed[1].payload.reason == "damaged"
+    assert [e["seq"] for e in store.pending(limit=1)] == [1]
+
+
+def test_apply_pull_shows_server_truth_plus_pending_ops(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 2), ("2", "BOWL", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
+    # a manager raised the priority on central; none of our ops applied yet
+    store.apply_pull(
+        feed.orders(order_doc("W-1", [("1", "DOG2", 2), ("2", "BOWL", 1)], priority=7))
+    )
+    assert order_state(store, "W-1") == {
+        "state": "picking",
+        "assignee": "E1",
+        "picked": {"1": 1, "2": 0},
+        "priority": 7,
+    }
+    # central applied the claim (seq 1) but not the scan yet
+    store.apply_pull(
+        feed.orders(
+            order_doc(
+                "W-1",
+                [("1", "DOG2", 2), ("2", "BOWL", 1)],
+                priority=7,
+                state="picking",
+                assignee="E1",
+            ),
+            last_applied_seq=1,
+        )
+    )
+    assert order_state(store, "W-1") == {
+        "state": "picking",
+        "assignee": "E1",
+        "picked": {"1": 1, "2": 0},
+        "priority": 7,
+    }
+    assert store.sync_state().last_applied_seq == 1
+    assert store.cursor() == f"c{feed.version}"
+    assert len(outbox_rows(store)) == 2  # only acknowledge removes ops
+
+
+def test_rebase_drops_a_claim_that_lost_to_another_tablet(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    store.apply_pull(
+        feed.orders(
+            order_doc(
+                "W-1", [("1", "DOG2", 1)], state="picking", assignee="E2", assignee_name="Ben"
+            )
+        )
+    )
+    assert order_state(store, "W-1")["assignee"] == "E2"
+
+
+def test_acknowledge_moves_ops_to_the_op_log_with_their_results(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1), "qty": 2}, T0)
+    claim, scan = store.pending(10)
+    store.acknowledge(
+        [
+            result(claim),
+            result(
+                scan,
+                "compensated",
+                code="OVER_PICK",
+                message="Line wants 1: put 1 × back at A-12",
+                followups=[
+                    {
+                        "task_id": "T-9",
+                        "kind": "put_back",
+                        "sku": "DOG2",
+                        "location": "A-12",
+                        "qty": 1,
+                    }
+                ],
+            ),
+        ],
+        at=T0 + timedelta(minutes=1),
+    )
+    assert outbox_rows(store) == []
+    rows = list(
+        store.db.query(
+            "SELECT seq, type, status, original_status, code, message, followups, acked_at, seen FROM op_log ORDER BY seq"
+        )
+    )
+    assert rows == [
+        {
+            "seq": 1,
+            "type": "order.claim",
+            "status": "applied",
+            "original_status": None,
+            "code": None,
+            "message": None,
+            "followups": "[]",
+            "acked_at": "2025-03-03T09:01:00.000000Z",
+            "seen": 1,
+        },
+        {
+            "seq": 2,
+            "type": "pick.scan",
+            "status": "compensated",
+            "original_status": None,
+            "code": "OVER_PICK",
+            "message": "Line wants 1: put 1 × back at A-12",
+            "followups": '[{"task_id": "T-9", "kind": "put_back", "sku": "DOG2", "location": "A-12", "qty": 1, "order_id": null, "reason": ""}]',
+            "acked_at": "2025-03-03T09:01:00.000000Z",
+            "seen": 0,
+        },
+    ]
+    assert store.pending_summary() == PendingSummary(count=0, oldest_occurred_at=None, attention=1)
+    store.acknowledge([result(claim, "duplicate", original_status="applied")])  # a retried response
+    assert store.db["op_log"].count == 2
+
+
+def test_a_refused_op_is_undone_on_screen_by_the_next_pull(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    (claim,) = store.pending(10)
+    store.acknowledge(
+        [result(claim, "rejected", code="ALREADY_CLAIMED", message="Picked by Ben since 09:00")]
+    )
+    assert order_state(store, "W-1")["assignee"] == "E1"  # until central's version arrives
+    store.apply_pull(feed.page(last_applied_seq=1))  # the refusal changed no document
+    assert order_state(store, "W-1")["assignee"] is None
+
+
+def test_a_duplicate_result_keeps_the_original_status_for_the_attention_list(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    (claim,) = store.pending(10)
+    store.acknowledge(
+        [result(claim, "duplicate", original_status="rejected", code="ALREADY_CLAIMED")]
+    )
+    (logged,) = store.op_log(attention_only=True)
+    assert (logged.status, logged.outcome, logged.seen) == ("duplicate", "rejected", False)
+    store.mark_seen([logged.seq])
+    assert store.op_log(attention_only=True) == []
+
+
+def test_a_pull_projects_staff_items_stock_and_tasks_and_deletes_tombstones(store, feed):
+    store.apply_pull(
+        feed.page(
+            feed.change(
+                "stock",
+                "DOG2@A-12",
+                {"sku": "DOG2", "location": "A-12", "on_hand": 7, "reserved": 2, "available": 5},
+            ),
+            feed.change(
+                "task",
+                "T-1",
+                {
+                    "task_id": "T-1",
+                    "kind": "recount",
+                    "sku": "DOG2",
+                    "location": "A-12",
+                    "qty": 0,
+                    "order_id": "W-1",
+                    "reason": "short: not_found",
+                    "state": "open",
+                    "created_at": "2025-03-03T08:00:00Z",
+                },
+            ),
+            feed.change("staff", "E2", op="delete"),
+            feed.change("gizmo", "G-1", {"anything": True}),
+        )
+    )
+    assert list(store.db.query("SELECT * FROM stock")) == [
+        {
+            "id": "DOG2@A-12",
+            "sku": "DOG2",
+            "location": "A-12",
+            "on_hand": 7,
+            "reserved": 2,
+            "available": 5,
+            "doubtful": 0,
+        }
+    ]
+    assert [t.task_id for t in store.tasks()] == ["T-1"]
+    assert sorted(store.staff_names()) == ["E1", "M1"]
+    assert list(store.db.query("SELECT gtin, sku FROM gtins WHERE sku = 'DOG2'")) == [
+        {"gtin": gtin14_of("DOG2"), "sku": "DOG2"}
+    ]
+    assert store.docs("gizmo") == [{"anything": True}]
+
+
+def test_verify_pin_works_offline_from_pulled_hashes(store, feed):
+    assert store.verify_pin("E1", "1234").name == "Ana"
+    assert store.verify_pin("E1", "1235") is None
+    assert store.verify_pin("NOBODY", "1234") is None
+    store.apply_pull(
+        feed.page(feed.change("staff", "E1", staff_doc("E1", "Ana", "1234", active=False)))
+    )
+    assert store.verify_pin("E1", "1234") is None
+
+
+def test_task_done_is_local_at_once_and_survives_a_pull_until_central_answers(store, feed):
+    task = {
+        "task_id": "T-1",
+        "kind": "put_back",
+        "sku": "DOG2",
+        "location": "A-12",
+        "qty": 1,
+        "order_id": "W-1",
+        "reason": "over_pick",
+        "state": "open",
+        "created_at": "2025-03-03T08:00:00Z",
+    }
+    store.apply_pull(feed.page(feed.change("task", "T-1", task)))
+    done = store.act("E1", "task.done", {"task_id": "T-1"}, T0)
+    assert (done.queued, store.tasks()) == (True, [])
+    store.apply_pull(feed.page(feed.change("task", "T-1", {**task, "qty": 2})))
+    assert store.tasks() == []
+    assert store.act("E1", "task.done", {"task_id": "T-1"}, T0).code == "TASK_DONE"
+    assert store.act("E1", "task.done", {"task_id": "T-404"}, T0).code == "TASK_NOT_FOUND"
+
+
+def test_snapshot_swap_replaces_server_state_and_keeps_the_outbox(store, feed):
+    store.apply_pull(
+        feed.orders(order_doc("W-1", [("1", "DOG2", 2)]), order_doc("W-OLD", [("1", "BOWL", 1)]))
+    )
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
+    snap = Feed()
+    snap.version = 500
+    changes = [
+        c
+        for page in [snap.basics(), snap.orders(order_doc("W-1", [("1", "DOG2", 2)], priority=3))]
+        for c in page.changes
+    ]
+    store.load_snapshot(
+        SnapshotHeader(cursor="snap-500", last_applied_seq=0, server_time=T0, count=len(changes)),
+        changes,
+    )
+    assert [o.order_id for o in store.orders_in(["released", "picking"])] == ["W-1"]
+    assert order_state(store, "W-1") == {
+        "state": "picking",
+        "assignee": "E1",
+        "picked": {"1": 1},
+        "priority": 3,
+    }
+    assert [r["seq"] for r in outbox_rows(store)] == [1, 2]
+    state = store.sync_state()
+    assert (state.cursor, state.pulled_version) == ("snap-500", snap.version)
+    assert "srv_docs_shadow" not in store.db.table_names()
+    assert store.verify_pin("E1", "1234") is not None
+
+
+def test_a_reset_page_wipes_server_state_and_keeps_the_outbox(store, feed):
+    store.apply_pull(
+        feed.orders(order_doc("W-1", [("1", "DOG2", 2)]), order_doc("W-2", [("1", "BOWL", 1)]))
+    )
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    store.apply_pull(
+        feed.page(
+            feed.change("order", "W-1", order_doc("W-1", [("1", "DOG2", 2)])),
+            reset="cursor too old",
+        )
+    )
+    assert [o.order_id for o in store.orders_in(["released", "picking"])] == ["W-1"]
+    assert order_state(store, "W-1")["assignee"] == "E1"
+    assert len(outbox_rows(store)) == 1
+
+
+def test_record_sync_remembers_the_last_error_and_the_clock_offset(store):
+    store.record_sync(at=T0, ok=False, error="No network: central did not answer")
+    state = store.sync_state()
+    assert (state.last_sync_at, state.last_ok_at, state.last_error) == (
+        T0,
+        None,
+        "No network: central did not answer",
+    )
+    store.record_sync(at=T0 + timedelta(minutes=1), ok=True, server_time=T0 + timedelta(minutes=8))
+    state = store.sync_state()
+    assert (state.last_ok_at, state.last_error, state.clock_offset_s) == (
+        T0 + timedelta(minutes=1),
+        None,
+        420.0,
+    )
+
+
+def test_order_json_in_the_projection_is_a_valid_order(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    (data,) = [r["data"] for r in store.db.query("SELECT data FROM orders")]
+    assert Order.model_validate_json(data).order_id == "W-1"
+    assert store.orders(["W-404", "W-1"])[0].order_id == "W-1"
