@@ -320,18 +320,21 @@ def _raise_for_status(response: httpx.Response) -> None:
     body = _error_body(response)
     code = body.code if body else f"HTTP_{status}"
     message = body.message if body else (response.reason_phrase or f"HTTP {status}")
+    sent_code = body.code if body else None
     if status in (401, 403):
-        raise Unauthorized(message, status_code=status)
+        raise Unauthorized(message, status_code=status, code=sent_code)
     if status == 409 and code == "SEQ_GAP":
         if body is None or body.expected_seq is None:
             raise ServerError("central answered SEQ_GAP without expected_seq", status_code=status)
         raise SeqGap(body.expected_seq, message, status_code=status)
     if status == 409 and code == "SEQ_REUSED":
-        raise SeqReused(message, status_code=status)
+        raise SeqReused(message, status_code=status, code=code)
     if status == 413:
-        raise BatchTooLarge(message, status_code=status)
+        raise BatchTooLarge(message, status_code=status, code=sent_code)
     if 400 <= status < 500:
         raise RequestRejected(code, message, status_code=status)
     if status in _OFFLINE_STATUSES:
-        raise Offline(f"central is unavailable ({status}): {message}", status_code=status)
-    raise ServerError(message, status_code=status, code=body.code if body else None)
+        raise Offline(
+            f"central is unavailable ({status}): {message}", status_code=status, code=sent_code
+        )
+    raise ServerError(message, status_code=status, code=sent_code)

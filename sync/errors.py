@@ -37,12 +37,15 @@ __all__ = [
 
 
 class SyncError(Exception):
-    """Base of every error raised by `sync`."""
+    """Base of every error raised by `sync`; `code` is central's, when it sent one."""
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        self.code = code
 
 
 class Offline(SyncError):
@@ -50,7 +53,10 @@ class Offline(SyncError):
 
 
 class Unauthorized(SyncError):
-    """Central refused the token (revoked, wrong or missing): enroll the tablet again."""
+    """Central refused the token (revoked, wrong or missing) or the enrollment code.
+
+    `code` tells which (DEVICE_REVOKED, INVALID_CODE, CODE_USED …); either way the
+    tablet must be enrolled (again) with a new code."""
 
 
 class NotEnrolled(SyncError):
@@ -62,7 +68,9 @@ class SeqGap(SyncError):
 
     def __init__(self, expected_seq: int, message: str = "", *, status_code: int = 409) -> None:
         super().__init__(
-            message or f"central expects seq {expected_seq} next", status_code=status_code
+            message or f"central expects seq {expected_seq} next",
+            status_code=status_code,
+            code="SEQ_GAP",
         )
         self.expected_seq = expected_seq
 
@@ -78,9 +86,10 @@ class BatchTooLarge(SyncError):
 class RequestRejected(SyncError):
     """A 4xx other than the ones above; `code` is from central's error table."""
 
+    code: str
+
     def __init__(self, code: str, message: str, *, status_code: int | None = None) -> None:
-        super().__init__(message, status_code=status_code)
-        self.code = code
+        super().__init__(message, status_code=status_code, code=code)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -88,9 +97,3 @@ class RequestRejected(SyncError):
 
 class ServerError(SyncError):
     """Central failed (5xx other than 502/503/504) or answered with an unreadable body."""
-
-    def __init__(
-        self, message: str, *, status_code: int | None = None, code: str | None = None
-    ) -> None:
-        super().__init__(message, status_code=status_code)
-        self.code = code

@@ -18,7 +18,7 @@ import httpx
 @dataclass
 class _Plan:
     path: str
-    kind: str  # "lose" | "refuse" | "limit"
+    kind: str  # "lose" | "refuse" | "limit" | "cut"
     times: int
     after: int
     max_bytes: int = 0
@@ -43,6 +43,10 @@ class FaultyTransport(httpx.BaseTransport):
     def limit_body(self, path: str, max_bytes: int, *, times: int = 1_000_000) -> None:
         """A proxy in front of central answers 413 to a body over `max_bytes`."""
         self._plans.append(_Plan(path, "limit", times, 0, max_bytes))
+
+    def cut_stream(self, path: str, after_bytes: int, *, times: int = 1) -> None:
+        """The answer starts, then the connection breaks after `after_bytes` of body."""
+        self._plans.append(_Plan(path, "cut", times, 0, after_bytes))
 
     def _fault_for(self, request: httpx.Request) -> _Plan | None:
         with self._lock:
@@ -78,6 +82,13 @@ class FaultyTransport(httpx.BaseTransport):
                 request=request,
             )
         response = self._inner.handle_request(request)
+        if plan.kind == "cut":
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=_CutStream(response, plan.max_bytes, request),
+                request=request,
+            )
         response.read()
         response.close()
         raise httpx.ReadError("connection lost after central answered (injected)", request=request)
@@ -87,3 +98,23 @@ class FaultyTransport(httpx.BaseTransport):
 
     def shutdown(self) -> None:
         self._inner.close()
+
+
+class _CutStream(httpx.SyncByteStream):
+    def __init__(self, response: httpx.Response, limit: int, request: httpx.Request) -> None:
+        self._response = response
+        self._limit = limit
+        self._request = request
+
+    def __iter__(self):
+        sent = 0
+        for chunk in self._response.stream:
+            room = self._limit - sent
+            if len(chunk) >= room:
+                yield chunk[:room]
+                raise httpx.ReadError("connection broke mid-body (injected)", request=self._request)
+            sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._response.close()
