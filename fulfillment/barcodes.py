@@ -38,7 +38,7 @@ def parse_scan(code: str) -> Scan:
     if not raw:
         raise InvalidBarcode("Nothing was scanned.")
     digits_only = raw.isdigit()
-    if digits_only and len(raw) not in (8, 12, 13, 14):
+    if digits_only and len(raw) < 14 and len(raw) not in (8, 12, 13):
         raise InvalidBarcode(
             f"{raw} is not a product barcode: a GTIN has 8, 12, 13 or 14 digits, this has {len(raw)}."
         )
