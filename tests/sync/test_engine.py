@@ -8,6 +8,7 @@ same file.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,11 @@ from typing import Any
 import pytest
 
 from storeapp.local import LocalStore
+from sync.backoff import Backoff
 from sync.client import CentralClient
 from sync.engine import Progress, SyncEngine
 from sync.replica import Identity
+from sync.scheduler import SyncScheduler
 from tests.support.central import Central
 from tests.support.central import TestStore as Store
 from tests.sync.faults import FaultyTransport
@@ -349,3 +352,31 @@ def test_the_oldest_waiting_change_is_told_in_hours_and_minutes(central, store, 
     engine = SyncEngine(lambda: LocalStore(tablet.path), tablet.client, clock=lambda: NOW)
     report = engine.run_once()
     assert report.error_in_words == "Offline · 1 change waiting · oldest 3 h 12 min"
+
+
+def test_a_poke_from_central_makes_the_other_tablet_pull_at_once(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 3)])
+    first, second = make_tablet("tablet-1"), make_tablet("tablet-2")
+    assert first.sync().ok
+    listener = SyncScheduler(
+        second.engine(),
+        interval=3600,
+        listen=True,
+        listener_backoff=Backoff(initial=0.1),
+    )
+    listener.start()
+    try:
+        first.scan(store, order)
+        assert first.sync().ok
+        deadline = datetime.now(UTC) + timedelta(seconds=10)
+        while datetime.now(UTC) < deadline:
+            with second.local() as local:
+                seen = local.order(order["order_id"])
+            if seen is not None and seen.lines[0].picked == 1:
+                break
+            threading.Event().wait(0.05)
+        else:
+            raise AssertionError("the second tablet never pulled the first one's scan")
+        assert listener.last_error is None
+    finally:
+        listener.shutdown()
