@@ -1,0 +1,210 @@
+"""`storeapp`: enroll, run, hub, sync --once, demo (PROTOCOL.md, Command line)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from .settings import StoreappSettings
+
+app = typer.Typer(help="The store app: pick, hand over, sync — offline first.", no_args_is_help=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", envvar="STOREAPP_DATA_DIR", help="where the tablet's SQLite lives")
+]
+
+
+def _settings(data_dir: Path | None, **extra: object) -> StoreappSettings:
+    values = {k: v for k, v in extra.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return StoreappSettings(**values)  # type: ignore[arg-type]
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+
+def enroll_device(settings: StoreappSettings, server: str, code: str, name: str) -> str:
+    """Enroll this data dir with central; returns a sentence for the terminal."""
+    from sync.client import CentralClient
+    from sync.errors import SyncError
+
+    from .local import LocalStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = LocalStore(settings.db_path)
+    try:
+        if store.identity() is not None:
+            ident = store.identity()
+            assert ident is not None
+            return f"already enrolled as {ident.device_id} for store {ident.store_id}"
+        with CentralClient(server) as client:
+            try:
+                response = client.enroll(code, name)
+            except SyncError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--code") from exc
+        store.enroll(response, server)
+        return f"enrolled as {response.device_id} for store {response.store_id}"
+    finally:
+        store.close()
+
+
+def make_engine(settings: StoreappSettings):  # type: ignore[no-untyped-def]
+    from sync.engine import SyncEngine
+
+    from .local import LocalStore
+
+    return SyncEngine(lambda: LocalStore(settings.db_path))
+
+
+@app.command()
+def enroll(
+    server: Annotated[str, typer.Option("--server", help="central's URL, e.g. http://127.0.0.1:8000")],
+    code: Annotated[str, typer.Option("--code", help="the one-time enrollment code")],
+    data_dir: DataDir = None,
+    name: Annotated[str, typer.Option("--name", help="how managers will see this tablet")] = socket.gethostname(),
+) -> None:
+    """Enroll this tablet (or hub) with central, then download the store."""
+    settings = _settings(data_dir)
+    typer.echo(enroll_device(settings, server, code, name))
+    report = make_engine(settings).run_once()
+    typer.echo(_report_line(report))
+
+
+def _report_line(report) -> str:  # type: ignore[no-untyped-def]
+    state = "ok" if report.ok else ("offline" if report.offline else "failed")
+    line = f"sync {state}: pushed {report.pushed}, pulled {report.pulled}"
+    if report.attention:
+        line += f", {report.attention} need attention"
+    if report.error_in_words:
+        line += f" — {report.error_in_words}"
+    return line
+
+
+@app.command()
+def sync(
+    data_dir: DataDir = None,
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = True,
+) -> None:
+    """One sync pass: push the outbox, pull the store's changes, print the result."""
+    settings = _settings(data_dir)
+    if not settings.db_path.exists():
+        typer.echo(f"No tablet data in {settings.data_dir}: run 'storeapp enroll' first", err=True)
+        raise typer.Exit(2)
+    report = make_engine(settings).run_once()
+    typer.echo(_report_line(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def hub(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(envvar="STOREAPP_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="STOREAPP_PORT")] = 8550,
+) -> None:
+    """Serve the app as a web page for the store's tablets."""
+    from .app import serve
+
+    _logging()
+    settings = _settings(data_dir, host=host, port=port)
+    serve(settings)
+
+
+@app.command()
+def run(data_dir: DataDir = None) -> None:
+    """Run the app on this device (web view on 127.0.0.1; see docs/deploy.md for packaging)."""
+    from .app import serve
+
+    _logging()
+    serve(_settings(data_dir))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _central(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "central", *args], check=True, capture_output=True, text=True
+    )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="demo data (kept between runs)")] = Path("storeapp-demo"),
+    port: Annotated[int, typer.Option(help="the app's port")] = 8550,
+    central_port: Annotated[int, typer.Option(help="central's port (0: any free one)")] = 0,
+) -> None:
+    """central on SQLite + the seeded demo store + this hub enrolled; prints the URL and PINs."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{data_dir / 'central.db'}"
+    central_port = central_port or _free_port()
+    server = f"http://127.0.0.1:{central_port}"
+
+    typer.echo(_central("seed", "--demo", "--database-url", db_url).stdout.strip())
+    log = (data_dir / "central.log").open("a")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central", "serve", "--database-url", db_url,
+         "--host", "127.0.0.1", "--port", str(central_port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(server, proc)
+        settings = _settings(data_dir / "hub", port=port)
+        if not settings.db_path.exists():
+            code = _central("enroll-code", "--store", "S001", "--database-url", db_url).stdout.strip()
+            typer.echo(enroll_device(settings, server, code, "demo hub"))
+        report = make_engine(settings).run_once()
+        typer.echo(_report_line(report))
+        typer.echo("")
+        typer.echo(f"  central:  {server}   (log: {data_dir / 'central.log'})")
+        typer.echo(f"  the app:  http://{settings.host}:{settings.port}")
+        typer.echo("  sign in:  E100 Ana Lopez (associate) PIN 1234")
+        typer.echo("            E101 Ben Okafor (associate) PIN 2345")
+        typer.echo("            M200 Maria Chen (manager)   PIN 9999")
+        typer.echo("  pickup codes of the demo orders: PK1001, PK1003, … (W-1001 … W-1012)")
+        typer.echo("  Ctrl-C stops everything.")
+        _logging()
+        from .app import serve
+
+        serve(settings)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_for(server: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise typer.Exit(f"central stopped at start (exit {proc.returncode})")  # type: ignore[arg-type]
+        try:
+            if httpx.get(f"{server}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise typer.Exit("central did not answer within 30 s")  # type: ignore[arg-type]
+
+
+def main() -> None:
+    os.environ.setdefault("FLET_WEB_NO_CDN", "1")
+    app()
