@@ -1,0 +1,61 @@
+"""Home: tiles with live counts (to pick, ready for pickup, tasks, attention, queue)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fulfillment.model import OrderState, OrderType
+from storeapp.local import LocalStore
+
+from .screen import Clock, utc_now
+from .session import SessionVM
+
+__all__ = ["HomeScreen", "HomeVM"]
+
+_TO_PICK = (OrderState.RELEASED.value, OrderState.PICKING.value)
+_QUEUE = (OrderState.RELEASED.value, OrderState.PICKING.value, OrderState.PICKED.value)
+
+
+@dataclass(frozen=True)
+class HomeScreen:
+    associate_name: str | None
+    is_manager: bool
+    to_pick_sfs: int
+    to_pick_sfs_late: int
+    to_pick_pickup: int
+    to_pick_pickup_late: int
+    ready_for_pickup: int
+    to_stage: int
+    tasks: int
+    attention: int
+    queue: int | None  # managers only: every open order not yet staged
+    queue_late: int | None
+
+
+class HomeVM:
+    def __init__(self, store: LocalStore, session: SessionVM, *, clock: Clock = utc_now) -> None:
+        self._store, self._session, self._clock = store, session, clock
+
+    def screen(self) -> HomeScreen:
+        now = self._clock()
+        who = self._session.associate
+        mine = who.employee_id if who else None
+        manager = bool(who and who.is_manager)
+        count = self._store.count_orders
+        sfs, pickup = OrderType.SHIP_FROM_STORE.value, OrderType.PICKUP.value
+        return HomeScreen(
+            associate_name=who.name if who else None,
+            is_manager=manager,
+            to_pick_sfs=count(_TO_PICK, order_type=sfs, free_or_mine=mine),
+            to_pick_sfs_late=count(_TO_PICK, order_type=sfs, free_or_mine=mine, due_before=now),
+            to_pick_pickup=count(_TO_PICK, order_type=pickup, free_or_mine=mine),
+            to_pick_pickup_late=count(
+                _TO_PICK, order_type=pickup, free_or_mine=mine, due_before=now
+            ),
+            ready_for_pickup=count((OrderState.STAGED.value,), order_type=pickup),
+            to_stage=count((OrderState.PICKED.value,), free_or_mine=mine),
+            tasks=self._store.open_task_count(),
+            attention=self._store.pending_summary().attention,
+            queue=count(_QUEUE) if manager else None,
+            queue_late=count(_QUEUE, due_before=now) if manager else None,
+        )

@@ -1,0 +1,166 @@
+"""Stage and pack: pickup orders onto a pickup shelf; ship-from-store orders packed and shipped.
+
+    picked ──stage(location, packages)──▶ staged   (pickup: ready for pickup; SFS: packed)
+    staged SFS ──ship(carrier, tracking, packages)──▶ shipped
+
+The list shows picked orders (stage them) and packed ship-from-store orders (ship them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fulfillment.model import Order, OrderState, OrderType
+from storeapp.local import LocalStore
+
+from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
+from .session import SessionVM
+
+__all__ = ["StageLine", "StageOrder", "StagingScreen", "StagingVM"]
+
+
+@dataclass(frozen=True)
+class StageLine:
+    line_id: str
+    name: str
+    sku: str
+    qty: int
+    picked: int
+    short: int
+
+
+@dataclass(frozen=True)
+class StageOrder:
+    order_id: str
+    type: str
+    state: str
+    customer: str
+    lines: tuple[StageLine, ...]
+    picked_units: int
+    ordered_units: int
+    partial: bool
+    staging_location: str | None
+    packages: int
+    carrier: str | None
+    tracking: str | None
+    next_step: str  # "stage" | "ship" | "done"
+
+
+@dataclass(frozen=True)
+class StagingScreen:
+    waiting: tuple[StageOrder, ...]  # picked orders to stage, packed SFS orders to ship
+    current: StageOrder | None
+    message: str = ""
+    tone: Tone = "info"
+
+
+def _next_step(order: Order) -> str:
+    if order.state is OrderState.PICKED:
+        return "stage"
+    if order.state is OrderState.STAGED and order.type is OrderType.SHIP_FROM_STORE:
+        return "ship"
+    return "done"
+
+
+def _stage_order(order: Order) -> StageOrder:
+    return StageOrder(
+        order_id=order.order_id,
+        type=order.type.value,
+        state=order.state.value,
+        customer=order.customer.name,
+        lines=tuple(
+            StageLine(x.line_id, x.name or x.sku, x.sku, x.qty, x.picked, x.short)
+            for x in order.lines
+        ),
+        picked_units=order.picked_units,
+        ordered_units=order.ordered_units,
+        partial=any(x.short for x in order.lines),
+        staging_location=order.staging_location,
+        packages=order.packages,
+        carrier=order.carrier,
+        tracking=order.tracking,
+        next_step=_next_step(order),
+    )
+
+
+class StagingVM:
+    def __init__(
+        self,
+        store: LocalStore,
+        session: SessionVM,
+        *,
+        clock: Clock = utc_now,
+        on_change: OnChange = nothing,
+    ) -> None:
+        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+        self._current: str | None = None
+
+    def screen(self, message: str = "", tone: Tone = "info") -> StagingScreen:
+        picked = self._store.orders_in((OrderState.PICKED.value,))
+        packed = self._store.orders_in(
+            (OrderState.STAGED.value,), order_type=OrderType.SHIP_FROM_STORE.value
+        )
+        current = self._store.order(self._current) if self._current else None
+        return StagingScreen(
+            waiting=tuple(_stage_order(o) for o in (*picked, *packed)),
+            current=_stage_order(current) if current else None,
+            message=message,
+            tone=tone,
+        )
+
+    def open(self, order_id: str) -> StagingScreen:
+        if self._store.order(order_id) is None:
+            return self.screen(f"Order {order_id} is not on this tablet.", "error")
+        self._current = order_id
+        return self.screen()
+
+    def stage(self, staging_location: str, packages: int = 0) -> StagingScreen:
+        """Pickup: the shelf it waits on. Ship-from-store: the packing bench and parcels."""
+        if self._current is None:
+            return self.screen("Choose an order first.", "error")
+        location = (staging_location or "").strip().upper()
+        if not location:
+            return self.screen("Scan or type the staging location.", "error")
+        order_id = self._current
+        is_pickup = (
+            order := self._store.order(order_id)
+        ) is not None and order.type is OrderType.PICKUP
+        done = (
+            f"{order_id} is ready for pickup at {location}."
+            if is_pickup
+            else f"{order_id} is packed ({packages} parcel(s)) at {location}: ship it next."
+        )
+        return self._act(
+            "order.stage",
+            {"order_id": order_id, "staging_location": location, "packages": packages},
+            done,
+        )
+
+    def ship(self, carrier: str, tracking: str, packages: int = 1) -> StagingScreen:
+        if self._current is None:
+            return self.screen("Choose an order first.", "error")
+        carrier, tracking = (carrier or "").strip(), (tracking or "").strip()
+        if not carrier:
+            return self.screen("Choose the carrier.", "error")
+        if len(tracking) < 4:
+            return self.screen("Scan or type the tracking number.", "error")
+        return self._act(
+            "order.ship",
+            {
+                "order_id": self._current,
+                "carrier": carrier,
+                "tracking": tracking,
+                "packages": packages,
+            },
+            f"{self._current} shipped with {carrier} ({tracking}).",
+        )
+
+    def _act(self, op_type: str, payload: dict[str, object], done: str) -> StagingScreen:
+        who = self._session.associate
+        if who is None:
+            return self.screen(SIGN_IN_FIRST, "error")
+        result = self._store.act(who.employee_id, op_type, payload, self._clock())
+        if not result.ok:
+            return self.screen(result.message or "Not possible.", "error")
+        self._on_change()
+        return self.screen(done, "ok")

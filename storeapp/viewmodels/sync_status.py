@@ -1,0 +1,244 @@
+"""The sync chip, the sync screen (pending ops, attention list, last error) and Sync now.
+
+Chip texts, first that applies:
+
+    sending          "Sending 120/540"                    (progress from the sync engine)
+    never synced     "Not synced yet · 3 waiting"
+    last pass failed "Offline · 37 waiting · oldest 3 h 12 min"
+    attention        "2 need attention"
+    otherwise        "Online · synced 12 s ago" (+ " · 3 waiting")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from storeapp.local import LocalStore, LoggedOp, PendingOp
+
+from .screen import Clock, OnChange, Tone, ago, duration, local_time, nothing, utc_now
+
+__all__ = ["AttentionRow", "Chip", "PendingRow", "SyncScreen", "SyncStatusVM", "describe_op"]
+
+CLOCK_WARNING_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Chip:
+    text: str
+    tone: Tone
+    state: str  # sending | never | offline | attention | online
+    waiting: int
+    attention: int
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    seq: int
+    what: str
+    who: str
+    when: str
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    seq: int
+    what: str  # "Claim of order W-1001"
+    result: str  # central's sentence: "Picked by Ana since 10:42"
+    action: str  # the physical action to take: "Put back 1 × Dog Food at A-12"
+    who: str
+    when: str
+    status: str  # rejected | compensated
+    code: str | None
+
+
+@dataclass(frozen=True)
+class SyncScreen:
+    chip: Chip
+    pending: tuple[PendingRow, ...]
+    attention: tuple[AttentionRow, ...]
+    last_error: str | None
+    last_ok: str | None  # "12 s ago"
+    clock_warning: str | None
+    device_id: str | None
+    server_url: str | None
+    message: str = ""
+    tone: Tone = "info"
+
+
+def _qty(payload: dict[str, Any]) -> int:
+    return int(payload.get("qty") or 1)
+
+
+def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = None) -> str:
+    """An op in plain words."""
+    order = payload.get("order_id", "")
+    thing = item_name or payload.get("gtin") or payload.get("line_id") or "item"
+    match op_type:
+        case "order.claim":
+            return f"Claim of order {order}"
+        case "order.release":
+            return f"Release of order {order}"
+        case "order.assign":
+            return f"Assignment of order {order} to {payload.get('associate_id')}"
+        case "order.prioritize":
+            return f"Priority {payload.get('priority')} for order {order}"
+        case "pick.scan":
+            return f"Pick of {_qty(payload)} × {thing} for order {order}"
+        case "pick.unscan":
+            return f"Put-back of {_qty(payload)} × {thing} from order {order}"
+        case "pick.short":
+            return f"Short of {_qty(payload)} × {thing} on order {order}"
+        case "order.stage":
+            return f"Staging of order {order} at {payload.get('staging_location')}"
+        case "order.ship":
+            return f"Shipment of order {order}"
+        case "order.handoff":
+            return f"Hand-over of order {order}"
+        case "order.reject":
+            return f"Sending back order {order}"
+        case "task.done":
+            return "Task marked done"
+    return op_type
+
+
+def _action(followup: dict[str, Any]) -> str:
+    qty, sku, where = (
+        followup.get("qty") or 0,
+        followup.get("sku") or "item",
+        followup.get("location"),
+    )
+    at = f" at {where}" if where else ""
+    match followup.get("kind"):
+        case "put_back":
+            return f"Put back {qty} × {sku}{at}"
+        case "restock":
+            return f"Restock {qty} × {sku}{at}"
+        case "recount":
+            return f"Recount {sku}{at}"
+        case _:
+            return "A manager will review it"
+
+
+class SyncStatusVM:
+    def __init__(
+        self,
+        store: LocalStore,
+        *,
+        clock: Clock = utc_now,
+        on_change: OnChange = nothing,
+    ) -> None:
+        """`on_change` asks the sync engine for a pass now (the Sync now button)."""
+        self._store, self._clock, self._sync_now = store, clock, on_change
+        self._progress: tuple[int, int] | None = None
+
+    # --- fed by the sync engine (through page.run_task) ------------------------------
+
+    def on_progress(self, sent: int, total: int) -> Chip:
+        self._progress = (sent, total)
+        return self.chip()
+
+    def on_idle(self) -> Chip:
+        self._progress = None
+        return self.chip()
+
+    # --- reading ---------------------------------------------------------------------
+
+    def chip(self) -> Chip:
+        now = self._clock()
+        state = self._store.sync_state()
+        summary = self._store.pending_summary()
+        waiting, attention = summary.count, summary.attention
+        if self._progress is not None:
+            sent, total = self._progress
+            return Chip(f"Sending {sent}/{total}", "info", "sending", waiting, attention)
+        if state.last_sync_at is None:
+            tail = f" · {waiting} waiting" if waiting else ""
+            return Chip(f"Not synced yet{tail}", "warning", "never", waiting, attention)
+        if state.last_error is not None:
+            parts = ["Offline", f"{waiting} waiting" if waiting else "nothing waiting"]
+            if summary.oldest_occurred_at is not None:
+                parts.append(f"oldest {duration(now - summary.oldest_occurred_at)}")
+            return Chip(" · ".join(parts), "warning", "offline", waiting, attention)
+        if attention:
+            verb = "needs" if attention == 1 else "need"
+            return Chip(f"{attention} {verb} attention", "error", "attention", waiting, attention)
+        text = f"Online · synced {ago(state.last_ok_at or state.last_sync_at, now)}"
+        if waiting:
+            text += f" · {waiting} waiting"
+        return Chip(text, "ok", "online", waiting, attention)
+
+    def screen(self, message: str = "", tone: Tone = "info") -> SyncScreen:
+        now = self._clock()
+        state = self._store.sync_state()
+        names = self._store.staff_names()
+        timezone = (self._store.store_info() or {}).get("timezone")
+        offset = state.clock_offset_s
+        warning = None
+        if offset is not None and abs(offset) > CLOCK_WARNING_SECONDS:
+            direction = "behind" if offset > 0 else "ahead of"
+            warning = (
+                f"This tablet's clock is {duration(timedelta(seconds=abs(offset)))} {direction} the server: "
+                "ask a manager to set the time."
+            )
+        return SyncScreen(
+            chip=self.chip(),
+            pending=tuple(
+                self._pending_row(op, names, now, timezone) for op in self._store.outbox(200)
+            ),
+            attention=tuple(
+                self._attention_row(op, names, now, timezone)
+                for op in self._store.op_log(attention_only=True)
+            ),
+            last_error=state.last_error,
+            last_ok=ago(state.last_ok_at, now) if state.last_ok_at else None,
+            clock_warning=warning,
+            device_id=state.device_id,
+            server_url=state.server_url,
+            message=message,
+            tone=tone,
+        )
+
+    def _name_of_gtin(self, payload: dict[str, Any]) -> str | None:
+        gtin = payload.get("gtin")
+        item = self._store.item_by_gtin(gtin) if gtin else None
+        return item.name if item else None
+
+    def _pending_row(
+        self, op: PendingOp, names: dict[str, str], now: datetime, timezone: str | None
+    ) -> PendingRow:
+        return PendingRow(
+            op.seq,
+            describe_op(op.type, op.payload, self._name_of_gtin(op.payload)),
+            names.get(op.actor_id, op.actor_id),
+            local_time(op.occurred_at, now, timezone),
+        )
+
+    def _attention_row(
+        self, op: LoggedOp, names: dict[str, str], now: datetime, timezone: str | None
+    ) -> AttentionRow:
+        actions = [_action(f) for f in op.followups]
+        if op.outcome == "rejected" and not actions:
+            actions = ["Nothing to do on the shelf: it was not applied"]
+        return AttentionRow(
+            seq=op.seq,
+            what=describe_op(op.type, op.payload, self._name_of_gtin(op.payload)),
+            result=op.message or (op.code or op.outcome).replace("_", " ").capitalize(),
+            action="; ".join(actions),
+            who=names.get(op.actor_id, op.actor_id),
+            when=local_time(op.occurred_at, now, timezone),
+            status=op.outcome,
+            code=op.code,
+        )
+
+    # --- acting ----------------------------------------------------------------------
+
+    def sync_now(self) -> SyncScreen:
+        self._sync_now()
+        return self.screen("Syncing…", "info")
+
+    def mark_seen(self, seq: int | None = None) -> SyncScreen:
+        """Take one op (or, with no seq, every op) off the attention list."""
+        self._store.mark_seen(None if seq is None else [seq])
+        return self.screen()

@@ -1,0 +1,90 @@
+"""Tasks: put-backs, restocks, recounts and reviews from shorts and conflicts; mark one done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storeapp.local import LocalStore, Task
+
+from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
+from .session import SessionVM
+
+__all__ = ["TaskRow", "TasksScreen", "TasksVM"]
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task_id: str
+    kind: str  # put_back | restock | recount | review
+    title: str  # "Put back 1 × Dog Food 2 kg at A-12"
+    sku: str
+    name: str
+    location: str
+    qty: int
+    order_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class TasksScreen:
+    rows: tuple[TaskRow, ...]
+    message: str = ""
+    tone: Tone = "info"
+
+
+def _title(task: Task, name: str) -> str:
+    where = f" at {task.location}" if task.location else ""
+    match task.kind:
+        case "put_back":
+            return f"Put back {task.qty} × {name}{where}"
+        case "restock":
+            return f"Restock {task.qty} × {name}{where}"
+        case "recount":
+            return f"Recount {name}{where}"
+        case _:
+            about = f" order {task.order_id}" if task.order_id else ""
+            return f"Review{about}: {task.reason or name}"
+
+
+class TasksVM:
+    def __init__(
+        self,
+        store: LocalStore,
+        session: SessionVM,
+        *,
+        clock: Clock = utc_now,
+        on_change: OnChange = nothing,
+    ) -> None:
+        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+
+    def screen(self, message: str = "", tone: Tone = "info") -> TasksScreen:
+        rows = []
+        for task in self._store.tasks():
+            item = self._store.item(task.sku) if task.sku else None
+            name = item.name if item else (task.sku or "item")
+            rows.append(
+                TaskRow(
+                    task.task_id,
+                    task.kind,
+                    _title(task, name),
+                    task.sku,
+                    name,
+                    task.location,
+                    task.qty,
+                    task.order_id,
+                    task.reason,
+                )
+            )
+        return TasksScreen(tuple(rows), message, tone)
+
+    def done(self, task_id: str, note: str = "") -> TasksScreen:
+        who = self._session.associate
+        if who is None:
+            return self.screen(SIGN_IN_FIRST, "error")
+        result = self._store.act(
+            who.employee_id, "task.done", {"task_id": task_id, "note": note}, self._clock()
+        )
+        if not result.ok:
+            return self.screen(result.message or "Not possible.", "error")
+        self._on_change()
+        return self.screen("Task done.", "ok")
