@@ -293,6 +293,8 @@ def _guard(lines: Iterator[str], response: httpx.Response) -> Iterator[str]:
 def _transport_error(exc: httpx.HTTPError) -> SyncError:
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
         return SyncError(f"cannot call central: {exc}")
+    if isinstance(exc, httpx.DecodingError | httpx.TooManyRedirects):
+        return ServerError(f"central's answer could not be read ({type(exc).__name__})")
     if isinstance(exc, httpx.TimeoutException):
         return Offline(f"central did not answer in time ({type(exc).__name__})")
     if isinstance(exc, httpx.ConnectError):

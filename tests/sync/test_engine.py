@@ -380,3 +380,21 @@ def test_a_poke_from_central_makes_the_other_tablet_pull_at_once(central, store,
         assert listener.last_error is None
     finally:
         listener.shutdown()
+
+
+def test_a_tablet_restored_from_a_backup_is_told_its_numbers_are_taken(central, store, make_tablet):
+    order = central.order(store, [(store.skus[0], 5)])
+    tablet = make_tablet()
+    assert tablet.sync().ok
+    backup = tablet.path.read_bytes()
+    tablet.scan(store, order)
+    assert tablet.sync().ok
+    for suffix in ("-wal", "-shm"):
+        tablet.path.with_name(tablet.path.name + suffix).unlink(missing_ok=True)
+    tablet.path.write_bytes(backup)
+    tablet.scan(store, order, times=2)  # seq 1 again, with another op_id
+
+    report = tablet.sync()
+    assert not report.ok and not report.offline and report.waiting == 2
+    assert "restored from a backup" in report.error_in_words
+    assert picked(central, order) == 1
