@@ -239,7 +239,7 @@ def scan(
             message=f"Order {order.order_id} has no line {line_id}: put {qty} × back at {location}",
             followups=(Followup(TaskKind.PUT_BACK, "", location, qty, order.order_id, gtin),),
         )
-    where = location or line.location
+    where = line.location or location
     if order.state not in PICKABLE_STATES:
         code, sentence = _closed(order)
         kind = TaskKind.PUT_BACK if order.is_open else TaskKind.RESTOCK
