@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.protocol import MAX_PUSH_BYTES
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+
+from sync.protocol import MAX_PUSH_BYTES, Op
 
 from ..db.engine import make_engine
 from ..service.errors import CentralError
@@ -103,4 +106,33 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     app.include_router(sync.router)
     app.include_router(oms.router)
+    app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
+    """The generated document, plus the typed op union a push's `payload` is checked against.
+
+    A push body is validated as `RawEnvelope`s (a bad body is a 422); each op's type and
+    payload are then validated one by one against `Op` (a bad op is `rejected INVALID_OP`),
+    which is why `Op` is documented as a component rather than as the request body.
+    """
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    op_schema = TypeAdapter(Op).json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(op_schema.pop("$defs", {}))
+    components["Op"] = op_schema
+    # every 422 this API sends is {code, message, errors}, not FastAPI's default body
+    for path in schema["paths"].values():
+        for operation in path.values():
+            bad = operation.get("responses", {}).get("422")
+            if bad is not None:
+                bad["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                bad["description"] = "INVALID_REQUEST: the body is not valid; nothing was written"
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
