@@ -308,3 +308,38 @@ def test_staff_pins_reach_the_tablet_only_as_salted_hashes(device) -> None:
     assert {s["employee_id"] for s in staff} == {"E1", "E2", "M1"}
     assert all(s["pin_hash"].startswith("scrypt$") and "1111" not in s["pin_hash"] for s in staff)
     assert len({s["pin_hash"].split("$")[4] for s in staff}) == 3  # every salt differs
+
+
+def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries(any_central: Central, store, device) -> None:
+    from sqlalchemy import update
+
+    from central.db.engine import make_engine
+    from central.db.tables import orders
+
+    broken = any_central.order(store, [(store.skus[0], 1)])["order_id"]
+    fine = any_central.order(store, [(store.skus[1], 1)])["order_id"]
+    engine = make_engine(any_central.server.database_url)
+    with engine.begin() as conn:  # a row no rule can read: every apply raises
+        conn.execute(update(orders).where(orders.c.order_id == broken).values(data={"garbage": True}))
+    engine.dispose()
+    ops = [device.op("order.claim", {"order_id": broken}), device.op("order.claim", {"order_id": fine})]
+    for attempt in (1, 2):
+        body = ok(device.push_raw(ops))
+        assert (body["results"], body["next_expected_seq"]) == ([], 1), attempt
+    body = ok(device.push_raw(ops))
+    assert [(r["status"], r["code"]) for r in body["results"]] == [("rejected", "QUARANTINED")]
+    assert body["next_expected_seq"] == 2
+    assert [(r["status"]) for r in device.push(ops[1])] == ["applied"]
+    codes = [x["code"] for x in ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions"))]
+    assert "QUARANTINED" in codes
+
+
+def test_the_events_stream_pokes_when_the_store_changes(any_central: Central, store, device) -> None:
+    with device.http.stream("GET", "/v1/sync/events", timeout=10) as stream:
+        lines = stream.iter_lines()
+        first = next(line for line in lines if line.startswith("data:"))
+        any_central.order(store, [(store.skus[0], 1)])
+        second = next(line for line in lines if line.startswith("data:"))
+    import json
+
+    assert json.loads(second[5:])["seq"] > json.loads(first[5:])["seq"]
