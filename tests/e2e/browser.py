@@ -61,6 +61,7 @@ CHROMIUM_ARGS = (
     "--disable-sync",
 )
 DEFAULT_TIMEOUT_MS = 15_000
+_SETTLE_MS = 100  # Flutter attaches editing state to a focused <input> within ~10-30 ms
 
 
 def free_port() -> int:
@@ -87,11 +88,9 @@ def flet_server(
     HTTP (Flet prints nothing reliable). On exit the process gets SIGTERM (Flet
     shuts uvicorn down gracefully), then SIGKILL after 5 s.
     """
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.Popen(
-        list(argv), cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + ready_timeout
         while True:
@@ -147,12 +146,29 @@ def open_flet_page(
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_selector("#loading", state="detached", timeout=timeout_ms)
-    # The placeholder sits outside the viewport, so a real click fails with
+    # Enable semantics as soon as the engine creates the placeholder, before the
+    # app's first frame. Enabled later, an autofocused TextField keeps editing in
+    # a hidden <input> under flt-text-editing-host for the whole session and the
+    # labelled semantics <input> never gets focus or value (typing still works).
+    # The placeholder sits outside the viewport: a real click fails with
     # "Element is outside of the viewport"; a DOM click event is what Flutter wants.
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    placeholder = page.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached", timeout=timeout_ms)
+    placeholder.dispatch_event("click")
+    page.wait_for_selector("#loading", state="detached", timeout=timeout_ms)
     page.wait_for_selector("flt-semantics-host flt-semantics", state="attached")
     return page
+
+
+# Value of the focused text input if it belongs to the TextField ``label``
+# (semantics <input>, or Flutter's hidden editing <input>), else null.
+_FOCUSED_VALUE_JS = """(label) => {
+    const el = document.activeElement;
+    if (!el || !["INPUT", "TEXTAREA"].includes(el.tagName)) return null;
+    const ok = el.getAttribute("aria-label") === label
+        || el.parentElement.tagName === "FLT-TEXT-EDITING-HOST";
+    return ok ? el.value : null;
+}"""
 
 
 def by_identifier(page: Page, identifier: str) -> Locator:
@@ -165,27 +181,36 @@ def textbox(page: Page, label: str) -> Locator:
     return page.get_by_role("textbox", name=label, exact=True)
 
 
-def fill_textbox(page: Page, label: str, text: str) -> None:
-    """Replace the text of the TextField labelled ``label``."""
-    box = textbox(page, label)
-    box.click()
-    expect(box).to_be_focused()
-    # Flutter owns the editing state: a bare ``fill()`` right after the click is
-    # sometimes reset to "" when Flutter takes focus. Typing keys (as a keyboard
-    # wedge scanner does) goes through Flutter's own input handling.
-    if box.input_value():
-        box.press("ControlOrMeta+a")
-        box.press("Delete")
-    page.keyboard.type(text)
-    expect(box).to_have_value(text)
+def fill_textbox(page: Page, label: str, text: str, *, attempts: int = 3) -> None:
+    """Replace the text of the TextField labelled ``label`` by typing ``text``.
+
+    Types real key events (as a keyboard-wedge scanner does). Flutter attaches
+    its editing state to the <input> a few ms after ``focusin`` and then resets
+    the DOM value, so keys typed in that window (or a ``Locator.fill()``) are
+    lost; hence the short settle before typing and the stable-value check.
+    """
+    for _ in range(attempts):
+        textbox(page, label).click()
+        page.wait_for_function(f"(label) => ({_FOCUSED_VALUE_JS})(label) !== null", arg=label)
+        page.wait_for_timeout(_SETTLE_MS)
+        if page.evaluate(_FOCUSED_VALUE_JS, label):
+            page.keyboard.press("ControlOrMeta+a")
+            page.keyboard.press("Backspace")
+        page.keyboard.type(text)
+        page.wait_for_timeout(_SETTLE_MS)
+        if page.evaluate(_FOCUSED_VALUE_JS, label) == text:
+            return
+    raise AssertionError(f"could not type {text!r} into TextField {label!r}")
 
 
 def press_enter(page: Page, label: str | None = None) -> None:
-    """Press Enter in the TextField ``label`` (or wherever focus is): fires on_submit."""
-    if label is None:
-        page.keyboard.press("Enter")
-    else:
-        textbox(page, label).press("Enter")
+    """Press Enter in the focused field (fires its ``on_submit``).
+
+    With ``label``, first check that the TextField ``label`` has focus.
+    """
+    if label is not None:
+        page.wait_for_function(f"(label) => ({_FOCUSED_VALUE_JS})(label) !== null", arg=label)
+    page.keyboard.press("Enter")
 
 
 def click_button(page: Page, name: str) -> None:
