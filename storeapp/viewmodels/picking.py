@@ -16,6 +16,7 @@ finish() ── units left ──▶ message
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
 from fulfillment.model import PICKABLE_STATES, Order, OrderState, ShortReason
@@ -97,6 +98,7 @@ class PickScreen:
         return None if self.current_index is None else self.stops[self.current_index]
 
 
+@lru_cache(maxsize=512)
 def _stop_row(stop: Stop) -> StopRow:
     return StopRow(
         stop.sku,
@@ -129,6 +131,7 @@ class PickListVM:
         self._last_scanned: tuple[str, str] | None = None
         self._finished: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._in_tote: dict[str, int] = {}  # units this list put in each order's tote
+        self._built: tuple[tuple[Order, ...], PickList | None] = ((), None)
 
     # --- state ---------------------------------------------------------------------
 
@@ -149,7 +152,20 @@ class PickListVM:
                 banners.append(f"Order {order.order_id} is now picked by {who}: leave its tote.")
             elif order.state in PICKABLE_STATES:
                 on_list.append(order)
-        return build_pick_list(on_list), on_list, tuple(banners)
+        return self._build(on_list), on_list, tuple(banners)
+
+    def _build(self, orders: list[Order]) -> PickList:
+        """The pick list, rebuilt only when an order changed (the store hands back the
+        very same frozen Order objects while an order's JSON is unchanged)."""
+        last, built = self._built
+        if (
+            built is None
+            or len(last) != len(orders)
+            or any(a is not b for a, b in zip(last, orders, strict=False))
+        ):
+            built = build_pick_list(orders)
+            self._built = (tuple(orders), built)
+        return built
 
     def screen(self, message: str = "", tone: Tone = "info") -> PickScreen:
         pick_list, orders, banners = self._load()

@@ -20,7 +20,13 @@ def test_verify_pin_accepts_the_right_pin_and_refuses_a_wrong_one():
 
 
 def test_verify_pin_refuses_malformed_hashes_without_raising():
-    for bad in ["", "scrypt$1$2", "bcrypt$16384$8$1$AA==$AA==", "scrypt$x$8$1$AA==$AA==",
-                "scrypt$16384$8$1$%%%$AA==", "scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AA=="]:
+    for bad in [
+        "",
+        "scrypt$1$2",
+        "bcrypt$16384$8$1$AA==$AA==",
+        "scrypt$x$8$1$AA==$AA==",
+        "scrypt$16384$8$1$%%%$AA==",
+        "scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AA==",
+    ]:
         assert verify_pin("4821", bad) is False
     assert verify_pin("4821", None) is False

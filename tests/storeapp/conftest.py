@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builders import ENROLLED, T0, Feed
 
 from storeapp.local import LocalStore
 from storeapp.viewmodels import SessionVM
+from tests.storeapp.builders import ENROLLED, T0, Feed
 
 
 class FakeClock:

@@ -8,12 +8,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from builders import STORE, T0, Feed, gtin, gtin14_of, order_doc, result, staff_doc
 
 from fulfillment.model import Order
 from storeapp.local import LocalStore, LocalStoreError
 from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, parse_op
 from sync.replica import Identity, PendingSummary
+from tests.storeapp.builders import STORE, T0, Feed, gtin, gtin14_of, order_doc, result, staff_doc
 
 
 def outbox_rows(store: LocalStore) -> list[dict]:

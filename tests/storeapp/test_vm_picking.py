@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from builders import gtin, order_doc
 
 from storeapp.viewmodels import PickListVM, QueueVM, StagingVM
+from tests.storeapp.builders import gtin, order_doc
 
 
 @pytest.fixture

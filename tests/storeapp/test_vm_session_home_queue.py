@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from builders import T0, order_doc
-
 from storeapp.viewmodels import HomeVM, QueueVM, SessionVM
 from storeapp.viewmodels.session import Associate
+from tests.storeapp.builders import T0, order_doc
 
 
 def test_sign_in_with_the_right_pin_names_the_associate(store):

@@ -1,0 +1,224 @@
+"""View-models: hand-over at the desk, tasks, the sync chip and attention list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from storeapp.viewmodels import HandoverVM, PickListVM, SyncStatusVM, TasksVM
+from storeapp.viewmodels.sync_status import AttentionRow, Chip
+from tests.storeapp.builders import T0, gtin, order_doc, result
+
+
+@pytest.fixture
+def staged(store, feed):
+    """Two pickup orders on the shelf: Jo's (code AB12CD, 2 lines) and Lee's."""
+    store.apply_pull(
+        feed.orders(
+            order_doc(
+                "W-1",
+                [("1", "DOG2", 2), ("2", "BOWL", 1)],
+                state="staged",
+                picked={"1": 2, "2": 1},
+                pickup_code="AB12CD",
+            ),
+            order_doc(
+                "W-2",
+                [("1", "CAT1", 1)],
+                state="staged",
+                picked={"1": 1},
+                pickup_code="ZZ99XX",
+                customer=("Lee Park", "lee@example.com", "555 0100"),
+            ),
+            order_doc("W-3", [("1", "CAT1", 1)], pickup_code="QQ11QQ"),  # not picked yet
+        )
+    )
+
+
+def test_a_scanned_pickup_code_finds_the_order_in_any_case_and_verifies_it(
+    store, staged, ana, clock
+):
+    screen = HandoverVM(store, ana, clock=clock).find(" ab12cd ")
+    assert (screen.message, screen.tone) == ("Pickup code matches: hand over the bag.", "ok")
+    assert (screen.order.order_id, screen.order.verified_by, screen.order.units_to_hand) == (
+        "W-1",
+        "pickup_code",
+        3,
+    )
+
+
+def test_a_name_search_needs_a_code_or_id_check_before_hand_over(store, staged, ana, clock):
+    handover = HandoverVM(store, ana, clock=clock)
+    found = handover.find("park")
+    assert ([m.order_id for m in found.matches], found.order.verified_by) == (["W-2"], None)
+    assert handover.hand_over().message == "Check the pickup code or a photo ID first."
+    assert (
+        handover.verify_code("AB12CD").message
+        == "That is not this order's pickup code: check a photo ID instead."
+    )
+    assert handover.verify_id().order.verified_by == "id"
+    done = handover.hand_over()
+    assert (done.done, done.message) == (True, "Handed over 1 item(s) of W-2.")
+    assert store.order("W-2").state.value == "handed_over"
+
+
+def test_search_by_phone_digits_and_nothing_found(store, staged, ana, clock):
+    handover = HandoverVM(store, ana, clock=clock)
+    assert [m.order_id for m in handover.find("7700 900123").matches] == ["W-1"]
+    assert [m.order_id for m in handover.find("example.com").matches] == ["W-1", "W-2"]
+    assert handover.find("QQ11QQ").message == "No order ready for pickup matches “QQ11QQ”."
+
+
+def test_a_partial_hand_over_keeps_the_rest_staged(store, staged, ana, clock):
+    handover = HandoverVM(store, ana, clock=clock)
+    handover.find("AB12CD")
+    assert handover.set_qty("1", 3).message == "Between 0 and 2 for this line."
+    handover.set_qty("1", 1)
+    handover.set_qty("2", 0)
+    done = handover.hand_over()
+    assert done.message == "Handed over 1 item(s) of W-1. The rest stays on the shelf."
+    (op,) = store.pending(10)
+    assert op["payload"] == {
+        "order_id": "W-1",
+        "verified_by": "pickup_code",
+        "lines": [{"line_id": "1", "qty": 1}],
+    }
+    order = store.order("W-1")
+    assert (order.state.value, [x.fulfilled for x in order.lines]) == ("staged", [1, 0])
+    assert handover.hand_over().message == "Already handed over."
+
+
+def test_tasks_list_in_plain_words_and_done_takes_one_off(store, feed, ana, clock):
+    store.apply_pull(
+        feed.page(
+            feed.change(
+                "task",
+                "T-1",
+                {
+                    "task_id": "T-1",
+                    "kind": "put_back",
+                    "sku": "DOG2",
+                    "location": "A-12",
+                    "qty": 1,
+                    "order_id": "W-1",
+                    "reason": "over_pick",
+                    "state": "open",
+                    "created_at": "2025-03-03T08:00:00Z",
+                },
+            ),
+            feed.change(
+                "task",
+                "T-2",
+                {
+                    "task_id": "T-2",
+                    "kind": "recount",
+                    "sku": "BOWL",
+                    "location": "C-01",
+                    "qty": 0,
+                    "order_id": "W-1",
+                    "reason": "short: not_found",
+                    "state": "open",
+                    "created_at": "2025-03-03T08:05:00Z",
+                },
+            ),
+        )
+    )
+    tasks = TasksVM(store, ana, clock=clock)
+    assert [r.title for r in tasks.screen().rows] == [
+        "Put back 1 × Dog Food 2 kg at A-12",
+        "Recount Steel Bowl at C-01",
+    ]
+    after = tasks.done("T-1")
+    assert (after.message, [r.task_id for r in after.rows]) == ("Task done.", ["T-2"])
+    assert tasks.done("T-1").message == "This task is already done"
+
+
+def test_the_chip_before_the_first_sync_offline_sending_attention_and_online(
+    store, feed, ana, clock
+):
+    sync = SyncStatusVM(store, clock=clock)
+    assert sync.chip() == Chip("Not synced yet", "warning", "never", 0, 0)
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 2)])))
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0 - timedelta(hours=3, minutes=12))
+    store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
+    store.record_sync(at=T0, ok=False, error="No network")
+    assert sync.chip().text == "Offline · 2 waiting · oldest 3 h 12 min"
+    assert sync.on_progress(1, 2).text == "Sending 1/2"
+    claim, scan = store.pending(10)
+    store.acknowledge(
+        [
+            result(claim, "rejected", code="ALREADY_CLAIMED", message="Picked by Ben since 09:00"),
+            result(scan, "applied"),
+        ]
+    )
+    store.record_sync(at=T0, ok=True, server_time=T0)
+    assert sync.on_idle() == Chip("1 needs attention", "error", "attention", 0, 1)
+    sync.mark_seen()
+    clock.tick(seconds=12)
+    assert sync.chip() == Chip("Online · synced 12 s ago", "ok", "online", 0, 0)
+
+
+def test_the_attention_list_says_what_happened_who_when_and_what_to_do(store, feed, ana, clock):
+    store.apply_pull(
+        feed.orders(order_doc("W-1", [("1", "DOG2", 1)], state="picking", assignee="E1"))
+    )
+    store.act(
+        "E1",
+        "pick.scan",
+        {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)},
+        T0 + timedelta(minutes=42),
+    )
+    (scan,) = store.pending(10)
+    store.acknowledge(
+        [
+            result(
+                scan,
+                "compensated",
+                code="ORDER_CANCELLED",
+                message="Order W-1 was cancelled: put 1 × Dog Food 2 kg back at A-12",
+                followups=[
+                    {
+                        "task_id": "T-7",
+                        "kind": "restock",
+                        "sku": "DOG2",
+                        "location": "A-12",
+                        "qty": 1,
+                    }
+                ],
+            ),
+        ]
+    )
+    screen = SyncStatusVM(store, clock=clock).screen()
+    assert screen.attention == (
+        AttentionRow(
+            seq=1,
+            what="Pick of 1 × Dog Food 2 kg for order W-1",
+            result="Order W-1 was cancelled: put 1 × Dog Food 2 kg back at A-12",
+            action="Restock 1 × DOG2 at A-12",
+            who="Ana",
+            when="09:42",
+            status="compensated",
+            code="ORDER_CANCELLED",
+        ),
+    )
+    seen = SyncStatusVM(store, clock=clock).mark_seen(1)
+    assert seen.attention == ()
+
+
+def test_sync_now_wakes_the_engine_and_the_screen_lists_pending_ops(store, feed, ana, clock):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    PickListVM(store, ana, clock=clock)  # views hold one of each
+    store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    woken = []
+    sync = SyncStatusVM(store, clock=clock, on_change=lambda: woken.append(True))
+    screen = sync.sync_now()
+    assert (woken, screen.message) == ([True], "Syncing…")
+    assert [(p.what, p.who, p.when) for p in screen.pending] == [
+        ("Claim of order W-1", "Ana", "09:00")
+    ]
+    store.record_sync(at=T0, ok=True, server_time=T0 + timedelta(minutes=7))
+    assert (
+        sync.screen().clock_warning
+        == "This tablet's clock is 7 min behind the server: ask a manager to set the time."
+    )
