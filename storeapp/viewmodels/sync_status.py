@@ -2,7 +2,7 @@
 
 Chip texts, first that applies:
 
-    sending          "Sending 120/540"                    (progress from the sync engine)
+    sending          "Sending 120/540", "Receiving 300/1200" (progress from the sync engine)
     never synced     "Not synced yet · 3 waiting"
     last pass failed "Offline · 37 waiting · oldest 3 h 12 min"
     attention        "2 need attention"
@@ -131,12 +131,13 @@ class SyncStatusVM:
     ) -> None:
         """`on_change` asks the sync engine for a pass now (the Sync now button)."""
         self._store, self._clock, self._sync_now = store, clock, on_change
-        self._progress: tuple[int, int] | None = None
+        self._progress: tuple[str, int, int | None] | None = None
 
     # --- fed by the sync engine (through page.run_task) ------------------------------
 
-    def on_progress(self, sent: int, total: int) -> Chip:
-        self._progress = (sent, total)
+    def on_progress(self, done: int, total: int | None, kind: str = "sending") -> Chip:
+        """From the engine's progress callback: kind "sending" (push) or "receiving" (pull)."""
+        self._progress = (kind, done, total)
         return self.chip()
 
     def on_idle(self) -> Chip:
@@ -151,8 +152,10 @@ class SyncStatusVM:
         summary = self._store.pending_summary()
         waiting, attention = summary.count, summary.attention
         if self._progress is not None:
-            sent, total = self._progress
-            return Chip(f"Sending {sent}/{total}", "info", "sending", waiting, attention)
+            kind, done, total = self._progress
+            verb = "Receiving" if kind == "receiving" else "Sending"
+            count = f"{done}/{total}" if total else f"{done}"
+            return Chip(f"{verb} {count}", "info", "sending", waiting, attention)
         if state.last_sync_at is None:
             tail = f" · {waiting} waiting" if waiting else ""
             return Chip(f"Not synced yet{tail}", "warning", "never", waiting, attention)

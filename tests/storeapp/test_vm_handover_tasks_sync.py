@@ -145,6 +145,7 @@ def test_the_chip_before_the_first_sync_offline_sending_attention_and_online(
     store.record_sync(at=T0, ok=False, error="No network")
     assert sync.chip().text == "Offline · 2 waiting · oldest 3 h 12 min"
     assert sync.on_progress(1, 2).text == "Sending 1/2"
+    assert sync.on_progress(300, None, "receiving").text == "Receiving 300"
     claim, scan = store.pending(10)
     store.acknowledge(
         [
