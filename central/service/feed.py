@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,6 +29,7 @@ from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 from ..db.tables import devices, stores, sync_docs
 from .clock import utcnow
 from .errors import NotFound
+from .staging import Staging
 
 __all__ = ["StoreTx", "decode_cursor", "encode_cursor", "pull", "snapshot", "store_tx", "upsert"]
 
@@ -42,42 +44,60 @@ def upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]
 
 @dataclass
 class StoreTx:
-    """A transaction holding one store's lock."""
+    """A transaction holding one store's lock; writes are staged and flushed at the end."""
 
     conn: Connection
     store_id: str
     policy: Policy
     change_seq: int
     now: datetime
-    published: int = 0
-    _names: dict[str, str] | None = field(default=None, repr=False)
+    root: Staging = field(default_factory=Staging)
+    staged: Staging = field(init=False)
 
-    def publish(self, kind: str, entity_id: str, data: dict[str, Any], deleted: bool = False) -> int:
-        self.change_seq += 1
-        self.published += 1
-        upsert(
-            self.conn,
-            sync_docs,
-            {
-                "store_id": self.store_id,
-                "kind": kind,
-                "entity_id": entity_id,
-                "version": self.change_seq,
-                "deleted": deleted,
-                "data": data,
-            },
-            ["store_id", "kind", "entity_id"],
-        )
-        return self.change_seq
+    def __post_init__(self) -> None:
+        self.staged = self.root
+
+    def publish(self, kind: str, entity_id: str, data: dict[str, Any] | BaseModel) -> None:
+        """Stage the entity's current document; it gets its change number at flush.
+
+        A pydantic model is dumped at flush, so an order changed by 500 ops of one
+        push is serialised once."""
+        self.staged.docs[(kind, entity_id)] = data
+
+    @contextmanager
+    def op_scope(self) -> Iterator[None]:
+        """Everything staged inside applies together, or not at all if it raises."""
+        outer = self.staged
+        self.staged = outer.child()
+        try:
+            yield
+            self.staged.merge_into_parent()
+        finally:
+            self.staged = outer
 
     def flush(self) -> None:
-        if self.published:
-            self.conn.execute(
-                update(stores)
-                .where(stores.c.store_id == self.store_id)
-                .values(change_seq=self.change_seq)
-            )
-            self.published = 0
+        docs = self.root.flush(self.conn, self.store_id)
+        if not docs:
+            return
+        rows = []
+        for kind, entity_id, data in docs:
+            self.change_seq += 1
+            if isinstance(data, BaseModel):
+                data = data.model_dump(mode="json")
+            rows.append({"store_id": self.store_id, "kind": kind, "entity_id": entity_id,
+                         "version": self.change_seq, "deleted": False, "data": data})
+        insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(sync_docs)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "kind", "entity_id"],
+                set_={k: stmt.excluded[k] for k in ("version", "deleted", "data")},
+            ),
+            rows,
+        )
+        self.conn.execute(
+            update(stores).where(stores.c.store_id == self.store_id).values(change_seq=self.change_seq)
+        )
 
 
 def _lock_store(conn: Connection, store_id: str) -> Any:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 
 from fulfillment.ledger import Movement, MovementKind, on_hand_delta
 from fulfillment.model import OPEN_STATES, Order
@@ -19,47 +18,9 @@ from fulfillment.picking import reservations
 
 from ..db.tables import ledger, orders, stock
 from .feed import StoreTx
+from .staging import Key, stock_doc
 
-__all__ = ["adjust_reserved", "mark_doubtful", "record_movements", "stock_doc", "rebuild_stock"]
-
-Key = tuple[str, str]
-
-
-def stock_doc(row: Any) -> dict[str, Any]:
-    return {
-        "sku": row.sku,
-        "location": row.location,
-        "on_hand": row.on_hand,
-        "reserved": row.reserved,
-        "available": row.on_hand - row.reserved - row.safety,
-        "doubtful": bool(row.doubtful),
-    }
-
-
-def _ensure_rows(tx: StoreTx, keys: Iterable[Key]) -> None:
-    for sku, location in keys:
-        exists = tx.conn.execute(
-            select(stock.c.sku).where(
-                stock.c.store_id == tx.store_id, stock.c.sku == sku, stock.c.location == location
-            )
-        ).first()
-        if exists is None:
-            tx.conn.execute(
-                insert(stock).values(
-                    store_id=tx.store_id, sku=sku, location=location, on_hand=0, reserved=0,
-                    safety=0, doubtful=False,
-                )
-            )
-
-
-def _where(tx: StoreTx, key: Key) -> Any:
-    return and_(stock.c.store_id == tx.store_id, stock.c.sku == key[0], stock.c.location == key[1])
-
-
-def _publish(tx: StoreTx, keys: Iterable[Key]) -> None:
-    for key in keys:
-        row = tx.conn.execute(select(stock).where(_where(tx, key))).one()
-        tx.publish("stock", f"{key[0]}@{key[1]}", stock_doc(row))
+__all__ = ["adjust_reserved", "mark_doubtful", "rebuild_stock", "record_movements", "stock_doc"]
 
 
 def record_movements(
@@ -69,14 +30,13 @@ def record_movements(
     occurred_at: datetime,
     op_id: str | None,
     actor_id: str | None,
-    publish: bool = True,
-) -> set[Key]:
-    """Append movements and move on_hand; returns the (sku, location) keys touched."""
-    rows = []
-    deltas: dict[Key, int] = {}
+) -> None:
+    """Append movements to the ledger and move on_hand (staged until the transaction flushes)."""
+    staged = tx.staged
     for m in movements:
         delta = on_hand_delta(m.kind, m.qty)
-        rows.append(
+        key = (m.sku, m.location)
+        staged.ledger.append(
             {
                 "store_id": tx.store_id,
                 "sku": m.sku,
@@ -91,51 +51,30 @@ def record_movements(
                 "order_id": m.order_id,
             }
         )
-        deltas[(m.sku, m.location)] = deltas.get((m.sku, m.location), 0) + delta
-    if not rows:
-        return set()
-    tx.conn.execute(insert(ledger), rows)
-    _ensure_rows(tx, deltas)
-    for key, delta in deltas.items():
-        if delta:
-            tx.conn.execute(
-                update(stock).where(_where(tx, key)).values(on_hand=stock.c.on_hand + delta)
-            )
-    if publish:
-        _publish(tx, deltas)
-    return set(deltas)
+        staged.on_hand[key] += delta
+        staged.touched.add(key)
 
 
-def adjust_reserved(tx: StoreTx, before: Order | None, after: Order, publish: bool = True) -> set[Key]:
+def adjust_reserved(tx: StoreTx, before: Order | None, after: Order) -> None:
     """Move `reserved` by what the order holds back now minus what it held before."""
     old = reservations(before) if before is not None else {}
     new = reservations(after)
-    diffs = {k: new.get(k, 0) - old.get(k, 0) for k in set(old) | set(new)}
-    diffs = {k: v for k, v in diffs.items() if v}
-    if not diffs:
-        return set()
-    _ensure_rows(tx, diffs)
-    for key, diff in diffs.items():
-        tx.conn.execute(update(stock).where(_where(tx, key)).values(reserved=stock.c.reserved + diff))
-    if publish:
-        _publish(tx, diffs)
-    return set(diffs)
+    for key in set(old) | set(new):
+        diff = new.get(key, 0) - old.get(key, 0)
+        if diff:
+            tx.staged.reserved[key] += diff
+            tx.staged.touched.add(key)
 
 
 def mark_doubtful(tx: StoreTx, keys: Iterable[Key], doubtful: bool = True) -> None:
-    keys = list(keys)
-    _ensure_rows(tx, keys)
     for key in keys:
-        tx.conn.execute(update(stock).where(_where(tx, key)).values(doubtful=doubtful))
-    _publish(tx, keys)
-
-
-def publish_stock(tx: StoreTx, keys: Iterable[Key]) -> None:
-    _publish(tx, keys)
+        tx.staged.doubtful[key] = doubtful
+        tx.staged.touched.add(key)
 
 
 def rebuild_stock(tx: StoreTx) -> None:
     """Recompute the projection from the ledger and the open orders (repair tool)."""
+    tx.flush()
     sums = tx.conn.execute(
         select(ledger.c.sku, ledger.c.location, func.sum(ledger.c.on_hand_delta))
         .where(ledger.c.store_id == tx.store_id)
@@ -164,4 +103,4 @@ def rebuild_stock(tx: StoreTx) -> None:
                 safety=0, doubtful=(sku, location) in doubtful,
             )
         )
-    _publish(tx, keys)
+    tx.staged.touched |= keys

@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from fulfillment.model import Order
 from fulfillment.outcome import Followup, Outcome, TaskKind
 
-from ..db.tables import exceptions, notifications, orders, tasks
+from ..db.tables import orders, tasks
 from . import ledger
 from .feed import StoreTx
 
@@ -24,6 +24,9 @@ __all__ = ["apply_outcome", "insert_order", "load_order", "open_exception", "sav
 
 
 def load_order(tx: StoreTx, order_id: str) -> Order | None:
+    staged = tx.staged.order(order_id)
+    if staged is not None:
+        return staged
     data = tx.conn.execute(
         select(orders.c.data).where(orders.c.order_id == order_id, orders.c.store_id == tx.store_id)
     ).scalar()
@@ -35,24 +38,19 @@ def _doc(order: Order) -> dict[str, Any]:
 
 
 def insert_order(tx: StoreTx, order: Order) -> None:
-    tx.conn.execute(
-        insert(orders).values(
-            order_id=order.order_id, store_id=tx.store_id, type=order.type.value,
-            state=order.state.value, data=_doc(order), updated_at=tx.now,
-        )
-    )
+    if order.updated_at is None:
+        order = order.model_copy(update={"updated_at": tx.now})
+    tx.staged.new_orders[order.order_id] = order
     ledger.adjust_reserved(tx, None, order)
-    tx.publish("order", order.order_id, _doc(order))
+    tx.publish("order", order.order_id, order)  # dumped once, at flush
 
 
 def save_order(tx: StoreTx, before: Order, after: Order) -> None:
-    tx.conn.execute(
-        update(orders)
-        .where(orders.c.order_id == after.order_id)
-        .values(state=after.state.value, data=_doc(after), updated_at=tx.now)
-    )
+    if after.updated_at is None:
+        after = after.model_copy(update={"updated_at": tx.now})
+    tx.staged.orders[after.order_id] = after
     ledger.adjust_reserved(tx, before, after)
-    tx.publish("order", after.order_id, _doc(after))
+    tx.publish("order", after.order_id, after)
 
 
 def task_doc(row: Any) -> dict[str, Any]:
@@ -86,7 +84,7 @@ def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None
             "op_id": op_id,
             "created_at": tx.now,
         }
-        tx.conn.execute(insert(tasks).values(**row))
+        tx.staged.new_tasks[row["task_id"]] = row
         doc = task_doc(row)
         tx.publish("task", row["task_id"], doc)
         made.append(doc)
@@ -95,19 +93,33 @@ def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None
 
 def close_order_tasks(tx: StoreTx, order_id: str, kinds: tuple[str, ...] = ("restock",)) -> None:
     """Open restock tasks of an order whose goods left the store are moot."""
-    rows = tx.conn.execute(
-        select(tasks).where(
-            tasks.c.store_id == tx.store_id,
-            tasks.c.order_id == order_id,
-            tasks.c.state == "open",
-            tasks.c.kind.in_(kinds),
-        )
+    stored = tx.conn.execute(
+        select(tasks).where(tasks.c.store_id == tx.store_id, tasks.c.order_id == order_id)
     ).mappings().all()
-    for row in rows:
-        tx.conn.execute(
-            update(tasks).where(tasks.c.task_id == row["task_id"]).values(state="cancelled", done_at=tx.now)
-        )
-        tx.publish("task", row["task_id"], {**task_doc(row), "state": "cancelled"})
+    current = {r["task_id"]: dict(r) for r in stored}
+    current.update({r["task_id"]: r for r in tx.staged.tasks_of_order(order_id)})
+    for row in current.values():
+        if row["state"] == "open" and row["kind"] in kinds:
+            update_task(tx, row, state="cancelled")
+
+
+def find_task(tx: StoreTx, task_id: str) -> dict[str, Any] | None:
+    staged = tx.staged.task(task_id)
+    if staged is not None:
+        return staged
+    row = tx.conn.execute(
+        select(tasks).where(tasks.c.task_id == task_id, tasks.c.store_id == tx.store_id)
+    ).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def update_task(tx: StoreTx, row: dict[str, Any], *, state: str, done_by: str | None = None) -> None:
+    changed = {**row, "state": state, "done_by": done_by, "done_at": tx.now}
+    if row["task_id"] in tx.staged.new_tasks:
+        tx.staged.new_tasks[row["task_id"]] = changed
+    else:
+        tx.staged.task_updates[row["task_id"]] = changed
+    tx.publish("task", row["task_id"], task_doc(changed))
 
 
 def open_exception(
@@ -132,7 +144,7 @@ def open_exception(
         "state": "open",
         "created_at": tx.now,
     }
-    tx.conn.execute(insert(exceptions).values(**row))
+    tx.staged.exceptions.append(row)
     doc = {k: v for k, v in row.items() if k != "store_id"}
     doc["created_at"] = tx.now.isoformat()
     tx.publish("exception", row["exception_id"], doc)
@@ -169,10 +181,8 @@ def apply_outcome(
             device_id=device_id, actor_id=actor_id,
         )
     for n in outcome.notifications:
-        tx.conn.execute(
-            insert(notifications).values(
-                store_id=tx.store_id, order_id=n.order_id, kind=n.kind, data=dict(n.data),
-                op_id=op_id, created_at=tx.now,
-            )
+        tx.staged.notifications.append(
+            {"store_id": tx.store_id, "order_id": n.order_id, "kind": n.kind, "data": dict(n.data),
+             "op_id": op_id, "created_at": tx.now}
         )
     return made

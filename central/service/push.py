@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 
 from fulfillment.model import Role
 from fulfillment.outcome import Context, Status
@@ -31,11 +31,11 @@ from sync.protocol import (
     parse_op,
 )
 
-from ..db.tables import dead_letters, devices, op_results, staff, tasks
+from ..db.tables import dead_letters, devices, op_results, staff
 from .clock import as_utc
 from .errors import Conflict, Invalid
 from .feed import StoreTx, store_tx
-from .orders import apply_outcome, load_order, open_exception, task_doc
+from .orders import apply_outcome, find_task, load_order, open_exception, update_task
 
 __all__ = ["QUARANTINE_AFTER", "push"]
 
@@ -129,39 +129,22 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
 
 
 def _task_done(tx: StoreTx, op: Any, result: Any) -> OpResult:
-    row = tx.conn.execute(
-        select(tasks).where(tasks.c.task_id == op.payload.task_id, tasks.c.store_id == tx.store_id)
-    ).mappings().first()
+    row = find_task(tx, op.payload.task_id)
     if row is None:
         return result("rejected", "UNKNOWN_TASK", f"No task {op.payload.task_id}")
     if row["state"] != "open":
         return result(Status.APPLIED.value, "ALREADY_DONE", "That task was already closed")
-    tx.conn.execute(
-        update(tasks)
-        .where(tasks.c.task_id == row["task_id"])
-        .values(state="done", done_by=op.actor_id, done_at=tx.now)
-    )
-    tx.publish("task", row["task_id"], {**task_doc(row), "state": "done", "done_by": op.actor_id})
+    update_task(tx, row, state="done", done_by=op.actor_id)
     return result(Status.APPLIED.value)
 
 
 def _dead_letter(tx: StoreTx, device: Any, raw: RawEnvelope, code: str, message: str,
                  attempts: int = 0) -> None:
-    existing = tx.conn.execute(
-        select(dead_letters.c.id).where(
-            dead_letters.c.device_id == device.device_id, dead_letters.c.seq == raw.seq
-        )
-    ).first()
-    values = {"code": code, "message": message, "attempts": attempts, "raw": raw.model_dump(mode="json")}
-    if existing:
-        tx.conn.execute(update(dead_letters).where(dead_letters.c.id == existing.id).values(**values))
-    else:
-        tx.conn.execute(
-            insert(dead_letters).values(
-                store_id=tx.store_id, device_id=device.device_id, seq=raw.seq,
-                op_id=str(raw.op_id), created_at=tx.now, **values,
-            )
-        )
+    tx.staged.dead_letters[(device.device_id, raw.seq)] = {
+        "store_id": tx.store_id, "device_id": device.device_id, "seq": raw.seq,
+        "op_id": str(raw.op_id), "created_at": tx.now, "code": code, "message": message,
+        "attempts": attempts, "raw": raw.model_dump(mode="json"),
+    }
 
 
 def _failures(engine: Engine, device_id: str, seq: int) -> int:
@@ -217,16 +200,14 @@ def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: d
                     )
                 results.append(_stored_result(stored))
                 continue
-            savepoint = tx.conn.begin_nested()
             try:
-                res = _apply(tx, device, raw, people)
-            except Exception as exc:  # an unexpected error: roll back this op only
-                savepoint.rollback()
+                with tx.op_scope():  # all of this op's effects, or none of them
+                    res = _apply(tx, device, raw, people)
+                    _store_result(tx, device_id, raw, res)
+            except Exception as exc:  # an unexpected error: drop this op only
                 failed = (raw, exc)
                 log.exception("op_failed device=%s seq=%s type=%s", device_id, raw.seq, raw.type)
                 break
-            _store_result(tx, device_id, raw, res)
-            savepoint.commit()
             results.append(res)
             expected = raw.seq + 1
         tx.conn.execute(
@@ -251,13 +232,11 @@ def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: d
 
 
 def _store_result(tx: StoreTx, device_id: str, raw: RawEnvelope, res: OpResult) -> None:
-    tx.conn.execute(
-        insert(op_results).values(
-            device_id=device_id, seq=raw.seq, op_id=str(raw.op_id), store_id=tx.store_id,
-            type=raw.type, actor_id=raw.actor_id, status=res.status, code=res.code,
-            message=res.message, followups=[f.model_dump(mode="json") for f in res.followups],
-            occurred_at=raw.occurred_at, applied_at=tx.now,
-        )
+    tx.staged.results.append(
+        {"device_id": device_id, "seq": raw.seq, "op_id": str(raw.op_id), "store_id": tx.store_id,
+         "type": raw.type, "actor_id": raw.actor_id, "status": res.status, "code": res.code,
+         "message": res.message, "followups": [f.model_dump(mode="json") for f in res.followups],
+         "occurred_at": raw.occurred_at, "applied_at": tx.now}
     )
 
 
