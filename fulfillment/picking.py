@@ -93,15 +93,23 @@ def _touch(order: Order, ctx: Context, **update: Any) -> Order:
     return order.model_copy(update={**update, "updated_at": ctx.now})
 
 
-def _after_pick_change(order: Order) -> OrderState:
+def _after_pick_change(state: OrderState, lines: tuple[Line, ...]) -> OrderState:
     """The state once a line's picked/short counts moved."""
-    if order.state not in PICKABLE_STATES:
-        return order.state
-    if order.all_lines_done:
+    if state not in PICKABLE_STATES:
+        return state
+    if all(x.done for x in lines):
         return OrderState.PICKED
-    if order.state is OrderState.PICKED or any(x.picked or x.short for x in order.lines):
+    if state is OrderState.PICKED or any(x.picked or x.short for x in lines):
         return OrderState.PICKING
-    return order.state
+    return state
+
+
+def _counted(order: Order, line: Line, ctx: Context, **counts: Any) -> Order:
+    """The order with one line's counts changed, its state moved on, touched — one copy."""
+    changed = line.model_copy(update=counts)
+    lines = tuple(changed if x.line_id == line.line_id else x for x in order.lines)
+    state = _after_pick_change(order.state, lines)
+    return order.model_copy(update={"lines": lines, "state": state, "updated_at": ctx.now})
 
 
 # --- intents --------------------------------------------------------------------
@@ -268,8 +276,7 @@ def scan(
     new = order
     movements: tuple[Movement, ...] = ()
     if accepted:
-        new = order.with_line(line.model_copy(update={"picked": line.picked + accepted}))
-        new = _touch(new, ctx, state=_after_pick_change(new))
+        new = _counted(order, line, ctx, picked=line.picked + accepted)
         movements = (
             Movement(
                 kind=MovementKind.PICK,
@@ -317,8 +324,7 @@ def unscan(order: Order, line_id: str, qty: int, ctx: Context) -> Outcome:
             code="NOTHING_TO_PUT_BACK",
             message=f"No {line.name or line.sku} was picked for this order",
         )
-    new = order.with_line(line.model_copy(update={"picked": line.picked - accepted}))
-    new = _touch(new, ctx, state=_after_pick_change(new))
+    new = _counted(order, line, ctx, picked=line.picked - accepted)
     movement = Movement(
         kind=MovementKind.PUT_BACK,
         sku=line.sku,
@@ -352,10 +358,7 @@ def short_pick(order: Order, line_id: str, qty: int, reason: str, ctx: Context) 
             message=f"{line.name or line.sku} needs no more units",
             followups=(recount,),
         )
-    new = order.with_line(
-        line.model_copy(update={"short": line.short + accepted, "short_reason": ShortReason(reason)})
-    )
-    new = _touch(new, ctx, state=_after_pick_change(new))
+    new = _counted(order, line, ctx, short=line.short + accepted, short_reason=ShortReason(reason))
     return Outcome(Status.APPLIED, new, followups=(recount,))
 
 

@@ -218,7 +218,7 @@ _OP_ADAPTER: TypeAdapter[Any] = TypeAdapter(Op)
 
 def parse_op(raw: RawEnvelope | dict[str, Any]) -> Any:
     """The typed op (one of `Op`), or ValidationError naming the bad field."""
-    data = raw.model_dump(mode="json") if isinstance(raw, RawEnvelope) else raw
+    data = raw.model_dump() if isinstance(raw, RawEnvelope) else raw
     return _OP_ADAPTER.validate_python(data)
 
 
