@@ -13,7 +13,7 @@ from central.service.auth import revoke_device
 from sync.client import CentralClient
 from sync.errors import Offline, RequestRejected, SeqGap, SeqReused, Unauthorized
 from sync.protocol import Change, EnrollResponse
-from tests.sync.faults import FaultyTransport
+from tests.support.faults import FaultyTransport
 
 
 @pytest.fixture

@@ -2,112 +2,25 @@
 
 Faults come from stopping central or from `FaultyTransport` (the httpx transport
 seam); the tablet's process is "restarted" by opening a new LocalStore on the
-same file.
+same file. `Tablet` is tests/support/tablet.py; the fixtures are tests/sync/conftest.py.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from storeapp.local import LocalStore
 from sync.backoff import Backoff
-from sync.client import CentralClient
-from sync.engine import Progress, SyncEngine
-from sync.replica import Identity
+from sync.engine import SyncEngine
 from sync.scheduler import SyncScheduler
 from tests.support.central import Central
-from tests.support.central import TestStore as Store
-from tests.sync.faults import FaultyTransport
+from tests.support.faults import FaultyTransport
+from tests.support.tablet import Tablet
 
 NOW = datetime.now(UTC)
-
-
-@dataclass
-class Tablet:
-    path: Path
-    transport: FaultyTransport
-    progress: list[Progress] = field(default_factory=list)
-    token: str | None = None  # overrides the enrolled token (a wrong or revoked one)
-    pull_limit: int = 1000
-
-    def client(self, identity: Identity) -> CentralClient:
-        return CentralClient(
-            identity.server_url, self.token or identity.token, transport=self.transport
-        )
-
-    def engine(self) -> SyncEngine:
-        return SyncEngine(
-            lambda: LocalStore(self.path),
-            self.client,
-            on_progress=self.progress.append,
-            pull_limit=self.pull_limit,
-        )
-
-    def sync(self):
-        return self.engine().run_once()
-
-    def local(self) -> LocalStore:
-        return LocalStore(self.path)
-
-    def scan(self, store: Store, order: dict[str, Any], line: int = 1, times: int = 1) -> None:
-        sku = order["lines"][line - 1]["sku"]
-        with self.local() as local:
-            for _ in range(times):
-                result = local.act(
-                    "E1",
-                    "pick.scan",
-                    {
-                        "order_id": order["order_id"],
-                        "line_id": str(line),
-                        "gtin": store.gtins[sku],
-                        "qty": 1,
-                    },
-                    NOW,
-                )
-                assert result.queued, result
-
-    def docs(self) -> list[tuple[str, str, int, str]]:
-        with sqlite3.connect(self.path) as conn:
-            return conn.execute(
-                "SELECT kind, id, version, data FROM srv_docs ORDER BY kind, id"
-            ).fetchall()
-
-
-@pytest.fixture
-def transports() -> Iterator[list[FaultyTransport]]:
-    made: list[FaultyTransport] = []
-    yield made
-    for transport in made:
-        transport.shutdown()
-
-
-@pytest.fixture
-def store(central: Central) -> Store:
-    return central.new_store()
-
-
-@pytest.fixture
-def make_tablet(central: Central, store: Store, tmp_path: Path, transports):
-    def make(name: str = "tablet-1", for_store: Store | None = None) -> Tablet:
-        transport = FaultyTransport()
-        transports.append(transport)
-        code = central.enroll_code((for_store or store).store_id)
-        with CentralClient(central.url, transport=transport) as client:
-            enrolled = client.enroll(code, name)
-        path = tmp_path / f"{name}.db"
-        with LocalStore(path) as local:
-            local.enroll(enrolled, central.url)
-        return Tablet(path, transport)
-
-    return make
 
 
 def picked(central: Central, order: dict[str, Any], line: int = 1) -> int:
