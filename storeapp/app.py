@@ -1,0 +1,146 @@
+"""The Flet web app (`storeapp hub`, `run`, `demo`): process-wide sync, per-session screens.
+
+    serve(settings)
+      ├─ one SyncEngine + one SyncScheduler for the process (the scheduler's thread)
+      ├─ SyncFanout: every browser session subscribes to sync progress and reports;
+      │  each forwards them to its own UI with page.run_task (thread-safe)
+      └─ ft.run(main): per browser session its own LocalStore (event-loop thread
+         only), its own view-models, and the screens in storeapp.views
+
+Nothing here talks to the network on the event loop: enrollment runs in a worker
+thread, sync passes on the scheduler's thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import flet as ft
+
+from sync.engine import Progress, SyncEngine, SyncReport
+from sync.scheduler import SyncScheduler
+
+from .local import LocalStore
+from .settings import StoreappSettings
+
+__all__ = ["AppServices", "SyncEvent", "SyncFanout", "enroll_data_dir", "make_main", "serve"]
+
+log = logging.getLogger(__name__)
+
+SyncEvent = Progress | SyncReport
+
+
+class SyncFanout:
+    """Thread-safe registry: the sync thread publishes, every session's callback gets it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: dict[int, Callable[[SyncEvent], None]] = {}
+        self._ids = itertools.count(1)
+
+    def subscribe(self, callback: Callable[[SyncEvent], None]) -> int:
+        with self._lock:
+            token = next(self._ids)
+            self._subscribers[token] = callback
+            return token
+
+    def unsubscribe(self, token: int) -> None:
+        with self._lock:
+            self._subscribers.pop(token, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def publish(self, event: SyncEvent) -> None:
+        with self._lock:
+            callbacks = list(self._subscribers.values())
+        for callback in callbacks:
+            try:
+                callback(event)
+            except Exception:  # one closed tab must not stop the others' updates
+                log.warning("sync_fanout subscriber failed", exc_info=True)
+
+
+def enroll_data_dir(db_path: Path, server: str, code: str, name: str) -> str:
+    """Enroll this data dir with central (blocking: call it from a worker thread).
+
+    Returns a sentence; raises sync.errors.SyncError with words on a refused code
+    or no network.
+    """
+    from sync.client import CentralClient
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with LocalStore(db_path) as store:
+        identity = store.identity()
+        if identity is not None:
+            return f"This hub is already enrolled for store {identity.store_id}."
+        with CentralClient(server.strip().rstrip("/")) as client:
+            response = client.enroll(code.strip(), name.strip() or socket.gethostname())
+        store.enroll(response, server.strip().rstrip("/"))
+        return f"Enrolled for store {response.store_id}: downloading the store…"
+
+
+@dataclass
+class AppServices:
+    """What every browser session shares (built once per process)."""
+
+    db_path: Path
+    sync_now: Callable[[], None]
+    fanout: SyncFanout = field(default_factory=SyncFanout)
+    enroll: Callable[[Path, str, str, str], str] = enroll_data_dir
+    tick_s: float | None = 5.0  # refresh "synced 12 s ago"; None: no ticker (tests)
+    on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
+
+
+def make_main(services: AppServices) -> Callable[[ft.Page], None]:
+    """The per-session entry point Flet calls for each browser tab."""
+    from .views import start_session
+
+    def main(page: ft.Page) -> None:
+        start_session(page, services)
+
+    return main
+
+
+def _assets_dir() -> str:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "assets", here.parent / "assets"):
+        if candidate.is_dir():
+            return str(candidate)
+    return str(here.parent / "assets")
+
+
+def serve(settings: StoreappSettings) -> None:
+    """Serve the app on settings.host:settings.port until stopped (Ctrl-C / SIGTERM)."""
+    os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")  # never open a browser on the hub
+    os.environ.setdefault("FLET_WEB_NO_CDN", "1")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fanout = SyncFanout()
+    engine = SyncEngine(lambda: LocalStore(settings.db_path), on_progress=fanout.publish)
+    scheduler = SyncScheduler(
+        engine,
+        interval=settings.sync_interval_s,
+        listen=settings.listen_events,
+        on_report=fanout.publish,
+    )
+    services = AppServices(settings.db_path, scheduler.sync_now, fanout)
+    scheduler.start()
+    try:
+        ft.run(
+            make_main(services),
+            view=ft.AppView.WEB_BROWSER,
+            host=settings.host,
+            port=settings.port,
+            no_cdn=True,
+            assets_dir=_assets_dir(),
+        )
+    finally:
+        scheduler.shutdown(wait=False)

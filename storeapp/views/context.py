@@ -1,0 +1,81 @@
+"""What the screens of one browser session share: the page, navigation, messages, focus.
+
+Every event handler goes through `Ui.handler`: an exception becomes a message on
+screen (a snack bar), never "Error running app"; the page is updated once at the
+end, and a field asked for with `focus_after` gets the keyboard back (a scanner
+types into the focused field).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import flet as ft
+
+from storeapp.viewmodels.screen import Tone
+
+from .widgets import TEXT, TONE_BG, TONE_FG
+
+__all__ = ["Ui"]
+
+log = logging.getLogger(__name__)
+
+FOCUS_TIMEOUT_S = 3.0
+
+Handler = Callable[[Any], Awaitable[None]]
+
+
+class Ui:
+    def __init__(
+        self,
+        page: ft.Page,
+        go: Callable[..., None],
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.page = page
+        self.go = go  # go("pick", order_ids=(...)): show another screen
+        self._focus: ft.Control | None = None
+        self._on_error = on_error
+        self.play: Callable[[Tone], Awaitable[None]] | None = None  # set when sound is wired
+
+    def notify(self, text: str, tone: Tone = "info") -> None:
+        """A short message at the bottom of the screen."""
+        self.page.show_dialog(
+            ft.SnackBar(ft.Text(text, size=TEXT, color=TONE_FG[tone]), bgcolor=TONE_BG[tone])
+        )
+
+    def focus_after(self, control: ft.Control) -> None:
+        """Give `control` the keyboard once the running handler has updated the page."""
+        self._focus = control
+
+    def handler(self, fn: Callable[..., Any]) -> Handler:
+        """Wrap an event handler: errors become messages, one update, then focus."""
+
+        async def run(e: Any = None) -> None:
+            try:
+                result = fn(e)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                log.exception("view handler %s failed", getattr(fn, "__qualname__", fn))
+                if self._on_error is not None:
+                    self._on_error(exc)
+                self.notify(f"That did not work: {exc}", "error")
+            self.page.update()
+            await self.take_focus()
+
+        return run
+
+    async def take_focus(self) -> None:
+        target, self._focus = self._focus, None
+        if target is None or self.page.session.index.get(target._i) is not target:
+            return  # none asked for, or the field left the screen meanwhile
+        try:
+            await asyncio.wait_for(target.focus(), FOCUS_TIMEOUT_S)
+        except (TimeoutError, RuntimeError):
+            log.debug("focus skipped", exc_info=True)

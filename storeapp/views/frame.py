@@ -1,0 +1,150 @@
+"""One browser session: its LocalStore and view-models, enroll → sign in → shell,
+and the sync events forwarded from the sync thread onto this session's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import flet as ft
+
+from storeapp.local import LocalStore
+from storeapp.viewmodels import SessionVM, SyncStatusVM
+from sync.engine import Progress
+
+from .context import Ui
+from .enroll import EnrollView
+from .shell import Shell
+from .sign_in import SignInView
+
+if TYPE_CHECKING:
+    from storeapp.app import AppServices, SyncEvent
+
+__all__ = ["Frame", "start_session"]
+
+log = logging.getLogger(__name__)
+
+
+def start_session(page: ft.Page, services: AppServices) -> Frame:
+    page.title = "Store app"
+    page.theme_mode = ft.ThemeMode.LIGHT
+    page.padding = 0
+    frame = Frame(page, services)
+    frame.start()
+    return frame
+
+
+class Frame:
+    def __init__(self, page: ft.Page, services: AppServices) -> None:
+        self.page, self.services = page, services
+        self.store = LocalStore(services.db_path)  # this session's, event-loop thread only
+        self.session = SessionVM(self.store)
+        self.sync = SyncStatusVM(self.store, on_change=services.sync_now)
+        self.ui = Ui(page, self._go, on_error=services.on_error)
+        self.current: Any = None  # EnrollView | SignInView | Shell
+        self._token: int | None = None
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.page.on_close = self._on_close
+        self.page.on_disconnect = self._on_disconnect
+        self.page.on_connect = self._on_connect
+        self._subscribe()
+        if self.sync.screen().device_id is None:
+            self._mount(EnrollView(self.ui, self.services, self.show_sign_in))
+        else:
+            self.show_sign_in()
+        if self.services.tick_s:
+            self.page.run_task(self._tick)
+
+    def _subscribe(self) -> None:
+        if self._token is None:
+            self._token = self.services.fanout.subscribe(self._on_sync_event)
+
+    def _unsubscribe(self) -> None:
+        if self._token is not None:
+            self.services.fanout.unsubscribe(self._token)
+            self._token = None
+
+    def _on_disconnect(self, e: Any = None) -> None:
+        self._unsubscribe()
+
+    def _on_connect(self, e: Any = None) -> None:
+        self._subscribe()
+        self._refresh()
+
+    def _on_close(self, e: Any = None) -> None:
+        self._closed = True
+        self._unsubscribe()
+        self.store.close()
+
+    # --- screens ---------------------------------------------------------------------
+
+    def _mount(self, view: Any) -> None:
+        self.current = view
+        self.page.controls = [view.root]
+
+    def show_sign_in(self, words: str = "") -> None:
+        self._mount(SignInView(self.ui, self.session, self.show_shell, words))
+        if self.current.focus_target is not None:
+            self.ui.focus_after(self.current.focus_target)
+
+    def show_shell(self) -> None:
+        shell = Shell(
+            self.ui,
+            self.store,
+            self.session,
+            self.sync,
+            self.services.sync_now,
+            on_signed_out=self.show_sign_in,
+        )
+        self._mount(shell)
+        shell.go("home")
+
+    def _go(self, name: str, **kw: Any) -> None:
+        if isinstance(self.current, Shell):
+            self.current.go(name, **kw)
+
+    def _refresh(self) -> None:
+        refresh = getattr(self.current, "refresh", None)
+        if refresh is not None:
+            refresh()
+
+    # --- sync events (any thread) → this session's loop --------------------------------
+
+    def _on_sync_event(self, event: SyncEvent) -> None:
+        if not self._closed:
+            self.page.run_task(self._apply_sync_event, event)
+
+    async def _apply_sync_event(self, event: SyncEvent) -> None:
+        if self._closed:
+            return
+        try:
+            if isinstance(event, Progress):
+                if event.phase == "sending" and event.total:
+                    self.sync.on_progress(event.done, event.total)
+            else:
+                self.sync.on_idle()
+            on_sync = getattr(self.current, "on_sync", None)
+            if on_sync is not None:
+                on_sync(event)
+            self.page.update()
+        except Exception:
+            log.warning("sync event not shown on this tablet", exc_info=True)
+
+    async def _tick(self) -> None:
+        """Keep "synced 12 s ago" true while nothing else happens."""
+        assert self.services.tick_s
+        while not self._closed:
+            await asyncio.sleep(self.services.tick_s)
+            if self._closed:
+                return
+            try:
+                if isinstance(self.current, Shell):
+                    self.current.refresh_chip()
+                    self.page.update()
+            except Exception:
+                log.debug("tick skipped", exc_info=True)

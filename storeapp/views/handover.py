@@ -1,0 +1,169 @@
+"""Hand-over: find a pickup order (code scanned or typed, name, email, phone), verify it,
+hand over all or some lines. Done is final."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from storeapp.viewmodels import HandoverScreen, HandoverVM
+from storeapp.viewmodels.handover import HandoverLine
+
+from .context import Ui
+from .widgets import BIG, TEXT, TITLE, button, handle, label, message, show, stepper, text_field
+
+__all__ = ["HandoverView"]
+
+_VERIFIED = {"pickup_code": "Verified by pickup code", "id": "Verified by photo ID"}
+
+
+class HandoverView:
+    def __init__(self, ui: Ui, vm: HandoverVM) -> None:
+        self.ui, self.vm = ui, vm
+        self.find = text_field(
+            "Find order",
+            autofocus=True,
+            expand=True,
+            hint_text="Scan the pickup code, or type a name, email or phone",
+            on_submit=ui.handler(self._find),
+        )
+        self.text, self.box = message("handover-message")
+        self.matches = ft.Column(spacing=6)
+        self.title = label("", size=TITLE, bold=True)
+        self.contact = label("", size=TEXT)
+        self.shelf = label("", size=BIG, bold=True)
+        self.verified = label("", size=TEXT, bold=True)
+        self.code = text_field("Pickup code", width=300, on_submit=ui.handler(self._verify_code))
+        self.id_btn = button("Photo ID checked", ui.handler(self._verify_id), icon=ft.Icons.BADGE)
+        self.verify_row = ft.Row([self.code, self.id_btn], wrap=True)
+        self.lines = ft.Column(spacing=6)
+        self.hand_btn = button(
+            "Hand over", ui.handler(self._hand_over), icon=ft.Icons.HANDSHAKE, primary=True
+        )
+        self.next_btn = button("Next customer", ui.handler(self._start), icon=ft.Icons.PERSON_ADD)
+        self.order = ft.Column(
+            [
+                ft.Row(
+                    [
+                        ft.Column([self.title, self.contact], expand=True, spacing=2),
+                        handle("staging-location", self.shelf),
+                    ]
+                ),
+                handle("order-state", self.verified),
+                self.verify_row,
+                self.lines,
+            ],
+            spacing=12,
+        )
+        self.root = ft.Column(
+            [
+                label("Hand-over", size=TITLE, bold=True),
+                ft.Row([self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)]),
+                self.box,
+                self.matches,
+                ft.Column([self.order], expand=True, scroll=ft.ScrollMode.AUTO),
+                ft.Row([self.next_btn, self.hand_btn], alignment=ft.MainAxisAlignment.END),
+            ],
+            expand=True,
+            spacing=12,
+        )
+        self.focus_target = self.find
+        self.render(vm.screen())
+
+    def render(self, s: HandoverScreen) -> None:
+        show(self.text, self.box, s.message, s.tone)
+        self.matches.controls = (
+            [
+                ft.Container(
+                    label(
+                        f"{m.order_id} · {m.customer} · {m.units} item(s)"
+                        + (f" · shelf {m.staging_location}" if m.staging_location else "")
+                    ),
+                    padding=12,
+                    border_radius=8,
+                    ink=True,
+                    bgcolor=ft.Colors.BLUE_GREY_50,
+                    on_click=self.ui.handler(lambda e, x=m.order_id: self._select(x)),
+                )
+                for m in s.matches
+            ]
+            if s.order is None or len(s.matches) > 1
+            else []
+        )
+        o = s.order
+        self.order.visible = o is not None
+        self.hand_btn.visible = o is not None and not s.done
+        self.next_btn.visible = o is not None or bool(s.matches)
+        if o is None:
+            return
+        self.title.value = f"{o.order_id} · {o.customer}"
+        self.contact.value = f"{o.email} · {o.phone}"
+        self.shelf.value = o.staging_location or ""
+        self.verified.value = (
+            "Handed over"
+            if s.done
+            else _VERIFIED.get(
+                o.verified_by or "", "Not verified yet: check the pickup code or a photo ID"
+            )
+        )
+        self.verify_row.visible = o.verified_by is None and not s.done
+        self.lines.controls = [self._line(x, s.done) for x in o.lines]
+        self.hand_btn.content = f"Hand over {o.units_to_hand} item(s)"
+        self.hand_btn.disabled = o.verified_by is None or o.units_to_hand == 0
+
+    def _line(self, x: HandoverLine, done: bool) -> ft.Control:
+        parts: list[ft.Control] = [
+            ft.Column(
+                [
+                    label(x.name, bold=True),
+                    label(
+                        f"ordered {x.ordered} · ready {x.ready} · handed over {x.handed_over}",
+                        size=16,
+                    ),
+                ],
+                expand=True,
+                spacing=2,
+            ),
+        ]
+        if not done and x.ready:
+            _, row = stepper(
+                x.to_hand,
+                self.ui.handler(lambda e: self._qty(x.line_id, x.to_hand - 1)),
+                self.ui.handler(lambda e: self._qty(x.line_id, x.to_hand + 1)),
+                f"hand-qty-{x.line_id}",
+            )
+            parts.append(row)
+        return ft.Container(
+            ft.Row(parts), padding=8, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50
+        )
+
+    # --- events: each one view-model call ------------------------------------------------
+
+    def _find(self, e: Any) -> None:
+        query = self.find.value or ""
+        self.find.value = ""
+        s = self.vm.find(query)
+        self.render(s)
+        self.ui.focus_after(self.code if s.order and not s.order.verified_by else self.find)
+
+    def _select(self, order_id: str) -> None:
+        self.render(self.vm.select(order_id))
+        self.ui.focus_after(self.code)
+
+    def _verify_code(self, e: Any) -> None:
+        self.render(self.vm.verify_code(self.code.value or ""))
+        self.code.value = ""
+
+    def _verify_id(self, e: Any) -> None:
+        self.render(self.vm.verify_id())
+
+    def _qty(self, line_id: str, qty: int) -> None:
+        self.render(self.vm.set_qty(line_id, qty))
+
+    def _hand_over(self, e: Any) -> None:
+        self.render(self.vm.hand_over())
+
+    def _start(self, e: Any) -> None:
+        self.render(self.vm.start())
+        self.ui.focus_after(self.find)

@@ -1,0 +1,76 @@
+"""Home: tiles with live counts; a tap opens the screen behind the tile."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from storeapp.viewmodels import HomeScreen, HomeVM
+
+from .context import Ui
+from .widgets import BIG, TEXT, TITLE, handle, label
+
+__all__ = ["HomeView"]
+
+
+class HomeView:
+    def __init__(self, ui: Ui, vm: HomeVM) -> None:
+        self.ui, self.vm = ui, vm
+        self.greeting = label("", size=TITLE, bold=True)
+        self.tiles = ft.Row(wrap=True, spacing=16, run_spacing=16)
+        self.root = ft.Column(
+            [self.greeting, self.tiles], spacing=20, expand=True, scroll=ft.ScrollMode.AUTO
+        )
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.render(self.vm.screen())
+
+    def render(self, s: HomeScreen) -> None:
+        self.greeting.value = f"Hello, {s.associate_name}" if s.associate_name else "Home"
+        tiles = [
+            self._tile("to-pick-sfs", "To pick · ship", s.to_pick_sfs, s.to_pick_sfs_late, "pick"),
+            self._tile(
+                "to-pick-pickup",
+                "To pick · pickup",
+                s.to_pick_pickup,
+                s.to_pick_pickup_late,
+                "pick",
+            ),
+            self._tile("to-stage", "To stage / pack", s.to_stage, 0, "staging"),
+            self._tile("ready-for-pickup", "Ready for pickup", s.ready_for_pickup, 0, "handover"),
+            self._tile("tasks", "Tasks", s.tasks, 0, "tasks"),
+            self._tile("attention", "Need attention", s.attention, 0, "sync", alarm=True),
+        ]
+        if s.is_manager and s.queue is not None:
+            tiles.append(self._tile("queue", "Queue (all)", s.queue, s.queue_late or 0, "queue"))
+        self.tiles.controls = tiles
+
+    def _tile(
+        self, key: str, title: str, count: int, late: int, target: str, *, alarm: bool = False
+    ) -> ft.Container:
+        hot = late > 0 or (alarm and count > 0)
+        return ft.Container(
+            ft.Column(
+                [
+                    label(title, size=TEXT),
+                    handle(f"tile-{key}", label(str(count), size=BIG + 8, bold=True)),
+                    label(
+                        f"{late} late" if late else "",
+                        size=TEXT,
+                        color=ft.Colors.RED_800,
+                        bold=True,
+                    ),
+                ],
+                spacing=4,
+            ),
+            width=220,
+            height=150,
+            padding=16,
+            border_radius=12,
+            bgcolor=ft.Colors.RED_50 if hot else ft.Colors.BLUE_GREY_50,
+            ink=True,
+            on_click=self.ui.handler(lambda e, t=target: self._open(t)),
+        )
+
+    def _open(self, target: str) -> None:
+        self.ui.go(target)

@@ -1,0 +1,231 @@
+"""Pick list: stops in walking order, a tote per order, a scan field that keeps the keyboard.
+
+A scan answers at once in the coloured message (never a modal); "Can't find it" asks
+for a short reason; Finish stages or sends back per the view-model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import flet as ft
+
+from storeapp.viewmodels import PickListVM, PickScreen
+from storeapp.viewmodels.picking import SHORT_REASONS, StopRow
+
+from .context import Ui
+from .widgets import BIG, TEXT, TITLE, button, handle, label, message, show, stepper, text_field
+
+__all__ = ["PickView"]
+
+_REASON_WORDS = {
+    "not_found": "Not found",
+    "damaged": "Damaged",
+    "wrong_item_on_shelf": "Wrong item on shelf",
+    "other": "Other",
+}
+
+
+class PickView:
+    def __init__(self, ui: Ui, vm: PickListVM, order_ids: tuple[str, ...] | None) -> None:
+        self.ui, self.vm = ui, vm
+        self.qty = 1
+        self.totes = ft.Row(wrap=True, spacing=8)
+        self.banners = ft.Column(spacing=4)
+        self.bar = ft.ProgressBar(value=0, bar_height=12, expand=True)
+        self.count = label("", size=TEXT + 2, bold=True)
+        self.here = label("", size=BIG, bold=True)
+        self.item = label("", size=TITLE)
+        self.need = label("", size=BIG, bold=True)
+        self.splits = label("", size=TEXT)
+        self.scan = text_field(
+            "Scan", autofocus=True, expand=True, on_submit=ui.handler(self._on_scan)
+        )
+        self.qty_text, qty_row = stepper(
+            1, ui.handler(self._less), ui.handler(self._more), "scan-qty"
+        )
+        self.text, self.box = message("scan-message")
+        self.stops = ft.ListView(spacing=6, expand=True)
+        self.finish_btn = button(
+            "Finish", ui.handler(self._finish), icon=ft.Icons.DONE_ALL, primary=True
+        )
+        self.after = ft.Row(wrap=True, spacing=8, visible=False)
+        self.focus_target = self.scan
+        self.root = ft.Column(
+            [
+                ft.Row([label("Pick list", size=TITLE, bold=True), self.totes]),
+                self.banners,
+                ft.Row([self.bar, handle("pick-progress", self.count)]),
+                ft.Container(
+                    ft.Row(
+                        [
+                            ft.Column(
+                                [handle("pick-location", self.here), self.item],
+                                expand=True,
+                                spacing=0,
+                            ),
+                            handle("pick-need", self.need),
+                        ]
+                    ),
+                    padding=12,
+                    border_radius=8,
+                    bgcolor=ft.Colors.BLUE_50,
+                ),
+                self.splits,
+                ft.Row([self.scan, qty_row]),
+                self.box,
+                self.stops,
+                self.after,
+                ft.Row(
+                    [
+                        button("Unscan", ui.handler(self._unscan), icon=ft.Icons.UNDO),
+                        button(
+                            "Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF
+                        ),
+                        ft.Container(expand=True),
+                        self.finish_btn,
+                    ],
+                    wrap=True,
+                ),
+            ],
+            expand=True,
+            spacing=10,
+        )
+        self.last: PickScreen = vm.open(order_ids) if order_ids else vm.screen()
+        self.render(self.last)
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.render(replace(self.vm.screen(), message=self.last.message, tone=self.last.tone))
+
+    def render(self, s: PickScreen) -> None:
+        self.last = s
+        self.totes.controls = [
+            ft.Container(
+                label(
+                    f"{t.tote}: {t.order_id} · {t.type.replace('_', ' ')} · {t.customer}", size=16
+                ),
+                padding=8,
+                border_radius=8,
+                bgcolor=ft.Colors.AMBER_100,
+            )
+            for t in s.totes
+        ]
+        self.banners.controls = [label(b, color=ft.Colors.ORANGE_900, bold=True) for b in s.banners]
+        self.bar.value = s.progress
+        self.count.value = f"{s.done_units} of {s.total_units} done"
+        stop = s.stops[s.selected_index] if s.selected_index is not None else None
+        self.here.value = stop.location if stop else "—"
+        self.item.value = stop.name if stop else "Nothing left to pick"
+        self.need.value = f"{stop.picked}/{stop.qty}" if stop else ""
+        self.splits.value = (
+            "  ".join(
+                f"{x.tote} ← {x.qty}" + (f" ({x.picked} in)" if x.picked else "")
+                for x in stop.splits
+            )
+            if stop
+            else ""
+        )
+        self.qty_text.value = str(self.qty)
+        show(self.text, self.box, s.message, s.tone)
+        self.stops.controls = [self._stop(i, x, s) for i, x in enumerate(s.stops)]
+        self.finish_btn.disabled = s.finished
+        self.after.visible = s.finished
+        self.after.controls = [
+            button(
+                f"Stage {oid}",
+                self.ui.handler(lambda e, o=oid: self.ui.go("staging", order_id=o)),
+                icon=ft.Icons.INVENTORY,
+                primary=True,
+            )
+            for oid in s.to_stage
+        ] + [button("Back to queue", self.ui.handler(lambda e: self.ui.go("pick")))]
+
+    def _stop(self, index: int, x: StopRow, s: PickScreen) -> ft.Control:
+        state = "done" if x.done else ("short" if x.short and not x.remaining else "")
+        return ft.Container(
+            ft.Row(
+                [
+                    label(x.location, bold=True, width=110),
+                    label(x.name, expand=True),
+                    label(f"short {x.short}" if x.short else "", color=ft.Colors.ORANGE_900),
+                    label(f"{x.picked}/{x.qty}", size=TITLE, bold=True),
+                    ft.Icon(
+                        ft.Icons.CHECK_CIRCLE if x.done else ft.Icons.RADIO_BUTTON_UNCHECKED,
+                        color=ft.Colors.GREEN_700 if x.done else ft.Colors.BLUE_GREY_300,
+                    ),
+                ]
+            ),
+            padding=ft.Padding.symmetric(vertical=8, horizontal=12),
+            height=56,
+            border_radius=8,
+            bgcolor=ft.Colors.BLUE_100
+            if index == s.selected_index
+            else (ft.Colors.GREEN_50 if state == "done" else ft.Colors.BLUE_GREY_50),
+            ink=True,
+            on_click=self.ui.handler(lambda e, i=index: self._select(i)),
+        )
+
+    # --- events: each one view-model call ----------------------------------------------------
+
+    async def _on_scan(self, e: Any) -> None:
+        code = (self.scan.value or "").strip()
+        self.scan.value = ""
+        self.ui.focus_after(self.scan)
+        if not code:
+            return
+        qty, self.qty = self.qty, 1
+        self.render(self.vm.scan(code, qty))
+        if self.ui.play is not None:
+            await self.ui.play(self.last.tone)
+
+    def _select(self, index: int) -> None:
+        self.render(self.vm.select(index))
+        self.ui.focus_after(self.scan)
+
+    def _less(self, e: Any) -> None:
+        self.qty = max(1, self.qty - 1)
+        self.qty_text.value = str(self.qty)
+        self.ui.focus_after(self.scan)
+
+    def _more(self, e: Any) -> None:
+        self.qty += 1
+        self.qty_text.value = str(self.qty)
+        self.ui.focus_after(self.scan)
+
+    def _unscan(self, e: Any) -> None:
+        qty, self.qty = self.qty, 1
+        self.render(self.vm.unscan(qty))
+        self.ui.focus_after(self.scan)
+
+    def _ask_reason(self, e: Any) -> None:
+        s = self.last
+        stop = s.stops[s.selected_index] if s.selected_index is not None else None
+        if stop is None:
+            show(self.text, self.box, "Nothing left to mark short.", "warning")
+            return
+        self.ui.page.show_dialog(
+            ft.AlertDialog(
+                title=label(f"Can't find {stop.name} at {stop.location}?", size=TITLE),
+                content=label(f"{stop.remaining} unit(s) will be marked short. Why?"),
+                actions=[
+                    button(_REASON_WORDS.get(r, r), self.ui.handler(lambda e, r=r: self._short(r)))
+                    for r in SHORT_REASONS
+                ]
+                + [ft.TextButton("Cancel", height=48, on_click=self.ui.handler(self._cancel))],
+            )
+        )
+
+    def _short(self, reason: str) -> None:
+        self.ui.page.pop_dialog()
+        self.render(self.vm.short(reason))
+        self.ui.focus_after(self.scan)
+
+    def _cancel(self, e: Any) -> None:
+        self.ui.page.pop_dialog()
+        self.ui.focus_after(self.scan)
+
+    def _finish(self, e: Any) -> None:
+        self.render(self.vm.finish())

@@ -1,0 +1,64 @@
+"""Tasks: open follow-ups (put back, restock, recount, review); mark one done."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from storeapp.viewmodels import TasksScreen, TasksVM
+
+from .context import Ui
+from .widgets import TEXT, TITLE, button, label, message, show
+
+__all__ = ["TasksView"]
+
+
+class TasksView:
+    def __init__(self, ui: Ui, vm: TasksVM) -> None:
+        self.ui, self.vm = ui, vm
+        self.text, self.box = message("tasks-message")
+        self.rows = ft.ListView(spacing=8, expand=True)
+        self.root = ft.Column(
+            [label("Tasks", size=TITLE, bold=True), self.box, self.rows], expand=True
+        )
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.render(self.vm.screen())
+
+    def render(self, s: TasksScreen) -> None:
+        show(self.text, self.box, s.message, s.tone)
+        if not s.rows:
+            self.rows.controls = [label("No open tasks.", size=TEXT)]
+            return
+        self.rows.controls = [
+            ft.Container(
+                ft.Row(
+                    [
+                        ft.Column(
+                            [
+                                label(row.title, bold=True),
+                                label(
+                                    f"Order {row.order_id}" if row.order_id else row.kind,
+                                    size=16,
+                                    color=ft.Colors.BLUE_GREY_700,
+                                ),
+                            ],
+                            expand=True,
+                            spacing=2,
+                        ),
+                        button(
+                            "Done",
+                            self.ui.handler(lambda e, t=row.task_id: self._done(t)),
+                            icon=ft.Icons.CHECK,
+                        ),
+                    ]
+                ),
+                padding=12,
+                border_radius=8,
+                bgcolor=ft.Colors.BLUE_GREY_50,
+            )
+            for row in s.rows
+        ]
+
+    def _done(self, task_id: str) -> None:
+        self.render(self.vm.done(task_id))

@@ -1,0 +1,115 @@
+"""The pick screen without a browser: a real tablet file, real view-models, Flet's real session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import flet as ft
+import pytest
+
+from storeapp.app import AppServices, make_main
+from storeapp.local import LocalStore
+from tests.storeapp.builders import ENROLLED, Feed, gtin14_of, order_doc
+from tests.views.flet_fake import FletFake
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """An enrolled tablet that pulled its store, staff, catalogue and two orders."""
+    path = tmp_path / "store.db"
+    feed = Feed()
+    with LocalStore(path) as store:
+        store.enroll(ENROLLED, "http://central.test/")
+        store.apply_pull(feed.basics())
+        store.apply_pull(
+            feed.orders(
+                order_doc("W-1", [("1", "DOG2", 1), ("2", "BOWL", 1)], pickup_code="PK1"),
+                order_doc("W-2", [("1", "CAT1", 2)], type="ship_from_store"),
+            )
+        )
+    return path
+
+
+class Services:
+    def __init__(self, db_path: Path) -> None:
+        self.syncs = 0
+        self.errors: list[BaseException] = []
+        self.app = AppServices(db_path, self.sync_now, tick_s=None, on_error=self.errors.append)
+
+    def sync_now(self) -> None:
+        self.syncs += 1
+
+
+@pytest.fixture
+def services(db_path: Path) -> Iterator[Services]:
+    s = Services(db_path)
+    yield s
+    assert s.errors == []
+
+
+def sign_in(app: FletFake, employee: str = "E1", pin: str = "1234") -> None:
+    app.type(app.find(ft.TextField, label="Employee id"), employee)
+    app.type(app.find(ft.TextField, label="PIN"), pin)
+    app.click(app.find(ft.Button, text="Sign in"))
+
+
+def open_pick_list(app: FletFake, order_id: str) -> ft.TextField:
+    rail = app.find(ft.NavigationRail)
+    app.change(rail, 1, prop="selected_index")  # Pick
+    app.click(
+        app.find(
+            ft.Button,
+            where=lambda b: b.content == "Claim" and order_id in " ".join(app.texts(b.parent)),
+        )
+    )
+    return app.find(ft.TextField, label="Scan")
+
+
+def test_a_wrong_pin_says_so_and_a_right_one_opens_home(services: Services) -> None:
+    with FletFake(make_main(services.app)) as app:
+        sign_in(app, pin="0000")
+        assert app.text_of("sign-in-message") == "Wrong employee id or PIN. Try again."
+        sign_in(app)
+        assert app.text_of("associate") == "Ana"
+        assert app.text_of("sync-chip").startswith("Not synced yet")
+        assert app.text_of("tile-to-pick-pickup") == "1"
+
+
+def test_scans_answer_in_the_message_and_keep_the_scan_field_focused(
+    services: Services,
+) -> None:
+    with FletFake(make_main(services.app)) as app:
+        sign_in(app)
+        scan = open_pick_list(app, "W-1")
+        assert app.text_of("pick-progress") == "0 of 2 done"
+        assert app.text_of("pick-location") == "A-12"
+
+        app.submit(scan, gtin14_of("DOG2"))
+        assert app.text_of("scan-message").startswith("Dog Food 2 kg")
+        assert app.by_identifier("scan-message").color == ft.Colors.GREEN_900
+        assert scan.value == "" and app.calls("focus")[-1].control is scan
+        assert app.text_of("pick-progress") == "1 of 2 done"
+
+        focus_calls = len(app.calls("focus"))
+        app.submit(scan, gtin14_of("DOG12"))
+        assert app.text_of("scan-message") == (
+            "This is Dog Food 12 kg — the list wants Steel Bowl at C-01."
+        )
+        assert app.by_identifier("scan-message").color == ft.Colors.RED_900
+        assert len(app.calls("focus")) == focus_calls + 1
+        assert app.calls("focus")[-1].control is scan
+        assert app.find_all(ft.AlertDialog) == []  # a wrong scan is never a modal
+
+        app.click(app.find(ft.Button, text="Can't find it"))
+        app.click(app.find(ft.Button, text="Not found"))
+        assert app.find_all(ft.AlertDialog) == []
+        assert app.text_of("scan-message").startswith("1 × Steel Bowl marked short (not found)")
+        assert app.text_of("pick-progress") == "2 of 2 done"
+        assert app.calls("focus")[-1].control is scan
+
+        app.click(app.find(ft.Button, text="Finish"))
+        assert app.text_of("scan-message") == "Ready to stage: W-1."
+        app.click(app.find(ft.Button, text="Stage W-1"))
+        assert app.text_of("order-state") == "picked"
+    assert services.syncs >= 3  # claim, scan, short: each asked for a push
