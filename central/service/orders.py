@@ -68,9 +68,31 @@ def task_doc(row: Any) -> dict[str, Any]:
     }
 
 
+# units of one order that go back to one place in one push make one task, not one per scan
+_GROWING = (TaskKind.PUT_BACK, TaskKind.RESTOCK)
+
+
 def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None) -> list[dict[str, Any]]:
+    """The follow-up tasks; returns, per follow-up, its task with this op's share of units.
+
+    A put-back or restock joins an open one of the same order, item and place made earlier
+    in this transaction (not yet seen by any tablet, so marking it done covers them all).
+    """
     made = []
     for f in followups:
+        kind = TaskKind(f.kind)
+        same = (
+            tx.staged.unwritten_task(kind.value, f.order_id, f.sku, f.location)
+            if kind in _GROWING and f.sku
+            else None
+        )
+        if same is not None:
+            grown = {**same, "qty": same["qty"] + f.qty}
+            tx.staged.task_updates.pop(grown["task_id"], None)
+            tx.staged.new_tasks[grown["task_id"]] = grown
+            tx.publish("task", grown["task_id"], task_doc(grown))
+            made.append({**task_doc(grown), "qty": f.qty})
+            continue
         row = {
             "task_id": f"T-{uuid.uuid4().hex[:10]}",
             "store_id": tx.store_id,

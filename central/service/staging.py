@@ -88,6 +88,23 @@ class Staging:
                     seen[row["task_id"]] = row
         return list(seen.values())
 
+    def unwritten_task(self, kind: str, order_id: str | None, sku: str, location: str) -> dict[str, Any] | None:
+        """An open task of this kind, order, item and place made in this transaction: not
+        written yet, so no tablet has seen it and it may still grow."""
+        chain = []
+        s: Staging | None = self
+        while s is not None:
+            chain.append(s)
+            s = s.parent
+        made = dict.fromkeys(tid for s in reversed(chain) for tid in s.new_tasks)
+        for task_id in made:
+            row = self.task(task_id)
+            if row is not None and row["state"] == "open" and (
+                row["kind"], row["order_id"], row["sku"], row["location"]
+            ) == (kind, order_id, sku, location):
+                return row
+        return None
+
     # --- one op's scope --------------------------------------------------------------
 
     def child(self) -> Staging:

@@ -64,6 +64,27 @@ def test_two_tablets_picking_one_order_make_one_put_back_and_count_stock_once(an
     assert len(tasks_of(b.pull_all(), "put_back")) == 1
 
 
+def test_units_scanned_one_by_one_after_a_lost_claim_go_back_as_one_task_per_push(any_central: Central, store, tablets) -> None:
+    a, b = tablets
+    sku = store.skus[0]
+    oid = any_central.order(store, [(sku, 3)])["order_id"]
+    a.push(a.op("order.claim", {"order_id": oid}, actor="E1"),
+           a.op("pick.scan", scan(store.gtins[sku], oid, 3), actor="E1"))
+    late = b.push(b.op("order.claim", {"order_id": oid}, actor="E2"),
+                  *[b.op("pick.scan", scan(store.gtins[sku], oid), actor="E2") for _ in range(3)])
+    shares = [(f["task_id"], f["kind"], f["qty"]) for r in late[1:] for f in r["followups"]]
+    [task_id] = {t for t, _, _ in shares}
+    assert shares == [(task_id, "put_back", 1)] * 3  # each op names its own unit
+    [task] = tasks_of(b.pull_all(), "put_back")
+    assert (task["task_id"], task["qty"], task["state"]) == (task_id, 3, "open")
+
+    again = b.push_one("pick.scan", scan(store.gtins[sku], oid), actor="E2")
+    [later] = again["followups"]
+    assert later["task_id"] != task_id  # a task a tablet may have seen never grows
+    put_backs = tasks_of(b.pull_all(), "put_back")
+    assert [(t["task_id"], t["qty"]) for t in put_backs] == [(later["task_id"], 1)]
+
+
 def test_scans_for_an_order_cancelled_centrally_become_a_restock_task(any_central: Central, store, tablets) -> None:
     a, _ = tablets
     sku = store.skus[1]
