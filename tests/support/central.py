@@ -21,12 +21,13 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from central.api import create_app
 from central.db.engine import make_engine
 from central.db.migrate import upgrade
+from central.db.tables import tasks
 from central.service.auth import create_integration_key
 from central.settings import CentralSettings
 from fulfillment.barcodes import check_digit
@@ -80,6 +81,8 @@ def gtin(n: int) -> str:
 
 @dataclass
 class TestStore:
+    __test__ = False  # not a test class, whatever its name
+
     store_id: str
     skus: list[str]
     gtins: dict[str, str]  # sku -> GTIN-13
@@ -171,6 +174,25 @@ class Central:
         rows = ok(self.oms.get(f"/v1/oms/stores/{store.store_id}/stock", params={"sku": sku}))
         assert len(rows) == 1, rows
         return rows[0]
+
+    def ledger(self, store: TestStore, sku: str) -> list[dict[str, Any]]:
+        return list(
+            ok(self.oms.get(f"/v1/oms/stores/{store.store_id}/ledger", params={"sku": sku}))
+        )
+
+    def tasks(self, store: TestStore, kind: str | None = None) -> list[dict[str, Any]]:
+        """The follow-up task rows central holds for a store (the OMS API has no call for
+        them; tablets get them by pull), oldest first."""
+        query = select(tasks).where(tasks.c.store_id == store.store_id)
+        if kind is not None:
+            query = query.where(tasks.c.kind == kind)
+        engine = make_engine(self.server.database_url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(query.order_by(tasks.c.created_at, tasks.c.task_id))
+                return [dict(r) for r in rows.mappings()]
+        finally:
+            engine.dispose()
 
     def enroll(self, store: TestStore, name: str = "tablet") -> dict[str, Any]:
         code = ok(self.oms.post(f"/v1/oms/stores/{store.store_id}/enrollment-codes"))["code"]

@@ -4,6 +4,7 @@ transport = FaultyTransport()
 transport.lose_response("/v1/sync/push")          # central commits, the reply is lost
 transport.refuse("/v1/sync/pull", after=1)        # 2nd pull never reaches central
 transport.limit_body("/v1/sync/push", 20_000)     # a proxy answering 413 to big bodies
+transport.unplug() … transport.plug_in()          # no network at all in between
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ class FaultyTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.unplugged = False
+
+    def unplug(self) -> None:
+        """The tablet has no network: every request is refused until `plug_in()`."""
+        self.unplugged = True
+
+    def plug_in(self) -> None:
+        self.unplugged = False
 
     def lose_response(self, path: str, *, times: int = 1, after: int = 0) -> None:
         """The request reaches central (which commits); the answer never reaches the tablet."""
@@ -52,6 +61,8 @@ class FaultyTransport(httpx.BaseTransport):
         with self._lock:
             path = request.url.path
             self.calls[path] += 1
+            if self.unplugged:
+                return _Plan(path, "refuse", 1, 0)
             for plan in self._plans:
                 if plan.path != path or plan.times <= 0:
                     continue
