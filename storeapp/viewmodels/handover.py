@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fulfillment.model import Order, OrderState, OrderType
 from storeapp.local import LocalStore
 
+from .acting import ActingVM
 from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
 from .session import SessionVM
 
@@ -72,7 +73,7 @@ def _ready(order: Order) -> dict[str, int]:
     return {x.line_id: x.picked - x.fulfilled for x in order.lines}
 
 
-class HandoverVM:
+class HandoverVM(ActingVM[HandoverScreen]):
     def __init__(
         self,
         store: LocalStore,
@@ -81,7 +82,7 @@ class HandoverVM:
         clock: Clock = utc_now,
         on_change: OnChange = nothing,
     ) -> None:
-        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+        super().__init__(store, session, clock=clock, on_change=on_change)
         self._reset()
 
     def _reset(self) -> None:

@@ -23,6 +23,7 @@ from fulfillment.model import PICKABLE_STATES, Order, OrderState, ShortReason
 from fulfillment.picklist import PickList, Stop, allocate_scan, build_pick_list, tote_label
 from storeapp.local import LocalStore
 
+from .acting import ActingVM
 from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
 from .session import SessionVM
 
@@ -116,7 +117,7 @@ def _stop_row(stop: Stop) -> StopRow:
     )
 
 
-class PickListVM:
+class PickListVM(ActingVM[PickScreen]):
     def __init__(
         self,
         store: LocalStore,
@@ -125,7 +126,7 @@ class PickListVM:
         clock: Clock = utc_now,
         on_change: OnChange = nothing,
     ) -> None:
-        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+        super().__init__(store, session, clock=clock, on_change=on_change)
         self._order_ids: tuple[str, ...] = ()
         self._selected: tuple[str, str] | None = None  # (sku, location)
         self._last_scanned: tuple[str, str] | None = None

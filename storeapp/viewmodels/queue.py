@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from fulfillment.model import Order, OrderState
 from storeapp.local import LocalStore
 
+from .acting import ActingVM
 from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, duration, nothing, utc_now
 from .session import SessionVM
 
@@ -65,7 +66,7 @@ class QueueScreen:
         return sum(r.at_risk for r in self.rows)
 
 
-class QueueVM:
+class QueueVM(ActingVM[QueueScreen]):
     def __init__(
         self,
         store: LocalStore,
@@ -74,7 +75,7 @@ class QueueVM:
         clock: Clock = utc_now,
         on_change: OnChange = nothing,
     ) -> None:
-        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+        super().__init__(store, session, clock=clock, on_change=on_change)
         self._selected: list[str] = []
         self._type: str | None = None
 
@@ -190,16 +191,6 @@ class QueueVM:
             {"order_id": order_id, "priority": priority},
             f"{order_id} now has priority {priority}.",
         )
-
-    def _act(self, op_type: str, payload: dict[str, object], done: str) -> QueueScreen:
-        who = self._session.associate
-        if who is None:
-            return self.screen(SIGN_IN_FIRST, "error")
-        result = self._store.act(who.employee_id, op_type, payload, self._clock())
-        if not result.ok:
-            return self.screen(result.message or "Not possible.", "error")
-        self._on_change()
-        return self.screen(done, "ok")
 
 
 def _orders(n: int) -> str:

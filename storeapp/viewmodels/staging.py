@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from fulfillment.model import Order, OrderState, OrderType
 from storeapp.local import LocalStore
 
-from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
+from .acting import ActingVM
+from .screen import Clock, OnChange, Tone, nothing, utc_now
 from .session import SessionVM
 
 __all__ = ["StageLine", "StageOrder", "StagingScreen", "StagingVM"]
@@ -83,7 +84,7 @@ def _stage_order(order: Order) -> StageOrder:
     )
 
 
-class StagingVM:
+class StagingVM(ActingVM[StagingScreen]):
     def __init__(
         self,
         store: LocalStore,
@@ -92,7 +93,7 @@ class StagingVM:
         clock: Clock = utc_now,
         on_change: OnChange = nothing,
     ) -> None:
-        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+        super().__init__(store, session, clock=clock, on_change=on_change)
         self._current: str | None = None
 
     def screen(self, message: str = "", tone: Tone = "info") -> StagingScreen:
@@ -154,13 +155,3 @@ class StagingVM:
             },
             f"{self._current} shipped with {carrier} ({tracking}).",
         )
-
-    def _act(self, op_type: str, payload: dict[str, object], done: str) -> StagingScreen:
-        who = self._session.associate
-        if who is None:
-            return self.screen(SIGN_IN_FIRST, "error")
-        result = self._store.act(who.employee_id, op_type, payload, self._clock())
-        if not result.ok:
-            return self.screen(result.message or "Not possible.", "error")
-        self._on_change()
-        return self.screen(done, "ok")

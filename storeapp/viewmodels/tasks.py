@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storeapp.local import LocalStore, Task
+from storeapp.local import Task
 
-from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
-from .session import SessionVM
+from .acting import ActingVM
+from .screen import SIGN_IN_FIRST, Tone
 
 __all__ = ["TaskRow", "TasksScreen", "TasksVM"]
 
@@ -46,17 +46,7 @@ def _title(task: Task, name: str) -> str:
             return f"Review{about}: {task.reason or name}"
 
 
-class TasksVM:
-    def __init__(
-        self,
-        store: LocalStore,
-        session: SessionVM,
-        *,
-        clock: Clock = utc_now,
-        on_change: OnChange = nothing,
-    ) -> None:
-        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
-
+class TasksVM(ActingVM[TasksScreen]):
     def screen(self, message: str = "", tone: Tone = "info") -> TasksScreen:
         rows = []
         for task in self._store.tasks():

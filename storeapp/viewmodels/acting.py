@@ -1,0 +1,44 @@
+"""The base of every screen whose actions are done for the signed-in associate."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from storeapp.local import LocalStore
+
+from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
+from .session import SessionVM
+
+__all__ = ["ActingVM"]
+
+S = TypeVar("S")
+
+
+class ActingVM(Generic[S]):
+    """Holds the store, who is signed in, the clock and the "something changed" hook.
+
+    `_act` is the one path from a screen to `LocalStore.act`: a refusal comes back as
+    the screen with the refusal's sentence; a queued op pokes the sync engine."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        session: SessionVM,
+        *,
+        clock: Clock = utc_now,
+        on_change: OnChange = nothing,
+    ) -> None:
+        self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+
+    def screen(self, message: str = "", tone: Tone = "info") -> S:
+        raise NotImplementedError
+
+    def _act(self, op_type: str, payload: dict[str, object], done: str) -> S:
+        who = self._session.associate
+        if who is None:
+            return self.screen(SIGN_IN_FIRST, "error")
+        result = self._store.act(who.employee_id, op_type, payload, self._clock())
+        if not result.ok:
+            return self.screen(result.message or "Not possible.", "error")
+        self._on_change()
+        return self.screen(done, "ok")
