@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .ledger import Movement
 from .model import Order, Policy, Role
@@ -65,11 +66,20 @@ class Context:
     role: Role = Role.ASSOCIATE
     policy: Policy = Policy()
     staff_names: Mapping[str, str] = field(default_factory=dict)
+    timezone: str = "UTC"  # the store's: times in sentences are the store's wall clock
 
     def name_of(self, employee_id: str | None) -> str:
         if not employee_id:
             return "nobody"
         return self.staff_names.get(employee_id, employee_id)
+
+    def clock_time(self, at: datetime) -> str:
+        """'10:42' on the store's wall clock."""
+        try:
+            zone = ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        return at.astimezone(zone).strftime("%H:%M")
 
 
 @dataclass(frozen=True)

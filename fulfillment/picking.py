@@ -77,7 +77,7 @@ CLOSED_CODES = {
 
 
 def _hhmm(ctx: Context, order: Order) -> str:
-    return order.claimed_at.strftime("%H:%M") if order.claimed_at else "earlier"
+    return ctx.clock_time(order.claimed_at) if order.claimed_at else "earlier"
 
 
 def _rejected(order: Order, code: str, message: str) -> Outcome:

@@ -51,6 +51,7 @@ class StoreTx:
     policy: Policy
     change_seq: int
     now: datetime
+    timezone: str = "UTC"
     root: Staging = field(default_factory=Staging)
     staged: Staging = field(init=False)
 
@@ -102,7 +103,7 @@ class StoreTx:
 
 def _lock_store(conn: Connection, store_id: str) -> Any:
     row = conn.execute(
-        select(stores.c.store_id, stores.c.policy, stores.c.change_seq)
+        select(stores.c.store_id, stores.c.policy, stores.c.change_seq, stores.c.timezone)
         .where(stores.c.store_id == store_id)
         .with_for_update()
     ).first()
@@ -115,7 +116,8 @@ def _lock_store(conn: Connection, store_id: str) -> Any:
 def store_tx(engine: Engine, store_id: str, now: datetime | None = None) -> Iterator[StoreTx]:
     with engine.begin() as conn:
         row = _lock_store(conn, store_id)
-        tx = StoreTx(conn, store_id, Policy.model_validate(row.policy), row.change_seq, now or utcnow())
+        tx = StoreTx(conn, store_id, Policy.model_validate(row.policy), row.change_seq, now or utcnow(),
+                     row.timezone or "UTC")
         yield tx
         tx.flush()
 

@@ -108,7 +108,7 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
 
     occurred_at, skewed = _clamp(op.occurred_at, device, tx.now)
     ctx = Context(actor_id=op.actor_id, now=occurred_at, role=role, policy=tx.policy,
-                  staff_names=people.names)
+                  staff_names=people.names, timezone=tx.timezone)
 
     if op.type in ORDER_OPS:
         order = load_order(tx, op.payload.order_id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,6 +44,28 @@ def test_the_first_claim_wins_and_the_second_names_who_and_when(any_central: Cen
     assert (second["status"], second["code"]) == ("rejected", "ALREADY_CLAIMED")
     assert second["message"].startswith("Picked by Ana since ")
     assert any_central.get_order(oid)["assignee"] == "E1"
+
+
+def test_who_picks_an_order_is_told_at_the_store_s_wall_clock_time(any_central: Central) -> None:
+    store = any_central.new_store(timezone="America/New_York")  # never UTC's wall clock
+    a, b = RawDevice(any_central, store, "tablet A"), RawDevice(any_central, store, "tablet B")
+    try:
+        sku = store.skus[0]
+        oid = any_central.order(store, [(sku, 1)])["order_id"]
+        a.push(a.op("order.claim", {"order_id": oid}, actor="E1"),
+               a.op("pick.scan", scan(store.gtins[sku], oid), actor="E1"))
+        late = b.push(b.op("order.claim", {"order_id": oid}, actor="E2"),
+                      b.op("pick.scan", scan(store.gtins[sku], oid), actor="E2"))
+        order = next(c["data"] for c in b.pull_all() if c["kind"] == "order" and c["id"] == oid)
+        claimed_at = datetime.fromisoformat(order["claimed_at"])
+        at = claimed_at.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
+        assert claimed_at.strftime("%H:%M") != at
+        assert [r["message"] for r in late] == [
+            f"Picked by Ana since {at}", f"Picked by Ana at {at} — put 1 × back at A-01-1"
+        ]
+    finally:
+        a.close()
+        b.close()
 
 
 def test_two_tablets_picking_one_order_make_one_put_back_and_count_stock_once(any_central: Central, store, tablets) -> None:

@@ -120,10 +120,13 @@ class Central:
         stock: int = 20,
         policy: dict[str, Any] | None = None,
         store_id: str | None = None,
+        timezone: str | None = None,
     ) -> TestStore:
         store_id = store_id or f"S{uuid.uuid4().hex[:6].upper()}"
-        ok(self.oms.put(f"/v1/oms/stores/{store_id}",
-                        json={"name": f"Store {store_id}", "policy": policy or {}}))
+        body: dict[str, Any] = {"name": f"Store {store_id}", "policy": policy or {}}
+        if timezone:
+            body["timezone"] = timezone
+        ok(self.oms.put(f"/v1/oms/stores/{store_id}", json=body))
         base = int(uuid.uuid4().int % 10**6) * 100
         skus = [f"SKU-{i + 1}" for i in range(items)]
         gtins = {sku: gtin(base + i + 1) for i, sku in enumerate(skus)}
