@@ -17,7 +17,11 @@ app.add_typer(device, name="device")
 
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="CENTRAL_DATABASE_URL", help="sqlite:///central.db or postgresql+psycopg://…"),
+    typer.Option(
+        "--database-url",
+        envvar="CENTRAL_DATABASE_URL",
+        help="sqlite:///central.db or postgresql+psycopg://…",
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, select
 
 from fulfillment.barcodes import check_digit
+from fulfillment.model import Role
 from sync.protocol import CustomerIn, ItemIn, OrderIn, OrderLineIn, StaffIn, StockIn, StoreIn
 
 from .db.tables import stores
@@ -20,14 +21,19 @@ __all__ = ["DEMO_STAFF", "DEMO_STORE", "demo_items", "seed_demo"]
 
 DEMO_STORE = "S001"
 DEMO_STAFF = [
-    StaffIn(employee_id="E100", name="Ana Lopez", role="associate", pin="1234"),
-    StaffIn(employee_id="E101", name="Ben Okafor", role="associate", pin="2345"),
-    StaffIn(employee_id="M200", name="Maria Chen", role="manager", pin="9999"),
+    StaffIn(employee_id="E100", name="Ana Lopez", role=Role.ASSOCIATE, pin="1234"),
+    StaffIn(employee_id="E101", name="Ben Okafor", role=Role.ASSOCIATE, pin="2345"),
+    StaffIn(employee_id="M200", name="Maria Chen", role=Role.MANAGER, pin="9999"),
 ]
 
 _CATALOGUE = {
     "Pet": ["Dog Food {} kg", "Cat Litter {} kg", "Dog Treats {} g", "Cat Food Pouches {}-pack"],
-    "Household": ["AA Batteries {}-pack", "Dish Soap {} ml", "Paper Towels {}-roll", "Bin Bags {} l"],
+    "Household": [
+        "AA Batteries {}-pack",
+        "Dish Soap {} ml",
+        "Paper Towels {}-roll",
+        "Bin Bags {} l",
+    ],
     "Grocery": ["Basmati Rice {} kg", "Olive Oil {} ml", "Ground Coffee {} g", "Oat Flakes {} g"],
     "Baby": ["Nappies Size {}", "Baby Wipes {}-pack", "Baby Shampoo {} ml"],
     "Garden": ["Potting Soil {} l", "Garden Gloves Size {}", "Plant Food {} ml"],
@@ -106,8 +112,12 @@ def demo_orders(items: list[ItemIn], count: int = 12, seed: int = 11) -> list[Or
                 priority=1 if n in (3, 8) else 0,
                 pickup_code=f"PK{1001 + n}" if kind == "pickup" else None,
                 lines=[
-                    OrderLineIn(line_id=str(i + 1), sku=it.sku, qty=rng.choice([1, 1, 1, 2, 3]),
-                                price=it.price)
+                    OrderLineIn(
+                        line_id=str(i + 1),
+                        sku=it.sku,
+                        qty=rng.choice([1, 1, 1, 2, 3]),
+                        price=it.price,
+                    )
                     for i, it in enumerate(picked)
                 ],
             )
@@ -117,21 +127,24 @@ def demo_orders(items: list[ItemIn], count: int = 12, seed: int = 11) -> list[Or
 
 def seed_demo(engine: Engine) -> str:
     with engine.connect() as conn:
-        exists = conn.execute(select(stores.c.store_id).where(stores.c.store_id == DEMO_STORE)).first()
+        exists = conn.execute(
+            select(stores.c.store_id).where(stores.c.store_id == DEMO_STORE)
+        ).first()
     if exists:
         return f"store {DEMO_STORE} already seeded"
-    oms.upsert_store(engine, DEMO_STORE, StoreIn(name="Demo Store Riverside", timezone="Europe/London"))
+    oms.upsert_store(
+        engine, DEMO_STORE, StoreIn(name="Demo Store Riverside", timezone="Europe/London")
+    )
     items = demo_items()
     oms.upsert_items(engine, DEMO_STORE, items)
     rng = random.Random(3)
     oms.add_stock(
-        engine, DEMO_STORE,
+        engine,
+        DEMO_STORE,
         [StockIn(sku=it.sku, location=it.location, qty=rng.randint(3, 40)) for it in items],
     )
     oms.upsert_staff(engine, DEMO_STORE, DEMO_STAFF)
     orders = demo_orders(items)
     for order in orders:
         oms.create_order(engine, order)
-    return (
-        f"store {DEMO_STORE}: {len(items)} items, {len(DEMO_STAFF)} staff, {len(orders)} open orders"
-    )
+    return f"store {DEMO_STORE}: {len(items)} items, {len(DEMO_STAFF)} staff, {len(orders)} open orders"

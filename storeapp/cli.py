@@ -17,10 +17,13 @@ import typer
 
 from .settings import StoreappSettings
 
-app = typer.Typer(help="The store app: pick, hand over, sync — offline first.", no_args_is_help=True)
+app = typer.Typer(
+    help="The store app: pick, hand over, sync — offline first.", no_args_is_help=True
+)
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", envvar="STOREAPP_DATA_DIR", help="where the tablet's SQLite lives")
+    Path | None,
+    typer.Option("--data-dir", envvar="STOREAPP_DATA_DIR", help="where the tablet's SQLite lives"),
 ]
 
 
@@ -70,10 +73,14 @@ def make_engine(settings: StoreappSettings):  # type: ignore[no-untyped-def]
 
 @app.command()
 def enroll(
-    server: Annotated[str, typer.Option("--server", help="central's URL, e.g. http://127.0.0.1:8000")],
+    server: Annotated[
+        str, typer.Option("--server", help="central's URL, e.g. http://127.0.0.1:8000")
+    ],
     code: Annotated[str, typer.Option("--code", help="the one-time enrollment code")],
     data_dir: DataDir = None,
-    name: Annotated[str, typer.Option("--name", help="how managers will see this tablet")] = socket.gethostname(),
+    name: Annotated[
+        str, typer.Option("--name", help="how managers will see this tablet")
+    ] = socket.gethostname(),
 ) -> None:
     """Enroll this tablet (or hub) with central, then download the store."""
     settings = _settings(data_dir)
@@ -144,7 +151,9 @@ def _central(*args: str) -> subprocess.CompletedProcess[str]:
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="demo data (kept between runs)")] = Path("storeapp-demo"),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="demo data (kept between runs)")
+    ] = Path("storeapp-demo"),
     port: Annotated[int, typer.Option(help="the app's port")] = 8550,
     central_port: Annotated[int, typer.Option(help="central's port (0: any free one)")] = 0,
 ) -> None:
@@ -158,15 +167,28 @@ def demo(
     typer.echo(_central("seed", "--demo", "--database-url", db_url).stdout.strip())
     log = (data_dir / "central.log").open("a")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "central", "serve", "--database-url", db_url,
-         "--host", "127.0.0.1", "--port", str(central_port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "central",
+            "serve",
+            "--database-url",
+            db_url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(central_port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_for(server, proc)
         settings = _settings(data_dir / "hub", port=port)
         if not settings.db_path.exists():
-            code = _central("enroll-code", "--store", "S001", "--database-url", db_url).stdout.strip()
+            code = _central(
+                "enroll-code", "--store", "S001", "--database-url", db_url
+            ).stdout.strip()
             typer.echo(enroll_device(settings, server, code, "demo hub"))
         report = make_engine(settings).run_once()
         typer.echo(_report_line(report))

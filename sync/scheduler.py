@@ -111,7 +111,7 @@ class SyncScheduler:
 
     @property
     def running(self) -> bool:
-        return self._scheduler.running
+        return bool(self._scheduler.running)
 
     def next_run_time(self) -> datetime | None:
         job = self._scheduler.get_job(JOB_ID)

@@ -8,8 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-IO = {"sqlite3", "sqlite_utils", "httpx", "flet", "fastapi", "sqlalchemy", "alembic",
-      "apscheduler", "requests", "uvicorn", "socket", "urllib"}
+IO = {
+    "sqlite3",
+    "sqlite_utils",
+    "httpx",
+    "flet",
+    "fastapi",
+    "sqlalchemy",
+    "alembic",
+    "apscheduler",
+    "requests",
+    "uvicorn",
+    "socket",
+    "urllib",
+}
 
 # package prefix -> top-level modules it must never import
 FORBIDDEN = {

@@ -10,12 +10,11 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from fastapi.openapi.utils import get_openapi
-from pydantic import TypeAdapter
 
 from sync.protocol import MAX_PUSH_BYTES, Op
 
@@ -53,8 +52,13 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         if settings.expiry_interval_s > 0:
             scheduler = BackgroundScheduler(timezone="UTC")
             scheduler.add_job(
-                expire_pickups, "interval", args=[engine], seconds=settings.expiry_interval_s,
-                max_instances=1, coalesce=True, id="expire_pickups",
+                expire_pickups,
+                "interval",
+                args=[engine],
+                seconds=settings.expiry_interval_s,
+                max_instances=1,
+                coalesce=True,
+                id="expire_pickups",
             )
             scheduler.start()
         try:
@@ -78,7 +82,9 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         if request.url.path == "/v1/sync/push":
             size = request.headers.get("content-length")
             if size is not None and size.isdigit() and int(size) > MAX_PUSH_BYTES:
-                return _error(413, "BATCH_TOO_LARGE", "A push may carry at most 1 MiB: halve the batch")
+                return _error(
+                    413, "BATCH_TOO_LARGE", "A push may carry at most 1 MiB: halve the batch"
+                )
         return await call_next(request)
 
     @app.exception_handler(CentralError)
@@ -98,7 +104,9 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     @app.exception_handler(OperationalError)
     async def db_down(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database_unavailable %s", type(exc).__name__)
-        return _error(503, "UNAVAILABLE", "The database is unavailable: nothing was applied, retry later")
+        return _error(
+            503, "UNAVAILABLE", "The database is unavailable: nothing was applied, retry later"
+        )
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:
@@ -119,8 +127,9 @@ def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
     """
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     op_schema = TypeAdapter(Op).json_schema(ref_template="#/components/schemas/{model}")
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(op_schema.pop("$defs", {}))
@@ -130,7 +139,9 @@ def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
         for operation in path.values():
             bad = operation.get("responses", {}).get("422")
             if bad is not None:
-                bad["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                bad["content"] = {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                }
                 bad["description"] = "INVALID_REQUEST: the body is not valid; nothing was written"
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)

@@ -27,7 +27,10 @@ router = APIRouter(
         401: {"model": ErrorBody, "description": "missing or unknown integration key"},
         403: {"model": ErrorBody, "description": "a device token"},
         404: {"model": ErrorBody, "description": "unknown store or order"},
-        422: {"model": ErrorBody, "description": "INVALID_REQUEST with `errors` per row; nothing written"},
+        422: {
+            "model": ErrorBody,
+            "description": "INVALID_REQUEST with `errors` per row; nothing written",
+        },
     },
 )
 

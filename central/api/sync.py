@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,7 +30,7 @@ from .deps import Device, EngineDep
 
 router = APIRouter(prefix="/v1")
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "token missing, wrong or revoked"},
     403: {"model": ErrorBody, "description": "an integration key, or another device's ops"},
     422: {"model": ErrorBody, "description": "INVALID_REQUEST: not a valid body; nothing applied"},
@@ -66,8 +67,12 @@ def pull(body: PullRequest, device: Device, engine: EngineDep) -> PullResponse:
 
 @router.get(
     "/sync/snapshot",
-    responses={200: {"content": {"application/x-ndjson": {}},
-                     "description": "a SnapshotHeader line, then one Change per line"}},
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}},
+            "description": "a SnapshotHeader line, then one Change per line",
+        }
+    },
 )
 def snapshot(device: Device, engine: EngineDep) -> StreamingResponse:
     header, changes = feed.snapshot(engine, device.store_id, device.device_id)
@@ -82,8 +87,12 @@ def snapshot(device: Device, engine: EngineDep) -> StreamingResponse:
 
 @router.get(
     "/sync/events",
-    responses={200: {"content": {"text/event-stream": {}},
-                     "description": 'a "poke" event with {"seq": N} whenever the store changes'}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": 'a "poke" event with {"seq": N} whenever the store changes',
+        }
+    },
 )
 async def events(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
     interval = 0.5
@@ -106,5 +115,6 @@ async def events(request: Request, device: Device, engine: EngineDep) -> Streami
             await asyncio.sleep(interval)
             quiet += interval
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    TypeDecorator,
     JSON,
     BigInteger,
     Boolean,
@@ -23,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
@@ -137,7 +137,9 @@ orders = Table(
 ledger = Table(
     "ledger",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("store_id", String(64), nullable=False),
     Column("sku", String(64), nullable=False),
     Column("location", String(40), nullable=False),
@@ -203,7 +205,9 @@ exceptions = Table(
 notifications = Table(
     "notifications",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("store_id", String(64), nullable=False),
     Column("order_id", String(64), nullable=False),
     Column("kind", String(40), nullable=False),
@@ -233,7 +237,9 @@ op_results = Table(
 dead_letters = Table(
     "dead_letters",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("store_id", String(64), nullable=False),
     Column("device_id", String(64), nullable=False),
     Column("seq", BigInteger, nullable=False),

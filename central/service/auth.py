@@ -43,12 +43,17 @@ def _normalize_code(code: str) -> str:
     return code.strip().upper().replace("-", "").replace(" ", "")
 
 
-def create_enrollment_code(engine: Engine, store_id: str, now: datetime | None = None) -> tuple[str, datetime]:
+def create_enrollment_code(
+    engine: Engine, store_id: str, now: datetime | None = None
+) -> tuple[str, datetime]:
     now = now or utcnow()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     expires = now + CODE_TTL
     with engine.begin() as conn:
-        if conn.execute(select(stores.c.store_id).where(stores.c.store_id == store_id)).first() is None:
+        if (
+            conn.execute(select(stores.c.store_id).where(stores.c.store_id == store_id)).first()
+            is None
+        ):
             raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
         conn.execute(
             insert(enrollment_codes).values(
@@ -58,24 +63,38 @@ def create_enrollment_code(engine: Engine, store_id: str, now: datetime | None =
     return f"{code[:4]}-{code[4:]}", expires
 
 
-def enroll(engine: Engine, code: str, device_name: str, app_version: str | None = None) -> EnrollResponse:
+def enroll(
+    engine: Engine, code: str, device_name: str, app_version: str | None = None
+) -> EnrollResponse:
     now = utcnow()
     with engine.begin() as conn:
         row = conn.execute(
-            select(enrollment_codes).where(enrollment_codes.c.code_hash == hash_secret(_normalize_code(code)))
+            select(enrollment_codes).where(
+                enrollment_codes.c.code_hash == hash_secret(_normalize_code(code))
+            )
         ).first()
         if row is None:
-            raise Unauthorized("That enrollment code is not known: ask for a new one", code="INVALID_CODE")
+            raise Unauthorized(
+                "That enrollment code is not known: ask for a new one", code="INVALID_CODE"
+            )
         if row.used_at is not None:
-            raise Unauthorized("That enrollment code was already used: ask for a new one", code="CODE_USED")
+            raise Unauthorized(
+                "That enrollment code was already used: ask for a new one", code="CODE_USED"
+            )
         if as_utc(row.expires_at) < now:  # type: ignore[operator]
-            raise Unauthorized("That enrollment code has expired: ask for a new one", code="CODE_EXPIRED")
+            raise Unauthorized(
+                "That enrollment code has expired: ask for a new one", code="CODE_EXPIRED"
+            )
         device_id = f"D-{uuid.uuid4().hex[:12]}"
         token = secrets.token_urlsafe(32)
         conn.execute(
             insert(devices).values(
-                device_id=device_id, store_id=row.store_id, name=device_name,
-                token_hash=hash_secret(token), app_version=app_version, last_applied_seq=0,
+                device_id=device_id,
+                store_id=row.store_id,
+                name=device_name,
+                token_hash=hash_secret(token),
+                app_version=app_version,
+                last_applied_seq=0,
                 enrolled_at=now,
             )
         )
@@ -89,7 +108,9 @@ def enroll(engine: Engine, code: str, device_name: str, app_version: str | None 
 
 def device_for_token(engine: Engine, token: str) -> Any:
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        row = conn.execute(select(devices).where(devices.c.token_hash == hash_secret(token))).first()
+        row = conn.execute(
+            select(devices).where(devices.c.token_hash == hash_secret(token))
+        ).first()
     if row is None:
         return None
     if row.revoked_at is not None:
@@ -120,6 +141,8 @@ def create_integration_key(engine: Engine, name: str) -> str:
 def integration_key_ok(engine: Engine, key: str) -> bool:
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         row = conn.execute(
-            select(integration_keys.c.revoked_at).where(integration_keys.c.key_hash == hash_secret(key))
+            select(integration_keys.c.revoked_at).where(
+                integration_keys.c.key_hash == hash_secret(key)
+            )
         ).first()
     return row is not None and row.revoked_at is None

@@ -1,13 +1,13 @@
 """central's error tree; the API turns each into `{code, message}` with its status.
 
-    CentralError (500)
-    ├── BadRequest (400)
-    ├── Unauthorized (401)   missing, wrong or revoked token
-    ├── Forbidden (403)      right token, wrong kind or store
-    ├── NotFound (404)
-    ├── Conflict (409)       SEQ_GAP, SEQ_REUSED, ORDER_CLOSED …
-    ├── TooLarge (413)
-    └── Invalid (422)        INVALID_REQUEST: nothing was written
+CentralError (500)
+├── BadRequest (400)
+├── Unauthorized (401)   missing, wrong or revoked token
+├── Forbidden (403)      right token, wrong kind or store
+├── NotFound (404)
+├── Conflict (409)       SEQ_GAP, SEQ_REUSED, ORDER_CLOSED …
+├── TooLarge (413)
+└── Invalid (422)        INVALID_REQUEST: nothing was written
 """
 
 from __future__ import annotations

@@ -85,8 +85,16 @@ class StoreTx:
             self.change_seq += 1
             if isinstance(data, BaseModel):
                 data = data.model_dump(mode="json")
-            rows.append({"store_id": self.store_id, "kind": kind, "entity_id": entity_id,
-                         "version": self.change_seq, "deleted": False, "data": data})
+            rows.append(
+                {
+                    "store_id": self.store_id,
+                    "kind": kind,
+                    "entity_id": entity_id,
+                    "version": self.change_seq,
+                    "deleted": False,
+                    "data": data,
+                }
+            )
         insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
         stmt = insert(sync_docs)
         self.conn.execute(
@@ -97,7 +105,9 @@ class StoreTx:
             rows,
         )
         self.conn.execute(
-            update(stores).where(stores.c.store_id == self.store_id).values(change_seq=self.change_seq)
+            update(stores)
+            .where(stores.c.store_id == self.store_id)
+            .values(change_seq=self.change_seq)
         )
 
 
@@ -116,8 +126,14 @@ def _lock_store(conn: Connection, store_id: str) -> Any:
 def store_tx(engine: Engine, store_id: str, now: datetime | None = None) -> Iterator[StoreTx]:
     with engine.begin() as conn:
         row = _lock_store(conn, store_id)
-        tx = StoreTx(conn, store_id, Policy.model_validate(row.policy), row.change_seq, now or utcnow(),
-                     row.timezone or "UTC")
+        tx = StoreTx(
+            conn,
+            store_id,
+            Policy.model_validate(row.policy),
+            row.change_seq,
+            now or utcnow(),
+            row.timezone or "UTC",
+        )
         yield tx
         tx.flush()
 
@@ -158,7 +174,9 @@ def _read_tx(engine: Engine) -> Any:
     return engine.connect().execution_options(sqlite_begin="DEFERRED")
 
 
-def pull(engine: Engine, store_id: str, device_id: str, cursor: str | None, limit: int) -> PullResponse:
+def pull(
+    engine: Engine, store_id: str, device_id: str, cursor: str | None, limit: int
+) -> PullResponse:
     now = utcnow()
     with _read_tx(engine) as conn, conn.begin():
         store = conn.execute(
@@ -229,5 +247,7 @@ def snapshot(engine: Engine, store_id: str, device_id: str) -> tuple[SnapshotHea
 def current_seq(engine: Engine, store_id: str) -> int:
     with _read_tx(engine) as conn:
         return int(
-            conn.execute(select(stores.c.change_seq).where(stores.c.store_id == store_id)).scalar_one()
+            conn.execute(
+                select(stores.c.change_seq).where(stores.c.store_id == store_id)
+            ).scalar_one()
         )

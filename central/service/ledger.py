@@ -92,15 +92,21 @@ def rebuild_stock(tx: StoreTx) -> None:
     keys = set(on_hand) | set(held)
     doubtful = {
         (r.sku, r.location)
-        for r in tx.conn.execute(select(stock).where(stock.c.store_id == tx.store_id, stock.c.doubtful))
+        for r in tx.conn.execute(
+            select(stock).where(stock.c.store_id == tx.store_id, stock.c.doubtful)
+        )
     }
     tx.conn.execute(delete(stock).where(stock.c.store_id == tx.store_id))
     for sku, location in keys:
         tx.conn.execute(
             insert(stock).values(
-                store_id=tx.store_id, sku=sku, location=location,
-                on_hand=on_hand.get((sku, location), 0), reserved=held.get((sku, location), 0),
-                safety=0, doubtful=(sku, location) in doubtful,
+                store_id=tx.store_id,
+                sku=sku,
+                location=location,
+                on_hand=on_hand.get((sku, location), 0),
+                reserved=held.get((sku, location), 0),
+                safety=0,
+                doubtful=(sku, location) in doubtful,
             )
         )
     tx.staged.touched |= keys

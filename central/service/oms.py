@@ -53,12 +53,18 @@ def upsert_store(engine: Engine, store_id: str, body: StoreIn) -> dict[str, Any]
     policy = Policy.model_validate(body.policy.model_dump())
     now = utcnow()
     with engine.begin() as conn:
-        exists = conn.execute(select(stores.c.store_id).where(stores.c.store_id == store_id)).first()
+        exists = conn.execute(
+            select(stores.c.store_id).where(stores.c.store_id == store_id)
+        ).first()
         if exists is None:
             conn.execute(
                 insert(stores).values(
-                    store_id=store_id, name=body.name, timezone=body.timezone,
-                    policy=policy.model_dump(mode="json"), change_seq=0, created_at=now,
+                    store_id=store_id,
+                    name=body.name,
+                    timezone=body.timezone,
+                    policy=policy.model_dump(mode="json"),
+                    change_seq=0,
+                    created_at=now,
                 )
             )
     with store_tx(engine, store_id, now) as tx:
@@ -67,17 +73,25 @@ def upsert_store(engine: Engine, store_id: str, body: StoreIn) -> dict[str, Any]
             .where(stores.c.store_id == store_id)
             .values(name=body.name, timezone=body.timezone, policy=policy.model_dump(mode="json"))
         )
-        doc = {"store_id": store_id, "name": body.name, "timezone": body.timezone,
-               "policy": policy.model_dump(mode="json")}
+        doc = {
+            "store_id": store_id,
+            "name": body.name,
+            "timezone": body.timezone,
+            "policy": policy.model_dump(mode="json"),
+        }
         tx.publish("store", store_id, doc)
     return doc
 
 
 def item_doc(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "sku": row["sku"], "gtins": list(row["gtins"]), "name": row["name"],
-        "price": str(row["price"]), "location": row["location"],
-        "location_seq": row["location_seq"], "image_url": row.get("image_url"),
+        "sku": row["sku"],
+        "gtins": list(row["gtins"]),
+        "name": row["name"],
+        "price": str(row["price"]),
+        "location": row["location"],
+        "location_seq": row["location_seq"],
+        "image_url": row.get("image_url"),
         "final_sale": bool(row.get("final_sale")),
     }
 
@@ -92,15 +106,18 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
         seen_sku.add(item.sku)
         for g in item.gtins:
             if seen_gtin.get(g, item.sku) != item.sku:
-                errors.append({"row": i, "field": "gtins",
-                               "message": f"{g} is also given to {seen_gtin[g]}"})
+                errors.append(
+                    {"row": i, "field": "gtins", "message": f"{g} is also given to {seen_gtin[g]}"}
+                )
             seen_gtin[g] = item.sku
     with store_tx(engine, store_id) as tx:
         for i, item in enumerate(rows):
             for g in item.gtins:
                 other = _sku_of_gtin(tx, g)
                 if other not in (None, item.sku) and other not in seen_sku:
-                    errors.append({"row": i, "field": "gtins", "message": f"{g} belongs to {other}"})
+                    errors.append(
+                        {"row": i, "field": "gtins", "message": f"{g} belongs to {other}"}
+                    )
         _row_errors(errors)
         for item in rows:
             row = {"store_id": store_id, **item.model_dump(mode="python")}
@@ -134,49 +151,81 @@ def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
         for person in rows:
             pin_hash = hash_pin(person.pin, secrets.token_bytes(16))
             upsert(
-                tx.conn, staff,
-                {"store_id": store_id, "employee_id": person.employee_id, "name": person.name,
-                 "role": person.role.value, "pin_hash": pin_hash, "active": True},
+                tx.conn,
+                staff,
+                {
+                    "store_id": store_id,
+                    "employee_id": person.employee_id,
+                    "name": person.name,
+                    "role": person.role.value,
+                    "pin_hash": pin_hash,
+                    "active": True,
+                },
                 ["store_id", "employee_id"],
             )
-            tx.publish("staff", person.employee_id, {
-                "employee_id": person.employee_id, "name": person.name,
-                "role": person.role.value, "pin_hash": pin_hash, "active": True,
-            })
+            tx.publish(
+                "staff",
+                person.employee_id,
+                {
+                    "employee_id": person.employee_id,
+                    "name": person.name,
+                    "role": person.role.value,
+                    "pin_hash": pin_hash,
+                    "active": True,
+                },
+            )
     return len(rows)
 
 
 def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
     with store_tx(engine, store_id) as tx:
-        known = {s for (s,) in tx.conn.execute(select(items.c.sku).where(items.c.store_id == store_id))}
+        known = {
+            s for (s,) in tx.conn.execute(select(items.c.sku).where(items.c.store_id == store_id))
+        }
         errors = [
             {"row": i, "field": "sku", "message": f"{r.sku} is not in this store's catalogue"}
-            for i, r in enumerate(rows) if r.sku not in known
+            for i, r in enumerate(rows)
+            if r.sku not in known
         ]
         errors += [
             {"row": i, "field": "qty", "message": "a receipt must be a positive quantity"}
-            for i, r in enumerate(rows) if r.kind == "receipt" and r.qty <= 0
+            for i, r in enumerate(rows)
+            if r.kind == "receipt" and r.qty <= 0
         ]
         errors += [
             {"row": i, "field": "qty", "message": "a stock level cannot be negative"}
-            for i, r in enumerate(rows) if r.kind == "set" and r.qty < 0
+            for i, r in enumerate(rows)
+            if r.kind == "set" and r.qty < 0
         ]
         _row_errors(errors)
         moves = []
         for r in rows:
             if r.kind == "receipt":
-                moves.append(Movement(kind=MovementKind.RECEIPT, sku=r.sku, location=r.location, qty=r.qty))
+                moves.append(
+                    Movement(kind=MovementKind.RECEIPT, sku=r.sku, location=r.location, qty=r.qty)
+                )
             else:
-                current = tx.conn.execute(
-                    select(stock.c.on_hand).where(
-                        stock.c.store_id == store_id, stock.c.sku == r.sku, stock.c.location == r.location
-                    )
-                ).scalar() or 0
+                current = (
+                    tx.conn.execute(
+                        select(stock.c.on_hand).where(
+                            stock.c.store_id == store_id,
+                            stock.c.sku == r.sku,
+                            stock.c.location == r.location,
+                        )
+                    ).scalar()
+                    or 0
+                )
                 # moves already queued in this call count too
                 current += sum(m.qty for m in moves if (m.sku, m.location) == (r.sku, r.location))
                 if r.qty != current:
-                    moves.append(Movement(kind=MovementKind.ADJUST, sku=r.sku, location=r.location,
-                                          qty=r.qty - current))
+                    moves.append(
+                        Movement(
+                            kind=MovementKind.ADJUST,
+                            sku=r.sku,
+                            location=r.location,
+                            qty=r.qty - current,
+                        )
+                    )
         ledger_service.record_movements(tx, moves, occurred_at=tx.now, op_id=None, actor_id="oms")
     return len(rows)
 
@@ -188,40 +237,58 @@ def _context(tx: StoreTx, actor: str = "oms") -> Context:
 def create_order(engine: Engine, body: OrderIn) -> tuple[Order, bool]:
     """Release an order to a store. Idempotent: the same order_id returns the stored order."""
     with store_tx(engine, body.store_id) as tx:
-        existing = tx.conn.execute(select(orders.c.store_id).where(orders.c.order_id == body.order_id)).first()
+        existing = tx.conn.execute(
+            select(orders.c.store_id).where(orders.c.order_id == body.order_id)
+        ).first()
         if existing is not None:
             if existing.store_id != body.store_id:
-                raise Conflict(f"Order {body.order_id} belongs to another store", code="ORDER_EXISTS")
+                raise Conflict(
+                    f"Order {body.order_id} belongs to another store", code="ORDER_EXISTS"
+                )
             order = load_order(tx, body.order_id)
             assert order is not None
             return order, False
         catalogue = {
-            r.sku: r for r in tx.conn.execute(
-                select(items).where(items.c.store_id == body.store_id,
-                                    items.c.sku.in_([ln.sku for ln in body.lines]))
+            r.sku: r
+            for r in tx.conn.execute(
+                select(items).where(
+                    items.c.store_id == body.store_id,
+                    items.c.sku.in_([ln.sku for ln in body.lines]),
+                )
             )
         }
         errors = [
             {"row": i, "field": "sku", "message": f"{ln.sku} is not in this store's catalogue"}
-            for i, ln in enumerate(body.lines) if ln.sku not in catalogue
+            for i, ln in enumerate(body.lines)
+            if ln.sku not in catalogue
         ]
         ids = [ln.line_id for ln in body.lines]
         errors += [
             {"row": i, "field": "line_id", "message": "appears twice"}
-            for i, lid in enumerate(ids) if ids.index(lid) != i
+            for i, lid in enumerate(ids)
+            if ids.index(lid) != i
         ]
         if body.type.value == "pickup" and not body.pickup_code:
             body = body.model_copy(update={"pickup_code": _pickup_code()})
         _row_errors(errors)
         order = Order(
-            order_id=body.order_id, store_id=body.store_id, type=body.type,
-            customer=Customer(**body.customer.model_dump()), due_at=body.due_at,
-            priority=body.priority, pickup_code=body.pickup_code, created_at=tx.now,
+            order_id=body.order_id,
+            store_id=body.store_id,
+            type=body.type,
+            customer=Customer(**body.customer.model_dump()),
+            due_at=body.due_at,
+            priority=body.priority,
+            pickup_code=body.pickup_code,
+            created_at=tx.now,
             updated_at=tx.now,
             lines=tuple(
                 Line(
-                    line_id=ln.line_id, sku=ln.sku, qty=ln.qty, price=ln.price,
-                    name=catalogue[ln.sku].name, gtins=tuple(catalogue[ln.sku].gtins),
+                    line_id=ln.line_id,
+                    sku=ln.sku,
+                    qty=ln.qty,
+                    price=ln.price,
+                    name=catalogue[ln.sku].name,
+                    gtins=tuple(catalogue[ln.sku].gtins),
                     location=catalogue[ln.sku].location,
                     location_seq=catalogue[ln.sku].location_seq,
                 )
@@ -238,7 +305,9 @@ def _pickup_code() -> str:
 
 def _store_of_order(engine: Engine, order_id: str) -> str:
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        store_id = conn.execute(select(orders.c.store_id).where(orders.c.order_id == order_id)).scalar()
+        store_id = conn.execute(
+            select(orders.c.store_id).where(orders.c.order_id == order_id)
+        ).scalar()
     if store_id is None:
         raise NotFound(f"No order {order_id}", code="UNKNOWN_ORDER")
     return str(store_id)
@@ -275,9 +344,16 @@ def order_view(engine: Engine, order_id: str) -> dict[str, Any]:
         "carrier": order.carrier,
         "tracking": order.tracking,
         "lines": [
-            {"line_id": ln.line_id, "sku": ln.sku, "qty": ln.qty, "picked": ln.picked,
-             "short": ln.short, "short_reason": ln.short_reason, done_key: ln.fulfilled,
-             "returned": ln.returned}
+            {
+                "line_id": ln.line_id,
+                "sku": ln.sku,
+                "qty": ln.qty,
+                "picked": ln.picked,
+                "short": ln.short,
+                "short_reason": ln.short_reason,
+                done_key: ln.fulfilled,
+                "returned": ln.returned,
+            }
             for ln in order.lines
         ],
     }
@@ -291,15 +367,25 @@ def stock_view(engine: Engine, store_id: str, sku: str | None) -> list[dict[str,
         return [ledger_service.stock_doc(r) for r in conn.execute(q)]
 
 
-def ledger_view(engine: Engine, store_id: str, sku: str | None, limit: int = 1000) -> list[dict[str, Any]]:
+def ledger_view(
+    engine: Engine, store_id: str, sku: str | None, limit: int = 1000
+) -> list[dict[str, Any]]:
     q = select(ledger).where(ledger.c.store_id == store_id).order_by(ledger.c.id).limit(limit)
     if sku:
         q = q.where(ledger.c.sku == sku)
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         return [
-            {"sku": r.sku, "location": r.location, "kind": r.kind, "qty": r.qty,
-             "on_hand_delta": r.on_hand_delta, "occurred_at": r.occurred_at, "op_id": r.op_id,
-             "actor": r.actor_id, "order_id": r.order_id}
+            {
+                "sku": r.sku,
+                "location": r.location,
+                "kind": r.kind,
+                "qty": r.qty,
+                "on_hand_delta": r.on_hand_delta,
+                "occurred_at": r.occurred_at,
+                "op_id": r.op_id,
+                "actor": r.actor_id,
+                "order_id": r.order_id,
+            }
             for r in conn.execute(q)
         ]
 
@@ -312,19 +398,35 @@ def exceptions_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
     )
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         return [
-            {"exception_id": r.exception_id, "code": r.code, "message": r.message,
-             "order_id": r.order_id, "op_id": r.op_id, "device_id": r.device_id,
-             "actor_id": r.actor_id, "created_at": r.created_at}
+            {
+                "exception_id": r.exception_id,
+                "code": r.code,
+                "message": r.message,
+                "order_id": r.order_id,
+                "op_id": r.op_id,
+                "device_id": r.device_id,
+                "actor_id": r.actor_id,
+                "created_at": r.created_at,
+            }
             for r in conn.execute(q)
         ]
 
 
 def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
-    q = select(notifications).where(notifications.c.store_id == store_id).order_by(notifications.c.id)
+    q = (
+        select(notifications)
+        .where(notifications.c.store_id == store_id)
+        .order_by(notifications.c.id)
+    )
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         return [
-            {"id": r.id, "order_id": r.order_id, "kind": r.kind, "data": r.data,
-             "created_at": r.created_at}
+            {
+                "id": r.id,
+                "order_id": r.order_id,
+                "kind": r.kind,
+                "data": r.data,
+                "created_at": r.created_at,
+            }
             for r in conn.execute(q)
         ]
 

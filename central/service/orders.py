@@ -72,7 +72,9 @@ def task_doc(row: Any) -> dict[str, Any]:
 _GROWING = (TaskKind.PUT_BACK, TaskKind.RESTOCK)
 
 
-def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None) -> list[dict[str, Any]]:
+def create_tasks(
+    tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None
+) -> list[dict[str, Any]]:
     """The follow-up tasks; returns, per follow-up, its task with this op's share of units.
 
     A put-back or restock joins an open one of the same order, item and place made earlier
@@ -93,8 +95,9 @@ def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None
             tx.publish("task", grown["task_id"], task_doc(grown))
             made.append({**task_doc(grown), "qty": f.qty})
             continue
-        row = {
-            "task_id": f"T-{uuid.uuid4().hex[:10]}",
+        task_id = f"T-{uuid.uuid4().hex[:10]}"
+        row: dict[str, Any] = {
+            "task_id": task_id,
             "store_id": tx.store_id,
             "kind": TaskKind(f.kind).value,
             "sku": f.sku,
@@ -106,18 +109,22 @@ def create_tasks(tx: StoreTx, followups: tuple[Followup, ...], op_id: str | None
             "op_id": op_id,
             "created_at": tx.now,
         }
-        tx.staged.new_tasks[row["task_id"]] = row
+        tx.staged.new_tasks[task_id] = row
         doc = task_doc(row)
-        tx.publish("task", row["task_id"], doc)
+        tx.publish("task", task_id, doc)
         made.append(doc)
     return made
 
 
 def close_order_tasks(tx: StoreTx, order_id: str, kinds: tuple[str, ...] = ("restock",)) -> None:
     """Open restock tasks of an order whose goods left the store are moot."""
-    stored = tx.conn.execute(
-        select(tasks).where(tasks.c.store_id == tx.store_id, tasks.c.order_id == order_id)
-    ).mappings().all()
+    stored = (
+        tx.conn.execute(
+            select(tasks).where(tasks.c.store_id == tx.store_id, tasks.c.order_id == order_id)
+        )
+        .mappings()
+        .all()
+    )
     current = {r["task_id"]: dict(r) for r in stored}
     current.update({r["task_id"]: r for r in tx.staged.tasks_of_order(order_id)})
     for row in current.values():
@@ -129,13 +136,19 @@ def find_task(tx: StoreTx, task_id: str) -> dict[str, Any] | None:
     staged = tx.staged.task(task_id)
     if staged is not None:
         return staged
-    row = tx.conn.execute(
-        select(tasks).where(tasks.c.task_id == task_id, tasks.c.store_id == tx.store_id)
-    ).mappings().first()
+    row = (
+        tx.conn.execute(
+            select(tasks).where(tasks.c.task_id == task_id, tasks.c.store_id == tx.store_id)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row is not None else None
 
 
-def update_task(tx: StoreTx, row: dict[str, Any], *, state: str, done_by: str | None = None) -> None:
+def update_task(
+    tx: StoreTx, row: dict[str, Any], *, state: str, done_by: str | None = None
+) -> None:
     changed = {**row, "state": state, "done_by": done_by, "done_at": tx.now}
     if row["task_id"] in tx.staged.new_tasks:
         tx.staged.new_tasks[row["task_id"]] = changed
@@ -154,8 +167,9 @@ def open_exception(
     device_id: str | None = None,
     actor_id: str | None = None,
 ) -> dict[str, Any]:
-    row = {
-        "exception_id": f"X-{uuid.uuid4().hex[:10]}",
+    exception_id = f"X-{uuid.uuid4().hex[:10]}"
+    row: dict[str, Any] = {
+        "exception_id": exception_id,
         "store_id": tx.store_id,
         "code": code,
         "message": message,
@@ -169,7 +183,7 @@ def open_exception(
     tx.staged.exceptions.append(row)
     doc = {k: v for k, v in row.items() if k != "store_id"}
     doc["created_at"] = tx.now.isoformat()
-    tx.publish("exception", row["exception_id"], doc)
+    tx.publish("exception", exception_id, doc)
     return doc
 
 
@@ -199,12 +213,23 @@ def apply_outcome(
     made = create_tasks(tx, outcome.followups, op_id)
     for note in outcome.exceptions:
         open_exception(
-            tx, note.code, note.message, order_id=note.order_id, op_id=op_id,
-            device_id=device_id, actor_id=actor_id,
+            tx,
+            note.code,
+            note.message,
+            order_id=note.order_id,
+            op_id=op_id,
+            device_id=device_id,
+            actor_id=actor_id,
         )
     for n in outcome.notifications:
         tx.staged.notifications.append(
-            {"store_id": tx.store_id, "order_id": n.order_id, "kind": n.kind, "data": dict(n.data),
-             "op_id": op_id, "created_at": tx.now}
+            {
+                "store_id": tx.store_id,
+                "order_id": n.order_id,
+                "kind": n.kind,
+                "data": dict(n.data),
+                "op_id": op_id,
+                "created_at": tx.now,
+            }
         )
     return made

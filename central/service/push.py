@@ -12,7 +12,9 @@ failure the op is quarantined (rejected `QUARANTINED`, kept in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from pydantic import ValidationError
@@ -82,11 +84,21 @@ def _clamp(occurred_at: datetime, device: Any, now: datetime) -> tuple[datetime,
 def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResult:
     """Apply one op inside the caller's savepoint; returns its result."""
 
-    def result(status: str, code: str | None = None, message: str | None = None,
-               followups: list[dict[str, Any]] | None = None) -> OpResult:
-        return OpResult(
-            op_id=raw.op_id, seq=raw.seq, status=status, code=code, message=message,  # type: ignore[arg-type]
-            followups=followups or [],
+    def result(
+        status: str,
+        code: str | None = None,
+        message: str | None = None,
+        followups: list[dict[str, Any]] | None = None,
+    ) -> OpResult:
+        return OpResult.model_validate(
+            {
+                "op_id": raw.op_id,
+                "seq": raw.seq,
+                "status": status,
+                "code": code,
+                "message": message,
+                "followups": followups or [],
+            }
         )
 
     try:
@@ -95,8 +107,12 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         message = op_error(exc)
         _dead_letter(tx, device, raw, "INVALID_OP", message)
         open_exception(
-            tx, "INVALID_OP", f"An op from {device.name} was refused: {message}",
-            op_id=str(raw.op_id), device_id=device.device_id, actor_id=raw.actor_id,
+            tx,
+            "INVALID_OP",
+            f"An op from {device.name} was refused: {message}",
+            op_id=str(raw.op_id),
+            device_id=device.device_id,
+            actor_id=raw.actor_id,
         )
         return result("rejected", "INVALID_OP", message)
 
@@ -107,17 +123,30 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         return result("rejected", "FORBIDDEN", f"Only a manager may do {op.type}")
 
     occurred_at, skewed = _clamp(op.occurred_at, device, tx.now)
-    ctx = Context(actor_id=op.actor_id, now=occurred_at, role=role, policy=tx.policy,
-                  staff_names=people.names, timezone=tx.timezone)
+    ctx = Context(
+        actor_id=op.actor_id,
+        now=occurred_at,
+        role=role,
+        policy=tx.policy,
+        staff_names=people.names,
+        timezone=tx.timezone,
+    )
 
     if op.type in ORDER_OPS:
         order = load_order(tx, op.payload.order_id)
         if order is None:
-            return result("rejected", "UNKNOWN_ORDER", f"No order {op.payload.order_id} in this store")
+            return result(
+                "rejected", "UNKNOWN_ORDER", f"No order {op.payload.order_id} in this store"
+            )
         outcome = apply_order_op(order, op.type, op.payload, ctx)
         made = apply_outcome(
-            tx, order, outcome, op_id=str(op.op_id), actor_id=op.actor_id,
-            device_id=device.device_id, occurred_at=occurred_at,
+            tx,
+            order,
+            outcome,
+            op_id=str(op.op_id),
+            actor_id=op.actor_id,
+            device_id=device.device_id,
+            occurred_at=occurred_at,
         )
         code = outcome.code or ("CLOCK_SKEW" if skewed else None)
         return result(outcome.status.value, code, outcome.message, made)
@@ -128,7 +157,7 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
     return result("rejected", "NOT_SUPPORTED", f"{op.type} is not handled by this server yet")
 
 
-def _task_done(tx: StoreTx, op: Any, result: Any) -> OpResult:
+def _task_done(tx: StoreTx, op: Any, result: Callable[..., OpResult]) -> OpResult:
     row = find_task(tx, op.payload.task_id)
     if row is None:
         return result("rejected", "UNKNOWN_TASK", f"No task {op.payload.task_id}")
@@ -138,12 +167,19 @@ def _task_done(tx: StoreTx, op: Any, result: Any) -> OpResult:
     return result(Status.APPLIED.value)
 
 
-def _dead_letter(tx: StoreTx, device: Any, raw: RawEnvelope, code: str, message: str,
-                 attempts: int = 0) -> None:
+def _dead_letter(
+    tx: StoreTx, device: Any, raw: RawEnvelope, code: str, message: str, attempts: int = 0
+) -> None:
     tx.staged.dead_letters[(device.device_id, raw.seq)] = {
-        "store_id": tx.store_id, "device_id": device.device_id, "seq": raw.seq,
-        "op_id": str(raw.op_id), "created_at": tx.now, "code": code, "message": message,
-        "attempts": attempts, "raw": raw.model_dump(mode="json"),
+        "store_id": tx.store_id,
+        "device_id": device.device_id,
+        "seq": raw.seq,
+        "op_id": str(raw.op_id),
+        "created_at": tx.now,
+        "code": code,
+        "message": message,
+        "attempts": attempts,
+        "raw": raw.model_dump(mode="json"),
     }
 
 
@@ -157,16 +193,20 @@ def _failures(engine: Engine, device_id: str, seq: int) -> int:
     return int(value or 0)
 
 
-def _record_failure(engine: Engine, store_id: str, device: Any, raw: RawEnvelope, exc: Exception) -> int:
+def _record_failure(
+    engine: Engine, store_id: str, device: Any, raw: RawEnvelope, exc: Exception
+) -> int:
     attempts = _failures(engine, device.device_id, raw.seq) + 1
     with store_tx(engine, store_id) as tx:
         _dead_letter(tx, device, raw, "FAILED", f"{type(exc).__name__}: {exc}"[:500], attempts)
     return attempts
 
 
-def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: datetime) -> PushResponse:
+def push(
+    engine: Engine, device_id: str, store_id: str, req: PushRequest, now: datetime
+) -> PushResponse:
     ops = req.ops
-    for a, b in zip(ops, ops[1:], strict=False):
+    for a, b in pairwise(ops):
         if b.seq != a.seq + 1:
             raise Invalid(f"ops must be contiguous in seq: {a.seq} is followed by {b.seq}")
     for op in ops:
@@ -183,7 +223,8 @@ def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: d
         if ops and ops[0].seq > expected:
             raise Conflict(
                 f"the next op this server expects from this device is {expected}, not {ops[0].seq}",
-                code="SEQ_GAP", expected_seq=expected,
+                code="SEQ_GAP",
+                expected_seq=expected,
             )
         people = _Staff(tx)
         for raw in ops:
@@ -217,13 +258,15 @@ def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: d
                 last_applied_seq=expected - 1,
                 last_seen_at=now,
                 last_server_time=now,
-                clock_offset_s=int((req.device_time - now).total_seconds()) if req.device_time else None,
+                clock_offset_s=int((req.device_time - now).total_seconds())
+                if req.device_time
+                else None,
             )
         )
 
     if failed is not None:
-        raw, exc = failed
-        attempts = _record_failure(engine, store_id, device, raw, exc)
+        raw, error = failed
+        attempts = _record_failure(engine, store_id, device, raw, error)
         if attempts >= QUARANTINE_AFTER:
             res = _quarantine(engine, store_id, device, raw, attempts)
             results.append(res)
@@ -233,29 +276,51 @@ def push(engine: Engine, device_id: str, store_id: str, req: PushRequest, now: d
 
 def _store_result(tx: StoreTx, device_id: str, raw: RawEnvelope, res: OpResult) -> None:
     tx.staged.results.append(
-        {"device_id": device_id, "seq": raw.seq, "op_id": str(raw.op_id), "store_id": tx.store_id,
-         "type": raw.type, "actor_id": raw.actor_id, "status": res.status, "code": res.code,
-         "message": res.message, "followups": [f.model_dump(mode="json") for f in res.followups],
-         "occurred_at": raw.occurred_at, "applied_at": tx.now}
+        {
+            "device_id": device_id,
+            "seq": raw.seq,
+            "op_id": str(raw.op_id),
+            "store_id": tx.store_id,
+            "type": raw.type,
+            "actor_id": raw.actor_id,
+            "status": res.status,
+            "code": res.code,
+            "message": res.message,
+            "followups": [f.model_dump(mode="json") for f in res.followups],
+            "occurred_at": raw.occurred_at,
+            "applied_at": tx.now,
+        }
     )
 
 
-def _quarantine(engine: Engine, store_id: str, device: Any, raw: RawEnvelope, attempts: int) -> OpResult:
+def _quarantine(
+    engine: Engine, store_id: str, device: Any, raw: RawEnvelope, attempts: int
+) -> OpResult:
     message = f"This change failed {attempts} times on the server and was set aside for a manager"
-    res = OpResult(op_id=raw.op_id, seq=raw.seq, status="rejected", code="QUARANTINED", message=message)
+    res = OpResult(
+        op_id=raw.op_id, seq=raw.seq, status="rejected", code="QUARANTINED", message=message
+    )
     with store_tx(engine, store_id) as tx:
         current = tx.conn.execute(
-            select(devices.c.last_applied_seq).where(devices.c.device_id == device.device_id).with_for_update()
+            select(devices.c.last_applied_seq)
+            .where(devices.c.device_id == device.device_id)
+            .with_for_update()
         ).scalar_one()
         if current != raw.seq - 1:  # another request moved on meanwhile
             return res
         _dead_letter(tx, device, raw, "QUARANTINED", message, attempts)
         open_exception(
-            tx, "QUARANTINED", f"{raw.type} from {device.name} (seq {raw.seq}): {message}",
-            op_id=str(raw.op_id), device_id=device.device_id, actor_id=raw.actor_id,
+            tx,
+            "QUARANTINED",
+            f"{raw.type} from {device.name} (seq {raw.seq}): {message}",
+            op_id=str(raw.op_id),
+            device_id=device.device_id,
+            actor_id=raw.actor_id,
         )
         _store_result(tx, device.device_id, raw, res)
         tx.conn.execute(
-            update(devices).where(devices.c.device_id == device.device_id).values(last_applied_seq=raw.seq)
+            update(devices)
+            .where(devices.c.device_id == device.device_id)
+            .values(last_applied_seq=raw.seq)
         )
     return res

@@ -19,7 +19,16 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, tuple_, upda
 
 from fulfillment.model import Order
 
-from ..db.tables import dead_letters, exceptions, ledger, notifications, op_results, orders, stock, tasks
+from ..db.tables import (
+    dead_letters,
+    exceptions,
+    ledger,
+    notifications,
+    op_results,
+    orders,
+    stock,
+    tasks,
+)
 
 __all__ = ["Key", "Staging", "stock_doc"]
 
@@ -88,7 +97,9 @@ class Staging:
                     seen[row["task_id"]] = row
         return list(seen.values())
 
-    def unwritten_task(self, kind: str, order_id: str | None, sku: str, location: str) -> dict[str, Any] | None:
+    def unwritten_task(
+        self, kind: str, order_id: str | None, sku: str, location: str
+    ) -> dict[str, Any] | None:
         """An open task of this kind, order, item and place made in this transaction: not
         written yet, so no tablet has seen it and it may still grow."""
         chain = []
@@ -99,9 +110,12 @@ class Staging:
         made = dict.fromkeys(tid for s in reversed(chain) for tid in s.new_tasks)
         for task_id in made:
             row = self.task(task_id)
-            if row is not None and row["state"] == "open" and (
-                row["kind"], row["order_id"], row["sku"], row["location"]
-            ) == (kind, order_id, sku, location):
+            if (
+                row is not None
+                and row["state"] == "open"
+                and (row["kind"], row["order_id"], row["sku"], row["location"])
+                == (kind, order_id, sku, location)
+            ):
                 return row
         return None
 
@@ -146,10 +160,22 @@ class Staging:
             conn.execute(insert(tasks), list(self.new_tasks.values()))
         if self.task_updates:
             conn.execute(
-                update(tasks).where(tasks.c.task_id == bindparam("t_id")).values(
-                    state=bindparam("state"), done_by=bindparam("done_by"), done_at=bindparam("done_at")),
-                [{"t_id": k, "state": v["state"], "done_by": v.get("done_by"), "done_at": v.get("done_at")}
-                 for k, v in self.task_updates.items()],
+                update(tasks)
+                .where(tasks.c.task_id == bindparam("t_id"))
+                .values(
+                    state=bindparam("state"),
+                    done_by=bindparam("done_by"),
+                    done_at=bindparam("done_at"),
+                ),
+                [
+                    {
+                        "t_id": k,
+                        "state": v["state"],
+                        "done_by": v.get("done_by"),
+                        "done_at": v.get("done_at"),
+                    }
+                    for k, v in self.task_updates.items()
+                ],
             )
         if self.ledger:
             conn.execute(insert(ledger), self.ledger)
@@ -168,59 +194,120 @@ class Staging:
 
     def _flush_orders(self, conn: Connection) -> None:
         if self.new_orders:
-            conn.execute(insert(orders), [
-                {"order_id": o.order_id, "store_id": o.store_id, "type": o.type.value,
-                 "state": o.state.value, "data": o.model_dump(mode="json"), "updated_at": o.updated_at}
-                for o in self.new_orders.values()
-            ])
+            conn.execute(
+                insert(orders),
+                [
+                    {
+                        "order_id": o.order_id,
+                        "store_id": o.store_id,
+                        "type": o.type.value,
+                        "state": o.state.value,
+                        "data": o.model_dump(mode="json"),
+                        "updated_at": o.updated_at,
+                    }
+                    for o in self.new_orders.values()
+                ],
+            )
         if self.orders:
             conn.execute(
-                update(orders).where(orders.c.order_id == bindparam("o_id")).values(
-                    state=bindparam("state"), data=bindparam("data"), updated_at=bindparam("updated_at")),
-                [{"o_id": o.order_id, "state": o.state.value, "data": o.model_dump(mode="json"),
-                  "updated_at": o.updated_at} for o in self.orders.values()],
+                update(orders)
+                .where(orders.c.order_id == bindparam("o_id"))
+                .values(
+                    state=bindparam("state"),
+                    data=bindparam("data"),
+                    updated_at=bindparam("updated_at"),
+                ),
+                [
+                    {
+                        "o_id": o.order_id,
+                        "state": o.state.value,
+                        "data": o.model_dump(mode="json"),
+                        "updated_at": o.updated_at,
+                    }
+                    for o in self.orders.values()
+                ],
             )
 
-    def _flush_stock(self, conn: Connection, store_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    def _flush_stock(
+        self, conn: Connection, store_id: str
+    ) -> list[tuple[str, str, dict[str, Any]]]:
         keys = self.touched | set(self.on_hand) | set(self.reserved) | set(self.doubtful)
         if not keys:
             return []
-        where = and_(stock.c.store_id == store_id, tuple_(stock.c.sku, stock.c.location).in_(list(keys)))
-        existing = {(r.sku, r.location) for r in conn.execute(select(stock.c.sku, stock.c.location).where(where))}
+        where = and_(
+            stock.c.store_id == store_id, tuple_(stock.c.sku, stock.c.location).in_(list(keys))
+        )
+        existing = {
+            (r.sku, r.location)
+            for r in conn.execute(select(stock.c.sku, stock.c.location).where(where))
+        }
         missing = keys - existing
         if missing:
-            conn.execute(insert(stock), [
-                {"store_id": store_id, "sku": s, "location": loc, "on_hand": 0, "reserved": 0,
-                 "safety": 0, "doubtful": False} for s, loc in sorted(missing)
-            ])
+            conn.execute(
+                insert(stock),
+                [
+                    {
+                        "store_id": store_id,
+                        "sku": s,
+                        "location": loc,
+                        "on_hand": 0,
+                        "reserved": 0,
+                        "safety": 0,
+                        "doubtful": False,
+                    }
+                    for s, loc in sorted(missing)
+                ],
+            )
         moves = [
-            {"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "d_on": self.on_hand.get(k, 0),
-             "d_res": self.reserved.get(k, 0)}
-            for k in keys if self.on_hand.get(k, 0) or self.reserved.get(k, 0)
+            {
+                "s_id": store_id,
+                "s_sku": k[0],
+                "s_loc": k[1],
+                "d_on": self.on_hand.get(k, 0),
+                "d_res": self.reserved.get(k, 0),
+            }
+            for k in keys
+            if self.on_hand.get(k, 0) or self.reserved.get(k, 0)
         ]
-        key_match = and_(stock.c.store_id == bindparam("s_id"), stock.c.sku == bindparam("s_sku"),
-                         stock.c.location == bindparam("s_loc"))
+        key_match = and_(
+            stock.c.store_id == bindparam("s_id"),
+            stock.c.sku == bindparam("s_sku"),
+            stock.c.location == bindparam("s_loc"),
+        )
         if moves:
             conn.execute(
-                update(stock).where(key_match).values(
-                    on_hand=stock.c.on_hand + bindparam("d_on"), reserved=stock.c.reserved + bindparam("d_res")),
+                update(stock)
+                .where(key_match)
+                .values(
+                    on_hand=stock.c.on_hand + bindparam("d_on"),
+                    reserved=stock.c.reserved + bindparam("d_res"),
+                ),
                 moves,
             )
         if self.doubtful:
             conn.execute(
                 update(stock).where(key_match).values(doubtful=bindparam("flag")),
-                [{"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "flag": v} for k, v in self.doubtful.items()],
+                [
+                    {"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "flag": v}
+                    for k, v in self.doubtful.items()
+                ],
             )
-        rows = conn.execute(select(stock).where(where).order_by(stock.c.sku, stock.c.location)).all()
+        rows = conn.execute(
+            select(stock).where(where).order_by(stock.c.sku, stock.c.location)
+        ).all()
         return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
 
     def _flush_dead_letters(self, conn: Connection) -> None:
         for (device_id, seq), row in self.dead_letters.items():
             found = conn.execute(
-                select(dead_letters.c.id).where(dead_letters.c.device_id == device_id, dead_letters.c.seq == seq)
+                select(dead_letters.c.id).where(
+                    dead_letters.c.device_id == device_id, dead_letters.c.seq == seq
+                )
             ).first()
             if found:
                 values = {k: row[k] for k in ("code", "message", "attempts", "raw")}
-                conn.execute(update(dead_letters).where(dead_letters.c.id == found.id).values(**values))
+                conn.execute(
+                    update(dead_letters).where(dead_letters.c.id == found.id).values(**values)
+                )
             else:
                 conn.execute(insert(dead_letters).values(**row))

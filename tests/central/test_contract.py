@@ -29,8 +29,12 @@ def device(any_central: Central, store):
 
 def test_enrollment_code_works_once(any_central: Central, store) -> None:
     code = any_central.enroll_code(store.store_id)
-    first = httpx.post(f"{any_central.url}/v1/devices/enroll", json={"code": code, "device_name": "t1"})
-    again = httpx.post(f"{any_central.url}/v1/devices/enroll", json={"code": code, "device_name": "t2"})
+    first = httpx.post(
+        f"{any_central.url}/v1/devices/enroll", json={"code": code, "device_name": "t1"}
+    )
+    again = httpx.post(
+        f"{any_central.url}/v1/devices/enroll", json={"code": code, "device_name": "t2"}
+    )
     assert first.status_code == 200
     assert first.json()["store_id"] == store.store_id
     assert again.status_code == 401
@@ -38,9 +42,14 @@ def test_enrollment_code_works_once(any_central: Central, store) -> None:
 
 
 def test_an_unknown_enrollment_code_is_refused_in_words(any_central: Central) -> None:
-    r = httpx.post(f"{any_central.url}/v1/devices/enroll", json={"code": "ZZZZ-ZZZZ", "device_name": "t"})
+    r = httpx.post(
+        f"{any_central.url}/v1/devices/enroll", json={"code": "ZZZZ-ZZZZ", "device_name": "t"}
+    )
     assert r.status_code == 401
-    assert r.json() == {"code": "INVALID_CODE", "message": "That enrollment code is not known: ask for a new one"}
+    assert r.json() == {
+        "code": "INVALID_CODE",
+        "message": "That enrollment code is not known: ask for a new one",
+    }
 
 
 def test_sync_without_a_token_or_with_a_wrong_one_is_401(any_central: Central) -> None:
@@ -50,7 +59,9 @@ def test_sync_without_a_token_or_with_a_wrong_one_is_401(any_central: Central) -
         assert set(r.json()) >= {"code", "message"}
 
 
-def test_a_device_token_cannot_call_the_oms_api_and_a_key_cannot_push(any_central: Central, device) -> None:
+def test_a_device_token_cannot_call_the_oms_api_and_a_key_cannot_push(
+    any_central: Central, device
+) -> None:
     r = device.http.get(f"/v1/oms/stores/{device.store.store_id}/stock")
     assert r.status_code == 403
     r = any_central.oms.post("/v1/sync/push", json={"device_id": device.device_id, "ops": []})
@@ -89,10 +100,19 @@ def test_a_revoked_device_is_refused_on_its_next_request(any_central: Central, d
 # --- push: idempotency, gaps, reuse -------------------------------------------------
 
 
-def test_a_pushed_op_applies_once_and_a_retry_gets_its_stored_result(any_central: Central, store, device) -> None:
+def test_a_pushed_op_applies_once_and_a_retry_gets_its_stored_result(
+    any_central: Central, store, device
+) -> None:
     order = any_central.order(store, [(store.skus[0], 2)])
-    scan = device.op("pick.scan", {"order_id": order["order_id"], "line_id": "1",
-                                   "gtin": store.gtins[store.skus[0]], "qty": 1})
+    scan = device.op(
+        "pick.scan",
+        {
+            "order_id": order["order_id"],
+            "line_id": "1",
+            "gtin": store.gtins[store.skus[0]],
+            "qty": 1,
+        },
+    )
     first = device.push(scan)
     again = device.push(scan)
     assert first[0]["status"] == "applied"
@@ -118,16 +138,27 @@ def test_a_seq_reused_by_another_op_is_refused(any_central: Central, store, devi
 
 
 def test_ops_must_be_contiguous(device) -> None:
-    r = device.push_raw([device.op("order.claim", {"order_id": "a"}, seq=1),
-                         device.op("order.claim", {"order_id": "b"}, seq=3)])
+    r = device.push_raw(
+        [
+            device.op("order.claim", {"order_id": "a"}, seq=1),
+            device.op("order.claim", {"order_id": "b"}, seq=3),
+        ]
+    )
     assert r.status_code == 422
     assert r.json()["code"] == "INVALID_REQUEST"
 
 
 def test_more_than_500_ops_is_413_and_nothing_applies(any_central: Central, store, device) -> None:
     order = any_central.order(store, [(store.skus[0], 1)])
-    ops = [device.op("order.prioritize", {"order_id": order["order_id"], "priority": 1}, actor="M1",
-                     seq=i + 1) for i in range(501)]
+    ops = [
+        device.op(
+            "order.prioritize",
+            {"order_id": order["order_id"], "priority": 1},
+            actor="M1",
+            seq=i + 1,
+        )
+        for i in range(501)
+    ]
     r = device.push_raw(ops)
     assert r.status_code == 413
     assert r.json()["code"] == "BATCH_TOO_LARGE"
@@ -139,24 +170,38 @@ def test_more_than_500_ops_is_413_and_nothing_applies(any_central: Central, stor
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b'{"device_id": "x", "ops": "nope"}', b'{"device_id": "x", "ops": [{"type": "x"}]}'],
+    [
+        b"not json",
+        b'{"device_id": "x", "ops": "nope"}',
+        b'{"device_id": "x", "ops": [{"type": "x"}]}',
+    ],
     ids=["not-json", "ops-not-a-list", "op-without-op_id"],
 )
 def test_a_body_that_is_not_a_push_is_422_in_words(device, body: bytes) -> None:
-    r = device.http.post("/v1/sync/push", content=body, headers={"Content-Type": "application/json"})
+    r = device.http.post(
+        "/v1/sync/push", content=body, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 422
     assert r.json()["code"] == "INVALID_REQUEST"
     assert r.json()["message"]
 
 
-def test_bad_ops_are_rejected_one_by_one_and_the_queue_moves_on(any_central: Central, store, device) -> None:
+def test_bad_ops_are_rejected_one_by_one_and_the_queue_moves_on(
+    any_central: Central, store, device
+) -> None:
     order = any_central.order(store, [(store.skus[0], 2)])
     oid = order["order_id"]
     results = device.push(
         device.op("no.such.op", {}),
-        device.op("pick.scan", {"order_id": oid, "line_id": "1", "gtin": "4000000000002", "qty": 1}),
-        device.op("pick.short", {"order_id": oid, "line_id": "1", "qty": -2, "reason": "not_found"}),
-        device.op("pick.scan", {"order_id": oid, "line_id": "1", "gtin": store.gtins[store.skus[0]]}),
+        device.op(
+            "pick.scan", {"order_id": oid, "line_id": "1", "gtin": "4000000000002", "qty": 1}
+        ),
+        device.op(
+            "pick.short", {"order_id": oid, "line_id": "1", "qty": -2, "reason": "not_found"}
+        ),
+        device.op(
+            "pick.scan", {"order_id": oid, "line_id": "1", "gtin": store.gtins[store.skus[0]]}
+        ),
     )
     assert [(r["status"], r["code"]) for r in results] == [
         ("rejected", "INVALID_OP"),
@@ -167,11 +212,15 @@ def test_bad_ops_are_rejected_one_by_one_and_the_queue_moves_on(any_central: Cen
     assert "unknown op type" in results[0]["message"]
     assert "check digit" in results[1]["message"]
     assert results[2]["message"].startswith("payload.qty")
-    codes = [x["code"] for x in ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions"))]
+    codes = [
+        x["code"] for x in ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions"))
+    ]
     assert codes.count("INVALID_OP") == 3
 
 
-def test_an_unknown_actor_and_a_wrong_role_are_forbidden(any_central: Central, store, device) -> None:
+def test_an_unknown_actor_and_a_wrong_role_are_forbidden(
+    any_central: Central, store, device
+) -> None:
     order = any_central.order(store, [(store.skus[0], 1)])
     oid = order["order_id"]
     results = device.push(
@@ -180,18 +229,27 @@ def test_an_unknown_actor_and_a_wrong_role_are_forbidden(any_central: Central, s
         device.op("order.prioritize", {"order_id": oid, "priority": 5}, actor="M1"),
     )
     assert [(r["status"], r["code"]) for r in results] == [
-        ("rejected", "FORBIDDEN"), ("rejected", "FORBIDDEN"), ("applied", None)]
+        ("rejected", "FORBIDDEN"),
+        ("rejected", "FORBIDDEN"),
+        ("applied", None),
+    ]
     assert any_central.get_order(oid)["priority"] == 5
 
 
-def test_an_op_dated_in_the_future_is_clamped_and_flagged(any_central: Central, store, device) -> None:
+def test_an_op_dated_in_the_future_is_clamped_and_flagged(
+    any_central: Central, store, device
+) -> None:
     sku = store.skus[0]
     order = any_central.order(store, [(sku, 1)])
-    result = device.push_one("pick.scan", {"order_id": order["order_id"], "line_id": "1",
-                                           "gtin": store.gtins[sku]},
-                             occurred_at=datetime.now(UTC) + timedelta(hours=3))
+    result = device.push_one(
+        "pick.scan",
+        {"order_id": order["order_id"], "line_id": "1", "gtin": store.gtins[sku]},
+        occurred_at=datetime.now(UTC) + timedelta(hours=3),
+    )
     assert (result["status"], result["code"]) == ("applied", "CLOCK_SKEW")
-    pick = ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/ledger", params={"sku": sku}))[-1]
+    pick = ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/ledger", params={"sku": sku}))[
+        -1
+    ]
     assert pick["kind"] == "pick"
     assert datetime.fromisoformat(pick["occurred_at"]) <= datetime.now(UTC)
 
@@ -199,23 +257,34 @@ def test_an_op_dated_in_the_future_is_clamped_and_flagged(any_central: Central, 
 # --- the happy paths -----------------------------------------------------------------
 
 
-def test_a_pickup_order_picked_staged_and_handed_over_leaves_the_store(any_central: Central, store, device) -> None:
+def test_a_pickup_order_picked_staged_and_handed_over_leaves_the_store(
+    any_central: Central, store, device
+) -> None:
     sku = store.skus[0]
     order = any_central.order(store, [(sku, 2)])
     oid = order["order_id"]
     results = device.push(
         device.op("order.claim", {"order_id": oid}),
-        device.op("pick.scan", {"order_id": oid, "line_id": "1", "gtin": store.gtins[sku], "qty": 2}),
+        device.op(
+            "pick.scan", {"order_id": oid, "line_id": "1", "gtin": store.gtins[sku], "qty": 2}
+        ),
         device.op("order.stage", {"order_id": oid, "staging_location": "PICKUP-1"}),
-        device.op("order.handoff", {"order_id": oid, "verified_by": "pickup_code",
-                                    "lines": [{"line_id": "1", "qty": 2}]}),
+        device.op(
+            "order.handoff",
+            {"order_id": oid, "verified_by": "pickup_code", "lines": [{"line_id": "1", "qty": 2}]},
+        ),
     )
     assert [r["status"] for r in results] == ["applied"] * 4
     view = any_central.get_order(oid)
     assert view["state"] == "handed_over"
     assert view["lines"][0]["handed_over"] == 2
     assert any_central.stock(store, sku)["on_hand"] == 18
-    kinds = [r["kind"] for r in ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/ledger", params={"sku": sku}))]
+    kinds = [
+        r["kind"]
+        for r in ok(
+            any_central.oms.get(f"/v1/oms/stores/{store.store_id}/ledger", params={"sku": sku})
+        )
+    ]
     assert kinds == ["receipt", "pick", "handoff"]
 
 
@@ -226,11 +295,18 @@ def test_a_ship_from_store_order_ships_with_tracking(any_central: Central, store
         device.op("order.claim", {"order_id": oid}),
         device.op("pick.scan", {"order_id": oid, "line_id": "1", "gtin": store.gtins[sku]}),
         device.op("order.stage", {"order_id": oid, "staging_location": "PACK-1", "packages": 1}),
-        device.op("order.ship", {"order_id": oid, "carrier": "DPD", "tracking": "TRK123456", "packages": 1}),
+        device.op(
+            "order.ship",
+            {"order_id": oid, "carrier": "DPD", "tracking": "TRK123456", "packages": 1},
+        ),
     )
     assert [r["status"] for r in results] == ["applied"] * 4
     view = any_central.get_order(oid)
-    assert (view["state"], view["tracking"], view["lines"][0]["shipped"]) == ("shipped", "TRK123456", 1)
+    assert (view["state"], view["tracking"], view["lines"][0]["shipped"]) == (
+        "shipped",
+        "TRK123456",
+        1,
+    )
     assert any_central.stock(store, sku)["on_hand"] == 19
     notes = ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/notifications"))
     assert [(n["kind"], n["data"]["tracking"]) for n in notes] == [("shipped", "TRK123456")]
@@ -240,9 +316,16 @@ def test_an_order_reserves_stock_until_it_leaves(any_central: Central, store, de
     sku = store.skus[2]
     oid = any_central.order(store, [(sku, 3)])["order_id"]
     assert any_central.stock(store, sku) | {} == {
-        "sku": sku, "location": store.locations[sku], "on_hand": 20, "reserved": 3,
-        "available": 17, "doubtful": False}
-    device.push(device.op("pick.short", {"order_id": oid, "line_id": "1", "qty": 3, "reason": "damaged"}))
+        "sku": sku,
+        "location": store.locations[sku],
+        "on_hand": 20,
+        "reserved": 3,
+        "available": 17,
+        "doubtful": False,
+    }
+    device.push(
+        device.op("pick.short", {"order_id": oid, "line_id": "1", "qty": 3, "reason": "damaged"})
+    )
     after = any_central.stock(store, sku)
     assert (after["reserved"], after["available"], after["doubtful"]) == (0, 20, True)
 
@@ -250,7 +333,9 @@ def test_an_order_reserves_stock_until_it_leaves(any_central: Central, store, de
 # --- pull ------------------------------------------------------------------------------
 
 
-def test_pull_pages_through_every_change_without_repeats(any_central: Central, store, device) -> None:
+def test_pull_pages_through_every_change_without_repeats(
+    any_central: Central, store, device
+) -> None:
     for _ in range(3):
         any_central.order(store, [(store.skus[0], 1)])
     small = [c for c in device.pull_all(limit=4)]
@@ -261,16 +346,22 @@ def test_pull_pages_through_every_change_without_repeats(any_central: Central, s
     assert len({(c["kind"], c["id"]) for c in big}) == len(big)
 
 
-def test_pull_after_the_cursor_returns_only_what_changed(any_central: Central, store, device) -> None:
+def test_pull_after_the_cursor_returns_only_what_changed(
+    any_central: Central, store, device
+) -> None:
     device.pull_all()
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     changes = device.pull_all()
     assert {(c["kind"], c["id"]) for c in changes} == {
-        ("order", oid), ("stock", f"{store.skus[0]}@{store.locations[store.skus[0]]}")}
+        ("order", oid),
+        ("stock", f"{store.skus[0]}@{store.locations[store.skus[0]]}"),
+    }
     assert device.pull_all() == []
 
 
-def test_pull_reports_the_last_applied_seq_with_its_effects(any_central: Central, store, device) -> None:
+def test_pull_reports_the_last_applied_seq_with_its_effects(
+    any_central: Central, store, device
+) -> None:
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     device.push_one("order.claim", {"order_id": oid})
     page = ok(device.http.post("/v1/sync/pull", json={"cursor": None}))
@@ -289,7 +380,9 @@ def test_a_cursor_from_another_store_gets_a_reset(any_central: Central, device) 
     assert page["changes"] == []
 
 
-def test_snapshot_holds_every_live_document_and_a_cursor_to_go_on_from(any_central: Central, store, device) -> None:
+def test_snapshot_holds_every_live_document_and_a_cursor_to_go_on_from(
+    any_central: Central, store, device
+) -> None:
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     r = device.http.get("/v1/sync/snapshot")
     lines = [httpx.Response(200, content=line).json() for line in r.content.splitlines()]
@@ -310,7 +403,9 @@ def test_staff_pins_reach_the_tablet_only_as_salted_hashes(device) -> None:
     assert len({s["pin_hash"].split("$")[4] for s in staff}) == 3  # every salt differs
 
 
-def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries(any_central: Central, store, device) -> None:
+def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries(
+    any_central: Central, store, device
+) -> None:
     from sqlalchemy import update
 
     from central.db.engine import make_engine
@@ -320,9 +415,14 @@ def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries
     fine = any_central.order(store, [(store.skus[1], 1)])["order_id"]
     engine = make_engine(any_central.server.database_url)
     with engine.begin() as conn:  # a row no rule can read: every apply raises
-        conn.execute(update(orders).where(orders.c.order_id == broken).values(data={"garbage": True}))
+        conn.execute(
+            update(orders).where(orders.c.order_id == broken).values(data={"garbage": True})
+        )
     engine.dispose()
-    ops = [device.op("order.claim", {"order_id": broken}), device.op("order.claim", {"order_id": fine})]
+    ops = [
+        device.op("order.claim", {"order_id": broken}),
+        device.op("order.claim", {"order_id": fine}),
+    ]
     for attempt in (1, 2):
         body = ok(device.push_raw(ops))
         assert (body["results"], body["next_expected_seq"]) == ([], 1), attempt
@@ -330,11 +430,15 @@ def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries
     assert [(r["status"], r["code"]) for r in body["results"]] == [("rejected", "QUARANTINED")]
     assert body["next_expected_seq"] == 2
     assert [(r["status"]) for r in device.push(ops[1])] == ["applied"]
-    codes = [x["code"] for x in ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions"))]
+    codes = [
+        x["code"] for x in ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions"))
+    ]
     assert "QUARANTINED" in codes
 
 
-def test_the_events_stream_pokes_when_the_store_changes(any_central: Central, store, device) -> None:
+def test_the_events_stream_pokes_when_the_store_changes(
+    any_central: Central, store, device
+) -> None:
     with device.http.stream("GET", "/v1/sync/events", timeout=10) as stream:
         lines = stream.iter_lines()
         first = next(line for line in lines if line.startswith("data:"))

@@ -50,11 +50,19 @@ class CentralServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        settings = CentralSettings(database_url=self.database_url, expiry_interval_s=0,
-                                   events_keepalive_s=1.0)
+        settings = CentralSettings(
+            database_url=self.database_url, expiry_interval_s=0, events_keepalive_s=1.0
+        )
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="on", loop="asyncio", http="h11", ws="none", timeout_graceful_shutdown=1,
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -94,8 +102,9 @@ class Central:
     def __init__(self, server: CentralServer, key: str) -> None:
         self.server = server
         self.key = key
-        self.oms = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"},
-                                timeout=30)
+        self.oms = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
 
     @property
     def url(self) -> str:
@@ -131,20 +140,39 @@ class Central:
         skus = [f"SKU-{i + 1}" for i in range(items)]
         gtins = {sku: gtin(base + i + 1) for i, sku in enumerate(skus)}
         locations = {sku: f"A-{i + 1:02d}-1" for i, sku in enumerate(skus)}
-        ok(self.oms.put(f"/v1/oms/stores/{store_id}/items", json=[
-            {"sku": sku, "gtins": [gtins[sku]], "name": f"Item {i + 1}", "price": "4.99",
-             "location": locations[sku], "location_seq": (i + 1) * 10}
-            for i, sku in enumerate(skus)
-        ]))
-        ok(self.oms.post(f"/v1/oms/stores/{store_id}/stock", json=[
-            {"sku": sku, "location": locations[sku], "qty": stock} for sku in skus
-        ]))
+        ok(
+            self.oms.put(
+                f"/v1/oms/stores/{store_id}/items",
+                json=[
+                    {
+                        "sku": sku,
+                        "gtins": [gtins[sku]],
+                        "name": f"Item {i + 1}",
+                        "price": "4.99",
+                        "location": locations[sku],
+                        "location_seq": (i + 1) * 10,
+                    }
+                    for i, sku in enumerate(skus)
+                ],
+            )
+        )
+        ok(
+            self.oms.post(
+                f"/v1/oms/stores/{store_id}/stock",
+                json=[{"sku": sku, "location": locations[sku], "qty": stock} for sku in skus],
+            )
+        )
         staff = {"E1": "1111", "E2": "2222", "M1": "9999"}
-        ok(self.oms.put(f"/v1/oms/stores/{store_id}/staff", json=[
-            {"employee_id": "E1", "name": "Ana", "role": "associate", "pin": "1111"},
-            {"employee_id": "E2", "name": "Ben", "role": "associate", "pin": "2222"},
-            {"employee_id": "M1", "name": "Maria", "role": "manager", "pin": "9999"},
-        ]))
+        ok(
+            self.oms.put(
+                f"/v1/oms/stores/{store_id}/staff",
+                json=[
+                    {"employee_id": "E1", "name": "Ana", "role": "associate", "pin": "1111"},
+                    {"employee_id": "E2", "name": "Ben", "role": "associate", "pin": "2222"},
+                    {"employee_id": "M1", "name": "Maria", "role": "manager", "pin": "9999"},
+                ],
+            )
+        )
         return TestStore(store_id, skus, gtins, locations, staff)
 
     def order(
@@ -160,11 +188,20 @@ class Central:
     ) -> dict[str, Any]:
         order_id = order_id or f"W-{uuid.uuid4().hex[:8]}"
         body = {
-            "order_id": order_id, "store_id": store.store_id, "type": type,
-            "customer": {"name": "Olivia Brown", "email": "olivia@example.com", "phone": "+44 7700 900101"},
-            "due_at": (datetime.now(UTC) + due_in).isoformat(), "priority": priority,
-            "lines": [{"line_id": str(i + 1), "sku": sku, "qty": qty, "price": "4.99"}
-                      for i, (sku, qty) in enumerate(lines)],
+            "order_id": order_id,
+            "store_id": store.store_id,
+            "type": type,
+            "customer": {
+                "name": "Olivia Brown",
+                "email": "olivia@example.com",
+                "phone": "+44 7700 900101",
+            },
+            "due_at": (datetime.now(UTC) + due_in).isoformat(),
+            "priority": priority,
+            "lines": [
+                {"line_id": str(i + 1), "sku": sku, "qty": qty, "price": "4.99"}
+                for i, (sku, qty) in enumerate(lines)
+            ],
         }
         if pickup_code:
             body["pickup_code"] = pickup_code
@@ -199,8 +236,9 @@ class Central:
 
     def enroll(self, store: TestStore, name: str = "tablet") -> dict[str, Any]:
         code = ok(self.oms.post(f"/v1/oms/stores/{store.store_id}/enrollment-codes"))["code"]
-        return ok(httpx.post(f"{self.url}/v1/devices/enroll",
-                             json={"code": code, "device_name": name}))
+        return ok(
+            httpx.post(f"{self.url}/v1/devices/enroll", json={"code": code, "device_name": name})
+        )
 
     def enroll_code(self, store_id: str) -> str:
         return str(ok(self.oms.post(f"/v1/oms/stores/{store_id}/enrollment-codes"))["code"])
@@ -237,9 +275,10 @@ def fresh_pg_database(admin_url: str) -> Iterator[str]:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 

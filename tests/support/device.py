@@ -20,23 +20,38 @@ class RawDevice:
         self.token: str = enrolled["token"]
         self.next_seq = 1
         self.cursor: str | None = None
-        self.http = httpx.Client(base_url=central.url, timeout=30,
-                                 headers={"Authorization": f"Bearer {self.token}"})
+        self.http = httpx.Client(
+            base_url=central.url, timeout=30, headers={"Authorization": f"Bearer {self.token}"}
+        )
 
-    def op(self, type: str, payload: dict[str, Any], *, actor: str = "E1",
-           occurred_at: datetime | None = None, seq: int | None = None) -> dict[str, Any]:
+    def op(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        actor: str = "E1",
+        occurred_at: datetime | None = None,
+        seq: int | None = None,
+    ) -> dict[str, Any]:
         """An envelope with the next seq."""
         if seq is None:
             seq = self.next_seq
             self.next_seq += 1
         return {
-            "op_id": str(uuid.uuid4()), "device_id": self.device_id, "seq": seq, "actor_id": actor,
-            "type": type, "type_v": 1, "payload": payload,
+            "op_id": str(uuid.uuid4()),
+            "device_id": self.device_id,
+            "seq": seq,
+            "actor_id": actor,
+            "type": type,
+            "type_v": 1,
+            "payload": payload,
             "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
         }
 
     def push_raw(self, ops: list[dict[str, Any]], **extra: Any) -> httpx.Response:
-        return self.http.post("/v1/sync/push", json={"device_id": self.device_id, "ops": ops, **extra})
+        return self.http.post(
+            "/v1/sync/push", json={"device_id": self.device_id, "ops": ops, **extra}
+        )
 
     def push(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
         return list(ok(self.push_raw(list(ops)))["results"])

@@ -6,8 +6,8 @@ from central.db.engine import make_engine
 from central.db.tables import metadata
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-assert url
+url = config.get_main_option("sqlalchemy.url") or ""
+assert url, "set sqlalchemy.url"
 
 
 def run() -> None:
