@@ -64,7 +64,7 @@ class Context:
     actor_id: str
     now: datetime
     role: Role = Role.ASSOCIATE
-    policy: Policy = Policy()
+    policy: Policy = field(default_factory=Policy)
     staff_names: Mapping[str, str] = field(default_factory=dict)
     timezone: str = "UTC"  # the store's: times in sentences are the store's wall clock
 

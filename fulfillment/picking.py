@@ -181,9 +181,7 @@ def stage(order: Order, staging_location: str, packages: int, ctx: Context) -> O
     if left:
         return _rejected(order, "LINES_OPEN", f"{left} unit(s) still to pick or mark short")
     if order.picked_units == 0:
-        return _rejected(
-            order, "NOTHING_PICKED", "Nothing was picked: send the order back instead"
-        )
+        return _rejected(order, "NOTHING_PICKED", "Nothing was picked: send the order back instead")
     partial = any(x.short for x in order.lines)
     if partial and not ctx.policy.allow_partial:
         return _rejected(
@@ -346,9 +344,7 @@ def short_pick(order: Order, line_id: str, qty: int, reason: str, ctx: Context) 
     )
     if order.state not in PICKABLE_STATES:
         code, sentence = _closed(order)
-        return Outcome(
-            Status.COMPENSATED, order, code=code, message=sentence, followups=(recount,)
-        )
+        return Outcome(Status.COMPENSATED, order, code=code, message=sentence, followups=(recount,))
     accepted = min(qty, line.remaining)
     if not accepted:
         return Outcome(
@@ -394,7 +390,7 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
     )
     note = Notification("shipped", order.order_id, {"carrier": carrier, "tracking": tracking})
     if after_close:
-        code, sentence = _closed(order)
+        _, sentence = _closed(order)
         message = f"{sentence} before it shipped — the parcel is gone: manager review"
         return Outcome(
             Status.COMPENSATED,
@@ -402,7 +398,9 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
             code="SHIPPED_AFTER_" + order.state.upper(),
             message=message,
             movements=movements,
-            exceptions=(ExceptionNote("SHIPPED_AFTER_" + order.state.upper(), message, order.order_id),),
+            exceptions=(
+                ExceptionNote("SHIPPED_AFTER_" + order.state.upper(), message, order.order_id),
+            ),
             notifications=(note,),
             closes_order_tasks=True,
         )
@@ -416,7 +414,9 @@ def hand_over(
     ctx: Context,
 ) -> Outcome:
     if order.type is not OrderType.PICKUP:
-        return _rejected(order, "WRONG_ORDER_TYPE", "A ship-from-store order is shipped, not handed over")
+        return _rejected(
+            order, "WRONG_ORDER_TYPE", "A ship-from-store order is shipped, not handed over"
+        )
     if order.state in (OrderState.HANDED_OVER, OrderState.SHIPPED):
         return _rejected(order, *_closed(order))
     if order.state in (OrderState.RELEASED, OrderState.PICKING):
@@ -550,7 +550,9 @@ ORDER_OPS = frozenset(
 )
 
 
-def apply_order_op(order: Order, op_type: str, payload: Mapping[str, Any] | Any, ctx: Context) -> Outcome:
+def apply_order_op(
+    order: Order, op_type: str, payload: Mapping[str, Any] | Any, ctx: Context
+) -> Outcome:
     """Apply one order op (validated payload) to `order`. Both ends call this."""
     p = _payload(payload)
     match op_type:

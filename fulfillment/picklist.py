@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from .barcodes import InvalidBarcode, parse_scan
 from .model import Line, Order
 
-__all__ = ["Allocation", "PickList", "Split", "Stop", "allocate_scan", "build_pick_list", "tote_label"]
+__all__ = [
+    "Allocation",
+    "PickList",
+    "Split",
+    "Stop",
+    "allocate_scan",
+    "build_pick_list",
+    "tote_label",
+]
 
 
 def tote_label(index: int) -> str:

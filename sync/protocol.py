@@ -271,8 +271,17 @@ class PushResponse(Response):
 # --- pull -----------------------------------------------------------------------
 
 ChangeKind = Literal[
-    "store", "staff", "item", "stock", "order", "return", "count_task", "count", "task",
-    "exception", "device",
+    "store",
+    "staff",
+    "item",
+    "stock",
+    "order",
+    "return",
+    "count_task",
+    "count",
+    "task",
+    "exception",
+    "device",
 ]
 
 

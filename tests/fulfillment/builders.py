@@ -18,14 +18,33 @@ def gtin(n: int) -> str:
 
 
 def line(n: int, qty: int = 2, **kw: object) -> Line:
-    return Line(line_id=str(n), sku=f"SKU-{n}", qty=qty, name=f"Item {n}",
-                gtins=(gtin(n).zfill(14),), location=f"A-{n:02d}-1", location_seq=n * 10, **kw)
+    return Line(
+        line_id=str(n),
+        sku=f"SKU-{n}",
+        qty=qty,
+        name=f"Item {n}",
+        gtins=(gtin(n).zfill(14),),
+        location=f"A-{n:02d}-1",
+        location_seq=n * 10,
+        **kw,
+    )
 
 
-def order(*lines: Line, type: OrderType = OrderType.PICKUP, order_id: str = "W-1", **kw: object) -> Order:
-    return Order(order_id=order_id, store_id="S1", type=type, due_at=NOW + timedelta(hours=2),
-                 lines=lines or (line(1),), pickup_code="PK1", **kw)
+def order(
+    *lines: Line, type: OrderType = OrderType.PICKUP, order_id: str = "W-1", **kw: object
+) -> Order:
+    return Order(
+        order_id=order_id,
+        store_id="S1",
+        type=type,
+        due_at=NOW + timedelta(hours=2),
+        lines=lines or (line(1),),
+        pickup_code="PK1",
+        **kw,
+    )
 
 
-def ctx(actor: str = "E1", *, role: Role = Role.ASSOCIATE, now: datetime = NOW, **policy: object) -> Context:
+def ctx(
+    actor: str = "E1", *, role: Role = Role.ASSOCIATE, now: datetime = NOW, **policy: object
+) -> Context:
     return Context(actor_id=actor, now=now, role=role, policy=Policy(**policy), staff_names=NAMES)

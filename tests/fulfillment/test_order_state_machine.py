@@ -25,7 +25,9 @@ class OrderMachine(RuleBasedStateMachine):
 
     def _do(self, actor: str, op_type: str, payload: dict) -> None:
         role = Role.MANAGER if actor == "M1" else Role.ASSOCIATE
-        out = apply_order_op(self.order, op_type, {"order_id": "W-1", **payload}, ctx(actor, role=role))
+        out = apply_order_op(
+            self.order, op_type, {"order_id": "W-1", **payload}, ctx(actor, role=role)
+        )
         if out.status is Status.REJECTED:
             assert out.order == self.order, "a rejected op changes nothing"
         self.order = out.order
@@ -41,7 +43,9 @@ class OrderMachine(RuleBasedStateMachine):
     @rule(actor=ACTORS, line_id=LINES, qty=QTY, right=st.booleans())
     def scan(self, actor: str, line_id: str, qty: int, right: bool) -> None:
         code = gtin(int(line_id)) if right else gtin(9)
-        self._do(actor, "pick.scan", {"line_id": line_id, "gtin": code, "qty": qty, "location": "A"})
+        self._do(
+            actor, "pick.scan", {"line_id": line_id, "gtin": code, "qty": qty, "location": "A"}
+        )
 
     @rule(actor=ACTORS, line_id=LINES, qty=QTY)
     def unscan(self, actor: str, line_id: str, qty: int) -> None:
@@ -57,7 +61,11 @@ class OrderMachine(RuleBasedStateMachine):
 
     @rule(actor=ACTORS, qty=QTY, line_id=LINES)
     def hand_over(self, actor: str, qty: int, line_id: str) -> None:
-        self._do(actor, "order.handoff", {"verified_by": "pickup_code", "lines": [{"line_id": line_id, "qty": qty}]})
+        self._do(
+            actor,
+            "order.handoff",
+            {"verified_by": "pickup_code", "lines": [{"line_id": line_id, "qty": qty}]},
+        )
 
     @rule(actor=ACTORS)
     def reject(self, actor: str) -> None:

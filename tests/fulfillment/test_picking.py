@@ -30,7 +30,11 @@ def picked(o=None, qty: int = 2):
 
 def test_claiming_a_released_order_makes_it_mine_and_picking() -> None:
     out = claim(order(), ctx("E1"))
-    assert (out.status, out.order.state, out.order.assignee) == (Status.APPLIED, OrderState.PICKING, "E1")
+    assert (out.status, out.order.state, out.order.assignee) == (
+        Status.APPLIED,
+        OrderState.PICKING,
+        "E1",
+    )
 
 
 def test_a_second_claim_names_who_holds_it_and_since_when() -> None:
@@ -109,7 +113,9 @@ def test_a_short_closes_the_line_and_asks_for_a_recount() -> None:
     out = short_pick(o, "1", 2, "not_found", ctx())
     assert out.order.lines[0].short == 2
     assert out.order.state is OrderState.PICKED
-    assert [(f.kind, f.sku, f.location) for f in out.followups] == [(TaskKind.RECOUNT, "SKU-1", "A-01-1")]
+    assert [(f.kind, f.sku, f.location) for f in out.followups] == [
+        (TaskKind.RECOUNT, "SKU-1", "A-01-1")
+    ]
 
 
 def test_stage_needs_every_line_picked_or_short() -> None:
@@ -158,7 +164,10 @@ def test_a_hand_over_after_cancellation_stands_and_goes_to_a_manager() -> None:
 def test_a_handed_over_order_refuses_everything_after() -> None:
     o = stage(picked(), "P-1", 0, ctx()).order
     done = hand_over(o, "pickup_code", [{"line_id": "1", "qty": 2}], ctx()).order
-    assert hand_over(done, "pickup_code", [{"line_id": "1", "qty": 2}], ctx()).status is Status.REJECTED
+    assert (
+        hand_over(done, "pickup_code", [{"line_id": "1", "qty": 2}], ctx()).status
+        is Status.REJECTED
+    )
     assert cancel(done, "late", ctx("oms")).status is Status.REJECTED
     assert scan(done, "1", gtin(1), 1, "", ctx()).order == done
 
@@ -178,7 +187,10 @@ def test_cancelling_a_picked_order_makes_restock_tasks() -> None:
 
 def test_a_staged_pickup_expires_after_the_hold_with_a_restock_task() -> None:
     o = stage(picked(), "P-1", 0, ctx()).order
-    assert expire(o, ctx("system", now=NOW + timedelta(days=4), pickup_hold_days=5)).status is Status.REJECTED
+    assert (
+        expire(o, ctx("system", now=NOW + timedelta(days=4), pickup_hold_days=5)).status
+        is Status.REJECTED
+    )
     out = expire(o, ctx("system", now=NOW + timedelta(days=5), pickup_hold_days=5))
     assert out.order.state is OrderState.EXPIRED
     assert out.followups[0].kind is TaskKind.RESTOCK

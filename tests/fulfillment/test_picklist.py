@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from fulfillment.picklist import allocate_scan, build_pick_list
 from fulfillment.picking import claim, scan
+from fulfillment.picklist import allocate_scan, build_pick_list
 
 from .builders import ctx, gtin, line, order
 
@@ -16,7 +16,9 @@ def test_stops_follow_the_walking_order_and_group_one_sku_across_orders() -> Non
     pl = build_pick_list(two_orders())
     assert [(s.sku, s.qty) for s in pl.stops] == [("SKU-1", 3), ("SKU-2", 1), ("SKU-3", 1)]
     assert [(x.order_id, x.tote, x.qty) for x in pl.stops[0].splits] == [
-        ("W-A", "Tote 1", 2), ("W-B", "Tote 2", 1)]
+        ("W-A", "Tote 1", 2),
+        ("W-B", "Tote 2", 1),
+    ]
 
 
 def test_a_scan_fills_the_first_tote_first_and_says_where_each_unit_goes() -> None:
