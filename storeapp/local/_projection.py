@@ -96,6 +96,12 @@ def store_policy(conn: sqlite3.Connection) -> Policy:
     return Policy.model_validate(json.loads(row[0]).get("policy") or {})
 
 
+def store_timezone(conn: sqlite3.Connection) -> str:
+    """The store's time zone: the sentences a rule writes ("Picked by Ana since 10:42") use it."""
+    row = conn.execute("SELECT data FROM srv_docs WHERE kind = 'store' LIMIT 1").fetchone()
+    return str(json.loads(row[0]).get("timezone") or "UTC") if row else "UTC"
+
+
 def _staff(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT employee_id, name, role FROM staff")}
 
@@ -105,6 +111,7 @@ def context_for(
     now: datetime,
     policy: Policy,
     staff: dict[str, tuple[str, str]],
+    timezone: str = "UTC",
 ) -> Context:
     _, role = staff.get(actor_id, ("", Role.ASSOCIATE.value))
     try:
@@ -117,6 +124,7 @@ def context_for(
         role=actor_role,
         policy=policy,
         staff_names={k: v[0] for k, v in staff.items()},
+        timezone=timezone,
     )
 
 

@@ -253,7 +253,9 @@ class LocalStore:
                 status, code = Status.COMPENSATED.value, "ORDER_NOT_FOUND"
                 message = f"Order {order_id} is not on this tablet yet: saved for central to check"
             else:
-                ctx = proj.context_for(actor_id, now, policy, staff)
+                ctx = proj.context_for(
+                    actor_id, now, policy, staff, timezone=proj.store_timezone(conn)
+                )
                 outcome = apply_order_op(self._order_from(order_id, row[0]), op_type, payload, ctx)
                 status, code, message = outcome.status.value, outcome.code, outcome.message
                 followups = outcome.followups

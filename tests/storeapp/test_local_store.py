@@ -13,7 +13,17 @@ from fulfillment.model import Order
 from storeapp.local import LocalStore, LocalStoreError
 from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, parse_op
 from sync.replica import Identity, PendingSummary
-from tests.storeapp.builders import STORE, T0, Feed, gtin, gtin14_of, order_doc, result, staff_doc
+from tests.storeapp.builders import (
+    STORE,
+    T0,
+    Feed,
+    gtin,
+    gtin14_of,
+    order_doc,
+    result,
+    staff_doc,
+    store_doc,
+)
 
 
 def outbox_rows(store: LocalStore) -> list[dict]:
@@ -500,3 +510,13 @@ def test_order_json_in_the_projection_is_a_valid_order(store, feed):
     (data,) = [r["data"] for r in store.db.query("SELECT data FROM orders")]
     assert Order.model_validate_json(data).order_id == "W-1"
     assert store.orders(["W-404", "W-1"])[0].order_id == "W-1"
+
+
+def test_a_refused_claim_names_the_time_on_the_store_s_wall_clock(store, feed):
+    doc = {**store_doc(), "timezone": "America/New_York"}
+    store.apply_pull(feed.page(feed.change("store", STORE, doc)))
+    store.apply_pull(
+        feed.orders(order_doc("W-1", [("1", "DOG2", 1)], state="picking", assignee="E2"))
+    )
+    outcome = store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
+    assert outcome.message == "Picked by Ben since 04:00"  # 09:00 UTC in New York in March
