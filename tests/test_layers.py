@@ -20,7 +20,8 @@ IO = {
     "requests",
     "uvicorn",
     "socket",
-    "urllib",
+    "urllib.request",
+    "http",
 }
 
 # package prefix -> top-level modules it must never import

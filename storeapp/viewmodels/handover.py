@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fulfillment.model import Order, OrderState, OrderType
+from fulfillment.pickup import pickup_code_from_scan
 from storeapp.local import LocalStore
 
 from .acting import ActingVM
@@ -138,7 +139,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
 
     def find(self, query: str) -> HandoverScreen:
         self._reset()
-        self._query = text = (query or "").strip()
+        self._query = text = pickup_code_from_scan(query)
         if not text:
             return self.screen("Scan the pickup code or type a name, email or phone.", "error")
         by_code = self._store.find_by_pickup_code(text, _STAGED)
@@ -178,7 +179,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
             return self.screen("Choose the order first.", "error")
         if (
             not order.pickup_code
-            or (code or "").strip().upper() != order.pickup_code.strip().upper()
+            or pickup_code_from_scan(code).upper() != order.pickup_code.strip().upper()
         ):
             return self.screen(
                 "That is not this order's pickup code: check a photo ID instead.", "error"

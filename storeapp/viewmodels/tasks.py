@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fulfillment.barcodes import InvalidBarcode, parse_scan
 from storeapp.local import Task
 
 from .acting import ActingVM
 from .screen import SIGN_IN_FIRST, Tone
 
 __all__ = ["TaskRow", "TasksScreen", "TasksVM"]
+
+_BY_SCAN = ("put_back", "restock")  # a recount needs a count, a review a decision
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,21 @@ class TasksVM(ActingVM[TasksScreen]):
             return self.screen(result.message or "Not possible.", "error")
         self._on_change()
         return self.screen("Task done.", "ok")
+
+    def scan(self, code: str) -> TasksScreen:
+        """Scan the item you put back on its shelf: its oldest open put-back or restock is done."""
+        try:
+            gtin = parse_scan(code).gtin
+        except InvalidBarcode as exc:
+            return self.screen(str(exc), "error")
+        item = self._store.item_by_gtin(gtin)
+        if item is None:
+            return self.screen(f"{code.strip()} is not an item of this store.", "error")
+        rows = [r for r in self.screen().rows if r.sku == item.sku and r.kind in _BY_SCAN]
+        if not rows:
+            return self.screen(f"No item to put back is waiting for {item.name}.", "error")
+        first = rows[0]
+        done = self.done(first.task_id)
+        if done.tone == "error":
+            return done
+        return self.screen(f"{first.title}: done.", "ok")

@@ -223,3 +223,39 @@ def test_sync_now_wakes_the_engine_and_the_screen_lists_pending_ops(store, feed,
         sync.screen().clock_warning
         == "This tablet's clock is 7 min behind the server: ask a manager to set the time."
     )
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    ["PICKUP:AB12CD", "https://shop.example/pickup?order=W-1&code=ab12cd", "AB12CD"],
+    ids=["tagged", "email-link", "bare"],
+)
+def test_the_qr_from_the_customer_s_email_finds_and_verifies_the_order(
+    store, staged, ana, clock, scanned
+):
+    screen = HandoverVM(store, ana, clock=clock).find(scanned)
+    assert (screen.order.order_id, screen.order.verified_by) == ("W-1", "pickup_code")
+
+
+def test_scanning_the_item_back_on_its_shelf_closes_its_put_back_task(store, feed, ana, clock):
+    task = {
+        "task_id": "T-9",
+        "kind": "put_back",
+        "sku": "DOG2",
+        "location": "A-12",
+        "qty": 1,
+        "order_id": "W-1",
+        "reason": "over_pick",
+        "state": "open",
+        "created_at": "2025-03-03T08:00:00Z",
+    }
+    store.apply_pull(feed.page(feed.change("task", "T-9", task)))
+    tasks = TasksVM(store, ana, clock=clock)
+    wrong = tasks.scan(gtin(4))
+    assert (wrong.message, wrong.tone) == (
+        "No item to put back is waiting for Steel Bowl.",
+        "error",
+    )
+    right = tasks.scan(gtin(1))
+    assert (right.message, right.rows) == ("Put back 1 × Dog Food 2 kg at A-12: done.", ())
+    assert [r["type"] for r in store.db.query("SELECT type FROM outbox")] == ["task.done"]
