@@ -11,7 +11,19 @@ from storeapp.viewmodels import HandoverScreen, HandoverVM
 from storeapp.viewmodels.handover import HandoverLine
 
 from .context import Ui
-from .widgets import BIG, TEXT, TITLE, button, handle, label, message, show, stepper, text_field
+from .widgets import (
+    BIG,
+    TEXT,
+    TITLE,
+    button,
+    fill,
+    handle,
+    label,
+    message,
+    show,
+    stepper,
+    text_field,
+)
 
 __all__ = ["HandoverView"]
 
@@ -25,7 +37,6 @@ class HandoverView:
             "Find order",
             autofocus=True,
             expand=True,
-            hint_text="Scan the pickup code, or type a name, email or phone",
             on_submit=ui.handler(self._find),
         )
         self.text, self.box = message("handover-message")
@@ -59,6 +70,7 @@ class HandoverView:
         self.root = ft.Column(
             [
                 label("Hand-over", size=TITLE, bold=True),
+                label("Scan the pickup code, or type a name, email or phone."),
                 ft.Row([self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)]),
                 self.box,
                 self.matches,
@@ -73,23 +85,27 @@ class HandoverView:
 
     def render(self, s: HandoverScreen) -> None:
         show(self.text, self.box, s.message, s.tone)
-        self.matches.controls = (
-            [
-                ft.Container(
-                    label(
-                        f"{m.order_id} · {m.customer} · {m.units} item(s)"
-                        + (f" · shelf {m.staging_location}" if m.staging_location else "")
-                    ),
-                    padding=12,
-                    border_radius=8,
-                    ink=True,
-                    bgcolor=ft.Colors.BLUE_GREY_50,
-                    on_click=self.ui.handler(lambda e, x=m.order_id: self._select(x)),
-                )
-                for m in s.matches
-            ]
-            if s.order is None or len(s.matches) > 1
-            else []
+        fill(
+            self.matches,
+            (s.matches, s.order is None),
+            lambda: (
+                [
+                    ft.Container(
+                        label(
+                            f"{m.order_id} · {m.customer} · {m.units} item(s)"
+                            + (f" · shelf {m.staging_location}" if m.staging_location else "")
+                        ),
+                        padding=12,
+                        border_radius=8,
+                        ink=True,
+                        bgcolor=ft.Colors.BLUE_GREY_50,
+                        on_click=self.ui.handler(lambda e, x=m.order_id: self._select(x)),
+                    )
+                    for m in s.matches
+                ]
+                if s.order is None or len(s.matches) > 1
+                else []
+            ),
         )
         o = s.order
         self.order.visible = o is not None
@@ -108,7 +124,7 @@ class HandoverView:
             )
         )
         self.verify_row.visible = o.verified_by is None and not s.done
-        self.lines.controls = [self._line(x, s.done) for x in o.lines]
+        fill(self.lines, (o.lines, s.done), lambda: [self._line(x, s.done) for x in o.lines])
         self.hand_btn.content = f"Hand over {o.units_to_hand} item(s)"
         self.hand_btn.disabled = o.verified_by is None or o.units_to_hand == 0
 

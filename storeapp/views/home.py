@@ -7,7 +7,7 @@ import flet as ft
 from storeapp.viewmodels import HomeScreen, HomeVM
 
 from .context import Ui
-from .widgets import BIG, TEXT, TITLE, handle, label
+from .widgets import BIG, TEXT, TITLE, fill, handle, label
 
 __all__ = ["HomeView"]
 
@@ -27,6 +27,9 @@ class HomeView:
 
     def render(self, s: HomeScreen) -> None:
         self.greeting.value = f"Hello, {s.associate_name}" if s.associate_name else "Home"
+        fill(self.tiles, s, lambda: self._tiles(s))
+
+    def _tiles(self, s: HomeScreen) -> list[ft.Control]:
         tiles = [
             self._tile("to-pick-sfs", "To pick · ship", s.to_pick_sfs, s.to_pick_sfs_late, "pick"),
             self._tile(
@@ -43,7 +46,7 @@ class HomeView:
         ]
         if s.is_manager and s.queue is not None:
             tiles.append(self._tile("queue", "Queue (all)", s.queue, s.queue_late or 0, "queue"))
-        self.tiles.controls = tiles
+        return tiles
 
     def _tile(
         self, key: str, title: str, count: int, late: int, target: str, *, alarm: bool = False

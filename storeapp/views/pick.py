@@ -12,19 +12,27 @@ from typing import Any
 import flet as ft
 
 from storeapp.viewmodels import PickListVM, PickScreen
-from storeapp.viewmodels.picking import SHORT_REASONS, StopRow
 
 from .context import Ui
-from .widgets import BIG, TEXT, TITLE, button, handle, label, message, show, stepper, text_field
+from .pick_rows import stop_row, tote_chip
+from .short_reason import ask_short_reason
+from .widgets import (
+    BIG,
+    TEXT,
+    TITLE,
+    button,
+    fill,
+    handle,
+    label,
+    message,
+    show,
+    stepper,
+    text_field,
+)
 
 __all__ = ["PickView"]
 
-_REASON_WORDS = {
-    "not_found": "Not found",
-    "damaged": "Damaged",
-    "wrong_item_on_shelf": "Wrong item on shelf",
-    "other": "Other",
-}
+_BANNER = ft.Colors.ORANGE_900
 
 
 class PickView:
@@ -86,7 +94,6 @@ class PickView:
                         ft.Container(expand=True),
                         self.finish_btn,
                     ],
-                    wrap=True,
                 ),
             ],
             expand=True,
@@ -102,18 +109,10 @@ class PickView:
 
     def render(self, s: PickScreen) -> None:
         self.last = s
-        self.totes.controls = [
-            ft.Container(
-                label(
-                    f"{t.tote}: {t.order_id} · {t.type.replace('_', ' ')} · {t.customer}", size=16
-                ),
-                padding=8,
-                border_radius=8,
-                bgcolor=ft.Colors.AMBER_100,
-            )
-            for t in s.totes
-        ]
-        self.banners.controls = [label(b, color=ft.Colors.ORANGE_900, bold=True) for b in s.banners]
+        fill(self.totes, s.totes, lambda: [tote_chip(t) for t in s.totes])
+        fill(
+            self.banners, s.banners, lambda: [label(b, color=_BANNER, bold=True) for b in s.banners]
+        )
         self.bar.value = s.progress
         self.count.value = f"{s.done_units} of {s.total_units} done"
         stop = s.stops[s.selected_index] if s.selected_index is not None else None
@@ -130,43 +129,28 @@ class PickView:
         )
         self.qty_text.value = str(self.qty)
         show(self.text, self.box, s.message, s.tone)
-        self.stops.controls = [self._stop(i, x, s) for i, x in enumerate(s.stops)]
+        fill(
+            self.stops,
+            (s.stops, s.selected_index),
+            lambda: [
+                stop_row(x, i == s.selected_index, self._on_stop(i)) for i, x in enumerate(s.stops)
+            ],
+        )
         self.finish_btn.disabled = s.finished
         self.after.visible = s.finished
-        self.after.controls = [
+        fill(self.after, s.to_stage, lambda: self._after(s.to_stage))
+
+    def _after(self, to_stage: tuple[str, ...]) -> list[ft.Control]:
+        stage = [
             button(
                 f"Stage {oid}",
                 self.ui.handler(lambda e, o=oid: self.ui.go("staging", order_id=o)),
                 icon=ft.Icons.INVENTORY,
                 primary=True,
             )
-            for oid in s.to_stage
-        ] + [button("Back to queue", self.ui.handler(lambda e: self.ui.go("pick")))]
-
-    def _stop(self, index: int, x: StopRow, s: PickScreen) -> ft.Control:
-        state = "done" if x.done else ("short" if x.short and not x.remaining else "")
-        return ft.Container(
-            ft.Row(
-                [
-                    label(x.location, bold=True, width=110),
-                    label(x.name, expand=True),
-                    label(f"short {x.short}" if x.short else "", color=ft.Colors.ORANGE_900),
-                    label(f"{x.picked}/{x.qty}", size=TITLE, bold=True),
-                    ft.Icon(
-                        ft.Icons.CHECK_CIRCLE if x.done else ft.Icons.RADIO_BUTTON_UNCHECKED,
-                        color=ft.Colors.GREEN_700 if x.done else ft.Colors.BLUE_GREY_300,
-                    ),
-                ]
-            ),
-            padding=ft.Padding.symmetric(vertical=8, horizontal=12),
-            height=56,
-            border_radius=8,
-            bgcolor=ft.Colors.BLUE_100
-            if index == s.selected_index
-            else (ft.Colors.GREEN_50 if state == "done" else ft.Colors.BLUE_GREY_50),
-            ink=True,
-            on_click=self.ui.handler(lambda e, i=index: self._select(i)),
-        )
+            for oid in to_stage
+        ]
+        return [*stage, button("Back to queue", self.ui.handler(lambda e: self.ui.go("pick")))]
 
     # --- events: each one view-model call ----------------------------------------------------
 
@@ -180,6 +164,9 @@ class PickView:
         self.render(self.vm.scan(code, qty))
         if self.ui.play is not None:
             await self.ui.play(self.last.tone)
+
+    def _on_stop(self, index: int) -> Any:
+        return self.ui.handler(lambda e: self._select(index))
 
     def _select(self, index: int) -> None:
         self.render(self.vm.select(index))
@@ -206,25 +193,12 @@ class PickView:
         if stop is None:
             show(self.text, self.box, "Nothing left to mark short.", "warning")
             return
-        self.ui.page.show_dialog(
-            ft.AlertDialog(
-                title=label(f"Can't find {stop.name} at {stop.location}?", size=TITLE),
-                content=label(f"{stop.remaining} unit(s) will be marked short. Why?"),
-                actions=[
-                    button(_REASON_WORDS.get(r, r), self.ui.handler(lambda e, r=r: self._short(r)))
-                    for r in SHORT_REASONS
-                ]
-                + [ft.TextButton("Cancel", height=48, on_click=self.ui.handler(self._cancel))],
-            )
+        ask_short_reason(
+            self.ui, stop, self._short, on_cancel=lambda: self.ui.focus_after(self.scan)
         )
 
     def _short(self, reason: str) -> None:
-        self.ui.page.pop_dialog()
         self.render(self.vm.short(reason))
-        self.ui.focus_after(self.scan)
-
-    def _cancel(self, e: Any) -> None:
-        self.ui.page.pop_dialog()
         self.ui.focus_after(self.scan)
 
     def _finish(self, e: Any) -> None:

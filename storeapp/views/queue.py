@@ -14,7 +14,7 @@ from storeapp.viewmodels import QueueScreen, QueueVM
 from storeapp.viewmodels.queue import QueueRow
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, label, message, show
+from .widgets import TEXT, TITLE, button, fill, label, message, show
 
 __all__ = ["QueueView"]
 
@@ -59,27 +59,32 @@ class QueueView:
     def render(self, s: QueueScreen) -> None:
         if s.pick_list:  # claimed: the pick list opens on those orders
             self.ui.go("picklist", order_ids=s.pick_list)
-            self.ui.notify(s.message, s.tone)
             return
         show(self.text, self.box, s.message, s.tone)
         self.summary.value = (
             f"{len(s.rows)} orders · {s.late} late · {s.at_risk} at risk"
             f" · selected {len(s.selected)} of max {s.max_selection}"
         )
-        self.filters.controls = [
-            ft.Chip(
-                label=label(words),
-                selected=s.type_filter == key,
-                height=48,
-                on_select=self.ui.handler(lambda e, k=key: self._filter(k)),
-            )
-            for key, words in _FILTERS
-        ]
+        fill(
+            self.filters,
+            s.type_filter,
+            lambda: [
+                ft.Chip(
+                    label=label(words),
+                    selected=s.type_filter == key,
+                    height=48,
+                    on_select=self.ui.handler(lambda e, k=key: self._filter(k)),
+                )
+                for key, words in _FILTERS
+            ],
+        )
         self.pick_selected.content = f"Pick selected ({len(s.selected)})"
         self.pick_selected.disabled = not s.selected
-        self.rows.controls = [self._row(r) for r in s.rows] or [
-            label("No orders to pick.", size=TEXT)
-        ]
+        fill(
+            self.rows,
+            s.rows,
+            lambda: [self._row(r) for r in s.rows] or [label("No orders to pick.", size=TEXT)],
+        )
 
     def _row(self, r: QueueRow) -> ft.Control:
         mark = "LATE" if r.late else ("AT RISK" if r.at_risk else "")

@@ -10,7 +10,7 @@ from storeapp.viewmodels import StagingScreen, StagingVM
 from storeapp.viewmodels.staging import StageOrder
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, handle, label, message, show, stepper, text_field
+from .widgets import TEXT, TITLE, button, fill, handle, label, message, show, stepper, text_field
 
 __all__ = ["StagingView"]
 
@@ -79,9 +79,11 @@ class StagingView:
     def render(self, s: StagingScreen) -> None:
         self.last = s
         show(self.text, self.box, s.message, s.tone)
-        self.waiting.controls = [self._row(o, s) for o in s.waiting] or [
-            label("Nothing to stage or ship.")
-        ]
+        fill(
+            self.waiting,
+            (s.waiting, s.current),
+            lambda: [self._row(o, s) for o in s.waiting] or [label("Nothing to stage or ship.")],
+        )
         o = s.current
         self.form.visible = o is not None
         if o is None:

@@ -7,7 +7,7 @@ import flet as ft
 from storeapp.viewmodels import SyncScreen, SyncStatusVM
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, handle, label, message, show
+from .widgets import TEXT, TITLE, button, fill, handle, label, message, show
 
 __all__ = ["SyncView"]
 
@@ -60,7 +60,14 @@ class SyncView:
         self.clock.value = s.clock_warning or ""
         self.clock.visible = bool(s.clock_warning)
         show(self.text, self.box, s.message, s.tone)
-        self.attention.controls = [
+        fill(self.attention, s.attention, lambda: self._attention(s))
+        rows = [label(f"{p.what} · {p.who} · {p.when}", size=16) for p in s.pending[:_SHOWN]]
+        if len(s.pending) > _SHOWN:
+            rows.append(label(f"… and {len(s.pending) - _SHOWN} more", size=16))
+        self.pending.controls = rows or [label("Nothing waiting.", size=TEXT)]
+
+    def _attention(self, s: SyncScreen) -> list[ft.Control]:
+        return [
             ft.Container(
                 ft.Row(
                     [
@@ -86,10 +93,6 @@ class SyncView:
             )
             for row in s.attention
         ] or [label("Nothing needs attention.", size=TEXT)]
-        rows = [label(f"{p.what} · {p.who} · {p.when}", size=16) for p in s.pending[:_SHOWN]]
-        if len(s.pending) > _SHOWN:
-            rows.append(label(f"… and {len(s.pending) - _SHOWN} more", size=16))
-        self.pending.controls = rows or [label("Nothing waiting.", size=TEXT)]
 
     def _sync_now(self, e: object) -> None:
         self.render(self.vm.sync_now())

@@ -7,7 +7,7 @@ import flet as ft
 from storeapp.viewmodels import TasksScreen, TasksVM
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, label, message, show
+from .widgets import TEXT, TITLE, button, fill, label, message, show
 
 __all__ = ["TasksView"]
 
@@ -27,10 +27,12 @@ class TasksView:
 
     def render(self, s: TasksScreen) -> None:
         show(self.text, self.box, s.message, s.tone)
+        fill(self.rows, s.rows, lambda: self._rows(s))
+
+    def _rows(self, s: TasksScreen) -> list[ft.Control]:
         if not s.rows:
-            self.rows.controls = [label("No open tasks.", size=TEXT)]
-            return
-        self.rows.controls = [
+            return [label("No open tasks.", size=TEXT)]
+        return [
             ft.Container(
                 ft.Row(
                     [

@@ -20,6 +20,7 @@ __all__ = [
     "TONE_BG",
     "TONE_FG",
     "button",
+    "fill",
     "handle",
     "label",
     "message",
@@ -126,3 +127,15 @@ def stepper(
         vertical_alignment=ft.CrossAxisAlignment.CENTER,
     )
     return number, row
+
+
+def fill(holder: Any, key: object, build: Callable[[], list[ft.Control]]) -> None:
+    """Set `holder.controls = build()` only when `key` (the rows shown) changed.
+
+    A background refresh (a sync pass) must not replace buttons that did not change:
+    a tap on a replaced button is lost (its control id is gone).
+    """
+    if holder.data == key and holder.controls:
+        return
+    holder.data = key
+    holder.controls = build()

@@ -1,0 +1,48 @@
+"""Rows of the pick list: a tote per order, a stop per location (tap to select it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flet as ft
+
+from storeapp.viewmodels.picking import StopRow, ToteRow
+
+from .widgets import TITLE, label
+
+__all__ = ["stop_row", "tote_chip"]
+
+
+def tote_chip(t: ToteRow) -> ft.Control:
+    words = f"{t.tote}: {t.order_id} · {t.type.replace('_', ' ')} · {t.customer}"
+    return ft.Container(
+        label(words, size=16), padding=8, border_radius=8, bgcolor=ft.Colors.AMBER_100
+    )
+
+
+def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.Control:
+    if selected:
+        bg = ft.Colors.BLUE_100
+    else:
+        bg = ft.Colors.GREEN_50 if x.done else ft.Colors.BLUE_GREY_50
+    return ft.Container(
+        ft.Row(
+            [
+                label(x.location, bold=True, width=110),
+                label(x.name, expand=True),
+                label(f"short {x.short}" if x.short else "", color=ft.Colors.ORANGE_900),
+                label(f"{x.picked}/{x.qty}", size=TITLE, bold=True),
+                ft.Icon(
+                    ft.Icons.CHECK_CIRCLE if x.done else ft.Icons.RADIO_BUTTON_UNCHECKED,
+                    color=ft.Colors.GREEN_700 if x.done else ft.Colors.BLUE_GREY_300,
+                ),
+            ]
+        ),
+        padding=ft.Padding.symmetric(vertical=8, horizontal=12),
+        height=56,
+        border_radius=8,
+        bgcolor=bg,
+        ink=True,
+        on_click=on_click,
+    )
