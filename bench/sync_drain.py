@@ -70,7 +70,7 @@ def queue_scans(central: Central, workdir: Path, ops: int) -> tuple[Path, list[s
 
 
 def drain(label: str, database_url: str, ops: int, workdir: Path) -> None:
-    with running_central(database_url) as central:
+    with running_central(database_url, own_process=True) as central:
         started = time.perf_counter()
         path, orders = queue_scans(central, workdir, ops)
         queued_s = time.perf_counter() - started

@@ -200,7 +200,7 @@ def apply_outcome(
     """Write what the outcome says; returns the follow-up tasks made (for the op result)."""
     if not outcome.changed:
         return []
-    if outcome.order != before:
+    if outcome.order is not before:  # rules hand back the very same order when nothing changed
         save_order(tx, before, outcome.order)
     ledger.record_movements(
         tx, outcome.movements, occurred_at=occurred_at, op_id=op_id, actor_id=actor_id

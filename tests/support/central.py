@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -79,6 +81,43 @@ class CentralServer:
             assert self._thread is not None
             self._thread.join(timeout=10)
             self._server = None
+
+
+class CentralProcess(CentralServer):
+    """central as its own process (`central serve`), as production runs it: for benchmarks,
+    where a server thread would share the client's interpreter lock."""
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "central",
+                "serve",
+                "--no-migrate",
+                "--database-url",
+                self.database_url,
+                "--port",
+                str(self.port),
+            ],
+            env={**os.environ, "CENTRAL_EXPIRY_INTERVAL_S": "0", "CENTRAL_LOG_LEVEL": "warning"},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise RuntimeError("central did not start")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 def gtin(n: int) -> str:
@@ -250,12 +289,12 @@ def ok(response: httpx.Response) -> Any:
 
 
 @contextmanager
-def running_central(database_url: str) -> Iterator[Central]:
+def running_central(database_url: str, *, own_process: bool = False) -> Iterator[Central]:
     upgrade(database_url)
     engine = make_engine(database_url)
     key = create_integration_key(engine, "tests")
     engine.dispose()
-    server = CentralServer(database_url)
+    server = (CentralProcess if own_process else CentralServer)(database_url)
     server.start()
     central = Central(server, key)
     try:
