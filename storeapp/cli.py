@@ -35,7 +35,10 @@ def _settings(data_dir: Path | None, **extra: object) -> StoreappSettings:
 
 
 def _logging() -> None:
+    """One line per sync pass; not one per HTTP request or scheduler tick."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("httpx", "apscheduler", "flet", "flet_web", "flet_transport"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def enroll_device(settings: StoreappSettings, server: str, code: str, name: str) -> str:
