@@ -1,4 +1,5 @@
-"""Tasks: open follow-ups (put back, restock, recount, review); mark one done."""
+"""Tasks: open follow-ups (put back, restock, recount, review); mark one done, or scan
+the item just put back on its shelf."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import flet as ft
 from storeapp.viewmodels import TasksScreen, TasksVM
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, fill, label, message, show
+from .widgets import TEXT, TITLE, button, fill, label, message, show, text_field
 
 __all__ = ["TasksView"]
 
@@ -17,8 +18,12 @@ class TasksView:
         self.ui, self.vm = ui, vm
         self.text, self.box = message("tasks-message")
         self.rows = ft.ListView(spacing=8, expand=True)
+        self.scan = text_field(
+            "Scan item put back", autofocus=True, on_submit=ui.handler(self._scan)
+        )
+        self.focus_target = self.scan
         self.root = ft.Column(
-            [label("Tasks", size=TITLE, bold=True), self.box, self.rows], expand=True
+            [label("Tasks", size=TITLE, bold=True), self.scan, self.box, self.rows], expand=True
         )
         self.refresh()
 
@@ -61,6 +66,12 @@ class TasksView:
             )
             for row in s.rows
         ]
+
+    def _scan(self, e: object) -> None:
+        code, self.scan.value = (self.scan.value or "").strip(), ""
+        self.ui.focus_after(self.scan)
+        if code:
+            self.render(self.vm.scan(code))
 
     def _done(self, task_id: str) -> None:
         self.render(self.vm.done(task_id))

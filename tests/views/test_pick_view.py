@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import flet as ft
 import pytest
@@ -14,21 +15,25 @@ from tests.storeapp.builders import ENROLLED, Feed, gtin14_of, order_doc
 from tests.views.flet_fake import FletFake
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """An enrolled tablet that pulled its store, staff, catalogue and two orders."""
+def tablet_file(tmp_path: Path, *orders: dict[str, Any]) -> Path:
+    """An enrolled tablet that pulled its store, staff, catalogue and `orders`."""
     path = tmp_path / "store.db"
     feed = Feed()
     with LocalStore(path) as store:
         store.enroll(ENROLLED, "http://central.test/")
         store.apply_pull(feed.basics())
-        store.apply_pull(
-            feed.orders(
-                order_doc("W-1", [("1", "DOG2", 1), ("2", "BOWL", 1)], pickup_code="PK1"),
-                order_doc("W-2", [("1", "CAT1", 2)], type="ship_from_store"),
-            )
-        )
+        if orders:
+            store.apply_pull(feed.orders(*orders))
     return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tablet_file(
+        tmp_path,
+        order_doc("W-1", [("1", "DOG2", 1), ("2", "BOWL", 1)], pickup_code="PK1"),
+        order_doc("W-2", [("1", "CAT1", 2)], type="ship_from_store"),
+    )
 
 
 class Services:
