@@ -45,6 +45,7 @@ class Frame:
         self.current: Any = None  # EnrollView | SignInView | Shell
         self._token: int | None = None
         self._closed = False
+        self._connected = True
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -70,9 +71,11 @@ class Frame:
             self._token = None
 
     def _on_disconnect(self, e: Any = None) -> None:
+        self._connected = False
         self._unsubscribe()
 
     def _on_connect(self, e: Any = None) -> None:
+        self._connected = True
         self._subscribe()
         self._refresh()
 
@@ -143,7 +146,7 @@ class Frame:
             if self._closed:
                 return
             try:
-                if isinstance(self.current, Shell):
+                if self._connected and isinstance(self.current, Shell):
                     self.current.refresh_chip()
                     self.page.update()
             except Exception:
