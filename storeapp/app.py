@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import flet as ft
 from sync.engine import Progress, SyncEngine, SyncReport
 from sync.scheduler import SyncScheduler
 
+from .enrollment import enroll_data_dir
 from .local import LocalStore
 from .settings import StoreappSettings
 
@@ -67,25 +67,6 @@ class SyncFanout:
                 callback(event)
             except Exception:  # one closed tab must not stop the others' updates
                 log.warning("sync_fanout subscriber failed", exc_info=True)
-
-
-def enroll_data_dir(db_path: Path, server: str, code: str, name: str) -> str:
-    """Enroll this data dir with central (blocking: call it from a worker thread).
-
-    Returns a sentence; raises sync.errors.SyncError with words on a refused code
-    or no network.
-    """
-    from sync.client import CentralClient
-
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with LocalStore(db_path) as store:
-        identity = store.identity()
-        if identity is not None:
-            return f"This hub is already enrolled for store {identity.store_id}."
-        with CentralClient(server.strip().rstrip("/")) as client:
-            response = client.enroll(code.strip(), name.strip() or socket.gethostname())
-        store.enroll(response, server.strip().rstrip("/"))
-        return f"Enrolled for store {response.store_id}: downloading the store…"
 
 
 @dataclass

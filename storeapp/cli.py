@@ -43,27 +43,14 @@ def _logging() -> None:
 
 def enroll_device(settings: StoreappSettings, server: str, code: str, name: str) -> str:
     """Enroll this data dir with central; returns a sentence for the terminal."""
-    from sync.client import CentralClient
     from sync.errors import SyncError
 
-    from .local import LocalStore
+    from .enrollment import enroll_data_dir
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = LocalStore(settings.db_path)
     try:
-        if store.identity() is not None:
-            ident = store.identity()
-            assert ident is not None
-            return f"already enrolled as {ident.device_id} for store {ident.store_id}"
-        with CentralClient(server) as client:
-            try:
-                response = client.enroll(code, name)
-            except SyncError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--code") from exc
-        store.enroll(response, server)
-        return f"enrolled as {response.device_id} for store {response.store_id}"
-    finally:
-        store.close()
+        return enroll_data_dir(settings.db_path, server, code, name)
+    except SyncError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--code") from exc
 
 
 def make_engine(settings: StoreappSettings):  # type: ignore[no-untyped-def]
