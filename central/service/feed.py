@@ -76,6 +76,11 @@ class StoreTx:
         finally:
             self.staged = outer
 
+    def discard(self, change_seq: int) -> None:
+        """Forget what is staged (its savepoint was rolled back) and the numbers it took."""
+        self.root = self.staged = Staging()
+        self.change_seq = change_seq
+
     def flush(self) -> None:
         docs = self.root.flush(self.conn, self.store_id)
         if not docs:

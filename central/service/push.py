@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from fulfillment.model import Role
 from fulfillment.outcome import Context, Status
@@ -212,7 +213,25 @@ def push(
     for op in ops:
         if op.device_id != device_id:
             raise Invalid(f"op {op.op_id} names device {op.device_id}, not this device")
+    try:
+        return _push(engine, device_id, store_id, req, now, flush_each=False)
+    except (IntegrityError, DataError):
+        # one op's rows broke a database rule when the batch was written: write op by op,
+        # each in its own savepoint, so that op alone is set aside and the rest apply
+        log.warning("push_flush_failed device=%s: retrying op by op", device_id)
+        return _push(engine, device_id, store_id, req, now, flush_each=True)
 
+
+def _push(
+    engine: Engine,
+    device_id: str,
+    store_id: str,
+    req: PushRequest,
+    now: datetime,
+    *,
+    flush_each: bool,
+) -> PushResponse:
+    ops = req.ops
     results: list[OpResult] = []
     failed: tuple[RawEnvelope, Exception] | None = None
     with store_tx(engine, store_id, now) as tx:
@@ -241,11 +260,19 @@ def push(
                     )
                 results.append(_stored_result(stored))
                 continue
+            savepoint = tx.conn.begin_nested() if flush_each else None
+            seq_before = tx.change_seq
             try:
                 with tx.op_scope():  # all of this op's effects, or none of them
                     res = _apply(tx, device, raw, people)
                     _store_result(tx, device_id, raw, res)
+                if savepoint is not None:
+                    tx.flush()
+                    savepoint.commit()
             except Exception as exc:  # an unexpected error: drop this op only
+                if savepoint is not None:
+                    savepoint.rollback()
+                    tx.discard(seq_before)
                 failed = (raw, exc)
                 log.exception("op_failed device=%s seq=%s type=%s", device_id, raw.seq, raw.type)
                 break

@@ -447,3 +447,36 @@ def test_the_events_stream_pokes_when_the_store_changes(
     import json
 
     assert json.loads(second[5:])["seq"] > json.loads(first[5:])["seq"]
+
+
+def test_an_op_whose_rows_break_a_database_rule_is_set_aside_alone(
+    any_central: Central, store, device, request
+) -> None:
+    if "sqlite" in request.node.callspec.id:
+        pytest.skip("SQLite does not enforce column lengths, so it cannot break this rule")
+    from sqlalchemy import update
+
+    from central.db.engine import make_engine
+    from central.db.tables import orders
+
+    fine = any_central.order(store, [(store.skus[0], 1)])["order_id"]
+    broken = any_central.order(store, [(store.skus[1], 1)])["order_id"]
+    engine = make_engine(any_central.server.database_url)
+    with engine.begin() as conn:  # a line whose location no ledger row can hold
+        data = conn.execute(orders.select().where(orders.c.order_id == broken)).one().data
+        data["lines"][0]["location"] = "X" * 80
+        conn.execute(update(orders).where(orders.c.order_id == broken).values(data=data))
+    engine.dispose()
+    gtin = store.gtins[store.skus[1]]
+    ops = [
+        device.op("order.claim", {"order_id": fine}),
+        device.op("pick.scan", {"order_id": broken, "line_id": "1", "gtin": gtin}),
+        device.op("order.prioritize", {"order_id": fine, "priority": 3}, actor="M1"),
+    ]
+    first = ok(device.push_raw(ops))
+    assert ([r["status"] for r in first["results"]], first["next_expected_seq"]) == (["applied"], 2)
+    assert ok(device.push_raw(ops[1:]))["results"] == []
+    third = ok(device.push_raw(ops[1:]))
+    assert [(r["status"], r["code"]) for r in third["results"]] == [("rejected", "QUARANTINED")]
+    assert [r["status"] for r in device.push(ops[2])] == ["applied"]
+    assert any_central.get_order(fine)["priority"] == 3
