@@ -30,7 +30,15 @@ from .enrollment import enroll_data_dir
 from .local import LocalStore
 from .settings import StoreappSettings
 
-__all__ = ["AppServices", "SyncEvent", "SyncFanout", "enroll_data_dir", "make_main", "serve"]
+__all__ = [
+    "ASSETS_DIR",
+    "AppServices",
+    "SyncEvent",
+    "SyncFanout",
+    "enroll_data_dir",
+    "make_main",
+    "serve",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +99,8 @@ def make_main(services: AppServices) -> Callable[[ft.Page], None]:
     return main
 
 
-def _assets_dir() -> str:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "assets", here.parent / "assets"):
-        if candidate.is_dir():
-            return str(candidate)
-    return str(here.parent / "assets")
+# The files the browser loads (scan tones): inside the package, so an installed wheel has them.
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 
 def serve(settings: StoreappSettings) -> None:
@@ -121,7 +125,7 @@ def serve(settings: StoreappSettings) -> None:
             host=settings.host,
             port=settings.port,
             no_cdn=True,
-            assets_dir=_assets_dir(),
+            assets_dir=str(ASSETS_DIR),
         )
     finally:
         scheduler.shutdown(wait=False)

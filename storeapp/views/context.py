@@ -1,9 +1,10 @@
-"""What the screens of one browser session share: the page, navigation, messages, focus.
+"""What the screens of one browser session share: the page, navigation, messages, focus, tones.
 
 Every event handler goes through `Ui.handler`: an exception becomes a message on
 screen (a snack bar), never "Error running app"; the page is updated once at the
-end, and a field asked for with `focus_after` gets the keyboard back (a scanner
-types into the focused field).
+end, then, at the same time, a field asked for with `focus_after` gets the keyboard
+back (a scanner types into the focused field) and a tone asked for with
+`play_after` sounds (so the colour, the tone and the focus arrive together).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import flet as ft
 
 from storeapp.viewmodels.screen import Tone
 
+from .sound import Tones
 from .widgets import TEXT, TONE_BG, TONE_FG
 
 __all__ = ["Ui"]
@@ -36,12 +38,14 @@ class Ui:
         go: Callable[..., None],
         *,
         on_error: Callable[[BaseException], None] | None = None,
+        tones: Tones | None = None,
     ) -> None:
         self.page = page
         self.go = go  # go("pick", order_ids=(...)): show another screen
         self._focus: ft.Control | None = None
+        self._tone: Tone | None = None
         self._on_error = on_error
-        self.play: Callable[[Tone], Awaitable[None]] | None = None  # set when sound is wired
+        self._tones = tones  # None: a silent tablet
 
     def notify(self, text: str, tone: Tone = "info") -> None:
         """A short message at the bottom of the screen."""
@@ -52,6 +56,15 @@ class Ui:
     def focus_after(self, control: ft.Control) -> None:
         """Give `control` the keyboard once the running handler has updated the page."""
         self._focus = control
+
+    def play_after(self, tone: Tone) -> None:
+        """Sound `tone` ("ok", "error"; others are silent) once the page is updated."""
+        self._tone = tone
+
+    async def play(self, tone: Tone) -> None:
+        """Sound `tone` now; never raises (see `Tones.play`)."""
+        if self._tones is not None:
+            await self._tones.play(tone)
 
     def handler(self, fn: Callable[..., Any]) -> Handler:
         """Wrap an event handler: errors become messages, one update, then focus."""
@@ -67,7 +80,11 @@ class Ui:
                     self._on_error(exc)
                 self.notify(f"That did not work: {exc}", "error")
             self.page.update()
-            await self.take_focus()
+            tone, self._tone = self._tone, None
+            if tone is None:
+                await self.take_focus()
+            else:
+                await asyncio.gather(self.take_focus(), self.play(tone))
 
         return run
 

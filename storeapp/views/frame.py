@@ -17,6 +17,7 @@ from .context import Ui
 from .enroll import EnrollView
 from .shell import Shell
 from .sign_in import SignInView
+from .sound import Tones
 
 if TYPE_CHECKING:
     from storeapp.app import AppServices, SyncEvent
@@ -41,7 +42,7 @@ class Frame:
         self.store = LocalStore(services.db_path)  # this session's, event-loop thread only
         self.session = SessionVM(self.store)
         self.sync = SyncStatusVM(self.store, on_change=services.sync_now)
-        self.ui = Ui(page, self._go, on_error=services.on_error)
+        self.ui = Ui(page, self._go, on_error=services.on_error, tones=Tones())
         self.current: Any = None  # EnrollView | SignInView | Shell
         self._token: int | None = None
         self._closed = False

@@ -161,6 +161,7 @@ class HandoverView:
         self.find.value = ""
         s = self.vm.find(query)
         self.render(s)
+        self.ui.play_after(s.tone)  # a pickup code that matches, or no match: a tone
         self.ui.focus_after(self.code if s.order and not s.order.verified_by else self.find)
 
     def _select(self, order_id: str) -> None:
@@ -168,7 +169,9 @@ class HandoverView:
         self.ui.focus_after(self.code)
 
     def _verify_code(self, e: Any) -> None:
-        self.render(self.vm.verify_code(self.code.value or ""))
+        s = self.vm.verify_code(self.code.value or "")
+        self.render(s)
+        self.ui.play_after(s.tone)
         self.code.value = ""
 
     def _verify_id(self, e: Any) -> None:

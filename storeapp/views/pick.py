@@ -154,7 +154,7 @@ class PickView:
 
     # --- events: each one view-model call ----------------------------------------------------
 
-    async def _on_scan(self, e: Any) -> None:
+    def _on_scan(self, e: Any) -> None:
         code = (self.scan.value or "").strip()
         self.scan.value = ""
         self.ui.focus_after(self.scan)
@@ -162,8 +162,8 @@ class PickView:
             return
         qty, self.qty = self.qty, 1
         self.render(self.vm.scan(code, qty))
-        if self.ui.play is not None:
-            await self.ui.play(self.last.tone)
+        # Counted (even with a warning): the short tone; wrong, over or unreadable: the other.
+        self.ui.play_after("error" if self.last.tone == "error" else "ok")
 
     def _on_stop(self, index: int) -> Any:
         return self.ui.handler(lambda e: self._select(index))

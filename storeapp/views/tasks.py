@@ -71,7 +71,9 @@ class TasksView:
         code, self.scan.value = (self.scan.value or "").strip(), ""
         self.ui.focus_after(self.scan)
         if code:
-            self.render(self.vm.scan(code))
+            s = self.vm.scan(code)
+            self.render(s)
+            self.ui.play_after(s.tone)
 
     def _done(self, task_id: str) -> None:
         self.render(self.vm.done(task_id))

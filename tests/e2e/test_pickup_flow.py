@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -147,3 +148,10 @@ def test_two_orders_with_a_wrong_scan_and_a_short_are_staged_and_one_handed_over
     hand_over(page, c["order_id"], c["pickup_code"], 1)
     assert central_state(hub, c["order_id"], "handed_over") == "handed_over"
     assert central_state(hub, b["order_id"], "staged") == "staged"
+
+
+def test_the_hub_serves_the_scan_tones(hub: Hub) -> None:
+    for name in ("tone-ok.wav", "tone-error.wav"):
+        with urllib.request.urlopen(hub.url + name, timeout=5) as response:
+            assert response.status == 200
+            assert response.read(4) == b"RIFF"

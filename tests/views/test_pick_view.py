@@ -118,3 +118,41 @@ def test_scans_answer_in_the_message_and_keep_the_scan_field_focused(
         app.click(app.find(ft.Button, text="Stage W-1"))
         assert app.text_of("order-state") == "picked"
     assert services.syncs >= 3  # claim, scan, short: each asked for a push
+
+
+def tones_played(app: FletFake) -> list[str]:
+    """The tone files the session asked the browser to play, oldest first."""
+    return [c.control.src for c in app.calls("play")]  # type: ignore[union-attr]
+
+
+def test_a_right_scan_plays_the_short_tone_and_a_wrong_one_the_error_tone(
+    services: Services,
+) -> None:
+    with FletFake(make_main(services.app)) as app:
+        sign_in(app)
+        scan = open_pick_list(app, "W-1")
+        assert tones_played(app) == []
+
+        app.submit(scan, gtin14_of("DOG2"))
+        assert tones_played(app) == ["tone-ok.wav"]
+        app.submit(scan, gtin14_of("DOG2"))  # over-pick: the line wants 1
+        assert app.by_identifier("scan-message").color == ft.Colors.RED_900
+        app.submit(scan, gtin14_of("DOG12"))  # the wrong item
+        app.submit(scan, "not-a-barcode")
+        assert tones_played(app) == ["tone-ok.wav", *["tone-error.wav"] * 3]
+        assert app.calls("focus")[-1].control is scan
+
+
+def test_a_sound_that_fails_leaves_the_scan_counted_and_the_field_focused(
+    services: Services,
+) -> None:
+    def no_audio(args: object) -> None:
+        raise RuntimeError("NotAllowedError: play() failed")  # e.g. the autoplay policy
+
+    with FletFake(make_main(services.app), method_results={"play": no_audio}) as app:
+        sign_in(app)
+        scan = open_pick_list(app, "W-1")
+        app.submit(scan, gtin14_of("DOG2"))
+        assert app.text_of("pick-progress") == "1 of 2 done"
+        assert app.calls("focus")[-1].control is scan
+        assert app.find_all(ft.SnackBar) == []  # no "That did not work" either
