@@ -73,6 +73,8 @@ class Policy(Frozen):
     allow_partial: bool = True
     at_risk_minutes: int = 30
     max_orders_per_pick_list: int = 10
+    # The carriers a ship-from-store parcel can leave with (the Ship screen's list).
+    carriers: tuple[str, ...] = ("DPD", "DHL", "UPS", "FedEx", "Royal Mail")
 
 
 class Customer(Frozen):

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
-from fulfillment.model import OrderType, Role, ShortReason
+from fulfillment.model import OrderType, Policy, Role, ShortReason
 
 __all__ = [
     "MAX_PUSH_BYTES",
@@ -347,6 +347,10 @@ class StorePolicyIn(Request):
     allow_partial: bool = True
     at_risk_minutes: Annotated[int, Field(ge=0, le=1440)] = 30
     max_orders_per_pick_list: Annotated[int, Field(ge=1, le=50)] = 10
+    carriers: Annotated[
+        tuple[Annotated[str, Field(min_length=1, max_length=40)], ...],
+        Field(min_length=1, max_length=20),
+    ] = Policy().carriers
 
 
 class StoreIn(Request):

@@ -51,6 +51,7 @@ class StageOrder:
 class StagingScreen:
     waiting: tuple[StageOrder, ...]  # picked orders to stage, packed SFS orders to ship
     current: StageOrder | None
+    carriers: tuple[str, ...] = ()  # the store's, from its policy
     message: str = ""
     tone: Tone = "info"
 
@@ -105,6 +106,7 @@ class StagingVM(ActingVM[StagingScreen]):
         return StagingScreen(
             waiting=tuple(_stage_order(o) for o in (*picked, *packed)),
             current=_stage_order(current) if current else None,
+            carriers=self._store.policy().carriers,
             message=message,
             tone=tone,
         )

@@ -14,7 +14,6 @@ from .widgets import TEXT, TITLE, button, fill, handle, label, message, show, st
 
 __all__ = ["StagingView"]
 
-CARRIERS = ("UPS", "DHL", "FedEx", "DPD", "Royal Mail", "USPS")
 _STEP = {"stage": "to stage", "ship": "to ship", "done": "done"}
 
 
@@ -32,7 +31,6 @@ class StagingView:
             label="Carrier",
             width=260,
             text_size=TEXT,
-            options=[ft.DropdownOption(c) for c in CARRIERS],
         )
         self.tracking = text_field("Tracking number", on_submit=ui.handler(self._ship))
         self.pkg_text, self.pkg_row = stepper(
@@ -79,6 +77,9 @@ class StagingView:
     def render(self, s: StagingScreen) -> None:
         self.last = s
         show(self.text, self.box, s.message, s.tone)
+        if self.carrier.data != s.carriers:  # the store's list (its policy) changed
+            self.carrier.data = s.carriers
+            self.carrier.options = [ft.DropdownOption(c) for c in s.carriers]
         fill(
             self.waiting,
             (s.waiting, s.current),

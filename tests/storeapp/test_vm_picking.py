@@ -156,3 +156,10 @@ def test_shipping_a_ship_from_store_order_after_packing(store, feed, ana, clock)
     assert staging.ship("DHL", "12").message == "Scan or type the tracking number."
     shipped = staging.ship("DHL", "JD0001")
     assert (shipped.message, shipped.current.state) == ("S-1 shipped with DHL (JD0001).", "shipped")
+
+
+def test_the_carriers_to_choose_from_are_the_stores(store, feed, ana, clock):
+    staging = StagingVM(store, ana, clock=clock)
+    assert staging.screen().carriers == ("DPD", "DHL", "UPS", "FedEx", "Royal Mail")
+    store.apply_pull(feed.basics(carriers=["Evri", "DPD"]))  # central changed the store's policy
+    assert staging.screen().carriers == ("Evri", "DPD")
