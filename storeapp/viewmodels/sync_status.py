@@ -2,7 +2,8 @@
 
 Chip texts, first that applies:
 
-    sending          "Sending 120/540", "Receiving 300/1200" (progress from the sync engine)
+    in a pass        "Sending 120/540", "Receiving 1000/5000" (the sync engine's Progress;
+                     "Receiving 1000" while paging a feed of unknown length)
     never synced     "Not synced yet · 3 waiting"
     last pass failed "Offline · 37 waiting · oldest 3 h 12 min"
     attention        "2 need attention"
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storeapp.local import LocalStore, LoggedOp, PendingOp
+from sync.engine import Progress
 
 from .screen import Clock, OnChange, Tone, ago, duration, local_time, nothing, utc_now
 
@@ -28,7 +30,7 @@ CLOCK_WARNING_SECONDS = 300
 class Chip:
     text: str
     tone: Tone
-    state: str  # sending | never | offline | attention | online
+    state: str  # sending | receiving | never | offline | attention | online
     waiting: int
     attention: int
 
@@ -131,13 +133,14 @@ class SyncStatusVM:
     ) -> None:
         """`on_change` asks the sync engine for a pass now (the Sync now button)."""
         self._store, self._clock, self._sync_now = store, clock, on_change
-        self._progress: tuple[str, int, int | None] | None = None
+        self._progress: Progress | None = None
 
     # --- fed by the sync engine (through page.run_task) ------------------------------
 
-    def on_progress(self, done: int, total: int | None, kind: str = "sending") -> Chip:
-        """From the engine's progress callback: kind "sending" (push) or "receiving" (pull)."""
-        self._progress = (kind, done, total)
+    def on_progress(self, progress: Progress) -> Chip:
+        """From the engine's progress callback: phase "sending" (push) or "receiving" (pull,
+        e.g. the first download's snapshot); shown until the pass's report (`on_idle`)."""
+        self._progress = progress
         return self.chip()
 
     def on_idle(self) -> Chip:
@@ -152,10 +155,8 @@ class SyncStatusVM:
         summary = self._store.pending_summary()
         waiting, attention = summary.count, summary.attention
         if self._progress is not None:
-            kind, done, total = self._progress
-            verb = "Receiving" if kind == "receiving" else "Sending"
-            count = f"{done}/{total}" if total else f"{done}"
-            return Chip(f"{verb} {count}", "info", "sending", waiting, attention)
+            progress = self._progress
+            return Chip(progress.words, "info", progress.phase, waiting, attention)
         if state.last_sync_at is None:
             tail = f" · {waiting} waiting" if waiting else ""
             return Chip(f"Not synced yet{tail}", "warning", "never", waiting, attention)

@@ -127,9 +127,8 @@ class Frame:
         if self._closed:
             return
         try:
-            if isinstance(event, Progress):
-                if event.phase == "sending" and event.total:
-                    self.sync.on_progress(event.done, event.total)
+            if isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
+                self.sync.on_progress(event)
             else:
                 self.sync.on_idle()
             on_sync = getattr(self.current, "on_sync", None)

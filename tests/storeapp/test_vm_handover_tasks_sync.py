@@ -8,6 +8,7 @@ import pytest
 
 from storeapp.viewmodels import HandoverVM, PickListVM, SyncStatusVM, TasksVM
 from storeapp.viewmodels.sync_status import AttentionRow, Chip
+from sync.engine import Progress
 from tests.storeapp.builders import T0, gtin, order_doc, result
 
 
@@ -144,8 +145,12 @@ def test_the_chip_before_the_first_sync_offline_sending_attention_and_online(
     store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
     store.record_sync(at=T0, ok=False, error="No network")
     assert sync.chip().text == "Offline · 2 waiting · oldest 3 h 12 min"
-    assert sync.on_progress(1, 2).text == "Sending 1/2"
-    assert sync.on_progress(300, None, "receiving").text == "Receiving 300"
+    assert sync.on_progress(Progress("sending", 1, 2)) == Chip(
+        "Sending 1/2", "info", "sending", 2, 0
+    )
+    assert sync.on_progress(Progress("receiving", 1000, 5000)).text == "Receiving 1000/5000"
+    assert sync.on_progress(Progress("receiving", 300, None)).text == "Receiving 300"
+    assert sync.on_idle().text == "Offline · 2 waiting · oldest 3 h 12 min"
     claim, scan = store.pending(10)
     store.acknowledge(
         [

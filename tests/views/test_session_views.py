@@ -60,6 +60,9 @@ def test_the_sync_chip_follows_progress_and_reports_from_the_sync_thread(tmp_pat
         publish_from_another_thread(services.app.fanout, Progress("sending", 120, 540))
         assert app.settle()
         assert app.text_of("sync-chip") == "Sending 120/540"
+        publish_from_another_thread(services.app.fanout, Progress("receiving", 1000, 5000))
+        assert app.settle()
+        assert app.text_of("sync-chip") == "Receiving 1000/5000"
 
         with LocalStore(db_path) as store:  # what the engine's pass wrote
             store.record_sync(at=datetime.now(UTC), ok=True)
