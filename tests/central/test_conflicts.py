@@ -32,6 +32,16 @@ def scan(sku_gtin: str, oid: str, qty: int = 1, line: str = "1") -> dict:
     return {"order_id": oid, "line_id": line, "gtin": sku_gtin, "qty": qty, "location": "A-01-1"}
 
 
+def stage_one(tablet: RawDevice, store, sku: str, oid: str, shelf: str = "P-1") -> None:
+    """Claim, pick one unit and stage the order on `shelf`, all applied."""
+    results = tablet.push(
+        tablet.op("order.claim", {"order_id": oid}),
+        tablet.op("pick.scan", scan(store.gtins[sku], oid)),
+        tablet.op("order.stage", {"order_id": oid, "staging_location": shelf}),
+    )
+    assert [r["status"] for r in results] == ["applied"] * 3, results
+
+
 def tasks_of(changes: list[dict], kind: str) -> list[dict]:
     return [c["data"] for c in changes if c["kind"] == "task" and c["data"]["kind"] == kind]
 
@@ -211,11 +221,7 @@ def test_a_hand_over_recorded_after_cancel_or_expiry_stands_and_opens_an_excepti
     a, _ = tablets
     sku = store.skus[0]
     oid = any_central.order(store, [(sku, 1)])["order_id"]
-    a.push(
-        a.op("order.claim", {"order_id": oid}),
-        a.op("pick.scan", scan(store.gtins[sku], oid)),
-        a.op("order.stage", {"order_id": oid, "staging_location": "P-1"}),
-    )
+    stage_one(a, store, sku, oid, "P-1")
     handed_at = utcnow()
     if end == "cancel":
         ok(any_central.oms.post(f"/v1/oms/orders/{oid}/cancel", json={"reason": "too slow"}))
@@ -245,11 +251,7 @@ def test_an_uncollected_pickup_expires_with_a_restock_task(
     a, _ = tablets
     sku = store.skus[3]
     oid = any_central.order(store, [(sku, 1)])["order_id"]
-    a.push(
-        a.op("order.claim", {"order_id": oid}),
-        a.op("pick.scan", scan(store.gtins[sku], oid)),
-        a.op("order.stage", {"order_id": oid, "staging_location": "P-1"}),
-    )
+    stage_one(a, store, sku, oid, "P-1")
     engine = make_engine(any_central.server.database_url)
     try:
         assert expire_pickups(engine, utcnow() + timedelta(days=1)) == 0
@@ -297,11 +299,7 @@ def test_customer_facing_changes_are_recorded_for_the_oms(
     a, _ = tablets
     sku = store.skus[0]
     oid = any_central.order(store, [(sku, 1)])["order_id"]
-    a.push(
-        a.op("order.claim", {"order_id": oid}),
-        a.op("pick.scan", scan(store.gtins[sku], oid)),
-        a.op("order.stage", {"order_id": oid, "staging_location": "PICKUP-3"}),
-    )
+    stage_one(a, store, sku, oid, "PICKUP-3")
     notes = ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/notifications"))
     assert [(n["order_id"], n["kind"], n["data"]["staging_location"]) for n in notes] == [
         (oid, "ready_for_pickup", "PICKUP-3")
