@@ -46,6 +46,7 @@ __all__ = [
     "press_enter",
     "textbox",
     "wait_focused",
+    "wait_keyboard_in",
     "wait_text",
 ]
 
@@ -169,6 +170,7 @@ _FOCUSED_VALUE_JS = """(label) => {
         || el.parentElement.tagName === "FLT-TEXT-EDITING-HOST";
     return ok ? el.value : null;
 }"""
+_KEYS_IN_JS = f"(label) => ({_FOCUSED_VALUE_JS})(label) !== null"
 
 
 def by_identifier(page: Page, identifier: str) -> Locator:
@@ -191,7 +193,7 @@ def fill_textbox(page: Page, label: str, text: str, *, attempts: int = 3) -> Non
     """
     for _ in range(attempts):
         textbox(page, label).click()
-        page.wait_for_function(f"(label) => ({_FOCUSED_VALUE_JS})(label) !== null", arg=label)
+        page.wait_for_function(_KEYS_IN_JS, arg=label)
         page.wait_for_timeout(_SETTLE_MS)
         if page.evaluate(_FOCUSED_VALUE_JS, label):
             page.keyboard.press("ControlOrMeta+a")
@@ -209,7 +211,7 @@ def press_enter(page: Page, label: str | None = None) -> None:
     With ``label``, first check that the TextField ``label`` has focus.
     """
     if label is not None:
-        page.wait_for_function(f"(label) => ({_FOCUSED_VALUE_JS})(label) !== null", arg=label)
+        wait_keyboard_in(page, label)
     page.keyboard.press("Enter")
 
 
@@ -230,3 +232,15 @@ def wait_text(
 def wait_focused(page: Page, label: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
     """Wait until the TextField labelled ``label`` has keyboard focus."""
     expect(textbox(page, label)).to_be_focused(timeout=timeout_ms)
+
+
+def wait_keyboard_in(page: Page, label: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+    """Wait until keys typed now go to the TextField ``label`` (a scanner can type at once).
+
+    That is its labelled ``<input>`` having DOM focus, or Flutter's hidden editing
+    ``<input>`` under ``flt-text-editing-host``: after the app focuses a field
+    (``await field.focus()``), Chromium's DOM focus sits there, so :func:`wait_focused`
+    (the labelled input) does not see it. The hidden input does not say which field
+    it edits: check the field's effect (its message) after typing.
+    """
+    page.wait_for_function(_KEYS_IN_JS, arg=label, timeout=timeout_ms)

@@ -17,6 +17,7 @@ from tests.e2e.browser import (
     fill_textbox,
     open_flet_page,
     press_enter,
+    wait_keyboard_in,
 )
 from tests.e2e.conftest import Hub
 
@@ -28,21 +29,6 @@ def page(hub: Hub, browser: Browser) -> Iterator[Page]:
     page = open_flet_page(browser, hub.url)
     yield page
     page.context.close()
-
-
-# The field that gets the keys: its labelled <input>, or Flutter's hidden editing
-# <input> (used for the whole session when a field was focused by the app).
-_KEYS_GO_TO = """(label) => {
-    const el = document.activeElement;
-    if (!el || el.tagName !== "INPUT") return false;
-    return el.getAttribute("aria-label") === label
-        || el.parentElement.tagName === "FLT-TEXT-EDITING-HOST";
-}"""
-
-
-def wait_keyboard_in(page: Page, label: str) -> None:
-    """The app put the keyboard in the field `label` (so a scanner can type at once)."""
-    page.wait_for_function(_KEYS_GO_TO, arg=label)
 
 
 def sign_in(page: Page, employee: str = "E1", pin: str = "1111") -> None:
