@@ -422,7 +422,7 @@ def hand_over(
     if order.state in (OrderState.RELEASED, OrderState.PICKING):
         return _rejected(order, "NOT_READY", f"Order {order.order_id} is not picked yet")
     after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
-    wanted = {str(x["line_id"]): int(x["qty"]) for x in lines}
+    wanted = {str(_get(x, "line_id")): int(_get(x, "qty")) for x in lines}
     movements: list[Movement] = []
     new = order
     excess = 0
@@ -528,9 +528,14 @@ def reservations(order: Order) -> dict[tuple[str, str], int]:
 
 
 def _payload(p: Mapping[str, Any] | Any) -> dict[str, Any]:
-    if hasattr(p, "model_dump"):
-        return dict(p.model_dump(mode="python"))
-    return dict(p)
+    """A payload's fields: a mapping as is, a validated model's attributes (no dump)."""
+    if isinstance(p, Mapping):
+        return dict(p)
+    return dict(vars(p))
+
+
+def _get(item: Mapping[str, Any] | Any, name: str) -> Any:
+    return item[name] if isinstance(item, Mapping) else getattr(item, name)
 
 
 ORDER_OPS = frozenset(

@@ -337,34 +337,40 @@ class LocalStore:
         results = list(results)
         if not results:
             return
-        with self._write() as conn:
-            acked_at = to_iso(at or datetime.now(UTC))
-            for result in results:
-                row = conn.execute(
-                    """SELECT seq, op_id, type, actor_id, payload, occurred_at FROM outbox
-                       WHERE op_id = ?""",
-                    (str(result.op_id),),
-                ).fetchone()
-                if row is None:
-                    continue  # already acknowledged (a retried response)
-                outcome = result.original_status if result.status == "duplicate" else result.status
-                conn.execute(
-                    """INSERT OR REPLACE INTO op_log
-                       (seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
-                        code, message, followups, acked_at, seen, rebased)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)""",
-                    (
-                        *row,
-                        result.status,
-                        result.original_status,
-                        result.code,
-                        result.message,
-                        json.dumps([f.model_dump(mode="json") for f in result.followups]),
-                        acked_at,
-                        0 if outcome in _ATTENTION else 1,
-                    ),
+        acked_at = to_iso(at or datetime.now(UTC))
+        acks = []
+        for result in results:
+            outcome = result.original_status if result.status == "duplicate" else result.status
+            followups = [f.model_dump(mode="json") for f in result.followups]
+            acks.append(
+                (
+                    str(result.op_id),
+                    result.status,
+                    result.original_status,
+                    result.code,
+                    result.message,
+                    json.dumps(followups) if followups else "[]",
+                    0 if outcome in _ATTENTION else 1,
                 )
-                conn.execute("DELETE FROM outbox WHERE seq = ?", (row[0],))
+            )
+        with self._write() as conn:  # set-based: a 500-op batch is four statements
+            conn.execute(
+                """CREATE TEMP TABLE IF NOT EXISTS acks (op_id TEXT PRIMARY KEY, status TEXT,
+                   original_status TEXT, code TEXT, message TEXT, followups TEXT, seen INTEGER)"""
+            )
+            conn.execute("DELETE FROM acks")
+            conn.executemany("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?, ?, ?, ?)", acks)
+            # an op no longer in the outbox was acknowledged before (a retried response)
+            conn.execute(
+                """INSERT OR REPLACE INTO op_log
+                   (seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
+                    code, message, followups, acked_at, seen, rebased)
+                   SELECT o.seq, o.op_id, o.type, o.actor_id, o.payload, o.occurred_at, a.status,
+                          a.original_status, a.code, a.message, a.followups, ?, a.seen, 0
+                   FROM outbox o JOIN acks a ON a.op_id = o.op_id""",
+                (acked_at,),
+            )
+            conn.execute("DELETE FROM outbox WHERE op_id IN (SELECT op_id FROM acks)")
 
     # --- Replica: pull side ----------------------------------------------------------
 
