@@ -31,7 +31,7 @@ from sync.protocol import (
     PushResponse,
     RawEnvelope,
     op_error,
-    parse_op,
+    validate_payload,
 )
 
 from ..db.tables import dead_letters, devices, op_results, staff
@@ -103,7 +103,7 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         )
 
     try:
-        op = parse_op(raw)
+        payload: Any = validate_payload(raw)
     except ValidationError as exc:
         message = op_error(exc)
         _dead_letter(tx, device, raw, "INVALID_OP", message)
@@ -117,15 +117,16 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         )
         return result("rejected", "INVALID_OP", message)
 
-    role = people.roles.get(op.actor_id)
+    op_type, actor_id = raw.type, raw.actor_id
+    role = people.roles.get(actor_id)
     if role is None:
-        return result("rejected", "FORBIDDEN", f"{op.actor_id} is not active staff of this store")
-    if not may_perform(role, op.type):
-        return result("rejected", "FORBIDDEN", f"Only a manager may do {op.type}")
+        return result("rejected", "FORBIDDEN", f"{actor_id} is not active staff of this store")
+    if not may_perform(role, op_type):
+        return result("rejected", "FORBIDDEN", f"Only a manager may do {op_type}")
 
-    occurred_at, skewed = _clamp(op.occurred_at, device, tx.now)
+    occurred_at, skewed = _clamp(raw.occurred_at, device, tx.now)
     ctx = Context(
-        actor_id=op.actor_id,
+        actor_id=actor_id,
         now=occurred_at,
         role=role,
         policy=tx.policy,
@@ -133,38 +134,38 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         timezone=tx.timezone,
     )
 
-    if op.type in ORDER_OPS:
-        order = load_order(tx, op.payload.order_id)
+    if op_type in ORDER_OPS:
+        order = load_order(tx, payload.order_id)
         if order is None:
-            return result(
-                "rejected", "UNKNOWN_ORDER", f"No order {op.payload.order_id} in this store"
-            )
-        outcome = apply_order_op(order, op.type, op.payload, ctx)
+            return result("rejected", "UNKNOWN_ORDER", f"No order {payload.order_id} in this store")
+        outcome = apply_order_op(order, op_type, payload, ctx)
         made = apply_outcome(
             tx,
             order,
             outcome,
-            op_id=str(op.op_id),
-            actor_id=op.actor_id,
+            op_id=str(raw.op_id),
+            actor_id=actor_id,
             device_id=device.device_id,
             occurred_at=occurred_at,
         )
         code = outcome.code or ("CLOCK_SKEW" if skewed else None)
         return result(outcome.status.value, code, outcome.message, made)
 
-    if op.type == "task.done":
-        return _task_done(tx, op, result)
+    if op_type == "task.done":
+        return _task_done(tx, actor_id, payload, result)
 
-    return result("rejected", "NOT_SUPPORTED", f"{op.type} is not handled by this server yet")
+    return result("rejected", "NOT_SUPPORTED", f"{op_type} is not handled by this server yet")
 
 
-def _task_done(tx: StoreTx, op: Any, result: Callable[..., OpResult]) -> OpResult:
-    row = find_task(tx, op.payload.task_id)
+def _task_done(
+    tx: StoreTx, actor_id: str, payload: Any, result: Callable[..., OpResult]
+) -> OpResult:
+    row = find_task(tx, payload.task_id)
     if row is None:
-        return result("rejected", "UNKNOWN_TASK", f"No task {op.payload.task_id}")
+        return result("rejected", "UNKNOWN_TASK", f"No task {payload.task_id}")
     if row["state"] != "open":
         return result(Status.APPLIED.value, "ALREADY_DONE", "That task was already closed")
-    update_task(tx, row, state="done", done_by=op.actor_id)
+    update_task(tx, row, state="done", done_by=actor_id)
     return result(Status.APPLIED.value)
 
 

@@ -11,7 +11,7 @@ document once, under the next numbers of the store's change sequence.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +54,8 @@ class Staging:
     orders: dict[str, Order] = field(default_factory=dict)  # changed, not new
     new_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     task_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    on_hand: Counter[Key] = field(default_factory=Counter)
-    reserved: Counter[Key] = field(default_factory=Counter)
+    on_hand: defaultdict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    reserved: defaultdict[Key, int] = field(default_factory=lambda: defaultdict(int))
     doubtful: dict[Key, bool] = field(default_factory=dict)
     touched: set[Key] = field(default_factory=set)
     ledger: list[dict[str, Any]] = field(default_factory=list)
@@ -125,30 +125,40 @@ class Staging:
         return Staging(parent=self)
 
     def merge_into_parent(self) -> None:
+        """Hand what this op staged to the transaction (called once per op: keep it lean)."""
         p = self.parent
         assert p is not None
         p.docs.update(self.docs)
-        p.new_orders.update(self.new_orders)
+        if self.new_orders:
+            p.new_orders.update(self.new_orders)
         for order_id, order in self.orders.items():
             if order_id in p.new_orders:
                 p.new_orders[order_id] = order
             else:
                 p.orders[order_id] = order
-        p.new_tasks.update(self.new_tasks)
+        if self.new_tasks:
+            p.new_tasks.update(self.new_tasks)
         for task_id, row in self.task_updates.items():
             if task_id in p.new_tasks:
                 p.new_tasks[task_id] = row
             else:
                 p.task_updates[task_id] = row
-        p.on_hand.update(self.on_hand)
-        p.reserved.update(self.reserved)
-        p.doubtful.update(self.doubtful)
-        p.touched |= self.touched
+        for key, delta in self.on_hand.items():
+            p.on_hand[key] += delta
+        for key, delta in self.reserved.items():
+            p.reserved[key] += delta
+        if self.doubtful:
+            p.doubtful.update(self.doubtful)
+        if self.touched:
+            p.touched |= self.touched
         p.ledger += self.ledger
-        p.exceptions += self.exceptions
-        p.notifications += self.notifications
+        if self.exceptions:
+            p.exceptions += self.exceptions
+        if self.notifications:
+            p.notifications += self.notifications
         p.results += self.results
-        p.dead_letters.update(self.dead_letters)
+        if self.dead_letters:
+            p.dead_letters.update(self.dead_letters)
 
     # --- writing it all ------------------------------------------------------------
 
