@@ -56,6 +56,7 @@ class QueueScreen:
     message: str = ""
     tone: Tone = "info"
     pick_list: tuple[str, ...] = ()  # claimed: open PickListVM.open(pick_list)
+    associates: tuple[tuple[str, str], ...] = ()  # (employee_id, name): a manager assigns to
 
     @property
     def late(self) -> int:
@@ -95,8 +96,19 @@ class QueueVM(ActingVM[QueueScreen]):
         visible = {o.order_id for o in orders}
         self._selected = [x for x in self._selected if x in visible]
         rows = tuple(self._row(o, now, policy.at_risk_minutes, me) for o in orders)
+        associates = (
+            tuple(sorted(self._store.staff_names().items(), key=lambda kv: kv[1]))
+            if manager
+            else ()
+        )
         return QueueScreen(
-            rows, tuple(self._selected), policy.max_orders_per_pick_list, self._type, message, tone
+            rows,
+            tuple(self._selected),
+            policy.max_orders_per_pick_list,
+            self._type,
+            message,
+            tone,
+            associates=associates,
         )
 
     def _row(self, order: Order, now: datetime, at_risk_minutes: int, me: str | None) -> QueueRow:

@@ -25,6 +25,7 @@ _TYPE = {"ship_from_store": "Ship", "pickup": "Pickup"}
 class QueueView:
     def __init__(self, ui: Ui, vm: QueueVM, *, manager: bool) -> None:
         self.ui, self.vm, self.manager = ui, vm, manager
+        self.associates: tuple[tuple[str, str], ...] = ()
         self.summary = label("", size=TEXT)
         self.text, self.box = message("queue-message")
         self.filters = ft.Row(spacing=8)
@@ -61,6 +62,7 @@ class QueueView:
             self.ui.go("picklist", order_ids=s.pick_list)
             return
         show(self.text, self.box, s.message, s.tone)
+        self.associates = s.associates
         self.summary.value = (
             f"{len(s.rows)} orders · {s.late} late · {s.at_risk} at risk"
             f" · selected {len(s.selected)} of max {s.max_selection}"
@@ -86,6 +88,21 @@ class QueueView:
             lambda: [self._row(r) for r in s.rows] or [label("No orders to pick.", size=TEXT)],
         )
 
+    def _assign(self, r: QueueRow) -> ft.Control:
+        """A manager hands the order to an associate (order.assign)."""
+        return ft.Semantics(
+            identifier=f"assign-{r.order_id}",
+            content=ft.Dropdown(
+                label="Assign to",
+                width=200,
+                value=r.assignee,
+                options=[ft.DropdownOption(key=k, text=name) for k, name in self.associates],
+                on_select=self.ui.handler(
+                    lambda e, x=r.order_id: self.render(self.vm.assign(x, e.control.value))
+                ),
+            ),
+        )
+
     def _row(self, r: QueueRow) -> ft.Control:
         mark = "LATE" if r.late else ("AT RISK" if r.at_risk else "")
         color = ft.Colors.RED_800 if r.late else ft.Colors.ORANGE_900
@@ -99,6 +116,7 @@ class QueueView:
                         self.ui.handler(lambda e, x=r.order_id: self.render(self.vm.release(x))),
                     )
                 )
+            actions.append(self._assign(r))
             actions.append(
                 button(
                     "Priority +1",

@@ -145,3 +145,17 @@ def test_managers_reprioritize_and_associates_may_not(store, feed, ana, maria, c
     screen = QueueVM(store, maria, clock=clock).prioritize("A", 9)
     assert (screen.message, screen.rows[0].priority) == ("A now has priority 9.", 9)
     assert T0 == clock()
+
+
+def test_a_manager_assigns_an_order_to_an_associate_chosen_by_name(store, feed, ana, maria, clock):
+    store.apply_pull(feed.orders(order_doc("A", [("1", "DOG2", 1)])))
+    queue = QueueVM(store, maria, clock=clock)
+    assert queue.screen().associates == (("E1", "Ana"), ("E2", "Ben"), ("M1", "Maria"))
+    assert QueueVM(store, ana, clock=clock).screen().associates == ()
+    screen = queue.assign("A", "E2")
+    assert screen.tone == "ok"
+    row = next(r for r in screen.rows if r.order_id == "A")
+    assert (row.assignee, row.assignee_name) == ("E2", "Ben")
+    assert [(op["type"], op["payload"]) for op in store.pending(10)] == [
+        ("order.assign", {"order_id": "A", "associate_id": "E2"})
+    ]
