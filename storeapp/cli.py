@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import httpx
 import typer
@@ -133,6 +134,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _enrolled_port(settings: StoreappSettings) -> int | None:
+    """The port of the central this data dir was enrolled with, if any."""
+    if not settings.db_path.exists():
+        return None
+    from .local import LocalStore
+
+    with LocalStore(settings.db_path) as store:
+        identity = store.identity()
+    return urlsplit(identity.server_url).port if identity else None
+
+
 def _central(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "central", *args], check=True, capture_output=True, text=True
@@ -151,7 +163,9 @@ def demo(
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{data_dir / 'central.db'}"
-    central_port = central_port or _free_port()
+    settings = _settings(data_dir / "hub", port=port)
+    # a second run serves central where the hub was enrolled, so the hub finds it again
+    central_port = central_port or _enrolled_port(settings) or _free_port()
     server = f"http://127.0.0.1:{central_port}"
 
     typer.echo(_central("seed", "--demo", "--database-url", db_url).stdout.strip())
@@ -174,7 +188,6 @@ def demo(
     )
     try:
         _wait_for(server, proc)
-        settings = _settings(data_dir / "hub", port=port)
         if not settings.db_path.exists():
             code = _central(
                 "enroll-code", "--store", "S001", "--database-url", db_url
