@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
-from storeapp.app import enroll_data_dir
+from storeapp.enrollment import enroll_data_dir
 from storeapp.local import LocalStore
 from sync.engine import SyncEngine
 from tests.e2e.browser import CHROMIUM_PATH, flet_server, free_port, launch_chromium
