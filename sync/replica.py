@@ -36,8 +36,11 @@ class Replica(Protocol):
     def identity(self) -> Identity | None:
         """None until the device is enrolled."""
 
-    def pending(self, limit: int) -> list[dict[str, Any]]:
-        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first."""
+    def pending(self, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
+        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first.
+
+        Only ops with `seq > after_seq`: the engine reads the batch after one still in
+        flight (not yet acknowledged) with `after_seq` = that batch's last seq."""
 
     def pending_summary(self) -> PendingSummary: ...
 

@@ -288,13 +288,14 @@ class LocalStore(Reads):
 
     # --- Replica: push side ------------------------------------------------------------
 
-    def pending(self, limit: int) -> list[dict[str, Any]]:
-        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first."""
+    def pending(self, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
+        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first; only those with
+        `seq > after_seq` (the sync engine reads the next batch while one is still in flight)."""
         device_id = self._one("SELECT device_id FROM sync_state WHERE id = 1")
         rows = self._conn.execute(
             """SELECT op_id, seq, actor_id, type, type_v, payload, occurred_at, base_seq
-               FROM outbox ORDER BY seq LIMIT ?""",
-            (limit,),
+               FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?""",
+            (after_seq, limit),
         ).fetchall()
         return [
             {
