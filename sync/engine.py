@@ -10,6 +10,27 @@
       │        replica.apply_pull(page) per page; a page with `reset` → the snapshot
       └─ replica.record_sync(...) always; one log line per pass
 
+The push is a pipeline, so the tablet's share of the work overlaps central's:
+
+    engine thread  read+validate k+1 │ wait k │ ack k, read+validate k+2 │ wait k+1 │ …
+    push worker    send k ──── central applies k ────┤ send k+1 ── central applies k+1 ──┤ …
+
+While central applies batch k, the engine thread reads the outbox after k's last seq
+(`replica.pending(n, after_seq=…)`) and validates batch k+1, and queues it on the one
+push worker thread; the worker sends k+1 the moment response k is parsed, and the
+engine acknowledges k while central works on k+1. One request is in flight at a time,
+on purpose: central applies a device's ops in seq order under one lock, so a second
+request could only wait for that lock (or arrive first and get a SEQ_GAP), and it would
+put two batches at risk when a connection breaks; one in flight, sent back to back,
+already keeps central busy. The worker sends k+1 only if response k came back whole
+(it covers k's last op): when central stops a batch early (a failing op), refuses it
+or the connection breaks, k+1 is not sent, and whatever was read ahead is dropped;
+the engine then goes on as before, reading again from the first unacknowledged op
+(so a batch that stopped early is never turned into a SEQ_GAP of the next). An op
+still leaves the outbox only through `replica.acknowledge`, on the engine thread
+(the replica's SQLite connection never changes threads); the worker only calls
+`client.push`. No request is left running when the push ends.
+
 Every trigger (the scheduler, "Sync now", an SSE poke, the CLI) shares one lock,
 so passes never overlap. Expected situations (offline, revoked, a stuck queue)
 come back as a `SyncReport`, not as exceptions. The engine never touches the UI:
@@ -21,7 +42,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +64,7 @@ from .errors import (
     SyncError,
     Unauthorized,
 )
-from .protocol import MAX_PUSH_OPS, Change, OpResult, PushRequest
+from .protocol import MAX_PUSH_OPS, Change, OpResult, PushRequest, PushResponse
 from .replica import Identity, PendingSummary, Replica
 
 __all__ = ["Progress", "SyncEngine", "SyncReport", "waiting_in_words"]
@@ -84,6 +107,41 @@ class SyncReport:
 
 class _PushStopped(Exception):
     """The outbox cannot be sent this pass, for a reason told in words; pull still runs."""
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Ops read from the outbox for one push request, and that request's fate."""
+
+    ops: list[dict[str, Any]]
+    first_seq: int
+    last_seq: int
+    request: PushRequest | None = None
+    damaged: _PushStopped | None = None  # an op does not validate: told when its turn comes
+    sent: Future[PushResponse | None] | None = None  # on the push worker
+
+
+def _send_after(
+    client: CentralClient, batch: _Batch, previous: _Batch | None
+) -> PushResponse | None:
+    """On the push worker: send `batch`, unless the batch before it did not come back whole.
+
+    The worker runs its tasks in order, so `previous` is settled when this runs. None: not
+    sent (the engine drops it and reads again from the first unacknowledged op)."""
+    if previous is not None:
+        sent = previous.sent
+        if sent is None or sent.cancelled() or sent.exception() is not None:
+            return None
+        response = sent.result()
+        if response is None or not _whole(response, previous):
+            return None
+    assert batch.request is not None
+    return client.push(batch.request)
+
+
+def _whole(response: PushResponse, batch: _Batch) -> bool:
+    """Central answered for every op of the batch (it did not stop early)."""
+    return any(result.seq == batch.last_seq for result in response.results)
 
 
 @dataclass
@@ -214,50 +272,100 @@ class SyncEngine:
     ) -> None:
         total = replica.pending_summary().count
         batch_size = MAX_PUSH_OPS
-        while True:
-            ops = replica.pending(batch_size)
-            if not ops:
-                return
-            first_seq = int(ops[0]["seq"])
-            try:
-                request = PushRequest.model_validate(
-                    {"device_id": identity.device_id, "device_time": self._clock(), "ops": ops}
-                )
-            except ValidationError as exc:
-                raise _PushStopped(
-                    f"A change waiting on this tablet (from #{first_seq}) is damaged and cannot "
-                    f"be sent ({exc.error_count()} problems); call support."
-                ) from exc
-            try:
-                response = client.push(request)
-            except BatchTooLarge as exc:
-                if len(ops) == 1:
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push")
+        try:
+            # the head is sent or being sent; at most one more waits behind it, ready
+            ahead: deque[_Batch] = deque()
+            after_seq = 0  # the last seq read into a batch; 0: from the first unacknowledged op
+            while True:
+                while len(ahead) < 2 and (not ahead or ahead[-1].sent is not None):
+                    batch = self._read_batch(replica, identity, batch_size, after_seq)
+                    if batch is None:
+                        break  # the outbox is read to its end
+                    if batch.request is not None:
+                        previous = ahead[-1] if ahead else None
+                        batch.sent = worker.submit(_send_after, client, batch, previous)
+                    ahead.append(batch)
+                    after_seq = batch.last_seq
+                if not ahead:
+                    return
+                batch = ahead.popleft()
+                response = self._outcome(batch)
+                if response is None:  # too large: halved; read again from the first unacknowledged
+                    batch_size = max(1, len(batch.ops) // 2)
+                    ahead.clear()
+                    after_seq = 0
+                    continue
+                replica.acknowledge(response.results)
+                tally.server_time = response.server_time
+                _count_results(response.results, tally)
+                if batch.first_seq not in {r.seq for r in response.results}:
                     raise _PushStopped(
-                        f"Change #{first_seq} is too large to send; sending is stopped, "
-                        "call support."
-                    ) from exc
-                batch_size = max(1, len(ops) // 2)
-                continue
-            except SeqGap as exc:
-                raise _PushStopped(_seq_gap_words(exc.expected_seq, first_seq)) from exc
-            except SeqReused as exc:
-                raise _PushStopped(
-                    "Central already has different changes with this tablet's numbers "
-                    f"(from #{first_seq}); was the tablet restored from a backup? Sending is "
-                    "stopped, receiving goes on; call support."
-                ) from exc
-            except (RequestRejected, ServerError) as exc:
-                raise _PushStopped(f"Sending failed: {_error_words(exc)}") from exc
+                        f"Central could not process change #{batch.first_seq} yet; it will be "
+                        "retried."
+                    )
+                total = max(total, tally.pushed)
+                self._progress(Progress("sending", tally.pushed, total))
+                if not _whole(response, batch):
+                    # central stopped early: the batch read ahead was not sent (the worker
+                    # checks), so it is dropped, not told as a SEQ_GAP; go on from the first
+                    # op still in the outbox, as without the pipeline
+                    ahead.clear()
+                    after_seq = 0
+        finally:
+            # nothing may still be sending when the pull starts (or the client closes)
+            worker.shutdown(wait=True, cancel_futures=True)
 
-            replica.acknowledge(response.results)
-            tally.server_time = response.server_time
-            _count_results(response.results, tally)
-            if first_seq not in {r.seq for r in response.results}:
+    def _read_batch(
+        self, replica: Replica, identity: Identity, size: int, after_seq: int
+    ) -> _Batch | None:
+        """The next `size` ops after `after_seq`, validated into a request (None: no more)."""
+        ops = replica.pending(size, after_seq=after_seq)
+        if not ops:
+            return None
+        batch = _Batch(ops, int(ops[0]["seq"]), int(ops[-1]["seq"]))
+        try:
+            batch.request = PushRequest.model_validate(
+                {"device_id": identity.device_id, "device_time": self._clock(), "ops": ops}
+            )
+        except ValidationError as exc:
+            batch.damaged = _PushStopped(
+                f"A change waiting on this tablet (from #{batch.first_seq}) is damaged and "
+                f"cannot be sent ({exc.error_count()} problems); call support."
+            )
+            batch.damaged.__cause__ = exc
+        return batch
+
+    @staticmethod
+    def _outcome(batch: _Batch) -> PushResponse | None:
+        """Central's response to `batch`, or None when it was too large and can be halved.
+
+        Raises _PushStopped (told in words) or the errors that end the pass."""
+        if batch.damaged is not None:
+            raise batch.damaged
+        assert batch.sent is not None
+        first_seq = batch.first_seq
+        try:
+            response = batch.sent.result()
+        except BatchTooLarge as exc:
+            if len(batch.ops) == 1:
                 raise _PushStopped(
-                    f"Central could not process change #{first_seq} yet; it will be retried."
-                )
-            total = max(total, tally.pushed)
-            self._progress(Progress("sending", tally.pushed, total))
+                    f"Change #{first_seq} is too large to send; sending is stopped, call support."
+                ) from exc
+            return None
+        except SeqGap as exc:
+            raise _PushStopped(_seq_gap_words(exc.expected_seq, first_seq)) from exc
+        except SeqReused as exc:
+            raise _PushStopped(
+                "Central already has different changes with this tablet's numbers "
+                f"(from #{first_seq}); was the tablet restored from a backup? Sending is "
+                "stopped, receiving goes on; call support."
+            ) from exc
+        except (RequestRejected, ServerError) as exc:
+            raise _PushStopped(f"Sending failed: {_error_words(exc)}") from exc
+        # the head batch always follows a whole one (or none), so the worker sent it
+        assert response is not None, "a batch after one that came back short reached the head"
+        return response
 
     def _pull(self, replica: Replica, client: CentralClient, tally: _Tally) -> None:
         cursor = replica.cursor()
