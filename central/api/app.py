@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.protocol import MAX_PUSH_BYTES, Op
+from sync.protocol import MAX_PUSH_BYTES, Op, PushRequest
 
 from ..db.engine import make_engine
 from ..service.errors import CentralError
@@ -134,6 +134,9 @@ def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(op_schema.pop("$defs", {}))
     components["Op"] = op_schema
+    push_schema = TypeAdapter(PushRequest).json_schema(ref_template="#/components/schemas/{model}")
+    components.update(push_schema.pop("$defs", {}))
+    components["PushRequest"] = push_schema
     # every 422 this API sends is {code, message, errors}, not FastAPI's default body
     for path in schema["paths"].values():
         for operation in path.values():
