@@ -29,6 +29,10 @@ class ActingVM(Generic[S]):
         on_change: OnChange = nothing,
     ) -> None:
         self._store, self._session, self._clock, self._on_change = store, session, clock, on_change
+        self._start()
+
+    def _start(self) -> None:
+        """The screen's own state, set up once (a subclass's hook instead of its __init__)."""
 
     def screen(self, message: str = "", tone: Tone = "info") -> S:
         raise NotImplementedError

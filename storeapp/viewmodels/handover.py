@@ -15,11 +15,9 @@ from dataclasses import dataclass
 
 from fulfillment.model import Order, OrderState, OrderType
 from fulfillment.pickup import pickup_code_from_scan
-from storeapp.local import LocalStore
 
 from .acting import ActingVM
-from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
-from .session import SessionVM
+from .screen import SIGN_IN_FIRST, Tone
 
 __all__ = ["HandoverLine", "HandoverMatch", "HandoverOrder", "HandoverScreen", "HandoverVM"]
 
@@ -75,15 +73,7 @@ def _ready(order: Order) -> dict[str, int]:
 
 
 class HandoverVM(ActingVM[HandoverScreen]):
-    def __init__(
-        self,
-        store: LocalStore,
-        session: SessionVM,
-        *,
-        clock: Clock = utc_now,
-        on_change: OnChange = nothing,
-    ) -> None:
-        super().__init__(store, session, clock=clock, on_change=on_change)
+    def _start(self) -> None:
         self._reset()
 
     def _reset(self) -> None:

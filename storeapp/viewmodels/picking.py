@@ -21,11 +21,9 @@ from functools import lru_cache
 from fulfillment.barcodes import InvalidBarcode, parse_scan
 from fulfillment.model import PICKABLE_STATES, Order, OrderState, ShortReason
 from fulfillment.picklist import PickList, Stop, allocate_scan, build_pick_list, tote_label
-from storeapp.local import LocalStore
 
 from .acting import ActingVM
-from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
-from .session import SessionVM
+from .screen import SIGN_IN_FIRST, Tone
 
 __all__ = ["PickListVM", "PickScreen", "SplitRow", "StopRow", "ToteRow"]
 
@@ -118,15 +116,7 @@ def _stop_row(stop: Stop) -> StopRow:
 
 
 class PickListVM(ActingVM[PickScreen]):
-    def __init__(
-        self,
-        store: LocalStore,
-        session: SessionVM,
-        *,
-        clock: Clock = utc_now,
-        on_change: OnChange = nothing,
-    ) -> None:
-        super().__init__(store, session, clock=clock, on_change=on_change)
+    def _start(self) -> None:
         self._order_ids: tuple[str, ...] = ()
         self._selected: tuple[str, str] | None = None  # (sku, location)
         self._last_scanned: tuple[str, str] | None = None

@@ -16,11 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from fulfillment.model import Order, OrderState
-from storeapp.local import LocalStore
 
 from .acting import ActingVM
-from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, duration, nothing, utc_now
-from .session import SessionVM
+from .screen import SIGN_IN_FIRST, Tone, duration
 
 __all__ = ["QueueRow", "QueueScreen", "QueueVM"]
 
@@ -68,15 +66,7 @@ class QueueScreen:
 
 
 class QueueVM(ActingVM[QueueScreen]):
-    def __init__(
-        self,
-        store: LocalStore,
-        session: SessionVM,
-        *,
-        clock: Clock = utc_now,
-        on_change: OnChange = nothing,
-    ) -> None:
-        super().__init__(store, session, clock=clock, on_change=on_change)
+    def _start(self) -> None:
         self._selected: list[str] = []
         self._type: str | None = None
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fulfillment.model import Order, OrderState, OrderType
-from storeapp.local import LocalStore
 
 from .acting import ActingVM
-from .screen import Clock, OnChange, Tone, nothing, utc_now
-from .session import SessionVM
+from .screen import Tone
 
 __all__ = ["StageLine", "StageOrder", "StagingScreen", "StagingVM"]
 
@@ -86,15 +84,7 @@ def _stage_order(order: Order) -> StageOrder:
 
 
 class StagingVM(ActingVM[StagingScreen]):
-    def __init__(
-        self,
-        store: LocalStore,
-        session: SessionVM,
-        *,
-        clock: Clock = utc_now,
-        on_change: OnChange = nothing,
-    ) -> None:
-        super().__init__(store, session, clock=clock, on_change=on_change)
+    def _start(self) -> None:
         self._current: str | None = None
 
     def screen(self, message: str = "", tone: Tone = "info") -> StagingScreen:
