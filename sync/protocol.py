@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 from uuid import UUID
 
 from pydantic import (
@@ -214,7 +214,8 @@ def _envelope(op_type: str, payload_model: type[Request]) -> type[RawEnvelope]:
 
 _TYPED = [_envelope(t, m) for t, m in PAYLOADS.items()]
 Op = Annotated[Union[tuple(_TYPED)], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-_OP_ADAPTER: TypeAdapter[Any] = TypeAdapter(Op)
+# a union built at run time is no static type: hand it over as Any (pydantic checks it)
+_OP_ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, Op))
 
 
 _TYPED_BY_TYPE = dict(zip(PAYLOADS, _TYPED, strict=True))

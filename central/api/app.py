@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI, Request
@@ -130,7 +130,7 @@ def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    op_schema = TypeAdapter(Op).json_schema(ref_template="#/components/schemas/{model}")
+    op_schema = TypeAdapter(cast(Any, Op)).json_schema(ref_template="#/components/schemas/{model}")
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(op_schema.pop("$defs", {}))
     components["Op"] = op_schema
