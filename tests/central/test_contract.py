@@ -480,3 +480,24 @@ def test_an_op_whose_rows_break_a_database_rule_is_set_aside_alone(
     assert [(r["status"], r["code"]) for r in third["results"]] == [("rejected", "QUARANTINED")]
     assert [r["status"] for r in device.push(ops[2])] == ["applied"]
     assert any_central.get_order(fine)["priority"] == 3
+
+
+def test_a_failing_op_is_logged_without_the_customer_s_data(
+    any_central: Central, store, device, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import update
+
+    from central.db.engine import make_engine
+    from central.db.tables import orders
+
+    oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
+    engine = make_engine(any_central.server.database_url)
+    with engine.begin() as conn:  # an order row the rules cannot read, still naming its customer
+        data = conn.execute(orders.select().where(orders.c.order_id == oid)).one().data
+        data["customer"]["name"] = ["Olivia Brown"]  # not a string: reading it raises
+        conn.execute(update(orders).where(orders.c.order_id == oid).values(data=data))
+    engine.dispose()
+    with caplog.at_level("INFO"):
+        assert ok(device.push_raw([device.op("order.claim", {"order_id": oid})]))["results"] == []
+    assert "op_failed" in caplog.text
+    assert "Olivia" not in caplog.text and "olivia@example.com" not in caplog.text
