@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
-__all__ = ["is_sqlite", "make_engine"]
+__all__ = ["is_sqlite", "make_engine", "reading"]
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,3 +47,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads that sees one snapshot and blocks no writer:
+    `REPEATABLE READ` on PostgreSQL, a `DEFERRED` (WAL snapshot) transaction on SQLite."""
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from sync.protocol import EnrollResponse
 
+from ..db.engine import reading
 from ..db.tables import devices, enrollment_codes, integration_keys, stores
 from .clock import as_utc, utcnow
 from .errors import NotFound, Unauthorized
@@ -107,7 +108,7 @@ def enroll(
 
 
 def device_for_token(engine: Engine, token: str) -> Any:
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             select(devices).where(devices.c.token_hash == hash_secret(token))
         ).first()
@@ -139,7 +140,7 @@ def create_integration_key(engine: Engine, name: str) -> str:
 
 
 def integration_key_ok(engine: Engine, key: str) -> bool:
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             select(integration_keys.c.revoked_at).where(
                 integration_keys.c.key_hash == hash_secret(key)

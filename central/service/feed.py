@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from fulfillment.model import Policy
 from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
+from ..db.engine import reading
 from ..db.tables import devices, stores, sync_docs
 from .clock import utcnow
 from .errors import NotFound
@@ -172,18 +173,11 @@ def _change(row: Any) -> Change:
     )
 
 
-def _read_tx(engine: Engine) -> Any:
-    """A read that sees one snapshot (REPEATABLE READ on PostgreSQL; BEGIN IMMEDIATE on SQLite)."""
-    if engine.dialect.name == "postgresql":
-        return engine.connect().execution_options(isolation_level="REPEATABLE READ")
-    return engine.connect().execution_options(sqlite_begin="DEFERRED")
-
-
 def pull(
     engine: Engine, store_id: str, device_id: str, cursor: str | None, limit: int
 ) -> PullResponse:
     now = utcnow()
-    with _read_tx(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         store = conn.execute(
             select(stores.c.change_seq).where(stores.c.store_id == store_id)
         ).first()
@@ -227,7 +221,7 @@ def pull(
 
 def snapshot(engine: Engine, store_id: str, device_id: str) -> tuple[SnapshotHeader, list[Change]]:
     """Every live document of the store, and the cursor of that snapshot."""
-    with _read_tx(engine) as conn, conn.begin():
+    with reading(engine) as conn, conn.begin():
         seq = conn.execute(
             select(stores.c.change_seq).where(stores.c.store_id == store_id)
         ).scalar_one()
@@ -250,7 +244,7 @@ def snapshot(engine: Engine, store_id: str, device_id: str) -> tuple[SnapshotHea
 
 
 def current_seq(engine: Engine, store_id: str) -> int:
-    with _read_tx(engine) as conn:
+    with reading(engine) as conn:
         return int(
             conn.execute(
                 select(stores.c.change_seq).where(stores.c.store_id == store_id)

@@ -20,6 +20,7 @@ from fulfillment.picking import cancel, expire, is_expired
 from fulfillment.pins import hash_pin
 from sync.protocol import ItemIn, OrderIn, StaffIn, StockIn, StoreIn
 
+from ..db.engine import reading
 from ..db.tables import exceptions, items, ledger, notifications, orders, staff, stock, stores
 from . import ledger as ledger_service
 from .clock import utcnow
@@ -304,7 +305,7 @@ def _pickup_code() -> str:
 
 
 def _store_of_order(engine: Engine, order_id: str) -> str:
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         store_id = conn.execute(
             select(orders.c.store_id).where(orders.c.order_id == order_id)
         ).scalar()
@@ -327,7 +328,7 @@ def cancel_order(engine: Engine, order_id: str, reason: str) -> Order:
 
 def order_view(engine: Engine, order_id: str) -> dict[str, Any]:
     store_id = _store_of_order(engine, order_id)
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         data = conn.execute(select(orders.c.data).where(orders.c.order_id == order_id)).scalar_one()
     order = Order.model_validate(data)
     done_key = "handed_over" if order.type.value == "pickup" else "shipped"
@@ -363,78 +364,71 @@ def stock_view(engine: Engine, store_id: str, sku: str | None) -> list[dict[str,
     q = select(stock).where(stock.c.store_id == store_id).order_by(stock.c.sku, stock.c.location)
     if sku:
         q = q.where(stock.c.sku == sku)
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         return [ledger_service.stock_doc(r) for r in conn.execute(q)]
 
 
 def ledger_view(
     engine: Engine, store_id: str, sku: str | None, limit: int = 1000
 ) -> list[dict[str, Any]]:
-    q = select(ledger).where(ledger.c.store_id == store_id).order_by(ledger.c.id).limit(limit)
-    if sku:
-        q = q.where(ledger.c.sku == sku)
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        return [
-            {
-                "sku": r.sku,
-                "location": r.location,
-                "kind": r.kind,
-                "qty": r.qty,
-                "on_hand_delta": r.on_hand_delta,
-                "occurred_at": r.occurred_at,
-                "op_id": r.op_id,
-                "actor": r.actor_id,
-                "order_id": r.order_id,
-            }
-            for r in conn.execute(q)
-        ]
+    g = ledger.c
+    q = (
+        select(
+            g.sku,
+            g.location,
+            g.kind,
+            g.qty,
+            g.on_hand_delta,
+            g.occurred_at,
+            g.op_id,
+            g.actor_id.label("actor"),
+            g.order_id,
+        )
+        .where(g.store_id == store_id)
+        .order_by(g.id)
+        .limit(limit)
+    )
+    return _rows(engine, q.where(g.sku == sku) if sku else q)
+
+
+def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    with reading(engine) as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def exceptions_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
-    q = (
-        select(exceptions)
-        .where(exceptions.c.store_id == store_id, exceptions.c.state == "open")
-        .order_by(exceptions.c.created_at)
+    x = exceptions.c
+    return _rows(
+        engine,
+        select(
+            x.exception_id,
+            x.code,
+            x.message,
+            x.order_id,
+            x.op_id,
+            x.device_id,
+            x.actor_id,
+            x.created_at,
+        )
+        .where(x.store_id == store_id, x.state == "open")
+        .order_by(x.created_at),
     )
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        return [
-            {
-                "exception_id": r.exception_id,
-                "code": r.code,
-                "message": r.message,
-                "order_id": r.order_id,
-                "op_id": r.op_id,
-                "device_id": r.device_id,
-                "actor_id": r.actor_id,
-                "created_at": r.created_at,
-            }
-            for r in conn.execute(q)
-        ]
 
 
 def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
-    q = (
-        select(notifications)
-        .where(notifications.c.store_id == store_id)
-        .order_by(notifications.c.id)
+    n = notifications.c
+    return _rows(
+        engine,
+        select(n.id, n.order_id, n.kind, n.data, n.created_at)
+        .where(n.store_id == store_id)
+        .order_by(n.id),
     )
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        return [
-            {
-                "id": r.id,
-                "order_id": r.order_id,
-                "kind": r.kind,
-                "data": r.data,
-                "created_at": r.created_at,
-            }
-            for r in conn.execute(q)
-        ]
 
 
 def expire_pickups(engine: Engine, now: datetime | None = None) -> int:
     """Expire staged pickup orders past the store's hold (the APScheduler job calls this)."""
     now = now or utcnow()
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         candidates = conn.execute(
             select(orders.c.order_id, orders.c.store_id).where(
                 orders.c.state == OrderState.STAGED.value, orders.c.type == "pickup"

@@ -34,6 +34,7 @@ from sync.protocol import (
     validate_payload,
 )
 
+from ..db.engine import reading
 from ..db.tables import dead_letters, devices, op_results, staff
 from .clock import as_utc
 from .errors import Conflict, Invalid
@@ -186,7 +187,7 @@ def _dead_letter(
 
 
 def _failures(engine: Engine, device_id: str, seq: int) -> int:
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         value = conn.execute(
             select(dead_letters.c.attempts).where(
                 dead_letters.c.device_id == device_id, dead_letters.c.seq == seq
