@@ -71,6 +71,32 @@ def item_doc(sku: str) -> dict[str, Any]:
     }
 
 
+def task_doc(
+    task_id: str,
+    kind: str = "put_back",
+    sku: str = "DOG2",
+    location: str = "A-12",
+    qty: int = 1,
+    *,
+    order_id: str | None = "W-1",
+    reason: str = "over_pick",
+    state: str = "open",
+    created_at: str = "2025-03-03T08:00:00Z",
+) -> dict[str, Any]:
+    """A follow-up task as central sends it."""
+    return {
+        "task_id": task_id,
+        "kind": kind,
+        "sku": sku,
+        "location": location,
+        "qty": qty,
+        "order_id": order_id,
+        "reason": reason,
+        "state": state,
+        "created_at": created_at,
+    }
+
+
 def gtin14_of(sku: str) -> str:
     return "0" + GTIN_OF[sku]
 

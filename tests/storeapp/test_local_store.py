@@ -23,6 +23,7 @@ from tests.storeapp.builders import (
     result,
     staff_doc,
     store_doc,
+    task_doc,
 )
 
 
@@ -375,17 +376,7 @@ def test_a_pull_projects_staff_items_stock_and_tasks_and_deletes_tombstones(stor
             feed.change(
                 "task",
                 "T-1",
-                {
-                    "task_id": "T-1",
-                    "kind": "recount",
-                    "sku": "DOG2",
-                    "location": "A-12",
-                    "qty": 0,
-                    "order_id": "W-1",
-                    "reason": "short: not_found",
-                    "state": "open",
-                    "created_at": "2025-03-03T08:00:00Z",
-                },
+                task_doc("T-1", "recount", "DOG2", "A-12", 0, reason="short: not_found"),
             ),
             feed.change("staff", "E2", op="delete"),
             feed.change("gizmo", "G-1", {"anything": True}),
@@ -421,17 +412,7 @@ def test_verify_pin_works_offline_from_pulled_hashes(store, feed):
 
 
 def test_task_done_is_local_at_once_and_survives_a_pull_until_central_answers(store, feed):
-    task = {
-        "task_id": "T-1",
-        "kind": "put_back",
-        "sku": "DOG2",
-        "location": "A-12",
-        "qty": 1,
-        "order_id": "W-1",
-        "reason": "over_pick",
-        "state": "open",
-        "created_at": "2025-03-03T08:00:00Z",
-    }
+    task = task_doc("T-1")
     store.apply_pull(feed.page(feed.change("task", "T-1", task)))
     done = store.act("E1", "task.done", {"task_id": "T-1"}, T0)
     assert (done.queued, store.tasks()) == (True, [])

@@ -9,7 +9,7 @@ import pytest
 from storeapp.viewmodels import HandoverVM, PickListVM, SyncStatusVM, TasksVM
 from storeapp.viewmodels.sync_status import AttentionRow, Chip
 from sync.engine import Progress
-from tests.storeapp.builders import T0, gtin, order_doc, result
+from tests.storeapp.builders import T0, gtin, order_doc, result, task_doc
 
 
 @pytest.fixture
@@ -96,32 +96,20 @@ def test_tasks_list_in_plain_words_and_done_takes_one_off(store, feed, ana, cloc
             feed.change(
                 "task",
                 "T-1",
-                {
-                    "task_id": "T-1",
-                    "kind": "put_back",
-                    "sku": "DOG2",
-                    "location": "A-12",
-                    "qty": 1,
-                    "order_id": "W-1",
-                    "reason": "over_pick",
-                    "state": "open",
-                    "created_at": "2025-03-03T08:00:00Z",
-                },
+                task_doc("T-1"),
             ),
             feed.change(
                 "task",
                 "T-2",
-                {
-                    "task_id": "T-2",
-                    "kind": "recount",
-                    "sku": "BOWL",
-                    "location": "C-01",
-                    "qty": 0,
-                    "order_id": "W-1",
-                    "reason": "short: not_found",
-                    "state": "open",
-                    "created_at": "2025-03-03T08:05:00Z",
-                },
+                task_doc(
+                    "T-2",
+                    "recount",
+                    "BOWL",
+                    "C-01",
+                    0,
+                    reason="short: not_found",
+                    created_at="2025-03-03T08:05:00Z",
+                ),
             ),
         )
     )
@@ -243,17 +231,7 @@ def test_the_qr_from_the_customer_s_email_finds_and_verifies_the_order(
 
 
 def test_scanning_the_item_back_on_its_shelf_closes_its_put_back_task(store, feed, ana, clock):
-    task = {
-        "task_id": "T-9",
-        "kind": "put_back",
-        "sku": "DOG2",
-        "location": "A-12",
-        "qty": 1,
-        "order_id": "W-1",
-        "reason": "over_pick",
-        "state": "open",
-        "created_at": "2025-03-03T08:00:00Z",
-    }
+    task = task_doc("T-9")
     store.apply_pull(feed.page(feed.change("task", "T-9", task)))
     tasks = TasksVM(store, ana, clock=clock)
     wrong = tasks.scan(gtin(4))
