@@ -34,6 +34,15 @@ def synced(tablet: Tablet) -> None:
     assert report.ok, report.error_in_words
 
 
+def offline_with(central: Central, store: TestStore, make_tablet, sku: str) -> tuple[str, Tablet]:
+    """A 2-unit order of `sku`, and a tablet that downloaded it and then lost the network."""
+    oid = central.order(store, [(sku, 2)])["order_id"]
+    tablet = make_tablet()
+    synced(tablet)
+    tablet.transport.unplug()
+    return oid, tablet
+
+
 @pytest.mark.parametrize("first", ["A", "B"])
 def test_two_tablets_picking_one_order_offline_leave_one_picker_and_one_put_back(
     central: Central, store: TestStore, make_tablet, first: str
@@ -116,11 +125,7 @@ def test_scans_of_an_order_cancelled_while_picking_offline_become_a_restock_task
     central: Central, store: TestStore, make_tablet
 ) -> None:
     sku = store.skus[1]
-    order = central.order(store, [(sku, 2)])
-    oid = order["order_id"]
-    tablet = make_tablet()
-    synced(tablet)
-    tablet.transport.unplug()
+    oid, tablet = offline_with(central, store, make_tablet, sku)
     with tablet.hands("E1", "1111") as ana:
         claimed = ana.queue.claim(oid)
         ana.picking.open(claimed.pick_list)
@@ -153,11 +158,7 @@ def test_a_short_picked_offline_comes_back_as_a_recount_task_and_doubtful_stock(
     central: Central, store: TestStore, make_tablet
 ) -> None:
     sku = store.skus[2]
-    order = central.order(store, [(sku, 2)])
-    oid = order["order_id"]
-    tablet = make_tablet()
-    synced(tablet)
-    tablet.transport.unplug()
+    oid, tablet = offline_with(central, store, make_tablet, sku)
     with tablet.hands("E1", "1111") as ana:
         claimed = ana.queue.claim(oid)
         ana.picking.open(claimed.pick_list)
