@@ -83,7 +83,9 @@ class StoreTx:
         self.change_seq = change_seq
 
     def flush(self) -> None:
+        assert self.staged is self.root, "flush outside an op's scope"
         docs = self.root.flush(self.conn, self.store_id)
+        self.root = self.staged = Staging()
         if not docs:
             return
         rows = []

@@ -206,7 +206,9 @@ class Staging:
     # --- writing it all ------------------------------------------------------------
 
     def flush(self, conn: Connection, store_id: str) -> list[tuple[str, str, Any]]:
-        """Write what is staged; returns the documents to publish, in order."""
+        """Write what is staged; returns the documents to publish, in order.
+
+        The caller starts a new `Staging` afterwards (`StoreTx.flush`)."""
         assert self.parent is None, "flush the transaction's staging, not an op's"
         self._flush_orders(conn)
         if self.new_tasks:
@@ -242,7 +244,6 @@ class Staging:
         self._flush_dead_letters(conn)
         docs: list[tuple[str, str, Any]] = [(k, i, d) for (k, i), d in self.docs.items()]
         docs += stock_docs
-        self.__init__()  # type: ignore[misc]  # empty again, ready for more
         return docs
 
     def _flush_orders(self, conn: Connection) -> None:
