@@ -9,7 +9,10 @@ from storeapp.local import LocalStore
 from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
 from .session import SessionVM
 
-__all__ = ["ActingVM"]
+__all__ = ["NOT_SAVED", "ActingVM"]
+
+# only when the tablet refused an action without a reason of its own
+NOT_SAVED = "That was not saved on this tablet. Try again, or ask a manager."
 
 S = TypeVar("S")
 
@@ -43,6 +46,6 @@ class ActingVM(Generic[S]):
             return self.screen(SIGN_IN_FIRST, "error")
         result = self._store.act(who.employee_id, op_type, payload, self._clock())
         if not result.ok:
-            return self.screen(result.message or "Not possible.", "error")
+            return self.screen(result.message or NOT_SAVED, "error")
         self._on_change()
         return self.screen(done, "ok")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fulfillment.model import Order, OrderState, OrderType
 from fulfillment.pickup import pickup_code_from_scan
 
-from .acting import ActingVM
+from .acting import NOT_SAVED, ActingVM
 from .screen import SIGN_IN_FIRST, Tone
 
 __all__ = ["HandoverLine", "HandoverMatch", "HandoverOrder", "HandoverScreen", "HandoverVM"]
@@ -219,7 +219,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
             self._clock(),
         )
         if not result.ok:
-            return self.screen(result.message or "Not possible.", "error")
+            return self.screen(result.message or NOT_SAVED, "error")
         self._on_change()
         self._done = True
         units = sum(int(x["qty"]) for x in lines)

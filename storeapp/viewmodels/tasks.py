@@ -8,7 +8,7 @@ from fulfillment.barcodes import InvalidBarcode, parse_scan
 from storeapp.local import Task
 
 from .acting import ActingVM
-from .screen import SIGN_IN_FIRST, Tone
+from .screen import Tone
 
 __all__ = ["TaskRow", "TasksScreen", "TasksVM"]
 
@@ -71,16 +71,7 @@ class TasksVM(ActingVM[TasksScreen]):
         return TasksScreen(tuple(rows), message, tone)
 
     def done(self, task_id: str, note: str = "") -> TasksScreen:
-        who = self._session.associate
-        if who is None:
-            return self.screen(SIGN_IN_FIRST, "error")
-        result = self._store.act(
-            who.employee_id, "task.done", {"task_id": task_id, "note": note}, self._clock()
-        )
-        if not result.ok:
-            return self.screen(result.message or "Not possible.", "error")
-        self._on_change()
-        return self.screen("Task done.", "ok")
+        return self._act("task.done", {"task_id": task_id, "note": note}, "Task done.")
 
     def scan(self, code: str) -> TasksScreen:
         """Scan the item you put back on its shelf: its oldest open put-back or restock is done."""
