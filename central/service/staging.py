@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
@@ -51,15 +52,14 @@ def stock_doc(row: Any) -> dict[str, Any]:
     }
 
 
-def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any]:
-    """How one column's Python value goes to the driver, as SQLAlchemy's own types would send it."""
+def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
+    """How one column's Python value goes to the driver, as SQLAlchemy's own types would send
+    it; None when the driver takes the value as it is."""
     if isinstance(column_type, UTCDateTime):
-        if dialect == "sqlite":
-            return _sqlite_datetime
-        return lambda v: v
+        return _sqlite_datetime if dialect == "sqlite" else None
     if isinstance(column_type, JSON):
         return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
-    return lambda v: v
+    return None
 
 
 @lru_cache(maxsize=4096)  # a batch repeats its ops' times and the transaction's own
@@ -79,14 +79,24 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     columns = list(rows[0])
     dialect = conn.dialect.name
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    convert = [_converter(table.c[c].type, dialect) for c in columns]
+    converters = [
+        (i, f)
+        for i, c in enumerate(columns)
+        if (f := _converter(table.c[c].type, dialect)) is not None
+    ]
+    values_of = itemgetter(*columns)  # (these tables have many columns: always a tuple)
+    params: list[tuple[Any, ...]] = [values_of(row) for row in rows]
+    if converters:
+        for n, values in enumerate(params):
+            changed = list(values)
+            for i, f in converters:
+                changed[i] = f(changed[i])
+            params[n] = tuple(changed)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
-    conn.exec_driver_sql(
-        sql, [tuple(f(row[c]) for f, c in zip(convert, columns, strict=True)) for row in rows]
-    )
+    conn.exec_driver_sql(sql, params)
 
 
 @dataclass
