@@ -132,6 +132,7 @@ class Order(Frozen):
     carrier: str | None = None
     tracking: str | None = None
     reason: str | None = None  # cancel / reject reason
+    fulfilled_at: datetime | None = None  # last shipped or handed over: a return's window starts
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -384,6 +384,7 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
         ctx,
         lines=lines,
         state=OrderState.SHIPPED,
+        fulfilled_at=ctx.now,
         carrier=carrier,
         tracking=tracking,
         packages=packages or order.packages,
@@ -444,7 +445,7 @@ def hand_over(
     excess += sum(wanted.values())
     complete = all(x.fulfilled >= x.picked for x in new.lines)
     state = OrderState.HANDED_OVER if (complete or after_close) else OrderState.STAGED
-    new = _touch(new, ctx, state=state)
+    new = _touch(new, ctx, state=state, fulfilled_at=ctx.now if movements else order.fulfilled_at)
     if after_close:
         when = "expiry" if order.state is OrderState.EXPIRED else "cancellation"
         code = "HANDED_OVER_AFTER_" + ("EXPIRY" if order.state is OrderState.EXPIRED else "CANCEL")

@@ -24,10 +24,12 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
 from fulfillment.model import OrderType, Policy, Role, ShortReason
+from fulfillment.returns import Condition, Disposition, ReturnReason
 
 __all__ = [
     "MAX_PUSH_BYTES",
@@ -167,6 +169,45 @@ class OrderPrioritize(Request):
     priority: Annotated[int, Field(ge=0, le=9)]
 
 
+class ReturnLineIn(Request):
+    """One line of a return: the order's line, or a sku when the order is not on the tablet."""
+
+    line_id: Id | None = None
+    sku: Id | None = None
+    qty: Qty
+    reason: ReturnReason
+    note: Text = ""
+    condition: Condition
+    disposition: Disposition
+
+    @model_validator(mode="after")
+    def _names_a_line(self) -> ReturnLineIn:
+        if not self.line_id and not self.sku:
+            raise ValueError("a return line needs its line_id or a sku")
+        if self.disposition is Disposition.RESTOCK and self.condition is not Condition.SELLABLE:
+            raise ValueError(f"only sellable goods can be restocked, not {self.condition} ones")
+        return self
+
+
+class ReturnReceive(Request):
+    return_id: Id
+    order_id: Id | None = None
+    receipt: Id | None = None  # the order number or receipt typed when the order is not there
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=200)]
+    refund: Literal["original_tender"] = "original_tender"
+
+    @model_validator(mode="after")
+    def _names_the_sale(self) -> ReturnReceive:
+        if not self.order_id and not self.receipt:
+            raise ValueError("a return needs the order_id or the receipt it was bought on")
+        return self
+
+
+class ReturnOverride(Request):
+    return_id: Id
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class TaskDone(Request):
     task_id: Id
     note: Text = ""
@@ -184,6 +225,8 @@ PAYLOADS: dict[str, type[Request]] = {
     "pick.scan": PickScan,
     "pick.unscan": PickUnscan,
     "pick.short": PickShort,
+    "return.receive": ReturnReceive,
+    "return.override": ReturnOverride,
     "task.done": TaskDone,
 }
 
