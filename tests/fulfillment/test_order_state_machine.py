@@ -6,9 +6,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from fulfillment.model import OPEN_STATES, OrderState, Role
+from fulfillment.model import OPEN_STATES, Order, OrderState, Role
 from fulfillment.outcome import Status
 from fulfillment.picking import apply_order_op, cancel, expire, reservations
+from fulfillment.returns import receive
 
 from .builders import ctx, gtin, line, order
 
@@ -21,7 +22,8 @@ class OrderMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.order = order(line(1, qty=2), line(2, qty=1), line(3, qty=3))
-        self.handed_over = None
+        self.handed_over: Order | None = None
+        self.returns = 0
 
     def _do(self, actor: str, op_type: str, payload: dict) -> None:
         role = Role.MANAGER if actor == "M1" else Role.ASSOCIATE
@@ -84,6 +86,16 @@ class OrderMachine(RuleBasedStateMachine):
 
         self.order = expire(self.order, ctx("system", now=NOW + timedelta(days=30))).order
 
+    @rule(actor=ACTORS, line_id=LINES, qty=QTY, sellable=st.booleans())
+    def return_goods(self, actor: str, line_id: str, qty: int, sellable: bool) -> None:
+        condition, disposition = ("sellable", "restock") if sellable else ("damaged", "damaged_bin")
+        wanted = {"line_id": line_id, "qty": qty, "reason": "other"}
+        wanted |= {"condition": condition, "disposition": disposition}
+        self.returns += 1
+        out = receive(self.order, [wanted], ctx(actor), return_id=f"R{self.returns}")
+        if out.order is not None:
+            self.order = out.order
+
     @invariant()
     def picked_plus_short_never_exceeds_the_quantity(self) -> None:
         for ln in self.order.lines:
@@ -92,9 +104,20 @@ class OrderMachine(RuleBasedStateMachine):
             assert 0 <= ln.fulfilled <= ln.picked
 
     @invariant()
-    def a_handed_over_order_never_changes(self) -> None:
+    def returned_never_exceeds_what_was_sold(self) -> None:
+        for ln in self.order.lines:
+            assert 0 <= ln.returned <= ln.fulfilled
+
+    @invariant()
+    def a_handed_over_order_never_changes_but_for_returns(self) -> None:
+        def without_returns(o: Order) -> dict:
+            data = o.model_dump(exclude={"updated_at"})
+            for ln in data["lines"]:
+                ln.pop("returned")
+            return data
+
         if self.handed_over is not None:
-            assert self.order == self.handed_over
+            assert without_returns(self.order) == without_returns(self.handed_over)
         elif self.order.state is OrderState.HANDED_OVER:
             self.handed_over = self.order
 
