@@ -3,7 +3,16 @@
 `LocalStore(path)` opens (and migrates) one file; open one per thread.
 """
 
-from ._records import ActResult, Item, LoggedOp, PendingOp, StaffMember, SyncState, Task
+from ._records import (
+    ActResult,
+    Item,
+    LoggedOp,
+    PendingOp,
+    ReturnRecord,
+    StaffMember,
+    SyncState,
+    Task,
+)
 from ._store import LocalStore, LocalStoreError
 
 __all__ = [
@@ -13,6 +22,7 @@ __all__ = [
     "LocalStoreError",
     "LoggedOp",
     "PendingOp",
+    "ReturnRecord",
     "StaffMember",
     "SyncState",
     "Task",

@@ -8,30 +8,46 @@ this device's pending ops. For an order, `orders.data` is the fold of
 server has not applied yet), in seq order, starting from the server document.
 A pending op the rules now refuse (someone else claimed the order) simply
 does not change the fold; central will answer it.
+
+Returns: a pending `return.receive` is part of its order's fold (the lines'
+`returned` counts move on), and the `returns` table holds central's `return`
+documents plus the returns of pending ops (with the pending overrides applied),
+until central's document arrives.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from pydantic import ValidationError
 
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
 from fulfillment.model import Order, Policy, Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
+from fulfillment.returns import ItemFacts, Return, ReturnOutcome, override, receive
 
 from ._records import from_iso, to_iso
 
 __all__ = [
     "ORDER_FACTS",
+    "RETURN_OPS",
+    "UPSERT_RETURN",
     "context_for",
+    "device_name",
+    "item_facts",
     "order_row",
     "pending_ops",
     "project",
     "rebase",
+    "receive_return",
+    "return_row",
     "store_policy",
     "upsert_doc",
     "wipe_server_state",
@@ -39,7 +55,10 @@ __all__ = [
 
 # physical facts: queued even when the local rules compensate them
 ORDER_FACTS = frozenset({"pick.scan", "pick.unscan", "pick.short"})
-_PROJECTED = {"staff", "item", "stock", "task"}
+RETURN_OPS = frozenset({"return.receive", "return.override"})
+_PROJECTED = {"staff", "item", "stock", "task", "return"}
+
+log = logging.getLogger(__name__)
 
 
 def _dumps(data: Any) -> str:
@@ -149,6 +168,8 @@ def project(conn: sqlite3.Connection, kind: str, ids: Iterable[str]) -> None:
             _project_stock(conn, id_, doc)
         elif kind == "task":
             _project_task(conn, id_, doc)
+        elif kind == "return":
+            _project_return(conn, id_, doc)
 
 
 def _project_staff(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None) -> None:
@@ -240,6 +261,107 @@ def _project_task(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None
     )
 
 
+# --- returns ----------------------------------------------------------------------------
+
+UPSERT_RETURN = """INSERT OR REPLACE INTO returns
+    (return_id, order_id, state, received_at, pending, data) VALUES (?, ?, ?, ?, ?, ?)"""
+
+
+def return_row(ret: Return, pending: int) -> tuple[Any, ...]:
+    return (
+        ret.return_id,
+        ret.order_id,
+        ret.state.value,
+        to_iso(ret.received_at),
+        pending,
+        ret.model_dump_json(),
+    )
+
+
+def _return_doc(conn: sqlite3.Connection, return_id: str) -> Return | None:
+    doc = _doc(conn, "return", return_id)
+    if doc is None:
+        return None
+    try:
+        return Return.model_validate(doc)
+    except ValidationError:
+        log.warning("return %s from central does not parse; not shown", return_id, exc_info=True)
+        return None
+
+
+def _project_return(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None) -> None:
+    conn.execute("DELETE FROM returns WHERE return_id = ?", (id_,))
+    ret = _return_doc(conn, id_) if doc is not None else None
+    if ret is not None:
+        conn.execute(UPSERT_RETURN, return_row(ret, 0))
+
+
+def _price(text: Any) -> Decimal:
+    try:
+        return Decimal(str(text)) if text is not None else Decimal("0")
+    except InvalidOperation:
+        return Decimal("0")
+
+
+def item_facts(conn: sqlite3.Connection, skus: Iterable[str]) -> dict[str, ItemFacts]:
+    """What the catalogue on this tablet says of `skus` (unknown skus are left out)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        f"""SELECT sku, name, price, location, final_sale FROM items
+            WHERE sku IN ({", ".join("?" * len(wanted))})""",
+        wanted,
+    ).fetchall()
+    return {r[0]: ItemFacts(r[1], _price(r[2]), r[3], bool(r[4])) for r in rows}
+
+
+def device_name(conn: sqlite3.Connection) -> str:
+    """This device's name when central sent its `device` document, else ""."""
+    row = conn.execute(
+        """SELECT d.data FROM srv_docs d JOIN sync_state s ON s.id = 1
+           WHERE d.kind = 'device' AND d.id = s.device_id"""
+    ).fetchone()
+    if not row:
+        return ""
+    data = json.loads(row[0])
+    return str(data.get("name") or data.get("device_name") or "")
+
+
+def _earlier_returns(conn: sqlite3.Connection, order_id: str | None, but: str) -> list[Return]:
+    if not order_id:
+        return []
+    rows = conn.execute(
+        "SELECT data FROM returns WHERE order_id = ? AND return_id != ?", (order_id, but)
+    ).fetchall()
+    return [Return.model_validate_json(r[0]) for r in rows]
+
+
+def receive_return(
+    conn: sqlite3.Connection, order: Order | None, payload: Mapping[str, Any], ctx: Context
+) -> ReturnOutcome:
+    """`fulfillment.returns.receive` with what this tablet knows: the order (None when it is
+    not here: the lines are by sku and the receipt is the evidence), the catalogue's facts,
+    the order's earlier returns and this device's name."""
+    lines = list(payload["lines"])
+    skus = {str(w["sku"]) for w in lines if w.get("sku")}
+    if order is not None:
+        skus |= {x.sku for x in order.lines}
+    receipt = payload.get("receipt") or (payload.get("order_id") if order is None else None)
+    return receive(
+        order,
+        lines,
+        ctx,
+        return_id=str(payload["return_id"]),
+        items=item_facts(conn, skus),
+        receipt=receipt,
+        earlier=_earlier_returns(
+            conn, order.order_id if order else receipt, str(payload["return_id"])
+        ),
+        device_name=device_name(conn),
+    )
+
+
 # --- orders -----------------------------------------------------------------------------
 
 
@@ -307,41 +429,55 @@ def pending_ops(conn: sqlite3.Connection) -> list[tuple[int, str, str, dict[str,
     return [(r[0], r[1], r[2], json.loads(r[3]), from_iso(r[4])) for r in rows]  # type: ignore[misc]
 
 
+def _touches(
+    type_: str, payload: dict[str, Any], orders: set[str], tasks: set[str], returns: set[str]
+) -> None:
+    if type_ in ORDER_OPS:
+        orders.add(str(payload.get("order_id")))
+    elif type_ == "task.done":
+        tasks.add(str(payload.get("task_id")))
+    elif type_ in RETURN_OPS:
+        returns.add(str(payload.get("return_id")))
+        if type_ == "return.receive" and payload.get("order_id"):
+            orders.add(str(payload["order_id"]))
+
+
 def rebase(
     conn: sqlite3.Connection,
     order_ids: Iterable[str] = (),
     task_ids: Iterable[str] = (),
     *,
+    return_ids: Iterable[str] = (),
     everything: bool = False,
 ) -> None:
-    """Recompute orders (and tasks) = server document + pending ops, for the ids given,
-    every order or task a pending op touches, and those of ops acknowledged since the
-    last pull (their result is in this pull). `everything` re-projects every doc."""
+    """Recompute orders (tasks, returns) = server document + pending ops, for the ids given,
+    every one a pending op touches, and those of ops acknowledged since the last pull
+    (their result is in this pull). `everything` re-projects every doc."""
     pending = pending_ops(conn)
     orders = set(order_ids)
     tasks = set(task_ids)
+    returns = set(return_ids)
     for _, type_, _, payload, _ in pending:
-        if type_ in ORDER_OPS:
-            orders.add(str(payload.get("order_id")))
-        elif type_ == "task.done":
-            tasks.add(str(payload.get("task_id")))
+        _touches(type_, payload, orders, tasks, returns)
     for type_, payload_text in conn.execute(
         "SELECT type, payload FROM op_log WHERE rebased = 0"
     ).fetchall():
-        payload = json.loads(payload_text)
-        if type_ in ORDER_OPS:
-            orders.add(str(payload.get("order_id")))
-        elif type_ == "task.done":
-            tasks.add(str(payload.get("task_id")))
+        _touches(type_, json.loads(payload_text), orders, tasks, returns)
     conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
     if everything:
         conn.execute("DELETE FROM orders")
         orders |= {r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'order'")}
-    if orders:
+        conn.execute("DELETE FROM returns")
+        returns |= {r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'return'")}
+    folded: dict[str, Return | None] = {}  # return_id -> the return its order's fold made
+    if orders or returns:
         policy = store_policy(conn)
         staff = _staff(conn)
+        timezone = store_timezone(conn)
         for order_id in sorted(orders):
-            _rebase_order(conn, order_id, pending, policy, staff)
+            _rebase_order(conn, order_id, pending, policy, staff, timezone, folded)
+        for return_id in sorted(returns):
+            _rebase_return(conn, return_id, pending, policy, staff, timezone, folded)
     if tasks:
         project(conn, "task", tasks)
         done = [str(p.get("task_id")) for _, t, _, p, _ in pending if t == "task.done"]
@@ -354,7 +490,11 @@ def _rebase_order(
     pending: list[tuple[int, str, str, dict[str, Any], datetime]],
     policy: Policy,
     staff: dict[str, tuple[str, str]],
+    timezone: str = "UTC",
+    folded: dict[str, Return | None] | None = None,
 ) -> None:
+    """The fold of this order's pending ops (order ops and received returns) over central's
+    document; each pending return's outcome goes into `folded` for the returns table."""
     doc = _doc(conn, "order", order_id)
     if doc is None:
         conn.execute("DELETE FROM orders WHERE order_id = ?", (order_id,))
@@ -362,12 +502,56 @@ def _rebase_order(
     order = _enrich(conn, Order.model_validate(doc))
     count = 0
     for _, type_, actor_id, payload, occurred_at in pending:
-        if type_ not in ORDER_OPS or payload.get("order_id") != order_id:
+        if payload.get("order_id") != order_id:
+            continue
+        if type_ in ORDER_OPS:
+            count += 1
+            outcome = apply_order_op(
+                order, type_, payload, context_for(actor_id, occurred_at, policy, staff)
+            )
+            if outcome.status is not Status.REJECTED:
+                order = outcome.order
+        elif type_ == "return.receive":
+            count += 1
+            ctx = context_for(actor_id, occurred_at, policy, staff, timezone)
+            got = receive_return(conn, order, payload, ctx)
+            if folded is not None:
+                folded[str(payload["return_id"])] = got.ret
+            if got.order is not None:
+                order = got.order
+    conn.execute(UPSERT_ORDER, order_row(order, count))
+
+
+def _rebase_return(
+    conn: sqlite3.Connection,
+    return_id: str,
+    pending: list[tuple[int, str, str, dict[str, Any], datetime]],
+    policy: Policy,
+    staff: dict[str, tuple[str, str]],
+    timezone: str,
+    folded: dict[str, Return | None],
+) -> None:
+    """returns row = central's document, or the return of a pending receive (from its
+    order's fold, or on the receipt alone when the order is not here), then the pending
+    overrides on top."""
+    ret = _return_doc(conn, return_id)
+    count = 0
+    for _, type_, actor_id, payload, occurred_at in pending:
+        if type_ not in RETURN_OPS or payload.get("return_id") != return_id:
             continue
         count += 1
-        outcome = apply_order_op(
-            order, type_, payload, context_for(actor_id, occurred_at, policy, staff)
-        )
-        if outcome.status is not Status.REJECTED:
-            order = outcome.order
-    conn.execute(UPSERT_ORDER, order_row(order, count))
+        ctx = context_for(actor_id, occurred_at, policy, staff, timezone)
+        if type_ == "return.receive":
+            if ret is not None:
+                continue  # central has it already
+            if return_id in folded:
+                ret = folded[return_id]
+            else:  # its order is not on this tablet
+                ret = receive_return(conn, None, payload, ctx).ret
+        elif ret is not None:
+            got = override(ret, str(payload.get("reason") or ""), ctx)
+            if got.ret is not None:
+                ret = got.ret
+    conn.execute("DELETE FROM returns WHERE return_id = ?", (return_id,))
+    if ret is not None:
+        conn.execute(UPSERT_RETURN, return_row(ret, count))

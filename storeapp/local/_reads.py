@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from fulfillment import pins
-from fulfillment.model import Order, Policy, Role
+from fulfillment.model import Order, OrderState, Policy, Role
+from fulfillment.pickup import pickup_code_from_scan
+from fulfillment.returns import ItemFacts, Return, returnable
 
 from . import _projection as proj
 from ._records import (
@@ -21,10 +23,20 @@ from ._records import (
     Item,
     LoggedOp,
     PendingOp,
+    ReturnRecord,
     StaffMember,
     Task,
     from_iso,
     to_iso,
+)
+
+# states in which goods may have left the store (a partial hand-over leaves the rest staged)
+_AFTER_SALE = (
+    OrderState.SHIPPED,
+    OrderState.HANDED_OVER,
+    OrderState.STAGED,
+    OrderState.CANCELLED,
+    OrderState.EXPIRED,
 )
 
 
@@ -127,6 +139,54 @@ class Reads:
             [*params, *states, limit],
         )
         return [Order.model_validate_json(r[0]) for r in rows]
+
+    # --- returns ------------------------------------------------------------------------
+
+    def find_returnable(self, text: str, *, limit: int = 20) -> list[Order]:
+        """Orders a customer may bring something back from, found by order number, pickup
+        code, or customer name, email or phone: only those with a unit still returnable.
+        An exact order number or pickup code comes first."""
+        needle = pickup_code_from_scan(text or "").strip()
+        if not needle:
+            return []
+        exact = self._conn.execute(
+            """SELECT order_id, data FROM orders
+               WHERE upper(order_id) = ? OR pickup_code = ? ORDER BY order_id""",
+            (needle.upper(), needle.upper()),
+        ).fetchall()
+        found = [self._order_from(r[0], r[1]) for r in exact]
+        states = [s.value for s in _AFTER_SALE]
+        seen = {o.order_id for o in found}
+        found += [
+            o for o in self.search_orders(needle, states, limit=limit) if o.order_id not in seen
+        ]
+        return [o for o in found if any(returnable(x) > 0 for x in o.lines)][:limit]
+
+    def item_facts(self, skus: Iterable[str]) -> dict[str, ItemFacts]:
+        """Name, price, home location and final sale of `skus` from the catalogue here."""
+        return proj.item_facts(self._conn, skus)
+
+    def get_return(self, return_id: str) -> ReturnRecord | None:
+        row = self._conn.execute(
+            "SELECT data, pending FROM returns WHERE return_id = ?", (return_id,)
+        ).fetchone()
+        return ReturnRecord(Return.model_validate_json(row[0]), bool(row[1])) if row else None
+
+    def returns_since(self, at: datetime, *, limit: int = 200) -> list[ReturnRecord]:
+        """Returns received at or after `at`, newest first (central's and this tablet's)."""
+        rows = self._conn.execute(
+            """SELECT data, pending FROM returns WHERE received_at >= ?
+               ORDER BY received_at DESC, return_id LIMIT ?""",
+            (to_iso(at), limit),
+        ).fetchall()
+        return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
+
+    def returns_of(self, order_id: str) -> list[ReturnRecord]:
+        rows = self._conn.execute(
+            "SELECT data, pending FROM returns WHERE order_id = ? ORDER BY received_at",
+            (order_id,),
+        ).fetchall()
+        return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
 
     def policy(self) -> Policy:
         return proj.store_policy(self._conn)

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fulfillment.model import Order, Role
+from fulfillment.returns import Return
 
 __all__ = [
     "ActResult",
     "Item",
     "LoggedOp",
     "PendingOp",
+    "ReturnRecord",
     "StaffMember",
     "SyncState",
     "Task",
@@ -75,6 +77,14 @@ class Task:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_TASK_STATES
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """A return on this tablet: central's document, or this device's one not yet applied."""
+
+    ret: Return
+    pending: bool  # an op of this return is still waiting for central
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,7 @@ class ActResult:
     op_id: str | None = None
     order: Order | None = None
     followups: tuple[Any, ...] = field(default=())
+    ret: Return | None = None  # return.receive / return.override: the return as recorded here
 
     @property
     def ok(self) -> bool:

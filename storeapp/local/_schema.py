@@ -9,6 +9,7 @@ Tables:
     orders      projection: server order + this device's pending ops
     items, gtins, staff, tasks, stock
                 projections of the other kinds the screens read
+    returns     projection: server `return` docs + this device's pending returns (m002)
     outbox      pending ops, `seq` gapless per device (from sync_state.next_seq)
     op_log      acknowledged ops with their results; `seen` feeds the attention list
     sync_state  one row: identity, next_seq, cursor, sync health
@@ -22,7 +23,7 @@ __all__ = ["PROJECTION_TABLES", "SERVER_TABLES", "create_srv_docs", "migrate"]
 
 migrations = Migrations("storeapp.local")
 
-PROJECTION_TABLES = ("orders", "items", "gtins", "staff", "tasks", "stock")
+PROJECTION_TABLES = ("orders", "items", "gtins", "staff", "tasks", "stock", "returns")
 SERVER_TABLES = ("srv_docs", *PROJECTION_TABLES)
 
 
@@ -184,6 +185,26 @@ def m001_initial(db: Database) -> None:
         """
     )
     db.execute("INSERT INTO sync_state (id) VALUES (1)")
+
+
+@migrations()
+def m002_returns(db: Database) -> None:
+    """Returns of online purchases: central's `return` docs plus this tablet's pending ones."""
+    db["returns"].create(  # type: ignore[union-attr]
+        {
+            "return_id": str,
+            "order_id": str,
+            "state": str,
+            "received_at": str,
+            "pending": int,
+            "data": str,
+        },
+        pk="return_id",
+        not_null={"state", "received_at", "pending", "data"},
+        strict=True,
+    )
+    db["returns"].create_index(["order_id"])  # type: ignore[union-attr]
+    db["returns"].create_index(["received_at"])  # type: ignore[union-attr]
 
 
 def migrate(db: Database) -> None:

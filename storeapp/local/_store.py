@@ -24,8 +24,9 @@ from pydantic import BaseModel, ValidationError
 from sqlite_utils import Database
 
 from fulfillment.model import Order, Policy, Role
-from fulfillment.outcome import Status
+from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
+from fulfillment.returns import Return, override
 from fulfillment.roles import may_perform
 from sync.protocol import PAYLOADS, Change, EnrollResponse, OpResult, PullResponse, SnapshotHeader
 from sync.replica import Identity, PendingSummary
@@ -48,6 +49,18 @@ _ATTENTION = ("rejected", "compensated")
 
 class LocalStoreError(Exception):
     """A misuse of the local store (not an ordinary situation such as a refused claim)."""
+
+
+class _Refused(Exception):
+    """Rolls back an all-or-nothing gesture (`LocalStore.act_as`)."""
+
+    def __init__(self, result: ActResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+def _not_saved(cause: ActResult) -> ActResult:
+    return ActResult("rejected", False, "NOT_SAVED", cause.message)
 
 
 def _field_sentence(exc: ValidationError) -> str:
@@ -171,8 +184,9 @@ class LocalStore(Reads):
         """Write the local effect of one op and queue it, in one transaction.
 
         A refused intent (claim, release, stage, reject, assign, prioritize, ship,
-        hand-over, or a role that may not do it) writes nothing and returns the
-        reason. Facts (pick.scan, pick.unscan, pick.short) are always queued.
+        hand-over, a return override, or a role that may not do it) writes nothing and
+        returns the reason. Facts (pick.scan, pick.unscan, pick.short) are always queued;
+        so is a received return with anything returnable in it.
         """
         return self.act_many(actor_id, [(op_type, payload)], now)[0]
 
@@ -186,29 +200,57 @@ class LocalStore(Reads):
 
         Each op is decided on its own: a refused intent among them is not queued.
         """
-        checked: list[tuple[str, dict[str, Any] | ActResult]] = []
-        for op_type, payload in ops:
+        return self.act_as([(actor_id, op_type, payload) for op_type, payload in ops], now)
+
+    def act_as(
+        self,
+        steps: Sequence[tuple[str, str, Mapping[str, Any] | BaseModel]],
+        now: datetime,
+        *,
+        all_or_nothing: bool = False,
+    ) -> list[ActResult]:
+        """Ops of one gesture, each `(actor_id, op_type, payload)` with its own actor (a
+        return received by an associate and the manager's override of it), in seq order,
+        in one transaction.
+
+        Each op is decided on its own (and sees the effect of the ones before it). With
+        `all_or_nothing`, one refused op writes nothing at all: the others come back
+        refused too (code `NOT_SAVED`) with the first refusal's sentence.
+        """
+        checked: list[tuple[str, str, dict[str, Any] | ActResult]] = []
+        for actor_id, op_type, payload in steps:
             model = PAYLOADS.get(op_type)
             if model is None:
                 raise LocalStoreError(f"unknown op type {op_type!r}")
             raw = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
             try:
-                checked.append((op_type, model.model_validate(raw).model_dump(mode="json")))
+                body: dict[str, Any] | ActResult = model.model_validate(raw).model_dump(mode="json")
             except ValidationError as exc:
-                checked.append(
-                    (op_type, ActResult("rejected", False, "INVALID_INPUT", _field_sentence(exc)))
-                )
+                body = ActResult("rejected", False, "INVALID_INPUT", _field_sentence(exc))
+            checked.append((actor_id, op_type, body))
+        if all_or_nothing:
+            bad = next((b for _, _, b in checked if isinstance(b, ActResult)), None)
+            if bad is not None:
+                return [b if isinstance(b, ActResult) else _not_saved(bad) for _, _, b in checked]
         results: list[ActResult] = []
-        with self._write() as conn:
-            staff = proj.staff_index(conn)
-            policy: Policy | None = None
-            for op_type, body in checked:
-                if isinstance(body, ActResult):
-                    results.append(body)
-                    continue
-                if policy is None and op_type in ORDER_OPS:
-                    policy = proj.store_policy(conn)
-                results.append(self._act_one(conn, actor_id, op_type, body, now, policy, staff))
+        try:
+            with self._write() as conn:
+                staff = proj.staff_index(conn)
+                policy: Policy | None = None
+                for actor_id, op_type, body in checked:
+                    if isinstance(body, ActResult):
+                        results.append(body)
+                        continue
+                    if policy is None and (op_type in ORDER_OPS or op_type in proj.RETURN_OPS):
+                        policy = proj.store_policy(conn)
+                    got = self._act_one(conn, actor_id, op_type, body, now, policy, staff)
+                    results.append(got)
+                    if all_or_nothing and not got.queued:
+                        raise _Refused(got)
+        except _Refused as refused:  # rolled back: nothing of the gesture was written
+            first, done = refused.result, len(results)
+            after = len(checked) - done
+            return [_not_saved(first)] * (done - 1) + [first] + [_not_saved(first)] * after
         return results
 
     def _act_one(
@@ -226,6 +268,7 @@ class LocalStore(Reads):
             return ActResult("rejected", False, "FORBIDDEN", "Only a manager can do this")
         status, code, message = Status.APPLIED.value, None, None
         order: Order | None = None
+        ret: Return | None = None
         followups: tuple[Any, ...] = ()
         if op_type in ORDER_OPS:
             assert policy is not None
@@ -254,6 +297,17 @@ class LocalStore(Reads):
                     return ActResult(status, False, code, message, order=outcome.order)
                 order = outcome.order
                 conn.execute(proj.UPSERT_ORDER, proj.order_row(order, row[1] + 1))
+        elif op_type in proj.RETURN_OPS:
+            assert policy is not None
+            ctx = proj.context_for(actor_id, now, policy, staff, timezone=proj.store_timezone(conn))
+            if op_type == "return.receive":
+                done = self._receive_return(conn, payload, ctx)
+            else:
+                done = self._override_return(conn, payload, ctx)
+            if not done.queued:
+                return done
+            status, code, message, ret = done.status, done.code, done.message, done.ret
+            order = done.order
         elif op_type == "task.done":
             state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
             if state is None:
@@ -284,7 +338,69 @@ class LocalStore(Reads):
             ),
         )
         conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (seq + 1,))
-        return ActResult(status, True, code, message, seq, op_id, order, followups)
+        return ActResult(status, True, code, message, seq, op_id, order, followups, ret)
+
+    def _receive_return(
+        self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
+    ) -> ActResult:
+        """The local effect of `return.receive`: the order's lines count the returned units
+        and the return is listed. A fact: only a return with nothing returnable in it (every
+        unit refused) is not queued."""
+        return_id = payload["return_id"]
+        if self._one("SELECT 1 FROM returns WHERE return_id = ?", (return_id,)):
+            return ActResult(
+                "rejected", False, "DUPLICATE", f"Return {return_id} is already recorded"
+            )
+        order: Order | None = None
+        pending = 0
+        order_id = payload.get("order_id")
+        if order_id:
+            row = conn.execute(
+                "SELECT data, pending FROM orders WHERE order_id = ?", (order_id,)
+            ).fetchone()
+            if row is not None:
+                order, pending = self._order_from(order_id, row[0]), row[1]
+        if order is None and not all(w.get("sku") for w in payload["lines"]):
+            return ActResult(
+                "rejected",
+                False,
+                "ORDER_NOT_FOUND",
+                f"Order {order_id} is not on this tablet: scan each item to return it",
+            )
+        outcome = proj.receive_return(conn, order, payload, ctx)
+        if outcome.ret is None:
+            return ActResult(
+                outcome.status.value, False, outcome.code, outcome.message or "Nothing to return"
+            )
+        if outcome.order is not None:
+            conn.execute(proj.UPSERT_ORDER, proj.order_row(outcome.order, pending + 1))
+        conn.execute(proj.UPSERT_RETURN, proj.return_row(outcome.ret, 1))
+        return ActResult(
+            outcome.status.value,
+            True,
+            outcome.code,
+            outcome.message,
+            order=outcome.order,
+            ret=outcome.ret,
+        )
+
+    def _override_return(
+        self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
+    ) -> ActResult:
+        """A manager's override of a return outside policy; refused: nothing queued."""
+        return_id = payload["return_id"]
+        row = conn.execute(
+            "SELECT data, pending FROM returns WHERE return_id = ?", (return_id,)
+        ).fetchone()
+        if row is None:
+            return ActResult(
+                "rejected", False, "RETURN_NOT_FOUND", f"Return {return_id} is not on this tablet"
+            )
+        outcome = override(Return.model_validate_json(row[0]), payload["reason"], ctx)
+        if outcome.ret is None:
+            return ActResult(outcome.status.value, False, outcome.code, outcome.message)
+        conn.execute(proj.UPSERT_RETURN, proj.return_row(outcome.ret, row[1] + 1))
+        return ActResult(outcome.status.value, True, outcome.code, outcome.message, ret=outcome.ret)
 
     # --- Replica: push side ------------------------------------------------------------
 
@@ -398,6 +514,7 @@ class LocalStore(Reads):
                 conn,
                 changed.get("order", ()),
                 changed.get("task", ()),
+                return_ids=changed.get("return", ()),
                 everything="store" in changed,  # a policy change can change any fold
             )
 

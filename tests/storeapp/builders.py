@@ -196,3 +196,33 @@ class Feed:
 def result(op: dict[str, Any], status: str = "applied", **extra: Any) -> OpResult:
     """Central's answer to one pushed envelope (as `LocalStore.pending` gives it)."""
     return OpResult(op_id=UUID(op["op_id"]), seq=op["seq"], status=status, **extra)
+
+
+def sold_order_doc(
+    order_id: str,
+    lines: list[tuple[str, str, int]],
+    *,
+    sold_ago: timedelta = timedelta(days=3),
+    type: str = "pickup",
+    returned: dict[str, int] | None = None,
+    customer: tuple[str, str, str] = ("Jo Smith", "jo@example.com", "+44 7700 900123"),
+    pickup_code: str | None = None,
+) -> dict[str, Any]:
+    """An order central sends after the customer got it: handed over (or shipped)
+    `sold_ago` before T0, every unit fulfilled, `returned` units already back."""
+    returned = returned or {}
+    doc = order_doc(
+        order_id,
+        lines,
+        type=type,
+        state="handed_over" if type == "pickup" else "shipped",
+        picked={line_id: qty for line_id, _, qty in lines},
+        customer=customer,
+        pickup_code=pickup_code,
+    )
+    sold = (T0 - sold_ago).isoformat().replace("+00:00", "Z")
+    doc["fulfilled_at"] = doc["updated_at"] = sold
+    for line in doc["lines"]:
+        line["fulfilled"] = line["picked"]
+        line["returned"] = returned.get(line["line_id"], 0)
+    return doc

@@ -60,15 +60,19 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
             "staff",
             "tasks",
             "stock",
+            "returns",
             "outbox",
             "op_log",
             "sync_state",
         }
-        assert all(store.db[t].strict for t in ["orders", "outbox", "op_log", "sync_state"])
+        assert all(
+            store.db[t].strict for t in ["orders", "returns", "outbox", "op_log", "sync_state"]
+        )
         assert store.identity() is None
     with LocalStore(db_path) as again:  # migrations run once
         assert [m["name"] for m in again.db.query("SELECT name FROM _sqlite_migrations")] == [
-            "m001_initial"
+            "m001_initial",
+            "m002_returns",
         ]
 
 
