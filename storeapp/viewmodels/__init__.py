@@ -9,6 +9,7 @@ from .handover import HandoverScreen, HandoverVM
 from .home import HomeScreen, HomeVM
 from .picking import PickListVM, PickScreen
 from .queue import QueueScreen, QueueVM
+from .returns import ReturnsScreen, ReturnsVM
 from .session import Associate, SessionScreen, SessionVM
 from .staging import StagingScreen, StagingVM
 from .sync_status import Chip, SyncScreen, SyncStatusVM
@@ -25,6 +26,8 @@ __all__ = [
     "PickScreen",
     "QueueScreen",
     "QueueVM",
+    "ReturnsScreen",
+    "ReturnsVM",
     "SessionScreen",
     "SessionVM",
     "StagingScreen",
