@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fulfillment.model import OrderState, OrderType
 from storeapp.local import LocalStore
@@ -30,6 +32,7 @@ class HomeScreen:
     attention: int
     queue: int | None  # managers only: every open order not yet staged
     queue_late: int | None
+    returns_today: int = 0  # received today on this tablet's replica (the store's day)
 
 
 class HomeVM:
@@ -58,4 +61,13 @@ class HomeVM:
             attention=self._store.pending_summary().attention,
             queue=count(_QUEUE) if manager else None,
             queue_late=count(_QUEUE, due_before=now) if manager else None,
+            returns_today=len(self._store.returns_since(self._midnight(now))),
         )
+
+    def _midnight(self, now: datetime) -> datetime:
+        info = self._store.store_info() or {}
+        try:
+            zone = ZoneInfo(str(info.get("timezone") or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)

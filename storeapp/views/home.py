@@ -41,6 +41,7 @@ class HomeView:
             ),
             self._tile("to-stage", "To stage / pack", s.to_stage, 0, "staging"),
             self._tile("ready-for-pickup", "Ready for pickup", s.ready_for_pickup, 0, "handover"),
+            self._tile("returns", "Returns today", s.returns_today, 0, "returns"),
             self._tile("tasks", "Tasks", s.tasks, 0, "tasks"),
             self._tile("attention", "Need attention", s.attention, 0, "sync", alarm=True),
         ]

@@ -13,6 +13,7 @@ from storeapp.viewmodels import (
     HomeVM,
     PickListVM,
     QueueVM,
+    ReturnsVM,
     SessionVM,
     StagingVM,
     SyncStatusVM,
@@ -25,6 +26,7 @@ from .handover import HandoverView
 from .home import HomeView
 from .pick import PickView
 from .queue import QueueView
+from .returns import ReturnsView
 from .staging import StagingView
 from .sync import SyncView
 from .tasks import TasksView
@@ -39,6 +41,7 @@ _RAIL = [
     ("home", "Home", ft.Icons.HOME),
     ("pick", "Pick", ft.Icons.SHOPPING_BASKET),
     ("handover", "Hand-over", ft.Icons.HANDSHAKE),
+    ("returns", "Returns", ft.Icons.ASSIGNMENT_RETURN),
     ("tasks", "Tasks", ft.Icons.CHECKLIST),
     ("sync", "Sync", ft.Icons.SYNC),
 ]
@@ -63,6 +66,7 @@ class Shell:
         self.pick = PickListVM(store, session, **kw)
         self.staging = StagingVM(store, session, **kw)
         self.handover = HandoverVM(store, session, **kw)
+        self.returns = ReturnsVM(store, session, **kw)
         self.tasks = TasksVM(store, session, **kw)
         who = session.associate
         self.rail_names = [
@@ -157,6 +161,8 @@ class Shell:
                 return StagingView(ui, self.staging, kw.get("order_id"))
             case "handover":
                 return HandoverView(ui, self.handover)
+            case "returns":
+                return ReturnsView(ui, self.returns)
             case "tasks":
                 return TasksView(ui, self.tasks)
             case "sync":
