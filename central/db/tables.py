@@ -263,3 +263,34 @@ sync_docs = Table(
     Column("data", JSON, nullable=False),
     Index("ix_sync_docs_store_version", "store_id", "version", unique=True),
 )
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("return_id", String(64), primary_key=True),
+    Column("store_id", String(64), ForeignKey("stores.store_id"), nullable=False),
+    Column("order_id", String(64)),  # the order, or the receipt typed when it was not found
+    Column("state", String(20), nullable=False),
+    Column("data", JSON, nullable=False),  # fulfillment.returns.Return as JSON
+    Column("op_id", String(36)),
+    Column("device_id", String(64)),
+    _ts("created_at", False),
+    _ts("updated_at", False),
+    Index("ix_returns_store_order", "store_id", "order_id"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("refund_id", String(64), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("return_id", String(64), nullable=False),
+    Column("order_id", String(64)),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("tender", String(40), nullable=False),
+    Column("state", String(20), nullable=False, default="requested"),
+    Column("op_id", String(36), nullable=False),
+    _ts("created_at", False),
+    UniqueConstraint("op_id", name="uq_refunds_op_id"),
+    Index("ix_refunds_store_return", "store_id", "return_id"),
+)
