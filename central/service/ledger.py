@@ -23,6 +23,12 @@ from .staging import Key, stock_doc
 __all__ = ["adjust_reserved", "mark_doubtful", "rebuild_stock", "record_movements", "stock_doc"]
 
 
+# Goods in the damaged bin are not stock: their movement moves no on-hand
+# (fulfillment.ledger) and makes no `stock` row, which would say "0 in the damaged bin"
+# and be offered to tablets as a place to pick from.
+_NOT_STOCK = frozenset({MovementKind.RETURN_DAMAGED})
+
+
 def record_movements(
     tx: StoreTx,
     movements: Iterable[Movement],
@@ -51,6 +57,8 @@ def record_movements(
                 "order_id": m.order_id,
             }
         )
+        if m.kind in _NOT_STOCK:
+            continue  # the movement is the record; no stock row for the damaged bin
         staged.on_hand[key] += delta
         staged.touched.add(key)
 
@@ -77,7 +85,10 @@ def rebuild_stock(tx: StoreTx) -> None:
     tx.flush()
     sums = tx.conn.execute(
         select(ledger.c.sku, ledger.c.location, func.sum(ledger.c.on_hand_delta))
-        .where(ledger.c.store_id == tx.store_id)
+        .where(
+            ledger.c.store_id == tx.store_id,
+            ledger.c.kind.not_in([k.value for k in _NOT_STOCK]),
+        )
         .group_by(ledger.c.sku, ledger.c.location)
     ).all()
     held: dict[Key, int] = {}

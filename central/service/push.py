@@ -40,6 +40,7 @@ from .clock import as_utc
 from .errors import Conflict, Invalid
 from .feed import StoreTx, store_tx
 from .orders import apply_outcome, find_task, load_order, open_exception, update_task
+from .returns import override_return, receive_return
 
 __all__ = ["QUARANTINE_AFTER", "push"]
 
@@ -151,6 +152,25 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         )
         code = outcome.code or ("CLOCK_SKEW" if skewed else None)
         return result(outcome.status.value, code, outcome.message, made)
+
+    if op_type == "return.receive":
+        answer = receive_return(
+            tx,
+            payload,
+            ctx,
+            op_id=str(raw.op_id),
+            device_id=device.device_id,
+            device_name=device.name,
+            occurred_at=occurred_at,
+        )
+        code = answer.code or ("CLOCK_SKEW" if skewed else None)
+        return result(answer.status, code, answer.message)
+
+    if op_type == "return.override":
+        answer = override_return(tx, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id)
+        return result(
+            answer.status, answer.code or ("CLOCK_SKEW" if skewed else None), answer.message
+        )
 
     if op_type == "task.done":
         return _task_done(tx, actor_id, payload, result)

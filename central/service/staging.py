@@ -1,8 +1,8 @@
 """Writes staged in memory during a store transaction, flushed with a few bulk statements.
 
 A push of 500 ops would otherwise run ten statements per op. Each op instead
-stages its effects (order documents, ledger rows, stock deltas, tasks,
-exceptions, notifications, its result) in its own `Staging`; when the op
+stages its effects (order and return documents, ledger rows, stock deltas, tasks,
+exceptions, notifications, refund requests, its result) in its own `Staging`; when the op
 completes the child merges into the transaction's staging, and when it raises
 the child is dropped — the same all-or-nothing per op that a savepoint gives.
 `flush` then writes everything with `executemany` and publishes each changed
@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
 
 from fulfillment.model import Order
+from fulfillment.returns import Return
 
 from ..db.tables import (
     UTCDateTime,
@@ -32,6 +33,8 @@ from ..db.tables import (
     notifications,
     op_results,
     orders,
+    refunds,
+    returns,
     stock,
     tasks,
 )
@@ -116,6 +119,9 @@ class Staging:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    new_returns: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows; "data": a Return
+    return_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # data, updated_at
+    refunds: list[dict[str, Any]] = field(default_factory=list)
 
     # --- reads that see what is staged ------------------------------------------
 
@@ -127,6 +133,29 @@ class Staging:
                 return found
             s = s.parent
         return None
+
+    def return_doc(self, return_id: str) -> Return | None:
+        s: Staging | None = self
+        while s is not None:
+            found = s.return_updates.get(return_id) or s.new_returns.get(return_id)
+            if found is not None:
+                doc: Return = found["data"]
+                return doc
+            s = s.parent
+        return None
+
+    def returns_of_order(self, order_id: str) -> list[Return]:
+        """The returns of an order staged in this transaction (their latest documents)."""
+        seen: dict[str, Return] = {}
+        chain = []
+        s: Staging | None = self
+        while s is not None:
+            chain.append(s)
+            s = s.parent
+        for s in reversed(chain):  # oldest first, so later stages win
+            for rid, row in (*s.new_returns.items(), *s.return_updates.items()):
+                seen[rid] = row["data"]
+        return [r for r in seen.values() if r.order_id == order_id]
 
     def task(self, task_id: str) -> dict[str, Any] | None:
         s: Staging | None = self
@@ -212,6 +241,15 @@ class Staging:
         p.results += self.results
         if self.dead_letters:
             p.dead_letters.update(self.dead_letters)
+        if self.new_returns:
+            p.new_returns.update(self.new_returns)
+        for return_id, changed in self.return_updates.items():
+            if return_id in p.new_returns:
+                p.new_returns[return_id] = {**p.new_returns[return_id], **changed}
+            else:
+                p.return_updates[return_id] = changed
+        if self.refunds:
+            p.refunds += self.refunds
 
     # --- writing it all ------------------------------------------------------------
 
@@ -244,6 +282,7 @@ class Staging:
             )
         if self.ledger:
             bulk_insert(conn, ledger, self.ledger)
+        self._flush_returns(conn)
         stock_docs = self._flush_stock(conn, store_id)
         if self.exceptions:
             conn.execute(insert(exceptions), self.exceptions)
@@ -291,6 +330,42 @@ class Staging:
                     for o in self.orders.values()
                 ],
             )
+
+    def _flush_returns(self, conn: Connection) -> None:
+        if self.new_returns:
+            conn.execute(
+                insert(returns),
+                [
+                    {
+                        **row,
+                        "order_id": row["data"].order_id,
+                        "state": row["data"].state.value,
+                        "data": row["data"].model_dump(mode="json"),
+                    }
+                    for row in self.new_returns.values()
+                ],
+            )
+        if self.return_updates:
+            conn.execute(
+                update(returns)
+                .where(returns.c.return_id == bindparam("r_id"))
+                .values(
+                    state=bindparam("state"),
+                    data=bindparam("data"),
+                    updated_at=bindparam("updated_at"),
+                ),
+                [
+                    {
+                        "r_id": return_id,
+                        "state": row["data"].state.value,
+                        "data": row["data"].model_dump(mode="json"),
+                        "updated_at": row["updated_at"],
+                    }
+                    for return_id, row in self.return_updates.items()
+                ],
+            )
+        if self.refunds:
+            conn.execute(insert(refunds), self.refunds)
 
     def _flush_stock(
         self, conn: Connection, store_id: str

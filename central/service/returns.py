@@ -1,0 +1,286 @@
+"""Returns of online purchases on central: `return.receive` and `return.override`.
+
+The rules are `fulfillment.returns` (the tablet runs the same ones); this module gathers
+what they need from central's data — the order, its earlier returns, the catalogue facts
+of the skus, the device's name — and stages what they decide in the op's scope: the order
+with its lines' `returned`, the ledger movements, the return document (published as a
+`return` change), a refund request when the refund goes out now, and manager exceptions.
+Nothing is written here directly: the push flushes it all (or nothing) with the op.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from fulfillment import returns as rules
+from fulfillment.outcome import Context, Status
+from fulfillment.returns import ItemFacts, Return, ReturnOutcome
+from sync.protocol import ReturnOverride, ReturnReceive
+
+from ..db.tables import items, returns
+from . import ledger
+from .feed import StoreTx
+from .orders import load_order, open_exception, save_order
+
+__all__ = ["OpAnswer", "item_facts", "load_return", "override_return", "receive_return"]
+
+
+@dataclass(frozen=True)
+class OpAnswer:
+    """What the op's result says (its status, code and sentence)."""
+
+    status: str
+    code: str | None = None
+    message: str | None = None
+
+
+def load_return(tx: StoreTx, return_id: str) -> Return | None:
+    """The return's current document in this store (what is staged first)."""
+    staged = tx.staged.return_doc(return_id)
+    if staged is not None:
+        return staged
+    data = tx.conn.execute(
+        select(returns.c.data).where(
+            returns.c.return_id == return_id, returns.c.store_id == tx.store_id
+        )
+    ).scalar()
+    return Return.model_validate(data) if data is not None else None
+
+
+def _earlier_returns(tx: StoreTx, order_id: str) -> list[Return]:
+    rows = tx.conn.execute(
+        select(returns.c.data).where(
+            returns.c.store_id == tx.store_id, returns.c.order_id == order_id
+        )
+    )
+    found: dict[str, Return] = {}
+    for (data,) in rows:
+        ret = Return.model_validate(data)
+        found[ret.return_id] = ret
+    found.update((r.return_id, r) for r in tx.staged.returns_of_order(order_id))
+    return list(found.values())
+
+
+def item_facts(tx: StoreTx, skus: Iterable[str]) -> dict[str, ItemFacts]:
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    c = items.c
+    rows = tx.conn.execute(
+        select(c.sku, c.name, c.price, c.location, c.final_sale).where(
+            c.store_id == tx.store_id, c.sku.in_(wanted)
+        )
+    )
+    return {
+        r.sku: ItemFacts(
+            name=r.name,
+            price=Decimal(r.price),
+            location=r.location,
+            final_sale=bool(r.final_sale),
+        )
+        for r in rows
+    }
+
+
+def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> OpAnswer | None:
+    """A return number already used by another op: refused, so its goods never count twice."""
+    earlier = tx.staged.return_doc(return_id)
+    store_id = tx.store_id
+    if earlier is None:
+        row = tx.conn.execute(
+            select(returns.c.store_id, returns.c.data).where(returns.c.return_id == return_id)
+        ).first()
+        if row is None:
+            return None
+        store_id = row.store_id
+        earlier = Return.model_validate(row.data)
+    if store_id != tx.store_id:  # another store's return: say nothing about it
+        message = f"Return number {return_id} is already used: this return was not recorded"
+    else:
+        where = f" on {earlier.device_name}" if earlier.device_name else ""
+        message = (
+            f"Return {return_id} was already received{where} at "
+            f"{ctx.clock_time(earlier.received_at)}: this one was not recorded again"
+        )
+    return OpAnswer(Status.REJECTED.value, "DUPLICATE_RETURN", message)
+
+
+def _stage_return(
+    tx: StoreTx, ret: Return, *, op_id: str, device_id: str | None, new: bool
+) -> None:
+    if new:
+        tx.staged.new_returns[ret.return_id] = {
+            "return_id": ret.return_id,
+            "store_id": tx.store_id,
+            "op_id": op_id,
+            "device_id": device_id,
+            "created_at": tx.now,
+            "updated_at": tx.now,
+            "data": ret,
+        }
+    else:
+        tx.staged.return_updates[ret.return_id] = {"data": ret, "updated_at": tx.now}
+    tx.publish("return", ret.return_id, ret)  # dumped at flush
+
+
+def _request_refund(tx: StoreTx, ret: Return, amount: Decimal, op_id: str) -> None:
+    """One refund request per op (op_id is unique): the payment system executes it."""
+    tx.staged.refunds.append(
+        {
+            "refund_id": f"RF-{uuid.uuid4().hex[:12]}",
+            "store_id": tx.store_id,
+            "return_id": ret.return_id,
+            "order_id": ret.order_id,
+            "amount": amount,
+            "tender": ret.tender,
+            "state": "requested",
+            "op_id": op_id,
+            "created_at": tx.now,
+        }
+    )
+
+
+def _exceptions(
+    tx: StoreTx, outcome: ReturnOutcome, *, op_id: str, device_id: str | None, actor_id: str
+) -> None:
+    for note in outcome.exceptions:
+        open_exception(
+            tx,
+            note.code,
+            note.message,
+            order_id=note.order_id,
+            op_id=op_id,
+            device_id=device_id,
+            actor_id=actor_id,
+        )
+
+
+def receive_return(
+    tx: StoreTx,
+    payload: ReturnReceive,
+    ctx: Context,
+    *,
+    op_id: str,
+    device_id: str | None,
+    device_name: str,
+    occurred_at: datetime,
+) -> OpAnswer:
+    duplicate = _duplicate(tx, payload.return_id, ctx)
+    if duplicate is not None:
+        return duplicate
+    wanted_id = payload.order_id or payload.receipt
+    assert wanted_id is not None  # the payload names one of them (ReturnReceive checks)
+    order = load_order(tx, wanted_id)
+    skus = {x.sku for x in payload.lines if x.sku}
+    if order is not None:
+        skus |= {x.sku for x in order.lines}
+    outcome = rules.receive(
+        order,
+        payload.lines,
+        ctx,
+        return_id=payload.return_id,
+        items=item_facts(tx, skus),
+        # an order central does not have keeps the number the associate typed, either way
+        receipt=payload.receipt if order is not None else wanted_id,
+        earlier=_earlier_returns(tx, order.order_id) if order is not None else (),
+        device_name=device_name,
+        at_central=True,
+    )
+    # a refused excess still goes to manager review: exceptions are written whatever the status
+    _exceptions(tx, outcome, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
+    ret = outcome.ret
+    if ret is not None:
+        if order is not None and outcome.order is not None:
+            save_order(tx, order, outcome.order)
+        ledger.record_movements(
+            tx, outcome.movements, occurred_at=occurred_at, op_id=op_id, actor_id=ctx.actor_id
+        )
+        _stage_return(tx, ret, op_id=op_id, device_id=device_id, new=True)
+        if outcome.refund is not None:
+            _request_refund(tx, ret, outcome.refund, op_id)
+    return OpAnswer(outcome.status.value, outcome.code, outcome.message)
+
+
+def override_return(
+    tx: StoreTx,
+    payload: ReturnOverride,
+    ctx: Context,
+    *,
+    op_id: str,
+    device_id: str | None,
+) -> OpAnswer:
+    ret = load_return(tx, payload.return_id)
+    if ret is None:
+        return OpAnswer(
+            Status.REJECTED.value, "UNKNOWN_RETURN", f"No return {payload.return_id} in this store"
+        )
+    outcome = rules.override(ret, payload.reason, ctx)
+    _exceptions(tx, outcome, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
+    if outcome.ret is not None:
+        _stage_return(tx, outcome.ret, op_id=op_id, device_id=device_id, new=False)
+        if outcome.refund is not None:
+            _request_refund(tx, outcome.ret, outcome.refund, op_id)
+    return OpAnswer(outcome.status.value, outcome.code, outcome.message)
+
+
+def return_view(ret: Return, refunds: Iterable[Any]) -> dict[str, Any]:
+    """A return as the OMS API lists it: money as strings, no customer data."""
+    return {
+        "return_id": ret.return_id,
+        "order_id": ret.order_id,
+        "receipt": ret.receipt,
+        "state": ret.state.value,
+        "verified": ret.verified,
+        "refund_amount": _money(ret.refund_amount),
+        "tender": ret.tender,
+        "refund_requested": ret.refund_requested,
+        "breaches": list(ret.breaches),
+        "received_by": ret.received_by,
+        "received_by_name": ret.received_by_name,
+        "received_at": ret.received_at,
+        "device_name": ret.device_name,
+        "override_by": ret.override_by,
+        "override_by_name": ret.override_by_name,
+        "override_reason": ret.override_reason,
+        "override_at": ret.override_at,
+        "lines": [
+            {
+                "line_id": x.line_id,
+                "sku": x.sku,
+                "name": x.name,
+                "qty": x.qty,
+                "accepted": x.accepted,
+                "refused": x.refused,
+                "restocked": x.restocked,
+                "price": _money(x.price),
+                "reason": x.reason.value,
+                "note": x.note,
+                "condition": x.condition.value,
+                "disposition": x.disposition.value,
+                "location": x.location,
+            }
+            for x in ret.lines
+        ],
+        "refunds": [
+            {
+                "refund_id": r.refund_id,
+                "amount": _money(Decimal(r.amount)),
+                "tender": r.tender,
+                "state": r.state,
+                "op_id": r.op_id,
+                "created_at": r.created_at,
+            }
+            for r in refunds
+        ],
+    }
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
