@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
+from fulfillment.returns import Condition, Disposition, ReturnReason, ReturnState
 from sync.protocol import (
     CancelIn,
     EnrollmentCodeOut,
@@ -35,6 +38,54 @@ router = APIRouter(
 )
 
 Sku = Query(default=None, max_length=64)
+OrderId = Query(default=None, max_length=64, description="only the returns of this order")
+
+
+class ReturnLineOut(BaseModel):
+    line_id: str | None
+    sku: str
+    name: str
+    qty: int  # units brought back
+    accepted: int  # counted against the order (qty - refused)
+    refused: int  # more than was sold and not yet returned: manager review
+    restocked: int  # back on sale (sellable + restock)
+    price: str
+    reason: ReturnReason
+    note: str
+    condition: Condition
+    disposition: Disposition
+    location: str  # where the accepted units went: the shelf, or DAMAGED-BIN
+
+
+class RefundOut(BaseModel):
+    refund_id: str
+    amount: str
+    tender: str
+    state: str  # requested (the payment system executes it)
+    op_id: str
+    created_at: datetime
+
+
+class ReturnOut(BaseModel):
+    return_id: str
+    order_id: str | None
+    receipt: str | None
+    state: ReturnState
+    verified: bool
+    refund_amount: str
+    tender: str
+    refund_requested: bool
+    breaches: list[str]
+    received_by: str
+    received_by_name: str
+    received_at: datetime
+    device_name: str
+    override_by: str | None
+    override_by_name: str | None
+    override_reason: str | None
+    override_at: datetime | None
+    lines: list[ReturnLineOut]
+    refunds: list[RefundOut]
 
 
 @router.put("/stores/{store_id}")
@@ -92,9 +143,12 @@ def get_ledger(store_id: str, engine: EngineDep, sku: str | None = Sku) -> list[
     return oms.ledger_view(engine, store_id, sku)
 
 
-@router.get("/stores/{store_id}/returns")
-def get_returns(store_id: str, engine: EngineDep) -> list[dict[str, Any]]:
-    return []  # returns arrive with the returns issue; the path is part of the contract
+@router.get("/stores/{store_id}/returns", response_model=list[ReturnOut])
+def get_returns(
+    store_id: str, engine: EngineDep, order_id: str | None = OrderId
+) -> list[dict[str, Any]]:
+    """The store's returns, newest first, with their lines and refund requests."""
+    return oms.returns_view(engine, store_id, order_id)
 
 
 @router.get("/stores/{store_id}/exceptions")

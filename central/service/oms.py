@@ -7,6 +7,7 @@ lists the rows and fields, and nothing is written.
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,15 +19,28 @@ from fulfillment.model import Customer, Line, Order, OrderState, Policy
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import cancel, expire, is_expired
 from fulfillment.pins import hash_pin
+from fulfillment.returns import Return
 from sync.protocol import ItemIn, OrderIn, StaffIn, StockIn, StoreIn
 
 from ..db.engine import reading
-from ..db.tables import exceptions, items, ledger, notifications, orders, staff, stock, stores
+from ..db.tables import (
+    exceptions,
+    items,
+    ledger,
+    notifications,
+    orders,
+    refunds,
+    returns,
+    staff,
+    stock,
+    stores,
+)
 from . import ledger as ledger_service
 from .clock import utcnow
 from .errors import Conflict, Invalid, NotFound
 from .feed import StoreTx, store_tx, upsert
 from .orders import apply_outcome, insert_order, load_order
+from .returns import return_view
 
 __all__ = [
     "add_stock",
@@ -34,6 +48,7 @@ __all__ = [
     "create_order",
     "expire_pickups",
     "order_view",
+    "returns_view",
     "upsert_items",
     "upsert_staff",
     "upsert_store",
@@ -413,6 +428,28 @@ def exceptions_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
         .where(x.store_id == store_id, x.state == "open")
         .order_by(x.created_at),
     )
+
+
+def returns_view(
+    engine: Engine, store_id: str, order_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The store's returns, newest first, each with its lines and refund requests."""
+    which = [returns.c.store_id == store_id]
+    if order_id:
+        which.append(returns.c.order_id == order_id)
+    asked: dict[str, list[Any]] = defaultdict(list)
+    with reading(engine) as conn, conn.begin():  # one snapshot: returns and their refunds
+        rows = conn.execute(select(returns.c.data, returns.c.created_at).where(*which)).all()
+        for refund in conn.execute(
+            select(refunds)
+            .join(returns, returns.c.return_id == refunds.c.return_id)
+            .where(*which)
+            .order_by(refunds.c.created_at, refunds.c.refund_id)
+        ):
+            asked[refund.return_id].append(refund)
+    docs = [(r.created_at, Return.model_validate(r.data)) for r in rows]
+    docs.sort(key=lambda d: (d[0], d[1].received_at, d[1].return_id), reverse=True)
+    return [return_view(ret, asked[ret.return_id]) for _, ret in docs]
 
 
 def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
