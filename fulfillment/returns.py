@@ -257,7 +257,8 @@ def receive(
     manager review). Outside policy the return is recorded and the refund held until a
     manager overrides. At central, an order it does not have makes the return
     `needs_review` (a manager exception), never a silent refusal. `receipt` is the order
-    number or receipt the associate typed when the order is not there."""
+    number or receipt the associate typed when the order is not there. `items` must hold the
+    catalogue facts of the returned skus: final sale is the catalogue's, not the line's."""
     items = items or {}
     order_id = order.order_id if order is not None else None
     lines: list[ReturnLine] = []
@@ -297,6 +298,7 @@ def receive(
                         for x in order.lines
                     ),
                     "updated_at": ctx.now,
+                    "fulfilled_at": sold_at(order),  # a return never restarts the window
                 }
             )
     else:

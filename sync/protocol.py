@@ -200,6 +200,8 @@ class ReturnReceive(Request):
     def _names_the_sale(self) -> ReturnReceive:
         if not self.order_id and not self.receipt:
             raise ValueError("a return needs the order_id or the receipt it was bought on")
+        if not self.order_id and any(not x.sku for x in self.lines):
+            raise ValueError("a return on the receipt alone names each line by its sku")
         return self
 
 

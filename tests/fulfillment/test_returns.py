@@ -193,3 +193,21 @@ def test_a_bad_return_line_is_refused_in_words(lines: list[dict], words: str) ->
         PAYLOADS["return.receive"].model_validate(
             {"return_id": "R1", "order_id": "W-1", "lines": lines}
         )
+
+
+def test_a_return_never_restarts_the_window() -> None:
+    o = sold(line(1, qty=2), days_ago=20).model_copy(update={"fulfilled_at": None})
+    first = receive(o, [want()], ctx(), return_id="R1").order
+    assert first is not None
+    later = ctx(now=NOW + timedelta(days=15))
+    out = receive(first, [want()], later, return_id="R2")
+    assert out.code == "OUTSIDE_POLICY"
+
+
+def test_a_return_on_the_receipt_alone_names_lines_by_sku() -> None:
+    line_only = {"line_id": "1", "qty": 1, "reason": "other"}
+    line_only |= {"condition": "sellable", "disposition": "restock"}
+    with pytest.raises(ValidationError, match="by its sku"):
+        PAYLOADS["return.receive"].model_validate(
+            {"return_id": "R1", "receipt": "W-9", "lines": [line_only]}
+        )
