@@ -1,21 +1,27 @@
 """The demo store S001: a few hundred items with valid GTINs and aisle locations,
-staff, stock and a dozen open orders of both types. Deterministic (seeded)."""
+staff, stock, a dozen open orders of both types, and a few orders sold days ago that
+customers can bring back (returns). Deterministic (seeded)."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from fulfillment.barcodes import check_digit
-from fulfillment.model import Role
+from fulfillment.model import Order, OrderType, Role
+from fulfillment.outcome import Context, Status
+from fulfillment.picking import apply_order_op
 from sync.protocol import CustomerIn, ItemIn, OrderIn, OrderLineIn, StaffIn, StockIn, StoreIn
 
 from .db.tables import stores
 from .service import oms
 from .service.clock import utcnow
+from .service.feed import store_tx
+from .service.orders import apply_outcome, load_order
 
 __all__ = ["DEMO_STAFF", "DEMO_STORE", "demo_items", "seed_demo"]
 
@@ -125,6 +131,85 @@ def demo_orders(items: list[ItemIn], count: int = 12, seed: int = 11) -> list[Or
     return orders
 
 
+# Orders sold before the demo starts, to bring back: (order, type, days ago, lines), a line
+# being (index into the catalogue's items, qty); one has a final-sale item, the last is
+# outside the 30-day return window.
+_SOLD: list[tuple[str, str, int, list[tuple[int, int]]]] = [
+    ("W-0901", "pickup", 3, [(4, 2), (17, 1)]),
+    ("W-0902", "pickup", 3, [(-1, 1), (40, 1)]),  # -1: a final-sale item
+    ("W-0903", "ship_from_store", 10, [(8, 1), (23, 3)]),
+    ("W-0904", "pickup", 45, [(12, 1)]),
+]
+
+
+def demo_sold_orders(items: list[ItemIn]) -> list[tuple[OrderIn, datetime]]:
+    """Orders a customer received days ago, each with when the goods left the store."""
+    now = utcnow().replace(microsecond=0)
+    final_sale = next(it for it in items if it.final_sale)
+    made = []
+    for n, (order_id, kind, days, lines) in enumerate(_SOLD):
+        name, email, phone = _NAMES[(n + 2) % len(_NAMES)]
+        sold_at = now - timedelta(days=days, hours=2 + n)
+        picked = [(final_sale if i < 0 else items[i], qty) for i, qty in lines]
+        body = OrderIn(
+            order_id=order_id,
+            store_id=DEMO_STORE,
+            type=kind,  # type: ignore[arg-type]
+            customer=CustomerIn(name=name, email=email, phone=phone),
+            due_at=sold_at + timedelta(minutes=30),
+            pickup_code=f"PK{order_id[2:]}" if kind == "pickup" else None,
+            lines=[
+                OrderLineIn(line_id=str(i + 1), sku=it.sku, qty=qty, price=it.price)
+                for i, (it, qty) in enumerate(picked)
+            ],
+        )
+        made.append((body, sold_at))
+    return made
+
+
+def _fulfil(engine: Engine, order_id: str, sold_at: datetime, actor: str) -> None:
+    """Pick, stage and hand over or ship an order, at `sold_at`, through the same rules and
+    writes as a tablet's pushed ops (ledger, stock, order documents)."""
+    with store_tx(engine, DEMO_STORE, sold_at) as tx:
+        order = load_order(tx, order_id)
+        assert order is not None
+        ctx = Context(
+            actor_id=actor,
+            now=sold_at,
+            policy=tx.policy,
+            staff_names={p.employee_id: p.name for p in DEMO_STAFF},
+            timezone=tx.timezone,
+        )
+        ops: list[tuple[str, dict[str, Any]]] = [("order.claim", {})]
+        ops += [
+            (
+                "pick.scan",
+                {"line_id": x.line_id, "gtin": x.gtins[0], "qty": x.qty, "location": x.location},
+            )
+            for x in order.lines
+        ]
+        done = [{"line_id": x.line_id, "qty": x.qty} for x in order.lines]
+        if order.type is OrderType.PICKUP:
+            ops += [
+                ("order.stage", {"staging_location": "PICKUP-1", "packages": 0}),
+                ("order.handoff", {"verified_by": "pickup_code", "lines": done}),
+            ]
+        else:
+            ops += [
+                ("order.stage", {"staging_location": "PACK-1", "packages": 1}),
+                (
+                    "order.ship",
+                    {"carrier": "DPD", "tracking": f"DPD{order_id[2:]}0042", "packages": 1},
+                ),
+            ]
+        current: Order = order
+        for op_type, payload in ops:
+            outcome = apply_order_op(current, op_type, {"order_id": order_id, **payload}, ctx)
+            assert outcome.status is Status.APPLIED, (op_type, outcome.message)
+            apply_outcome(tx, current, outcome, op_id=None, actor_id=actor, occurred_at=sold_at)
+            current = outcome.order
+
+
 def seed_demo(engine: Engine) -> str:
     with engine.connect() as conn:
         exists = conn.execute(
@@ -147,4 +232,12 @@ def seed_demo(engine: Engine) -> str:
     orders = demo_orders(items)
     for order in orders:
         oms.create_order(engine, order)
-    return f"store {DEMO_STORE}: {len(items)} items, {len(DEMO_STAFF)} staff, {len(orders)} open orders"
+    sold = demo_sold_orders(items)
+    for body, sold_at in sold:
+        oms.create_order(engine, body, now=sold_at - timedelta(minutes=40))
+        _fulfil(engine, body.order_id, sold_at, DEMO_STAFF[0].employee_id)
+    return (
+        f"store {DEMO_STORE}: {len(items)} items, {len(DEMO_STAFF)} staff, "
+        f"{len(orders)} open orders, {len(sold)} sold orders to return "
+        f"({sold[0][0].order_id} … {sold[-1][0].order_id})"
+    )

@@ -250,9 +250,11 @@ def _context(tx: StoreTx, actor: str = "oms") -> Context:
     return Context(actor_id=actor, now=tx.now, policy=tx.policy, timezone=tx.timezone)
 
 
-def create_order(engine: Engine, body: OrderIn) -> tuple[Order, bool]:
-    """Release an order to a store. Idempotent: the same order_id returns the stored order."""
-    with store_tx(engine, body.store_id) as tx:
+def create_order(engine: Engine, body: OrderIn, now: datetime | None = None) -> tuple[Order, bool]:
+    """Release an order to a store. Idempotent: the same order_id returns the stored order.
+
+    `now`: when it was released (the demo seed backdates orders that were sold long ago)."""
+    with store_tx(engine, body.store_id, now) as tx:
         existing = tx.conn.execute(
             select(orders.c.store_id).where(orders.c.order_id == body.order_id)
         ).first()

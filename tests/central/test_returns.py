@@ -439,3 +439,33 @@ def test_returns_reach_tablets_by_pull_and_snapshot_and_are_listed_newest_first(
 
     assert [x["return_id"] for x in returns_of(any_central, store)] == ["R-11", "R-10"]
     assert [x["return_id"] for x in returns_of(any_central, store, order_id=first)] == ["R-10"]
+
+
+def test_the_demo_store_has_sold_orders_to_bring_back(central: Central) -> None:
+    from central.db.engine import make_engine
+    from central.seed import DEMO_STORE, seed_demo
+
+    engine = make_engine(central.server.database_url)
+    try:
+        seed_demo(engine)
+    finally:
+        engine.dispose()
+    store = TestStore(DEMO_STORE, [], {}, {})
+    tablet = RawDevice(central, store, "counter")
+    try:
+        recent = give_back(tablet, "W-0901", line(1), actor="E100")
+        shipped = give_back(tablet, "W-0903", line(1, line_id="2"), actor="E100")
+        final_sale = give_back(tablet, "W-0902", line(1), actor="E100")
+        too_old = give_back(tablet, "W-0904", line(1), actor="E100")
+    finally:
+        tablet.close()
+    assert [(r["status"], r["code"]) for r in (recent, shipped)] == [("applied", None)] * 2
+    assert final_sale["code"] == too_old["code"] == "OUTSIDE_POLICY"
+    assert "final-sale" in final_sale["message"]
+    assert too_old["message"].startswith("Sold 45 days ago")
+    assert [r["order_id"] for r in returns_of(central, store)][::-1] == [
+        "W-0901",
+        "W-0903",
+        "W-0902",
+        "W-0904",
+    ]
