@@ -102,6 +102,12 @@ def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = N
             return f"Sending back order {order}"
         case "task.done":
             return "Task marked done"
+        case "return.receive":
+            units = sum(int(x.get("qty") or 0) for x in payload.get("lines") or ())
+            sale = order or payload.get("receipt") or ""
+            return f"Return {payload.get('return_id')} of {units} item(s) from order {sale}"
+        case "return.override":
+            return f"Manager's approval of return {payload.get('return_id')}"
     return op_type
 
 

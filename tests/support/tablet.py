@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from storeapp.local import LocalStore
-from storeapp.viewmodels import PickListVM, QueueVM, SessionVM, SyncStatusVM, TasksVM
+from storeapp.viewmodels import PickListVM, QueueVM, ReturnsVM, SessionVM, SyncStatusVM, TasksVM
 from sync.client import CentralClient
 from sync.engine import Progress, SyncEngine, SyncReport
 from sync.replica import Identity
@@ -110,6 +110,7 @@ class Hands:
         self.picking = PickListVM(self.store, self.session)
         self.tasks = TasksVM(self.store, self.session)
         self.sync_status = SyncStatusVM(self.store)
+        self.returns = ReturnsVM(self.store, self.session)
 
     def close(self) -> None:
         self.store.close()
