@@ -210,6 +210,34 @@ class ReturnOverride(Request):
     reason: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class CountRecord(Request):
+    """A blind count: what was on the shelf at `counted_at` (zero is a count too)."""
+
+    count_id: Id
+    task_id: Id | None = None
+    sku: Id
+    location: Annotated[str, Field(min_length=1, max_length=40)]
+    qty: Annotated[int, Field(ge=0, le=99999)]
+    counted_at: AwareDatetime
+
+
+class CountDecision(Request):
+    count_id: Id
+
+
+class StockAdjust(Request):
+    sku: Id
+    location: Annotated[str, Field(min_length=1, max_length=40)]
+    delta: Annotated[int, Field(ge=-9999, le=9999)]
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+    @model_validator(mode="after")
+    def _moves_something(self) -> StockAdjust:
+        if self.delta == 0:
+            raise ValueError("an adjustment of 0 units changes nothing")
+        return self
+
+
 class TaskDone(Request):
     task_id: Id
     note: Text = ""
@@ -229,6 +257,10 @@ PAYLOADS: dict[str, type[Request]] = {
     "pick.short": PickShort,
     "return.receive": ReturnReceive,
     "return.override": ReturnOverride,
+    "count.record": CountRecord,
+    "count.approve": CountDecision,
+    "count.recount": CountDecision,
+    "stock.adjust": StockAdjust,
     "task.done": TaskDone,
 }
 
