@@ -5,6 +5,7 @@ then a receipt-like confirmation and today's returns."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import flet as ft
@@ -140,9 +141,11 @@ class ReturnsView:
         self.render(vm.screen())
 
     def refresh(self) -> None:
-        self.render(self.vm.screen())
+        """A sync pass: new data, the same message (it must not vanish under the associate)."""
+        self.render(replace(self.vm.screen(), message=self.last.message, tone=self.last.tone))
 
     def render(self, s: ReturnsScreen) -> None:
+        self.last = s
         show(self.text, self.box, s.message, s.tone)
         fill(
             self.matches,

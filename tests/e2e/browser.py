@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 __all__ = [
     "CHROMIUM_ARGS",
@@ -63,6 +64,7 @@ CHROMIUM_ARGS = (
 )
 DEFAULT_TIMEOUT_MS = 15_000
 _SETTLE_MS = 100  # Flutter attaches editing state to a focused <input> within ~10-30 ms
+_TAP_FOCUS_MS = 3_000  # a tap that does not focus its field by then is tried again
 
 
 def free_port() -> int:
@@ -190,10 +192,15 @@ def fill_textbox(page: Page, label: str, text: str, *, attempts: int = 3) -> Non
     its editing state to the <input> a few ms after ``focusin`` and then resets
     the DOM value, so keys typed in that window (or a ``Locator.fill()``) are
     lost; hence the short settle before typing and the stable-value check.
+    A field partly outside its scrolling column is scrolled into view by the tap, and
+    the DOM focus can fall to ``<body>``: then it is tapped again.
     """
     for _ in range(attempts):
         textbox(page, label).click()
-        page.wait_for_function(_KEYS_IN_JS, arg=label)
+        try:
+            page.wait_for_function(_KEYS_IN_JS, arg=label, timeout=_TAP_FOCUS_MS)
+        except PlaywrightTimeoutError:
+            continue
         page.wait_for_timeout(_SETTLE_MS)
         if page.evaluate(_FOCUSED_VALUE_JS, label):
             page.keyboard.press("ControlOrMeta+a")

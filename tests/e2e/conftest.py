@@ -3,6 +3,7 @@ per test module. Skips only when Debian's Chromium is missing."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import uuid
 from collections.abc import Iterator
@@ -48,22 +49,29 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             "b": _pickup(central, store, [(sku[2], 1), (sku[3], 1)]),
             "c": _pickup(central, store, [(sku[2], 1), (sku[4], 1)]),
         }
-        data_dir = root / "hub"
-        db_path = data_dir / "store.db"
-        enroll_data_dir(db_path, central.url, central.enroll_code(store.store_id), "e2e hub")
-        assert SyncEngine(lambda: LocalStore(db_path)).run_once().ok
-        port = free_port()
-        argv = [
-            sys.executable, "-c", "from storeapp.cli import main; main()",
-            "hub", "--data-dir", str(data_dir), "--port", str(port),
-        ]  # fmt: skip
-        with flet_server(
-            argv,
-            f"http://127.0.0.1:{port}/",
-            env={"STOREAPP_SYNC_INTERVAL_S": "2", "FLET_FORCE_WEB_SERVER": "1"},
-            log_path=root / "hub.log",
-        ) as url:
+        with running_hub(central, store.store_id, root) as (url, data_dir):
             yield Hub(central, store, url, data_dir, orders)
+
+
+@contextlib.contextmanager
+def running_hub(central: Central, store_id: str, root: Path) -> Iterator[tuple[str, Path]]:
+    """`storeapp hub` enrolled on `store_id`, synced once, syncing every 2 s: (url, data dir)."""
+    data_dir = root / "hub"
+    db_path = data_dir / "store.db"
+    enroll_data_dir(db_path, central.url, central.enroll_code(store_id), "e2e hub")
+    assert SyncEngine(lambda: LocalStore(db_path)).run_once().ok
+    port = free_port()
+    argv = [
+        sys.executable, "-c", "from storeapp.cli import main; main()",
+        "hub", "--data-dir", str(data_dir), "--port", str(port),
+    ]  # fmt: skip
+    with flet_server(
+        argv,
+        f"http://127.0.0.1:{port}/",
+        env={"STOREAPP_SYNC_INTERVAL_S": "2", "FLET_FORCE_WEB_SERVER": "1"},
+        log_path=root / "hub.log",
+    ) as url:
+        yield url, data_dir
 
 
 @pytest.fixture(scope="module")

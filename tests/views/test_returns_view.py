@@ -9,9 +9,11 @@ import flet as ft
 
 from storeapp.app import make_main
 from storeapp.local import LocalStore
+from sync.engine import SyncReport
 from tests.storeapp.builders import sold_order_doc
 from tests.views.flet_fake import FletFake
 from tests.views.test_pick_view import Services, sign_in, tablet_file
+from tests.views.test_session_views import publish_from_another_thread
 
 RETURNS = 3  # rail: Home, Pick, Hand-over, Returns, Tasks, Sync
 
@@ -70,6 +72,11 @@ def test_outside_the_window_the_manager_approves_on_the_same_screen(tmp_path: Pa
         app.click(more(app))
         assert app.text_of("returns-breaches").startswith("Sold 45 days ago")
         assert app.find(ft.Button, text="Save return").disabled
+        said = app.text_of("returns-message")
+        assert said.startswith("1 × ")
+        publish_from_another_thread(services.app.fanout, SyncReport())  # a sync pass
+        assert app.settle()
+        assert app.text_of("returns-message") == said  # refreshed, the message stays
         app.type(app.find(ft.TextField, label="Manager id"), "E2")
         app.type(app.find(ft.TextField, label="Manager PIN"), "5678")
         app.click(app.find(ft.Button, text="Manager approves"))
