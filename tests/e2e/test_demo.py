@@ -77,10 +77,12 @@ def test_the_demo_pickup_order_is_picked_by_its_gtins_and_handed_over(demo: Demo
         click_button(page, "Sign in")
         expect(by_identifier(page, "associate")).to_have_text("Ana Lopez")
         pick_together(page, "W-1001")
+        done = 0
         for line in order["lines"]:
             for _ in range(line["qty"]):
-                scan(page, gtin_of[line["sku"]], re.compile("^" + re.escape(name_of[line["sku"]])))
-        expect(by_identifier(page, "pick-progress")).to_have_text(f"{units} of {units} done")
+                done += 1
+                said = re.compile("^" + re.escape(name_of[line["sku"]]))
+                scan(page, gtin_of[line["sku"]], said, f"{done} of {units} done")
         click_button(page, "Finish")
         click_button(page, "Stage W-1001")
         stage(page, "W-1001", "PICKUP-1")
