@@ -5,6 +5,7 @@
 
 from ._records import (
     ActResult,
+    CountRecord,
     Item,
     LoggedOp,
     PendingOp,
@@ -17,6 +18,7 @@ from ._store import LocalStore, LocalStoreError
 
 __all__ = [
     "ActResult",
+    "CountRecord",
     "Item",
     "LocalStore",
     "LocalStoreError",

@@ -13,6 +13,11 @@ Returns: a pending `return.receive` is part of its order's fold (the lines'
 `returned` counts move on), and the `returns` table holds central's `return`
 documents plus the returns of pending ops (with the pending overrides applied),
 until central's document arrives.
+
+Counts: the `counts` table holds central's `count` documents, else the count of a pending
+`count.record` (state `submitted`, no book), with the pending `count.approve` /
+`count.recount` decisions on top. A pending `count.record` naming a task shows that task
+done, like a pending `task.done`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
+from fulfillment.counts import Count, CountOutcome, approve, send_back
 from fulfillment.model import Order, Policy, Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
@@ -36,10 +42,15 @@ from fulfillment.returns import ItemFacts, Return, ReturnOutcome, override, rece
 from ._records import from_iso, to_iso
 
 __all__ = [
+    "COUNT_OPS",
     "ORDER_FACTS",
     "RETURN_OPS",
+    "SUBMITTED",
+    "UPSERT_COUNT",
     "UPSERT_RETURN",
     "context_for",
+    "count_row",
+    "decide_count",
     "device_name",
     "item_facts",
     "order_row",
@@ -49,6 +60,7 @@ __all__ = [
     "receive_return",
     "return_row",
     "store_policy",
+    "submitted_count",
     "upsert_doc",
     "wipe_server_state",
 ]
@@ -56,6 +68,8 @@ __all__ = [
 # physical facts: queued even when the local rules compensate them
 ORDER_FACTS = frozenset({"pick.scan", "pick.unscan", "pick.short"})
 RETURN_OPS = frozenset({"return.receive", "return.override"})
+COUNT_OPS = frozenset({"count.record", "count.approve", "count.recount"})
+SUBMITTED = "submitted"  # a count central has not answered yet (no book on the tablet)
 _PROJECTED = {"staff", "item", "stock", "task", "return"}
 
 log = logging.getLogger(__name__)
@@ -362,6 +376,116 @@ def receive_return(
     )
 
 
+# --- counts -----------------------------------------------------------------------------
+
+UPSERT_COUNT = """INSERT OR REPLACE INTO counts
+    (count_id, task_id, sku, location, state, counted_at, counted_by, pending, data)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def count_row(data: Mapping[str, Any], pending: int) -> tuple[Any, ...]:
+    counted_at = from_iso(str(data["counted_at"]))
+    assert counted_at is not None
+    return (
+        data["count_id"],
+        data.get("task_id"),
+        data["sku"],
+        data["location"],
+        data["state"],
+        to_iso(counted_at),
+        data["counted_by"],
+        pending,
+        _dumps(data),
+    )
+
+
+def submitted_count(
+    conn: sqlite3.Connection,
+    payload: Mapping[str, Any],
+    actor_id: str,
+    staff: Mapping[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """The count of a `count.record` as this tablet knows it before central answers: what
+    was counted, where, when and by whom — no book, no variance (counting is blind)."""
+    sku = str(payload["sku"])
+    name = conn.execute("SELECT name FROM items WHERE sku = ?", (sku,)).fetchone()
+    return {
+        "count_id": str(payload["count_id"]),
+        "task_id": payload.get("task_id"),
+        "sku": sku,
+        "location": str(payload["location"]),
+        "name": name[0] if name else "",
+        "counted": int(payload["qty"]),
+        "counted_at": str(payload["counted_at"]),
+        "book": None,
+        "variance": None,
+        "adjustment": 0,
+        "state": SUBMITTED,
+        "counted_by": actor_id,
+        "counted_by_name": staff.get(actor_id, (actor_id, ""))[0],
+        "decided_by": None,
+        "decided_by_name": None,
+        "decided_at": None,
+        "message": "",
+    }
+
+
+def decide_count(data: Mapping[str, Any], op_type: str, ctx: Context) -> CountOutcome:
+    """`count.approve` / `count.recount` on the count as this tablet holds it (the rules of
+    `fulfillment.counts`: only a waiting count, never by the person who counted)."""
+    if data.get("state") == SUBMITTED:
+        return CountOutcome(
+            Status.REJECTED,
+            None,
+            code="NOT_WAITING",
+            message="Central has not answered this count yet: decide once it has synced",
+        )
+    count = Count.model_validate(dict(data))
+    if op_type == "count.approve":
+        return approve(count, count.book, ctx)
+    return send_back(count, ctx)
+
+
+def _count_doc(conn: sqlite3.Connection, count_id: str) -> dict[str, Any] | None:
+    doc = _doc(conn, "count", count_id)
+    if doc is None:
+        return None
+    try:
+        return Count.model_validate(doc).model_dump(mode="json")
+    except ValidationError:
+        log.warning("count %s from central does not parse; not shown", count_id, exc_info=True)
+        return None
+
+
+def _rebase_count(
+    conn: sqlite3.Connection,
+    count_id: str,
+    pending: list[tuple[int, str, str, dict[str, Any], datetime]],
+    policy: Policy,
+    staff: dict[str, tuple[str, str]],
+    timezone: str,
+) -> None:
+    """counts row = central's document, else the count of a pending `count.record`; then the
+    pending decisions on top."""
+    data = _count_doc(conn, count_id)
+    n = 0
+    for _, type_, actor_id, payload, occurred_at in pending:
+        if type_ not in COUNT_OPS or payload.get("count_id") != count_id:
+            continue
+        n += 1
+        if type_ == "count.record":
+            if data is None:
+                data = submitted_count(conn, payload, actor_id, staff)
+        elif data is not None:
+            ctx = context_for(actor_id, occurred_at, policy, staff, timezone)
+            got = decide_count(data, type_, ctx)
+            if got.count is not None:
+                data = got.count.model_dump(mode="json")
+    conn.execute("DELETE FROM counts WHERE count_id = ?", (count_id,))
+    if data is not None:
+        conn.execute(UPSERT_COUNT, count_row(data, n))
+
+
 # --- orders -----------------------------------------------------------------------------
 
 
@@ -430,9 +554,18 @@ def pending_ops(conn: sqlite3.Connection) -> list[tuple[int, str, str, dict[str,
 
 
 def _touches(
-    type_: str, payload: dict[str, Any], orders: set[str], tasks: set[str], returns: set[str]
+    type_: str,
+    payload: dict[str, Any],
+    orders: set[str],
+    tasks: set[str],
+    returns: set[str],
+    counts: set[str],
 ) -> None:
-    if type_ in ORDER_OPS:
+    if type_ in COUNT_OPS:
+        counts.add(str(payload.get("count_id")))
+        if type_ == "count.record" and payload.get("task_id"):
+            tasks.add(str(payload["task_id"]))
+    elif type_ in ORDER_OPS:
         orders.add(str(payload.get("order_id")))
     elif type_ == "task.done":
         tasks.add(str(payload.get("task_id")))
@@ -448,27 +581,31 @@ def rebase(
     task_ids: Iterable[str] = (),
     *,
     return_ids: Iterable[str] = (),
+    count_ids: Iterable[str] = (),
     everything: bool = False,
 ) -> None:
-    """Recompute orders (tasks, returns) = server document + pending ops, for the ids given,
+    """Recompute orders (tasks, returns, counts) = server document + pending ops, for the ids given,
     every one a pending op touches, and those of ops acknowledged since the last pull
     (their result is in this pull). `everything` re-projects every doc."""
     pending = pending_ops(conn)
     orders = set(order_ids)
     tasks = set(task_ids)
     returns = set(return_ids)
+    counts = set(count_ids)
     for _, type_, _, payload, _ in pending:
-        _touches(type_, payload, orders, tasks, returns)
+        _touches(type_, payload, orders, tasks, returns, counts)
     for type_, payload_text in conn.execute(
         "SELECT type, payload FROM op_log WHERE rebased = 0"
     ).fetchall():
-        _touches(type_, json.loads(payload_text), orders, tasks, returns)
+        _touches(type_, json.loads(payload_text), orders, tasks, returns, counts)
     conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
     if everything:
         conn.execute("DELETE FROM orders")
         orders |= {r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'order'")}
         conn.execute("DELETE FROM returns")
         returns |= {r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'return'")}
+        conn.execute("DELETE FROM counts")
+        counts |= {r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'count'")}
     folded: dict[str, Return | None] = {}  # return_id -> the return its order's fold made
     if orders or returns:
         policy = store_policy(conn)
@@ -478,9 +615,18 @@ def rebase(
             _rebase_order(conn, order_id, pending, policy, staff, timezone, folded)
         for return_id in sorted(returns):
             _rebase_return(conn, return_id, pending, policy, staff, timezone, folded)
+    if counts:
+        policy, staff = store_policy(conn), _staff(conn)
+        timezone = store_timezone(conn)
+        for count_id in sorted(counts):
+            _rebase_count(conn, count_id, pending, policy, staff, timezone)
     if tasks:
         project(conn, "task", tasks)
-        done = [str(p.get("task_id")) for _, t, _, p, _ in pending if t == "task.done"]
+        done = [  # a pending task.done, or a pending count of the task
+            str(p.get("task_id"))
+            for _, t, _, p, _ in pending
+            if t == "task.done" or (t == "count.record" and p.get("task_id"))
+        ]
         conn.executemany("UPDATE tasks SET state = 'done' WHERE task_id = ?", [(x,) for x in done])
 
 

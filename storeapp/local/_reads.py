@@ -20,6 +20,7 @@ from fulfillment.returns import ItemFacts, Return, returnable
 from . import _projection as proj
 from ._records import (
     OPEN_TASK_STATES,
+    CountRecord,
     Item,
     LoggedOp,
     PendingOp,
@@ -29,6 +30,10 @@ from ._records import (
     from_iso,
     to_iso,
 )
+
+_WAITING_COUNTS = ("awaiting_approval", "disputed")
+_WAITING_RETURNS = ("awaiting_override", "needs_review")
+_COUNT_COLUMNS = "data, pending"
 
 # states in which goods may have left the store (a partial hand-over leaves the rest staged)
 _AFTER_SALE = (
@@ -188,6 +193,48 @@ class Reads:
         ).fetchall()
         return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
 
+    def returns_waiting(self) -> list[ReturnRecord]:
+        """Returns a manager must decide (outside policy, or not verified), oldest first."""
+        rows = self._conn.execute(
+            f"""SELECT data, pending FROM returns
+                WHERE state IN ({", ".join("?" * len(_WAITING_RETURNS))})
+                ORDER BY received_at, return_id""",
+            _WAITING_RETURNS,
+        ).fetchall()
+        return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
+
+    # --- counts -------------------------------------------------------------------------
+
+    def get_count(self, count_id: str) -> CountRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_COUNT_COLUMNS} FROM counts WHERE count_id = ?", (count_id,)
+        ).fetchone()
+        return count_record(json.loads(row[0]), bool(row[1])) if row else None
+
+    def counts_waiting(self) -> list[CountRecord]:
+        """Counts a manager must decide (variance over the threshold, or disputed), oldest
+        first."""
+        rows = self._conn.execute(
+            f"""SELECT {_COUNT_COLUMNS} FROM counts
+                WHERE state IN ({", ".join("?" * len(_WAITING_COUNTS))})
+                ORDER BY counted_at, count_id""",
+            _WAITING_COUNTS,
+        ).fetchall()
+        return [count_record(json.loads(r[0]), bool(r[1])) for r in rows]
+
+    def counts_by(self, employee_id: str, *, limit: int = 20) -> list[CountRecord]:
+        """The counts `employee_id` made, newest first, with central's answer when it came."""
+        rows = self._conn.execute(
+            f"""SELECT {_COUNT_COLUMNS} FROM counts WHERE counted_by = ?
+                ORDER BY counted_at DESC, count_id LIMIT ?""",
+            (employee_id, limit),
+        ).fetchall()
+        return [count_record(json.loads(r[0]), bool(r[1])) for r in rows]
+
+    def recount_tasks(self) -> list[Task]:
+        """Open recount tasks (shorts, disagreeing counts, counts sent back), oldest first."""
+        return [t for t in self.tasks() if t.kind == "recount"]
+
     def policy(self) -> Policy:
         return proj.store_policy(self._conn)
 
@@ -317,4 +364,28 @@ def _staff(row: Sequence[Any]) -> StaffMember:
 def _task(r: Sequence[Any]) -> Task:
     return Task(
         r[0], r[1], r[2] or "", r[3] or "", r[4] or 0, r[5], r[6] or "", r[7], from_iso(r[8])
+    )
+
+
+def count_record(data: dict[str, Any], pending: bool) -> CountRecord:
+    counted_at = from_iso(str(data["counted_at"]))
+    assert counted_at is not None
+    return CountRecord(
+        count_id=str(data["count_id"]),
+        task_id=data.get("task_id"),
+        sku=str(data["sku"]),
+        location=str(data["location"]),
+        name=str(data.get("name") or data["sku"]),
+        counted=int(data["counted"]),
+        counted_at=counted_at,
+        counted_by=str(data["counted_by"]),
+        counted_by_name=str(data.get("counted_by_name") or data["counted_by"]),
+        state=str(data["state"]),
+        book=None if data.get("book") is None else int(data["book"]),
+        variance=None if data.get("variance") is None else int(data["variance"]),
+        adjustment=int(data.get("adjustment") or 0),
+        message=str(data.get("message") or ""),
+        decided_by=data.get("decided_by"),
+        decided_by_name=data.get("decided_by_name"),
+        pending=pending,
     )

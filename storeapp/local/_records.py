@@ -11,6 +11,7 @@ from fulfillment.returns import Return
 
 __all__ = [
     "ActResult",
+    "CountRecord",
     "Item",
     "LoggedOp",
     "PendingOp",
@@ -88,6 +89,35 @@ class ReturnRecord:
 
 
 @dataclass(frozen=True)
+class CountRecord:
+    """A cycle count on this tablet: central's `count` document, or this device's count not
+    yet answered (state `submitted`, no book: counting is blind), with pending decisions."""
+
+    count_id: str
+    task_id: str | None
+    sku: str
+    location: str
+    name: str
+    counted: int
+    counted_at: datetime
+    counted_by: str
+    counted_by_name: str
+    state: str  # submitted | posted | awaiting_approval | approved | recount | disputed
+    book: int | None  # central's book at counted_at; None until central answered
+    variance: int | None
+    adjustment: int
+    message: str
+    decided_by: str | None
+    decided_by_name: str | None
+    pending: bool  # an op of this count is still waiting for central
+
+    @property
+    def answered(self) -> bool:
+        """Central has recorded it (its book and variance are known)."""
+        return self.book is not None
+
+
+@dataclass(frozen=True)
 class PendingOp:
     """An op in the outbox, not yet acknowledged by central."""
 
@@ -162,6 +192,7 @@ class ActResult:
     order: Order | None = None
     followups: tuple[Any, ...] = field(default=())
     ret: Return | None = None  # return.receive / return.override: the return as recorded here
+    count: CountRecord | None = None  # count.*: the count as recorded here
 
     @property
     def ok(self) -> bool:

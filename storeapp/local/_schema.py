@@ -10,6 +10,7 @@ Tables:
     items, gtins, staff, tasks, stock
                 projections of the other kinds the screens read
     returns     projection: server `return` docs + this device's pending returns (m002)
+    counts      projection: server `count` docs + this device's pending counts and decisions (m003)
     outbox      pending ops, `seq` gapless per device (from sync_state.next_seq)
     op_log      acknowledged ops with their results; `seen` feeds the attention list
     sync_state  one row: identity, next_seq, cursor, sync health
@@ -23,7 +24,7 @@ __all__ = ["PROJECTION_TABLES", "SERVER_TABLES", "create_srv_docs", "migrate"]
 
 migrations = Migrations("storeapp.local")
 
-PROJECTION_TABLES = ("orders", "items", "gtins", "staff", "tasks", "stock", "returns")
+PROJECTION_TABLES = ("orders", "items", "gtins", "staff", "tasks", "stock", "returns", "counts")
 SERVER_TABLES = ("srv_docs", *PROJECTION_TABLES)
 
 
@@ -205,6 +206,32 @@ def m002_returns(db: Database) -> None:
     )
     db["returns"].create_index(["order_id"])  # type: ignore[union-attr]
     db["returns"].create_index(["received_at"])  # type: ignore[union-attr]
+
+
+@migrations()
+def m003_counts(db: Database) -> None:
+    """Cycle counts: central's `count` docs plus this tablet's pending counts and decisions.
+
+    A pending count (not yet at central) has state `submitted` and no book: counting is
+    blind, the tablet never knows the book before central answers."""
+    db["counts"].create(  # type: ignore[union-attr]
+        {
+            "count_id": str,
+            "task_id": str,
+            "sku": str,
+            "location": str,
+            "state": str,
+            "counted_at": str,
+            "counted_by": str,
+            "pending": int,
+            "data": str,
+        },
+        pk="count_id",
+        not_null={"sku", "location", "state", "counted_at", "counted_by", "pending", "data"},
+        strict=True,
+    )
+    db["counts"].create_index(["state"])  # type: ignore[union-attr]
+    db["counts"].create_index(["counted_by", "counted_at"])  # type: ignore[union-attr]
 
 
 def migrate(db: Database) -> None:

@@ -32,10 +32,11 @@ from sync.protocol import PAYLOADS, Change, EnrollResponse, OpResult, PullRespon
 from sync.replica import Identity, PendingSummary
 
 from . import _projection as proj
-from ._reads import Reads
+from ._reads import Reads, count_record
 from ._records import (
     OPEN_TASK_STATES,
     ActResult,
+    CountRecord,
     SyncState,
     from_iso,
     to_iso,
@@ -185,8 +186,8 @@ class LocalStore(Reads):
 
         A refused intent (claim, release, stage, reject, assign, prioritize, ship,
         hand-over, a return override, or a role that may not do it) writes nothing and
-        returns the reason. Facts (pick.scan, pick.unscan, pick.short) are always queued;
-        so is a received return with anything returnable in it.
+        returns the reason. Facts (pick.scan, pick.unscan, pick.short, count.record) are
+        always queued; so is a received return with anything returnable in it.
         """
         return self.act_many(actor_id, [(op_type, payload)], now)[0]
 
@@ -241,7 +242,11 @@ class LocalStore(Reads):
                     if isinstance(body, ActResult):
                         results.append(body)
                         continue
-                    if policy is None and (op_type in ORDER_OPS or op_type in proj.RETURN_OPS):
+                    if policy is None and (
+                        op_type in ORDER_OPS
+                        or op_type in proj.RETURN_OPS
+                        or op_type in proj.COUNT_OPS
+                    ):
                         policy = proj.store_policy(conn)
                     got = self._act_one(conn, actor_id, op_type, body, now, policy, staff)
                     results.append(got)
@@ -270,6 +275,7 @@ class LocalStore(Reads):
         order: Order | None = None
         ret: Return | None = None
         followups: tuple[Any, ...] = ()
+        count: CountRecord | None = None
         if op_type in ORDER_OPS:
             assert policy is not None
             order_id = payload["order_id"]
@@ -308,6 +314,21 @@ class LocalStore(Reads):
                 return done
             status, code, message, ret = done.status, done.code, done.message, done.ret
             order = done.order
+        elif op_type in proj.COUNT_OPS:
+            assert policy is not None
+            ctx = proj.context_for(actor_id, now, policy, staff, timezone=proj.store_timezone(conn))
+            done = self._act_count(conn, op_type, payload, ctx, staff)
+            if not done.queued:
+                return done
+            status, code, message, count = done.status, done.code, done.message, done.count
+        elif op_type == "stock.adjust":
+            if not self._one("SELECT 1 FROM items WHERE sku = ?", (payload["sku"],)):
+                return ActResult(
+                    "rejected",
+                    False,
+                    "SKU_NOT_FOUND",
+                    f"{payload['sku']} is not an item of this store",
+                )
         elif op_type == "task.done":
             state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
             if state is None:
@@ -338,7 +359,54 @@ class LocalStore(Reads):
             ),
         )
         conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (seq + 1,))
-        return ActResult(status, True, code, message, seq, op_id, order, followups, ret)
+        return ActResult(status, True, code, message, seq, op_id, order, followups, ret, count)
+
+    def _act_count(
+        self,
+        conn: sqlite3.Connection,
+        op_type: str,
+        payload: dict[str, Any],
+        ctx: Context,
+        staff: dict[str, tuple[str, str]],
+    ) -> ActResult:
+        """The local effect of a count op. `count.record` is a fact: a pending count (no
+        book) and its task shown done. A decision is an intent: refused (nothing queued)
+        when the count is not waiting or was made by the same person."""
+        count_id = payload["count_id"]
+        row = conn.execute(
+            "SELECT data, pending FROM counts WHERE count_id = ?", (count_id,)
+        ).fetchone()
+        if op_type == "count.record":
+            if row is not None:
+                return ActResult(
+                    "rejected", False, "DUPLICATE", f"Count {count_id} is already recorded"
+                )
+            data = proj.submitted_count(conn, payload, ctx.actor_id, staff)
+            conn.execute(proj.UPSERT_COUNT, proj.count_row(data, 1))
+            if payload.get("task_id"):
+                states = sorted(OPEN_TASK_STATES)
+                conn.execute(
+                    f"""UPDATE tasks SET state = 'done' WHERE task_id = ?
+                        AND state IN ({", ".join("?" * len(states))})""",
+                    (payload["task_id"], *states),
+                )
+            return ActResult("applied", True, count=count_record(data, True))
+        if row is None:
+            return ActResult(
+                "rejected", False, "COUNT_NOT_FOUND", f"Count {count_id} is not on this tablet"
+            )
+        outcome = proj.decide_count(json.loads(row[0]), op_type, ctx)
+        if outcome.count is None:
+            return ActResult(outcome.status.value, False, outcome.code, outcome.message)
+        data = outcome.count.model_dump(mode="json")
+        conn.execute(proj.UPSERT_COUNT, proj.count_row(data, row[1] + 1))
+        return ActResult(
+            outcome.status.value,
+            True,
+            outcome.code,
+            outcome.message,
+            count=count_record(data, True),
+        )
 
     def _receive_return(
         self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
@@ -515,6 +583,7 @@ class LocalStore(Reads):
                 changed.get("order", ()),
                 changed.get("task", ()),
                 return_ids=changed.get("return", ()),
+                count_ids=changed.get("count", ()),
                 everything="store" in changed,  # a policy change can change any fold
             )
 

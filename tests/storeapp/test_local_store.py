@@ -61,18 +61,21 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
             "tasks",
             "stock",
             "returns",
+            "counts",
             "outbox",
             "op_log",
             "sync_state",
         }
         assert all(
-            store.db[t].strict for t in ["orders", "returns", "outbox", "op_log", "sync_state"]
+            store.db[t].strict
+            for t in ["orders", "returns", "counts", "outbox", "op_log", "sync_state"]
         )
         assert store.identity() is None
     with LocalStore(db_path) as again:  # migrations run once
         assert [m["name"] for m in again.db.query("SELECT name FROM _sqlite_migrations")] == [
             "m001_initial",
             "m002_returns",
+            "m003_counts",
         ]
 
 
