@@ -5,6 +5,8 @@ with a message and its tone; ordinary wrong input is a message, never an
 exception. `clock` and `on_change` (wake the sync engine) are injected.
 """
 
+from .approvals import ApprovalsScreen, ApprovalsVM
+from .counting import CountScreen, CountVM
 from .handover import HandoverScreen, HandoverVM
 from .home import HomeScreen, HomeVM
 from .picking import PickListVM, PickScreen
@@ -16,8 +18,12 @@ from .sync_status import Chip, SyncScreen, SyncStatusVM
 from .tasks import TasksScreen, TasksVM
 
 __all__ = [
+    "ApprovalsScreen",
+    "ApprovalsVM",
     "Associate",
     "Chip",
+    "CountScreen",
+    "CountVM",
     "HandoverScreen",
     "HandoverVM",
     "HomeScreen",

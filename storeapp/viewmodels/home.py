@@ -1,4 +1,5 @@
-"""Home: tiles with live counts (to pick, ready for pickup, tasks, attention, queue)."""
+"""Home: tiles with live counts (to pick, ready for pickup, tasks, counts, attention, queue,
+approvals)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class HomeScreen:
     queue: int | None  # managers only: every open order not yet staged
     queue_late: int | None
     returns_today: int = 0  # received today on this tablet's replica (the store's day)
+    recounts: int = 0  # open recount tasks
+    approvals: int | None = None  # managers only: counts and returns waiting for a decision
 
 
 class HomeVM:
@@ -62,6 +65,12 @@ class HomeVM:
             queue=count(_QUEUE) if manager else None,
             queue_late=count(_QUEUE, due_before=now) if manager else None,
             returns_today=len(self._store.returns_since(self._midnight(now))),
+            recounts=len(self._store.recount_tasks()),
+            approvals=(
+                len(self._store.counts_waiting()) + len(self._store.returns_waiting())
+                if manager
+                else None
+            ),
         )
 
     def _midnight(self, now: datetime) -> datetime:

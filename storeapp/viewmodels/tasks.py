@@ -27,6 +27,11 @@ class TaskRow:
     order_id: str | None
     reason: str
 
+    @property
+    def opens_count(self) -> bool:
+        """A recount is done by counting (the count screen), not by a "done" tap."""
+        return self.kind == "recount"
+
 
 @dataclass(frozen=True)
 class TasksScreen:
@@ -71,6 +76,9 @@ class TasksVM(ActingVM[TasksScreen]):
         return TasksScreen(tuple(rows), message, tone)
 
     def done(self, task_id: str, note: str = "") -> TasksScreen:
+        row = next((r for r in self.screen().rows if r.task_id == task_id), None)
+        if row is not None and row.opens_count:
+            return self.screen(f"{row.title}: count it to finish this task.", "error")
         return self._act("task.done", {"task_id": task_id, "note": note}, "Task done.")
 
     def scan(self, code: str) -> TasksScreen:

@@ -7,8 +7,10 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
+from fulfillment import counts
 from fulfillment.barcodes import check_digit
-from fulfillment.model import Customer, Line, Order, OrderState, OrderType
+from fulfillment.model import Customer, Line, Order, OrderState, OrderType, Policy
+from fulfillment.outcome import Context
 from fulfillment.pins import hash_pin
 from sync.protocol import Change, EnrollResponse, OpResult, PullResponse
 
@@ -226,3 +228,48 @@ def sold_order_doc(
         line["fulfilled"] = line["picked"]
         line["returned"] = returned.get(line["line_id"], 0)
     return doc
+
+
+STAFF_NAMES = {"E1": "Ana", "E2": "Ben", "M1": "Maria"}
+
+
+def count_doc(
+    count_id: str,
+    sku: str,
+    counted: int,
+    book: int,
+    *,
+    counted_by: str = "E1",
+    location: str | None = None,
+    task_id: str | None = None,
+    counted_at: datetime = T0,
+    previous: dict[str, Any] | None = None,
+    moved_since_previous: bool = True,
+) -> dict[str, Any]:
+    """The `count` doc central publishes after `fulfillment.counts.record` (default policy:
+    more than 2 units and more than 5 % of book waits for a manager)."""
+    ctx = Context(actor_id=counted_by, now=counted_at, policy=Policy(), staff_names=STAFF_NAMES)
+    outcome = counts.record(
+        count_id=count_id,
+        task_id=task_id,
+        sku=sku,
+        location=location or CATALOGUE[sku][1],
+        counted=counted,
+        counted_at=counted_at,
+        book=book,
+        ctx=ctx,
+        name=CATALOGUE[sku][0],
+        previous=counts.Count.model_validate(previous) if previous else None,
+        moved_since_previous=moved_since_previous,
+    )
+    assert outcome.count is not None
+    return outcome.count.model_dump(mode="json")
+
+
+def decided_count_doc(doc: dict[str, Any], manager: str, approve: bool = True) -> dict[str, Any]:
+    """The `count` doc after a manager's decision at central."""
+    count = counts.Count.model_validate(doc)
+    ctx = Context(actor_id=manager, now=T0, staff_names=STAFF_NAMES)
+    outcome = counts.approve(count, count.book, ctx) if approve else counts.send_back(count, ctx)
+    assert outcome.count is not None
+    return outcome.count.model_dump(mode="json")
