@@ -53,7 +53,11 @@ class ReturnsView:
         self.text, self.box = message("returns-message")
         self.matches = ft.Column(spacing=6)
         self.title = label("", size=TITLE, bold=True)
-        self.scan = text_field("Scan item", width=360, on_submit=ui.handler(self._scan))
+        # autofocus: the field is built when the order's lines appear, in the same update that
+        # asks for focus, and a focus() that reaches the client first is lost (docs/flet-notes.md)
+        self.scan = text_field(
+            "Scan item", width=360, autofocus=True, on_submit=ui.handler(self._scan)
+        )
         self.lines = ft.Column(spacing=8)
         self.summary = label("", size=BIG - 8, bold=True)
         self.breaches = label("", size=TEXT, color=ft.Colors.ORANGE_900, bold=True)
