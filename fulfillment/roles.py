@@ -14,6 +14,7 @@ MANAGER_ONLY = frozenset(
         "count.approve",
         "count.recount",
         "stock.adjust",
+        "exception.resolve",
     }
 )
 

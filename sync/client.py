@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import (
     BatchTooLarge,
@@ -30,6 +30,8 @@ from .errors import (
 from .protocol import (
     MAX_PUSH_BYTES,
     Change,
+    DeviceHealth,
+    DeviceStatus,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
@@ -48,6 +50,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 EVENTS_READ_TIMEOUT = 60.0
 
 _OFFLINE_STATUSES = {502, 503, 504}
+_DEVICES: TypeAdapter[list[DeviceHealth]] = TypeAdapter(list[DeviceHealth])
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -124,10 +127,25 @@ class CentralClient:
         response = self._send("POST", "/v1/sync/push", content=content)
         return _parse(PushResponse, response)
 
-    def pull(self, cursor: str | None, limit: int = 1000) -> PullResponse:
-        body = PullRequest(cursor=cursor, limit=limit)
-        response = self._send("POST", "/v1/sync/pull", content=_dump(body))
+    def pull(
+        self, cursor: str | None, limit: int = 1000, *, status: DeviceStatus | None = None
+    ) -> PullResponse:
+        body = PullRequest(cursor=cursor, limit=limit, status=status)
+        # no status, no field: a page after the first is what it always was on the wire
+        content = body.model_dump_json(exclude={"status"} if status is None else None).encode()
+        response = self._send("POST", "/v1/sync/pull", content=content)
         return _parse(PullResponse, response)
+
+    def devices(self) -> list[DeviceHealth]:
+        """The store's tablets as central last saw them (the manager's device list)."""
+        response = self._send("GET", "/v1/sync/devices")
+        try:
+            return _DEVICES.validate_json(response.content)
+        except ValidationError as exc:
+            raise ServerError(
+                "central answered /v1/sync/devices with a body this app cannot read",
+                status_code=response.status_code,
+            ) from exc
 
     def snapshot(self) -> tuple[SnapshotHeader, ChangeStream]:
         """Open GET /v1/sync/snapshot: its header line and a stream of its changes.

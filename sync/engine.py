@@ -64,7 +64,14 @@ from .errors import (
     SyncError,
     Unauthorized,
 )
-from .protocol import MAX_PUSH_OPS, Change, OpResult, PushRequest, PushResponse
+from .protocol import (
+    MAX_PUSH_OPS,
+    Change,
+    DeviceStatus,
+    OpResult,
+    PushRequest,
+    PushResponse,
+)
 from .replica import Identity, PendingSummary, Replica
 
 __all__ = ["Progress", "SyncEngine", "SyncReport", "waiting_in_words"]
@@ -171,8 +178,10 @@ class SyncEngine:
         clock: Callable[[], datetime] = _utcnow,
         on_progress: Callable[[Progress], None] | None = None,
         pull_limit: int = PULL_LIMIT,
+        app_version: str | None = None,
     ) -> None:
         self._open_replica = open_replica
+        self._app_version = app_version
         self._make_client = make_client
         self._clock = clock
         self._on_progress = on_progress
@@ -372,8 +381,15 @@ class SyncEngine:
         if cursor is None:
             cursor = self._first_download(replica, client, tally)
         resets = 0
+        waiting = replica.pending_summary()  # told to central on the first page, for managers
+        status: DeviceStatus | None = DeviceStatus(
+            pending=waiting.count,
+            oldest_pending_at=waiting.oldest_occurred_at,
+            app_version=self._app_version,
+        )
         while True:
-            page = client.pull(cursor, self._pull_limit)
+            page = client.pull(cursor, self._pull_limit, status=status)
+            status = None
             tally.server_time = page.server_time
             if page.reset is not None:
                 resets += 1

@@ -35,6 +35,8 @@ __all__ = [
     "MAX_PUSH_BYTES",
     "MAX_PUSH_OPS",
     "Change",
+    "DeviceHealth",
+    "DeviceStatus",
     "EnrollRequest",
     "EnrollResponse",
     "ErrorBody",
@@ -238,6 +240,13 @@ class StockAdjust(Request):
         return self
 
 
+class ExceptionResolve(Request):
+    """A manager settles an exception: what was done about it, in words."""
+
+    exception_id: Id
+    note: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 class TaskDone(Request):
     task_id: Id
     note: Text = ""
@@ -261,6 +270,7 @@ PAYLOADS: dict[str, type[Request]] = {
     "count.approve": CountDecision,
     "count.recount": CountDecision,
     "stock.adjust": StockAdjust,
+    "exception.resolve": ExceptionResolve,
     "task.done": TaskDone,
 }
 
@@ -393,9 +403,33 @@ ChangeKind = Literal[
 ]
 
 
+class DeviceStatus(Request):
+    """What a tablet says of itself on each pull, for the manager's device list."""
+
+    pending: Annotated[int, Field(ge=0)] = 0  # ops in its outbox
+    oldest_pending_at: AwareDatetime | None = None
+    app_version: Annotated[str, Field(max_length=40)] | None = None
+
+
 class PullRequest(Request):
     cursor: Annotated[str, Field(max_length=200)] | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 1000
+    status: DeviceStatus | None = None  # added: older tablets send none
+
+
+class DeviceHealth(Response):
+    """One tablet of the store as central last saw it (GET /v1/sync/devices)."""
+
+    device_id: str
+    name: str
+    app_version: str | None = None
+    enrolled_at: datetime | None = None
+    last_seen_at: datetime | None = None  # its last push or pull
+    last_applied_seq: int = 0
+    pending: int | None = None  # its outbox, as it said on its last pull
+    oldest_pending_at: datetime | None = None
+    clock_offset_s: int | None = None  # its clock minus central's, at its last push
+    revoked: bool = False
 
 
 class Change(Response):
