@@ -43,10 +43,15 @@ class HomeView:
             self._tile("ready-for-pickup", "Ready for pickup", s.ready_for_pickup, 0, "handover"),
             self._tile("returns", "Returns today", s.returns_today, 0, "returns"),
             self._tile("tasks", "Tasks", s.tasks, 0, "tasks"),
+            self._tile("counts", "Recounts", s.recounts, 0, "count"),
             self._tile("attention", "Need attention", s.attention, 0, "sync", alarm=True),
         ]
         if s.is_manager and s.queue is not None:
             tiles.append(self._tile("queue", "Queue (all)", s.queue, s.queue_late or 0, "queue"))
+        if s.is_manager and s.approvals is not None:
+            tiles.append(
+                self._tile("approvals", "Approvals", s.approvals, 0, "approvals", alarm=True)
+            )
         return tiles
 
     def _tile(

@@ -9,6 +9,8 @@ import flet as ft
 
 from storeapp.local import LocalStore
 from storeapp.viewmodels import (
+    ApprovalsVM,
+    CountVM,
     HandoverVM,
     HomeVM,
     PickListVM,
@@ -21,7 +23,9 @@ from storeapp.viewmodels import (
 )
 from sync.engine import SyncReport
 
+from .approvals import ApprovalsView
 from .context import Ui
+from .counting import CountView
 from .handover import HandoverView
 from .home import HomeView
 from .pick import PickView
@@ -42,10 +46,14 @@ _RAIL = [
     ("pick", "Pick", ft.Icons.SHOPPING_BASKET),
     ("handover", "Hand-over", ft.Icons.HANDSHAKE),
     ("returns", "Returns", ft.Icons.ASSIGNMENT_RETURN),
+    ("count", "Count", ft.Icons.NUMBERS),
     ("tasks", "Tasks", ft.Icons.CHECKLIST),
     ("sync", "Sync", ft.Icons.SYNC),
 ]
-_MANAGER_RAIL = [("queue", "Queue", ft.Icons.VIEW_LIST)]
+_MANAGER_RAIL = [
+    ("queue", "Queue", ft.Icons.VIEW_LIST),
+    ("approvals", "Approvals", ft.Icons.FACT_CHECK),
+]
 
 
 class Shell:
@@ -60,7 +68,8 @@ class Shell:
         on_signed_out: Callable[[str], None],
     ) -> None:
         self.ui, self.session, self.sync, self.on_signed_out = ui, session, sync, on_signed_out
-        kw: dict[str, Any] = {"on_change": sync_now}
+        self._sync_now = sync_now
+        kw: dict[str, Any] = {"on_change": self._changed}
         self.home = HomeVM(store, session)
         self.queue = QueueVM(store, session, **kw)
         self.pick = PickListVM(store, session, **kw)
@@ -68,15 +77,16 @@ class Shell:
         self.handover = HandoverVM(store, session, **kw)
         self.returns = ReturnsVM(store, session, **kw)
         self.tasks = TasksVM(store, session, **kw)
+        self.counting = CountVM(store, session, **kw)
+        self.approvals = ApprovalsVM(store, session, **kw)
         who = session.associate
-        self.rail_names = [
-            n for n, _, _ in _RAIL + (_MANAGER_RAIL if who and who.is_manager else [])
-        ]
+        rail = _RAIL + (_MANAGER_RAIL if who and who.is_manager else [])
+        self.rail_names = [n for n, _, _ in rail]
+        self.destinations = {
+            name: ft.NavigationRailDestination(icon=icon, label=text) for name, text, icon in rail
+        }
         self.rail = ft.NavigationRail(
-            destinations=[
-                ft.NavigationRailDestination(icon=icon, label=text)
-                for _, text, icon in _RAIL + (_MANAGER_RAIL if who and who.is_manager else [])
-            ],
+            destinations=list(self.destinations.values()),
             selected_index=0,
             label_type=ft.NavigationRailLabelType.ALL,
             min_width=96,
@@ -165,6 +175,10 @@ class Shell:
                 return ReturnsView(ui, self.returns)
             case "tasks":
                 return TasksView(ui, self.tasks)
+            case "count":
+                return CountView(ui, self.counting, kw.get("task_id"))
+            case "approvals":
+                return ApprovalsView(ui, self.approvals)
             case "sync":
                 return SyncView(ui, self.sync)
         raise ValueError(f"no screen named {name!r}")
@@ -179,6 +193,19 @@ class Shell:
         self.chip_text.value = chip.text
         self.chip_text.color = TONE_FG[chip.tone]
         self.chip.bgcolor = TONE_BG[chip.tone]
+        self.refresh_rail()
+
+    def refresh_rail(self) -> None:
+        """The number of decisions waiting, on the managers' Approvals entry."""
+        approvals = self.destinations.get("approvals")
+        if approvals is not None:
+            waiting = self.approvals.waiting()
+            approvals.label = f"Approvals · {waiting}" if waiting else "Approvals"
+
+    def _changed(self) -> None:
+        """An action was queued: wake the sync engine; the rail's numbers move at once."""
+        self._sync_now()
+        self.refresh_rail()
 
     def refresh(self) -> None:
         self.refresh_chip()

@@ -1,5 +1,5 @@
 """Tasks: open follow-ups (put back, restock, recount, review); mark one done, or scan
-the item just put back on its shelf."""
+the item just put back on its shelf; a recount opens the count screen."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ class TasksView:
                             spacing=2,
                         ),
                         button(
+                            "Count",
+                            self.ui.handler(lambda e, t=row.task_id: self._count(t)),
+                            icon=ft.Icons.NUMBERS,
+                        )
+                        if row.opens_count
+                        else button(
                             "Done",
                             self.ui.handler(lambda e, t=row.task_id: self._done(t)),
                             icon=ft.Icons.CHECK,
@@ -74,6 +80,9 @@ class TasksView:
             s = self.vm.scan(code)
             self.render(s)
             self.ui.play_after(s.tone)
+
+    def _count(self, task_id: str) -> None:
+        self.ui.go("count", task_id=task_id)
 
     def _done(self, task_id: str) -> None:
         self.render(self.vm.done(task_id))
