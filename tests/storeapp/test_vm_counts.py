@@ -244,3 +244,22 @@ def test_unknown_scans_and_a_submit_with_nothing_chosen_are_sentences(store, ana
     assert unknown.message == f"{gtin(99)} is not an item of this store."
     assert counting.set_location("A-1").message == "Scan the item to count first."
     assert store.outbox() == []
+
+
+def test_a_full_re_download_keeps_the_pending_count_and_its_task_done(
+    store, feed, stocked, ana, clock
+):
+    counting = vm(store, ana, clock)
+    counting.start("T-2")
+    counting.set_qty(2)
+    counting.submit()
+    store.apply_pull(
+        feed.page(
+            *feed.basics().changes,
+            feed.change("task", "T-2", task_doc("T-2", "recount", "BOWL", "C-01", 0)),
+            reset="too old",
+        )
+    )
+    [recent] = counting.screen().recent
+    assert (recent.text, recent.pending) == ("2 counted · waiting to sync", True)
+    assert store.task("T-2").state == "done"
