@@ -17,6 +17,7 @@ __all__ = [
     "local_time",
     "nothing",
     "utc_now",
+    "zone_of",
 ]
 
 Tone = Literal["info", "ok", "warning", "error"]
@@ -58,6 +59,11 @@ def _zone(timezone: str | None) -> ZoneInfo:
         return ZoneInfo(timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def zone_of(timezone: str | None) -> ZoneInfo:
+    """The store's time zone (UTC when it names none, or one this machine does not know)."""
+    return _zone(timezone)
 
 
 def local_time(at: datetime, now: datetime, timezone: str | None = None) -> str:

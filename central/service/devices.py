@@ -1,0 +1,56 @@
+"""The store's tablets as central sees them: the manager's device list (DOMAIN.md, Manager's
+view — last sync, pending ops, oldest pending op, clock offset, app version)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from sync.protocol import DeviceHealth, DeviceStatus
+
+from ..db.engine import reading
+from ..db.tables import devices
+from .clock import as_utc
+
+__all__ = ["record_status", "store_devices"]
+
+
+def record_status(engine: Engine, device_id: str, status: DeviceStatus, now: datetime) -> None:
+    """What a tablet said of itself at the start of a pull (one small write per sync pass)."""
+    values: dict[str, Any] = {
+        "last_seen_at": now,
+        "pending_ops": status.pending,
+        "oldest_pending_at": status.oldest_pending_at,
+    }
+    if status.app_version:
+        values["app_version"] = status.app_version
+    with engine.begin() as conn:
+        conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
+
+
+def store_devices(engine: Engine, store_id: str) -> list[DeviceHealth]:
+    """Every tablet of the store, longest unseen first (the one to worry about on top)."""
+    with reading(engine) as conn:
+        rows = conn.execute(select(devices).where(devices.c.store_id == store_id)).all()
+    out = [
+        DeviceHealth(
+            device_id=r.device_id,
+            name=r.name,
+            app_version=r.app_version,
+            enrolled_at=as_utc(r.enrolled_at),
+            last_seen_at=as_utc(r.last_seen_at),
+            last_applied_seq=r.last_applied_seq or 0,
+            pending=r.pending_ops,
+            oldest_pending_at=as_utc(r.oldest_pending_at),
+            clock_offset_s=r.clock_offset_s,
+            revoked=r.revoked_at is not None,
+        )
+        for r in rows
+    ]
+    never = datetime.min.replace(tzinfo=None)
+    return sorted(
+        out,
+        key=lambda d: (d.revoked, d.last_seen_at.replace(tzinfo=None) if d.last_seen_at else never),
+    )
