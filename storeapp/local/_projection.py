@@ -105,6 +105,11 @@ def upsert_doc(
     )
 
 
+def doc(conn: sqlite3.Connection, kind: str, id_: str) -> dict[str, Any] | None:
+    """A server document as last pulled (None: not on this tablet)."""
+    return _doc(conn, kind, id_)
+
+
 def _doc(conn: sqlite3.Connection, kind: str, id_: str) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT data FROM srv_docs WHERE kind = ? AND id = ?", (kind, id_)

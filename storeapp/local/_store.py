@@ -329,6 +329,12 @@ class LocalStore(Reads):
                     "SKU_NOT_FOUND",
                     f"{payload['sku']} is not an item of this store",
                 )
+        elif op_type == "exception.resolve":
+            doc = proj.doc(conn, "exception", payload["exception_id"])
+            if doc is None or doc.get("state", "open") != "open":
+                return ActResult(
+                    "rejected", False, "NOT_OPEN", "That exception is not open on this tablet"
+                )
         elif op_type == "task.done":
             state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
             if state is None:

@@ -172,17 +172,26 @@ class DevicesVM:
         return DevicesScreen(rows, as_of, message, tone)
 
     def refresh(self) -> DevicesScreen:
-        if self._session.associate is None:
-            return DevicesScreen((), "", SIGN_IN_FIRST, "error")
+        return self.shown(self.load())
+
+    def load(self) -> str | None:
+        """Ask central (the network call; touches no SQLite, so it may run on a worker
+        thread). Returns why it failed, in words, or None."""
         if not _is_manager(self._session):
-            return self.screen()
+            return None
         try:
             self._devices = self._fetch()
         except SyncError as exc:
             shown = " Showing the list as it was." if self._fetched_at else ""
-            return self.screen(f"Could not reach central: {exc}.{shown}", "warning")
+            return f"Could not reach central: {exc}.{shown}"
         self._fetched_at = self._clock()
-        return self.screen()
+        return None
+
+    def shown(self, failure: str | None) -> DevicesScreen:
+        """The screen after `load`."""
+        if self._session.associate is None:
+            return DevicesScreen((), "", SIGN_IN_FIRST, "error")
+        return self.screen(failure or "", "warning" if failure else "info")
 
 
 def _device_row(d: DeviceHealth, now: datetime) -> DeviceRow:

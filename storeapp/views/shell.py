@@ -21,9 +21,15 @@ from storeapp.viewmodels import (
     SyncStatusVM,
     TasksVM,
 )
+from storeapp.viewmodels.console import DevicesVM, ExceptionsVM, KpisVM
+from sync.client import CentralClient
 from sync.engine import SyncReport
+from sync.errors import NotEnrolled
+from sync.protocol import DeviceHealth
+from sync.replica import Identity
 
 from .approvals import ApprovalsView
+from .console import DevicesView, ExceptionsView, KpisView
 from .context import Ui
 from .counting import CountView
 from .handover import HandoverView
@@ -53,6 +59,9 @@ _RAIL = [
 _MANAGER_RAIL = [
     ("queue", "Queue", ft.Icons.VIEW_LIST),
     ("approvals", "Approvals", ft.Icons.FACT_CHECK),
+    ("exceptions", "Exceptions", ft.Icons.REPORT_PROBLEM),
+    ("devices", "Devices", ft.Icons.TABLET_ANDROID),
+    ("kpis", "KPIs", ft.Icons.INSIGHTS),
 ]
 
 
@@ -79,6 +88,11 @@ class Shell:
         self.tasks = TasksVM(store, session, **kw)
         self.counting = CountVM(store, session, **kw)
         self.approvals = ApprovalsVM(store, session, **kw)
+        self.exceptions = ExceptionsVM(store, session, **kw)
+        self.kpis = KpisVM(store, session)
+        self.devices = DevicesVM(
+            session, _devices_of(store.identity()), timezone=lambda: _timezone(store)
+        )
         who = session.associate
         rail = _RAIL + (_MANAGER_RAIL if who and who.is_manager else [])
         self.rail_names = [n for n, _, _ in rail]
@@ -179,6 +193,12 @@ class Shell:
                 return CountView(ui, self.counting, kw.get("task_id"))
             case "approvals":
                 return ApprovalsView(ui, self.approvals)
+            case "exceptions":
+                return ExceptionsView(ui, self.exceptions)
+            case "devices":
+                return DevicesView(ui, self.devices)
+            case "kpis":
+                return KpisView(ui, self.kpis)
             case "sync":
                 return SyncView(ui, self.sync)
         raise ValueError(f"no screen named {name!r}")
@@ -219,3 +239,21 @@ class Shell:
             refresh = getattr(self.view, "refresh", None)
             if refresh is not None:
                 refresh()
+
+
+def _devices_of(identity: Identity | None) -> Callable[[], list[DeviceHealth]]:
+    """The device list from central, with this tablet's token (read once, on this thread:
+    the call itself runs on a worker thread, where the tablet's SQLite connection may not go)."""
+
+    def fetch() -> list[DeviceHealth]:
+        if identity is None:
+            raise NotEnrolled("This tablet is not enrolled")
+        with CentralClient(identity.server_url, identity.token) as client:
+            return client.devices()
+
+    return fetch
+
+
+def _timezone(store: LocalStore) -> str:
+    info = store.store_info() or {}
+    return str(info.get("timezone") or "UTC")

@@ -159,3 +159,13 @@ def test_kpis_of_today_from_what_the_tablet_holds(
     assert screen.on_time_pickup == "50 % (1 of 2)"
     assert screen.count_accuracy == "50 % (1 of 2)"
     assert screen.open_exceptions == 1
+
+
+def test_an_exception_not_open_here_cannot_be_settled(
+    store: LocalStore, feed: Feed, maria: SessionVM, clock: FakeClock
+) -> None:
+    with_exceptions(store, feed)
+    vm = ExceptionsVM(store, maria, clock=clock)
+    assert vm.resolve("X-2", "again").message == "That exception is not open on this tablet"
+    assert vm.resolve("X-404", "what").message == "That exception is not open on this tablet"
+    assert store.outbox() == []
