@@ -151,6 +151,7 @@ ledger = Table(
     Column("op_id", String(36)),
     Column("actor_id", String(64)),
     Column("order_id", String(64)),
+    Column("note", String(200)),  # why: a manager's `stock.adjust` reason
     Index("ix_ledger_store_sku", "store_id", "sku", "location"),
 )
 
@@ -293,4 +294,21 @@ refunds = Table(
     _ts("created_at", False),
     UniqueConstraint("op_id", name="uq_refunds_op_id"),
     Index("ix_refunds_store_return", "store_id", "return_id"),
+)
+
+counts = Table(
+    "counts",
+    metadata,
+    Column("count_id", String(64), primary_key=True),
+    Column("store_id", String(64), ForeignKey("stores.store_id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("location", String(40), nullable=False),
+    Column("state", String(20), nullable=False),
+    _ts("counted_at", False),
+    Column("data", JSON, nullable=False),  # fulfillment.counts.Count as JSON
+    Column("op_id", String(36)),
+    Column("device_id", String(64)),
+    _ts("created_at", False),
+    _ts("updated_at", False),
+    Index("ix_counts_store_key", "store_id", "sku", "location", "counted_at"),
 )
