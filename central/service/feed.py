@@ -55,6 +55,9 @@ class StoreTx:
     timezone: str = "UTC"
     root: Staging = field(default_factory=Staging)
     staged: Staging = field(init=False)
+    # what this transaction read once and may reuse while nothing is flushed (e.g. the latest
+    # count of a sku/location in the database); forgotten at every flush and discard
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.staged = self.root
@@ -81,11 +84,13 @@ class StoreTx:
         """Forget what is staged (its savepoint was rolled back) and the numbers it took."""
         self.root = self.staged = Staging()
         self.change_seq = change_seq
+        self.memo.clear()
 
     def flush(self) -> None:
         assert self.staged is self.root, "flush outside an op's scope"
         docs = self.root.flush(self.conn, self.store_id)
         self.root = self.staged = Staging()
+        self.memo.clear()
         if not docs:
             return
         rows = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
@@ -36,31 +37,50 @@ def record_movements(
     occurred_at: datetime,
     op_id: str | None,
     actor_id: str | None,
+    note: str | None = None,
+    count_id: str | None = None,
+    rederive: bool = True,
 ) -> None:
-    """Append movements to the ledger and move on_hand (staged until the transaction flushes)."""
+    """Append movements to the ledger and move on_hand (staged until the transaction flushes).
+
+    A movement of on-hand dated at or before a count of its sku/location re-derives that count
+    (`central.service.counts.late_movement`). `count_id`: these are that count's own adjustment
+    (it re-derives only a later count, never itself); `rederive=False`: these are a
+    re-derivation's correction, which re-derives nothing."""
     staged = tx.staged
+    late: list[dict[str, Any]] | None = None
     for m in movements:
         delta = on_hand_delta(m.kind, m.qty)
         key = (m.sku, m.location)
-        staged.ledger.append(
-            {
-                "store_id": tx.store_id,
-                "sku": m.sku,
-                "location": m.location,
-                "kind": MovementKind(m.kind).value,
-                "qty": m.qty,
-                "on_hand_delta": delta,
-                "occurred_at": occurred_at,
-                "recorded_at": tx.now,
-                "op_id": op_id,
-                "actor_id": actor_id,
-                "order_id": m.order_id,
-            }
-        )
+        row: dict[str, Any] = {
+            "store_id": tx.store_id,
+            "sku": m.sku,
+            "location": m.location,
+            "kind": MovementKind(m.kind).value,
+            "qty": m.qty,
+            "on_hand_delta": delta,
+            "occurred_at": occurred_at,
+            "recorded_at": tx.now,
+            "op_id": op_id,
+            "actor_id": actor_id,
+            "order_id": m.order_id,
+            "note": note,
+        }
+        staged.ledger.append(row)
         if m.kind in _NOT_STOCK:
             continue  # the movement is the record; no stock row for the damaged bin
         staged.on_hand[key] += delta
         staged.touched.add(key)
+        # picks and put-backs (delta 0) never reach this: the push's hot path costs nothing
+        if delta and rederive and (m.kind != MovementKind.COUNT_ADJUST or count_id is not None):
+            if late is None:
+                late = []
+            late.append(row)
+    if late:
+        from .counts import late_movement  # counts records movements through here
+
+        for row in late:
+            late_movement(tx, row, count_id=count_id)
 
 
 def adjust_reserved(tx: StoreTx, before: Order | None, after: Order) -> None:

@@ -37,6 +37,7 @@ from sync.protocol import (
 from ..db.engine import reading
 from ..db.tables import dead_letters, devices, op_results, staff
 from .clock import as_utc
+from .counts import adjust_stock, decide_count, record_count
 from .errors import Conflict, Invalid
 from .feed import StoreTx, store_tx
 from .orders import apply_outcome, find_task, load_order, open_exception, update_task
@@ -171,6 +172,18 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         return result(
             answer.status, answer.code or ("CLOCK_SKEW" if skewed else None), answer.message
         )
+
+    if op_type in ("count.record", "count.approve", "count.recount", "stock.adjust"):
+        if op_type == "count.record":
+            said = record_count(tx, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id)
+        elif op_type == "stock.adjust":
+            said = adjust_stock(tx, payload, ctx, op_id=str(raw.op_id), occurred_at=occurred_at)
+        else:
+            said = decide_count(
+                tx, op_type, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id
+            )
+        code = said.code or ("CLOCK_SKEW" if skewed else None)
+        return result(said.status, code, said.message, list(said.followups))
 
     if op_type == "task.done":
         return _task_done(tx, actor_id, payload, result)

@@ -22,11 +22,13 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
 
+from fulfillment.counts import Count
 from fulfillment.model import Order
 from fulfillment.returns import Return
 
 from ..db.tables import (
     UTCDateTime,
+    counts,
     dead_letters,
     exceptions,
     ledger,
@@ -122,6 +124,8 @@ class Staging:
     new_returns: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows; "data": a Return
     return_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # data, updated_at
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    new_counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows; "data": a Count
+    count_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # data, updated_at
 
     # --- reads that see what is staged ------------------------------------------
 
@@ -156,6 +160,45 @@ class Staging:
             for rid, row in (*s.new_returns.items(), *s.return_updates.items()):
                 seen[rid] = row["data"]
         return [r for r in seen.values() if r.order_id == order_id]
+
+    def _chain(self) -> list[Staging]:
+        """This staging and its parents, oldest (the transaction's) first."""
+        chain = []
+        s: Staging | None = self
+        while s is not None:
+            chain.append(s)
+            s = s.parent
+        chain.reverse()
+        return chain
+
+    def count_doc(self, count_id: str) -> Count | None:
+        s: Staging | None = self
+        while s is not None:
+            found = s.count_updates.get(count_id) or s.new_counts.get(count_id)
+            if found is not None:
+                doc: Count = found["data"]
+                return doc
+            s = s.parent
+        return None
+
+    def counts_of(self, sku: str, location: str) -> dict[str, Count]:
+        """The counts of one sku/location staged in this transaction (their latest documents)."""
+        seen: dict[str, Count] = {}
+        for s in self._chain():  # oldest first, so later stages win
+            for cid, row in (*s.new_counts.items(), *s.count_updates.items()):
+                doc: Count = row["data"]
+                if doc.sku == sku and doc.location == location:
+                    seen[cid] = doc
+        return seen
+
+    def ledger_rows(self, sku: str, location: str) -> list[dict[str, Any]]:
+        """The movements of one sku/location staged in this transaction, not written yet."""
+        return [
+            row
+            for s in self._chain()
+            for row in s.ledger
+            if row["sku"] == sku and row["location"] == location
+        ]
 
     def task(self, task_id: str) -> dict[str, Any] | None:
         s: Staging | None = self
@@ -250,6 +293,13 @@ class Staging:
                 p.return_updates[return_id] = changed
         if self.refunds:
             p.refunds += self.refunds
+        if self.new_counts:
+            p.new_counts.update(self.new_counts)
+        for count_id, changed in self.count_updates.items():
+            if count_id in p.new_counts:
+                p.new_counts[count_id] = {**p.new_counts[count_id], **changed}
+            else:
+                p.count_updates[count_id] = changed
 
     # --- writing it all ------------------------------------------------------------
 
@@ -283,6 +333,7 @@ class Staging:
         if self.ledger:
             bulk_insert(conn, ledger, self.ledger)
         self._flush_returns(conn)
+        self._flush_counts(conn)
         stock_docs = self._flush_stock(conn, store_id)
         if self.exceptions:
             conn.execute(insert(exceptions), self.exceptions)
@@ -366,6 +417,42 @@ class Staging:
             )
         if self.refunds:
             conn.execute(insert(refunds), self.refunds)
+
+    def _flush_counts(self, conn: Connection) -> None:
+        if self.new_counts:
+            conn.execute(
+                insert(counts),
+                [
+                    {
+                        **row,
+                        "sku": row["data"].sku,
+                        "location": row["data"].location,
+                        "state": row["data"].state.value,
+                        "counted_at": row["data"].counted_at,
+                        "data": row["data"].model_dump(mode="json"),
+                    }
+                    for row in self.new_counts.values()
+                ],
+            )
+        if self.count_updates:
+            conn.execute(
+                update(counts)
+                .where(counts.c.count_id == bindparam("c_id"))
+                .values(
+                    state=bindparam("state"),
+                    data=bindparam("data"),
+                    updated_at=bindparam("updated_at"),
+                ),
+                [
+                    {
+                        "c_id": count_id,
+                        "state": row["data"].state.value,
+                        "data": row["data"].model_dump(mode="json"),
+                        "updated_at": row["updated_at"],
+                    }
+                    for count_id, row in self.count_updates.items()
+                ],
+            )
 
     def _flush_stock(
         self, conn: Connection, store_id: str
