@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
+from fulfillment.counts import CountState
 from fulfillment.returns import Condition, Disposition, ReturnReason, ReturnState
 from sync.protocol import (
     CancelIn,
@@ -39,6 +40,8 @@ router = APIRouter(
 
 Sku = Query(default=None, max_length=64)
 OrderId = Query(default=None, max_length=64, description="only the returns of this order")
+CountSku = Query(default=None, max_length=64, description="only the counts of this sku")
+CountStateQ = Query(default=None, description="only the counts in this state")
 
 
 class ReturnLineOut(BaseModel):
@@ -86,6 +89,28 @@ class ReturnOut(BaseModel):
     override_at: datetime | None
     lines: list[ReturnLineOut]
     refunds: list[RefundOut]
+
+
+class CountOut(BaseModel):
+    count_id: str
+    task_id: str | None  # the recount task it was counted for
+    sku: str
+    location: str
+    name: str
+    counted: int  # units on the shelf at counted_at
+    counted_at: datetime
+    book: int  # the ledger's balance at counted_at (late movements included)
+    variance: int  # counted - book
+    adjustment: int  # what has posted as count_adjust (re-derived when late movements arrive)
+    state: CountState
+    counted_by: str
+    counted_by_name: str
+    decided_by: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    message: str
+    recorded_at: datetime  # when central recorded the count
+    updated_at: datetime  # when central last changed it (approved, sent back, re-derived)
 
 
 @router.put("/stores/{store_id}")
@@ -149,6 +174,17 @@ def get_returns(
 ) -> list[dict[str, Any]]:
     """The store's returns, newest first, with their lines and refund requests."""
     return oms.returns_view(engine, store_id, order_id)
+
+
+@router.get("/stores/{store_id}/counts", response_model=list[CountOut])
+def get_counts(
+    store_id: str,
+    engine: EngineDep,
+    sku: str | None = CountSku,
+    state: CountState | None = CountStateQ,
+) -> list[dict[str, Any]]:
+    """The store's cycle counts, newest first (by when counted, then when recorded)."""
+    return oms.counts_view(engine, store_id, sku, state.value if state else None)
 
 
 @router.get("/stores/{store_id}/exceptions")

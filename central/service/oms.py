@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from fulfillment.counts import Count
 from fulfillment.ledger import Movement, MovementKind
 from fulfillment.model import Customer, Line, Order, OrderState, Policy
 from fulfillment.outcome import Context, Status
@@ -24,6 +25,7 @@ from sync.protocol import ItemIn, OrderIn, StaffIn, StockIn, StoreIn
 
 from ..db.engine import reading
 from ..db.tables import (
+    counts,
     exceptions,
     items,
     ledger,
@@ -45,6 +47,7 @@ from .returns import return_view
 __all__ = [
     "add_stock",
     "cancel_order",
+    "counts_view",
     "create_order",
     "expire_pickups",
     "order_view",
@@ -400,6 +403,7 @@ def ledger_view(
             g.op_id,
             g.actor_id.label("actor"),
             g.order_id,
+            g.note,
         )
         .where(g.store_id == store_id)
         .order_by(g.id)
@@ -452,6 +456,29 @@ def returns_view(
     docs = [(r.created_at, Return.model_validate(r.data)) for r in rows]
     docs.sort(key=lambda d: (d[0], d[1].received_at, d[1].return_id), reverse=True)
     return [return_view(ret, asked[ret.return_id]) for _, ret in docs]
+
+
+def counts_view(
+    engine: Engine, store_id: str, sku: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """The store's counts, newest first (when counted, then when recorded)."""
+    c = counts.c
+    query = select(c.data, c.created_at, c.updated_at).where(c.store_id == store_id)
+    if sku:
+        query = query.where(c.sku == sku)
+    if state:
+        query = query.where(c.state == state)
+    query = query.order_by(c.counted_at.desc(), c.created_at.desc(), c.count_id.desc())
+    with reading(engine) as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            **Count.model_validate(r.data).model_dump(),
+            "recorded_at": r.created_at,
+            "updated_at": r.updated_at,
+        }
+        for r in rows
+    ]
 
 
 def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ PROTOCOL_PATHS = {
     ("get", "/v1/oms/stores/{store_id}/stock"),
     ("get", "/v1/oms/stores/{store_id}/ledger"),
     ("get", "/v1/oms/stores/{store_id}/returns"),
+    ("get", "/v1/oms/stores/{store_id}/counts"),
     ("get", "/v1/oms/stores/{store_id}/exceptions"),
 }
 
