@@ -15,13 +15,14 @@ def sell(
     *,
     type: str = "pickup",
     days_ago: int = 0,
+    at: datetime | None = None,
 ) -> str:
     """An order sold by a tablet of its own: every unit picked, then handed over (pickup) or
     shipped. `days_ago`: the tablet did it offline that long ago and syncs only now (its
-    first push, so its clock is believed)."""
+    first push, so its clock is believed). `at`: exactly when (instead of `days_ago`)."""
     oid = central.order(store, lines, type=type)["order_id"]
     seller = RawDevice(central, store, "till")
-    at = datetime.now(UTC) - timedelta(days=days_ago)
+    at = at or datetime.now(UTC) - timedelta(days=days_ago)
     try:
         ops = [seller.op("order.claim", {"order_id": oid}, occurred_at=at)]
         for n, (sku, qty) in enumerate(lines, start=1):
