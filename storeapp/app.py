@@ -23,6 +23,7 @@ from pathlib import Path
 
 import flet as ft
 
+from storeapp import __version__
 from sync.engine import Progress, SyncEngine, SyncReport
 from sync.scheduler import SyncScheduler
 
@@ -109,7 +110,9 @@ def serve(settings: StoreappSettings) -> None:
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fanout = SyncFanout()
-    engine = SyncEngine(lambda: LocalStore(settings.db_path), on_progress=fanout.publish)
+    engine = SyncEngine(
+        lambda: LocalStore(settings.db_path), on_progress=fanout.publish, app_version=__version__
+    )
     scheduler = SyncScheduler(
         engine,
         interval=settings.sync_interval_s,

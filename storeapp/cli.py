@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
+from storeapp import __version__
+
 from .settings import StoreappSettings
 
 app = typer.Typer(
@@ -59,7 +61,7 @@ def make_engine(settings: StoreappSettings):  # type: ignore[no-untyped-def]
 
     from .local import LocalStore
 
-    return SyncEngine(lambda: LocalStore(settings.db_path))
+    return SyncEngine(lambda: LocalStore(settings.db_path), app_version=__version__)
 
 
 @app.command()

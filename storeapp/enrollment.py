@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from storeapp import __version__
+
 from .local import LocalStore
 
 __all__ = ["enroll_data_dir"]
@@ -24,6 +26,8 @@ def enroll_data_dir(db_path: Path, server: str, code: str, name: str) -> str:
         if identity is not None:
             return f"This hub is already enrolled for store {identity.store_id}."
         with CentralClient(server.strip().rstrip("/")) as client:
-            response = client.enroll(code.strip(), name.strip() or socket.gethostname())
+            response = client.enroll(
+                code.strip(), name.strip() or socket.gethostname(), app_version=__version__
+            )
         store.enroll(response, server.strip().rstrip("/"))
         return f"Enrolled for store {response.store_id}: downloading the store…"
