@@ -1,6 +1,7 @@
 """The demo store S001: a few hundred items with valid GTINs and aisle locations,
-staff, stock, a dozen open orders of both types, and a few orders sold days ago that
-customers can bring back (returns). Deterministic (seeded)."""
+staff, stock, a dozen open orders of both types, a few orders sold days ago that
+customers can bring back (returns), and a count schedule for aisle A (open recount
+tasks). Deterministic (seeded)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from fulfillment.barcodes import check_digit
 from fulfillment.model import Order, OrderType, Role
-from fulfillment.outcome import Context, Status
+from fulfillment.outcome import Context, Followup, Status, TaskKind
 from fulfillment.picking import apply_order_op
 from sync.protocol import CustomerIn, ItemIn, OrderIn, OrderLineIn, StaffIn, StockIn, StoreIn
 
@@ -21,7 +22,7 @@ from .db.tables import stores
 from .service import oms
 from .service.clock import utcnow
 from .service.feed import store_tx
-from .service.orders import apply_outcome, load_order
+from .service.orders import apply_outcome, create_tasks, load_order
 
 __all__ = ["DEMO_STAFF", "DEMO_STORE", "demo_items", "seed_demo"]
 
@@ -210,6 +211,24 @@ def _fulfil(engine: Engine, order_id: str, sold_at: datetime, actor: str) -> Non
             current = outcome.order
 
 
+def demo_count_schedule(items: list[ItemIn], count: int = 3) -> list[Followup]:
+    """A cycle-count schedule for aisle A: the first `count` items of the aisle's walk."""
+    aisle = sorted(
+        (it for it in items if it.location.startswith("A-")), key=lambda it: it.location_seq
+    )
+    return [
+        Followup(
+            TaskKind.RECOUNT,
+            it.sku,
+            it.location,
+            0,
+            None,
+            f"Count schedule, aisle A: count {it.name} at {it.location}",
+        )
+        for it in aisle[:count]
+    ]
+
+
 def seed_demo(engine: Engine) -> str:
     with engine.connect() as conn:
         exists = conn.execute(
@@ -236,8 +255,12 @@ def seed_demo(engine: Engine) -> str:
     for body, sold_at in sold:
         oms.create_order(engine, body, now=sold_at - timedelta(minutes=40))
         _fulfil(engine, body.order_id, sold_at, DEMO_STAFF[0].employee_id)
+    schedule = demo_count_schedule(items)
+    with store_tx(engine, DEMO_STORE) as tx:
+        create_tasks(tx, tuple(schedule), None)
     return (
         f"store {DEMO_STORE}: {len(items)} items, {len(DEMO_STAFF)} staff, "
         f"{len(orders)} open orders, {len(sold)} sold orders to return "
-        f"({sold[0][0].order_id} … {sold[-1][0].order_id})"
+        f"({sold[0][0].order_id} … {sold[-1][0].order_id}), "
+        f"{len(schedule)} shelves to count in aisle A"
     )

@@ -417,3 +417,27 @@ def test_counts_reach_tablets_by_pull_and_are_listed_newest_first(
     assert older["count_id"] == "C-10"
     bad = any_central.oms.get(f"/v1/oms/stores/{store.store_id}/counts", params={"state": "x"})
     assert bad.status_code == 422
+
+
+def test_the_demo_store_has_shelves_to_count_in_aisle_a(central: Central) -> None:
+    from central.seed import DEMO_STORE, seed_demo
+
+    engine = make_engine(central.server.database_url)
+    try:
+        seed_demo(engine)
+    finally:
+        engine.dispose()
+    store = TestStore(DEMO_STORE, [], {}, {})
+    scheduled = central.tasks(store, "recount")
+    assert len(scheduled) == 3
+    assert all(t["state"] == "open" and t["location"].startswith("A-") for t in scheduled)
+    first = scheduled[0]
+    assert first["reason"].startswith("Count schedule, aisle A: count ")
+    store.locations[first["sku"]] = first["location"]
+    tablet = RawDevice(central, store, "counter")
+    try:
+        done = count(tablet, first["sku"], 0, actor="E100", task_id=first["task_id"])
+    finally:
+        tablet.close()
+    assert done["status"] == "applied"
+    assert [t["state"] for t in central.tasks(store, "recount")] == ["done", "open", "open"]
