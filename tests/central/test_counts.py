@@ -441,3 +441,49 @@ def test_the_demo_store_has_shelves_to_count_in_aisle_a(central: Central) -> Non
         tablet.close()
     assert done["status"] == "applied"
     assert [t["state"] for t in central.tasks(store, "recount")] == ["done", "open", "open"]
+
+
+@pytest.mark.parametrize("sale_first", [True, False])
+def test_a_sale_and_a_count_in_one_push_see_each_other(
+    any_central: Central,
+    store: TestStore,
+    tablets: tuple[RawDevice, RawDevice],
+    sale_first: bool,
+) -> None:
+    a, _ = tablets
+    sku = store.skus[5]
+    counted_at = ago(minutes=10)
+    sold_at = counted_at - timedelta(hours=1)
+    oid = any_central.order(store, [(sku, 2)])["order_id"]
+    scan = {"order_id": oid, "line_id": "1", "gtin": store.gtins[sku], "qty": 2}
+    handoff = {
+        "order_id": oid,
+        "verified_by": "pickup_code",
+        "lines": [{"line_id": "1", "qty": 2}],
+    }
+    body = {
+        "count_id": new_id(),
+        "sku": sku,
+        "location": store.locations[sku],
+        "qty": 19,
+        "counted_at": counted_at.isoformat(),
+    }
+
+    def sale() -> list[dict[str, Any]]:
+        return [
+            a.op("order.claim", {"order_id": oid}, occurred_at=sold_at),
+            a.op("pick.scan", scan, occurred_at=sold_at),
+            a.op("order.stage", {"order_id": oid, "staging_location": "P-1"}, occurred_at=sold_at),
+            a.op("order.handoff", handoff, occurred_at=sold_at),
+        ]
+
+    if sale_first:
+        ops = [*sale(), a.op("count.record", body)]
+    else:  # the sale was queued after the count
+        ops = [a.op("count.record", body), *sale()]
+    results = a.push(*ops)
+    assert {r["status"] for r in results} == {"applied"}, results
+    assert any_central.stock(store, sku)["on_hand"] == 19  # what was counted; nothing since
+    assert adjustments(any_central, store, sku) == ([1] if sale_first else [-1, 2])
+    c = the_count(any_central, store, body["count_id"])
+    assert (c["book"], c["adjustment"]) == (18, 1)
