@@ -102,6 +102,11 @@ def over_threshold(variance: int, book: int, policy: Policy) -> bool:
     return off > policy.variance_units and off * 100 > policy.variance_pct * max(book, 0)
 
 
+def _waiting(counted: int) -> str:
+    # no book and no difference in words: every tablet holds the doc, and a recount stays blind
+    return f"{counted} counted: the difference waits for a manager"
+
+
 def _adjust(count: Count, qty: int) -> tuple[Movement, ...]:
     if qty == 0:
         return ()
@@ -150,7 +155,7 @@ def record(
     what = name or sku
     disagrees = (
         previous is not None
-        and previous.state is not CountState.RECOUNT
+        and previous.state not in (CountState.RECOUNT, CountState.DISPUTED)
         and previous.counted != counted
         and not moved_since_previous
     )
@@ -165,7 +170,7 @@ def record(
             followups=(_recount(count, f"{what}: {message}"),),
         )
     if over_threshold(variance, book, ctx.policy):
-        message = f"{counted} counted, {book} on the books ({variance:+d}): waits for a manager"
+        message = _waiting(counted)
         count = count.model_copy(update={"state": CountState.AWAITING_APPROVAL, "message": message})
         return CountOutcome(Status.APPLIED, count, code="VARIANCE_OVER_THRESHOLD", message=message)
     message = "Matches the books" if variance == 0 else f"{variance:+d} adjusted"
@@ -258,4 +263,5 @@ def rederive(count: Count, late_delta: int) -> tuple[Count, tuple[Movement, ...]
         update["adjustment"] = count.adjustment - late_delta
         new = count.model_copy(update=update)
         return new, _adjust(new, -late_delta)
+    update["message"] = _waiting(count.counted)
     return count.model_copy(update=update), ()

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from sync.protocol import (
     MAX_PUSH_OPS,
+    DeviceHealth,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
@@ -24,7 +25,7 @@ from sync.protocol import (
     PushResponse,
 )
 
-from ..service import auth, feed
+from ..service import auth, devices, feed
 from ..service.clock import utcnow
 from ..service.errors import Forbidden, TooLarge
 from ..service.push import push as apply_push
@@ -81,7 +82,20 @@ async def push(request: Request, device: Device, engine: EngineDep) -> Response:
 
 @router.post("/sync/pull", response_model=PullResponse, responses=ERRORS)
 def pull(body: PullRequest, device: Device, engine: EngineDep) -> PullResponse:
+    if body.status is not None:  # the first page of a pass: what the tablet says of itself
+        devices.record_status(engine, device.device_id, body.status, utcnow())
     return feed.pull(engine, device.store_id, device.device_id, body.cursor, body.limit)
+
+
+@router.get(
+    "/sync/devices",
+    response_model=list[DeviceHealth],
+    responses={401: ERRORS[401], 403: ERRORS[403]},
+)
+def list_devices(device: Device, engine: EngineDep) -> list[DeviceHealth]:
+    """The tablets of the caller's store and their sync health (the manager's device list).
+    Names, times and counts only: no customer data."""
+    return devices.store_devices(engine, device.store_id)
 
 
 @router.get(

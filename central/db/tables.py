@@ -100,6 +100,8 @@ devices = Table(
     Column("clock_offset_s", Integer),
     _ts("enrolled_at", False),
     _ts("revoked_at"),
+    Column("pending_ops", Integer),  # its outbox, as it said on its last pull
+    _ts("oldest_pending_at"),
 )
 
 enrollment_codes = Table(
@@ -200,6 +202,8 @@ exceptions = Table(
     Column("state", String(20), nullable=False, default="open"),
     _ts("created_at", False),
     _ts("resolved_at"),
+    Column("resolved_by", String(64)),
+    Column("resolution", Text),
     Index("ix_exceptions_store_state", "store_id", "state"),
 )
 

@@ -18,6 +18,7 @@ from fulfillment.outcome import Followup, Outcome, TaskKind
 
 from ..db.tables import orders, tasks
 from . import ledger
+from .exceptions import exception_doc
 from .feed import StoreTx
 
 __all__ = ["apply_outcome", "insert_order", "load_order", "open_exception", "save_order"]
@@ -181,8 +182,7 @@ def open_exception(
         "created_at": tx.now,
     }
     tx.staged.exceptions.append(row)
-    doc = {k: v for k, v in row.items() if k != "store_id"}
-    doc["created_at"] = tx.now.isoformat()
+    doc = exception_doc(row)
     tx.publish("exception", exception_id, doc)
     return doc
 

@@ -39,6 +39,7 @@ from ..db.tables import dead_letters, devices, op_results, staff
 from .clock import as_utc
 from .counts import adjust_stock, decide_count, record_count
 from .errors import Conflict, Invalid
+from .exceptions import resolve_exception
 from .feed import StoreTx, store_tx
 from .orders import apply_outcome, find_task, load_order, open_exception, update_task
 from .returns import override_return, receive_return
@@ -187,6 +188,9 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
 
     if op_type == "task.done":
         return _task_done(tx, actor_id, payload, result)
+
+    if op_type == "exception.resolve":
+        return result(*resolve_exception(tx, payload.exception_id, payload.note, actor_id))
 
     return result("rejected", "NOT_SUPPORTED", f"{op_type} is not handled by this server yet")
 

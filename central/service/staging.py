@@ -126,6 +126,7 @@ class Staging:
     refunds: list[dict[str, Any]] = field(default_factory=list)
     new_counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows; "data": a Count
     count_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # data, updated_at
+    exception_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # whole rows
 
     # --- reads that see what is staged ------------------------------------------
 
@@ -199,6 +200,17 @@ class Staging:
             for row in s.ledger
             if row["sku"] == sku and row["location"] == location
         ]
+
+    def exception(self, exception_id: str) -> dict[str, Any] | None:
+        s: Staging | None = self
+        while s is not None:
+            found = s.exception_updates.get(exception_id) or next(
+                (x for x in s.exceptions if x["exception_id"] == exception_id), None
+            )
+            if found is not None:
+                return found
+            s = s.parent
+        return None
 
     def task(self, task_id: str) -> dict[str, Any] | None:
         s: Staging | None = self
@@ -293,6 +305,8 @@ class Staging:
                 p.return_updates[return_id] = changed
         if self.refunds:
             p.refunds += self.refunds
+        if self.exception_updates:
+            p.exception_updates.update(self.exception_updates)
         if self.new_counts:
             p.new_counts.update(self.new_counts)
         for count_id, changed in self.count_updates.items():
@@ -337,6 +351,27 @@ class Staging:
         stock_docs = self._flush_stock(conn, store_id)
         if self.exceptions:
             conn.execute(insert(exceptions), self.exceptions)
+        if self.exception_updates:
+            conn.execute(
+                update(exceptions)
+                .where(exceptions.c.exception_id == bindparam("x_id"))
+                .values(
+                    state=bindparam("state"),
+                    resolved_at=bindparam("resolved_at"),
+                    resolved_by=bindparam("resolved_by"),
+                    resolution=bindparam("resolution"),
+                ),
+                [
+                    {
+                        "x_id": k,
+                        "state": v["state"],
+                        "resolved_at": v["resolved_at"],
+                        "resolved_by": v["resolved_by"],
+                        "resolution": v["resolution"],
+                    }
+                    for k, v in self.exception_updates.items()
+                ],
+            )
         if self.notifications:
             conn.execute(insert(notifications), self.notifications)
         if self.results:

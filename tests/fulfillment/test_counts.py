@@ -67,7 +67,7 @@ def test_a_big_variance_waits_for_another_manager() -> None:
     out = count(4, 10)
     assert out.count is not None and out.count.state is CountState.AWAITING_APPROVAL
     assert (out.code, out.movements) == ("VARIANCE_OVER_THRESHOLD", ())
-    assert out.message == "4 counted, 10 on the books (-6): waits for a manager"
+    assert out.message == "4 counted: the difference waits for a manager"  # still blind
 
     own = approve(out.count, 10, ctx("E1", role=Role.MANAGER))
     assert (own.status, own.code) == (Status.REJECTED, "SAME_PERSON")
@@ -137,3 +137,11 @@ def test_counted_at_is_kept_as_the_moment_of_the_observation() -> None:
     )
     assert out.count is not None
     assert (out.count.counted_at, out.count.task_id) == (NOW - timedelta(hours=2), "T-1")
+
+
+def test_a_recount_after_a_dispute_is_judged_against_the_books() -> None:
+    first = count(14, 14).count
+    disputed = count(11, 14, count_id="C2", previous=first, moved_since_previous=False).count
+    assert disputed is not None and disputed.state is CountState.DISPUTED
+    again = count(14, 14, count_id="C3", previous=disputed, moved_since_previous=False)
+    assert again.count is not None and again.count.state is CountState.POSTED
