@@ -19,7 +19,16 @@ from types import TracebackType
 from typing import Any
 
 from storeapp.local import LocalStore
-from storeapp.viewmodels import PickListVM, QueueVM, ReturnsVM, SessionVM, SyncStatusVM, TasksVM
+from storeapp.viewmodels import (
+    ApprovalsVM,
+    CountVM,
+    PickListVM,
+    QueueVM,
+    ReturnsVM,
+    SessionVM,
+    SyncStatusVM,
+    TasksVM,
+)
 from sync.client import CentralClient
 from sync.engine import Progress, SyncEngine, SyncReport
 from sync.replica import Identity
@@ -111,6 +120,8 @@ class Hands:
         self.tasks = TasksVM(self.store, self.session)
         self.sync_status = SyncStatusVM(self.store)
         self.returns = ReturnsVM(self.store, self.session)
+        self.counting = CountVM(self.store, self.session)
+        self.approvals = ApprovalsVM(self.store, self.session)
 
     def close(self) -> None:
         self.store.close()
