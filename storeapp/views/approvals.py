@@ -4,7 +4,6 @@ stock adjustment (scan, location, signed change, reason)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import flet as ft
@@ -13,7 +12,18 @@ from storeapp.viewmodels import ApprovalsScreen, ApprovalsVM
 from storeapp.viewmodels.approvals import CountApproval, ReturnApproval
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, fill, handle, label, message, show, text_field
+from .widgets import (
+    TEXT,
+    TITLE,
+    button,
+    fill,
+    handle,
+    keeping_message,
+    label,
+    message,
+    show,
+    text_field,
+)
 
 __all__ = ["ApprovalsView"]
 
@@ -73,7 +83,7 @@ class ApprovalsView:
 
     def refresh(self) -> None:
         """A sync pass: new rows, the same message."""
-        self.render(replace(self.vm.screen(), message=self.last.message, tone=self.last.tone))
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: ApprovalsScreen) -> None:
         self.last = s

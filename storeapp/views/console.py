@@ -17,7 +17,19 @@ from storeapp.viewmodels.console import (
 )
 
 from .context import Ui
-from .widgets import BIG, TEXT, TITLE, button, fill, handle, label, message, show, text_field
+from .widgets import (
+    BIG,
+    TEXT,
+    TITLE,
+    button,
+    fill,
+    handle,
+    keeping_message,
+    label,
+    message,
+    show,
+    text_field,
+)
 
 __all__ = ["DevicesView", "ExceptionsView", "KpisView"]
 
@@ -47,8 +59,7 @@ class ExceptionsView:
         self.render(self.last)
 
     def refresh(self) -> None:
-        s = self.vm.screen()
-        self.render(ExceptionsScreen(s.rows, self.last.message, self.last.tone))
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: ExceptionsScreen) -> None:
         self.last = s

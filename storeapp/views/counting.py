@@ -4,7 +4,6 @@ keyboard after every tap, so the scanner always lands in it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import flet as ft
@@ -20,6 +19,7 @@ from .widgets import (
     button,
     fill,
     handle,
+    keeping_message,
     label,
     message,
     show,
@@ -119,7 +119,7 @@ class CountView:
 
     def refresh(self) -> None:
         """A sync pass: new answers, the same message."""
-        self.render(replace(self.vm.screen(), message=self.last.message, tone=self.last.tone))
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: CountScreen) -> None:
         self.last = s

@@ -6,7 +6,6 @@ for a short reason; Finish stages or sends back per the view-model.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import flet as ft
@@ -23,6 +22,7 @@ from .widgets import (
     button,
     fill,
     handle,
+    keeping_message,
     label,
     message,
     show,
@@ -105,7 +105,7 @@ class PickView:
     # --- rendering -----------------------------------------------------------------------
 
     def refresh(self) -> None:
-        self.render(replace(self.vm.screen(), message=self.last.message, tone=self.last.tone))
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: PickScreen) -> None:
         self.last = s

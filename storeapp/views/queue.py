@@ -14,7 +14,7 @@ from storeapp.viewmodels import QueueScreen, QueueVM
 from storeapp.viewmodels.queue import QueueRow
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, fill, label, message, show
+from .widgets import TEXT, TITLE, button, fill, keeping_message, label, message, show
 
 __all__ = ["QueueView"]
 
@@ -52,15 +52,17 @@ class QueueView:
             ],
             expand=True,
         )
+        self.last: QueueScreen | None = None
         self.refresh()
 
     def refresh(self) -> None:
-        self.render(self.vm.screen())
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: QueueScreen) -> None:
         if s.pick_list:  # claimed: the pick list opens on those orders
             self.ui.go("picklist", order_ids=s.pick_list)
             return
+        self.last = s
         show(self.text, self.box, s.message, s.tone)
         self.associates = s.associates
         self.summary.value = (

@@ -5,7 +5,6 @@ then a receipt-like confirmation and today's returns."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import flet as ft
@@ -21,6 +20,7 @@ from .widgets import (
     button,
     fill,
     handle,
+    keeping_message,
     label,
     message,
     show,
@@ -146,7 +146,7 @@ class ReturnsView:
 
     def refresh(self) -> None:
         """A sync pass: new data, the same message (it must not vanish under the associate)."""
-        self.render(replace(self.vm.screen(), message=self.last.message, tone=self.last.tone))
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: ReturnsScreen) -> None:
         self.last = s

@@ -10,7 +10,19 @@ from storeapp.viewmodels import StagingScreen, StagingVM
 from storeapp.viewmodels.staging import StageOrder
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, fill, handle, label, message, show, stepper, text_field
+from .widgets import (
+    TEXT,
+    TITLE,
+    button,
+    fill,
+    handle,
+    keeping_message,
+    label,
+    message,
+    show,
+    stepper,
+    text_field,
+)
 
 __all__ = ["StagingView"]
 
@@ -72,7 +84,7 @@ class StagingView:
         self.render(vm.open(order_id) if order_id else vm.screen())
 
     def refresh(self) -> None:
-        self.render(self.vm.screen())
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: StagingScreen) -> None:
         self.last = s

@@ -8,7 +8,7 @@ import flet as ft
 from storeapp.viewmodels import TasksScreen, TasksVM
 
 from .context import Ui
-from .widgets import TEXT, TITLE, button, fill, label, message, show, text_field
+from .widgets import TEXT, TITLE, button, fill, keeping_message, label, message, show, text_field
 
 __all__ = ["TasksView"]
 
@@ -22,15 +22,17 @@ class TasksView:
             "Scan item put back", autofocus=True, on_submit=ui.handler(self._scan)
         )
         self.focus_target = self.scan
+        self.last: TasksScreen | None = None
         self.root = ft.Column(
             [label("Tasks", size=TITLE, bold=True), self.scan, self.box, self.rows], expand=True
         )
         self.refresh()
 
     def refresh(self) -> None:
-        self.render(self.vm.screen())
+        self.render(keeping_message(self.vm.screen(), self.last))
 
     def render(self, s: TasksScreen) -> None:
+        self.last = s
         show(self.text, self.box, s.message, s.tone)
         fill(self.rows, s.rows, lambda: self._rows(s))
 

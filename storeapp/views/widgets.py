@@ -6,6 +6,7 @@ Touch targets are at least 48 px (buttons here are 56 px high), text at least 16
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import flet as ft
@@ -139,3 +140,11 @@ def fill(holder: Any, key: object, build: Callable[[], list[ft.Control]]) -> Non
         return
     holder.data = key
     holder.controls = build()
+
+
+def keeping_message(new: Any, last: Any) -> Any:
+    """A background refresh (a sync pass): the new data with the message the person was
+    reading — it must not vanish under them. `new` and `last` are one screen dataclass."""
+    if last is None:
+        return new
+    return replace(new, message=last.message, tone=last.tone)

@@ -546,3 +546,10 @@ def _children(c: BaseControl) -> list[BaseControl]:
 
     visit(c, True)
     return out
+
+
+def publish_from_another_thread(fanout: Any, event: Any) -> None:
+    """What the sync engine does: publish a progress or a report from its own thread."""
+    thread = threading.Thread(target=fanout.publish, args=(event,))
+    thread.start()
+    thread.join()

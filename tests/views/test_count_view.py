@@ -11,9 +11,8 @@ from storeapp.app import make_main
 from storeapp.local import LocalStore
 from sync.engine import SyncReport
 from tests.storeapp.builders import ENROLLED, Feed, count_doc, gtin14_of, task_doc
-from tests.views.flet_fake import FletFake
+from tests.views.flet_fake import FletFake, publish_from_another_thread
 from tests.views.test_pick_view import Services, sign_in
-from tests.views.test_session_views import publish_from_another_thread
 
 # rail: Home, Pick, Hand-over, Returns, Count, Tasks, Sync (+ managers: Queue, Approvals)
 COUNT, TASKS, APPROVALS = 4, 5, 8

@@ -11,8 +11,9 @@ import pytest
 
 from storeapp.app import AppServices, make_main
 from storeapp.local import LocalStore
+from sync.engine import SyncReport
 from tests.storeapp.builders import ENROLLED, Feed, gtin14_of, order_doc
-from tests.views.flet_fake import FletFake
+from tests.views.flet_fake import FletFake, publish_from_another_thread
 
 
 def tablet_file(tmp_path: Path, *orders: dict[str, Any]) -> Path:
@@ -117,6 +118,12 @@ def test_scans_answer_in_the_message_and_keep_the_scan_field_focused(
         assert app.text_of("scan-message") == "Ready to stage: W-1."
         app.click(app.find(ft.Button, text="Stage W-1"))
         assert app.text_of("order-state") == "picked"
+        app.submit(app.find(ft.TextField, label="Staging location"), "p-01")
+        said = "W-1 is ready for pickup at P-01."
+        assert app.text_of("staging-message") == said
+        publish_from_another_thread(services.app.fanout, SyncReport())  # a sync pass
+        assert app.settle()
+        assert app.text_of("staging-message") == said  # not wiped under the associate
     assert services.syncs >= 3  # claim, scan, short: each asked for a push
 
 

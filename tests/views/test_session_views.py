@@ -3,24 +3,17 @@ and a hand-over found by its pickup code."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import flet as ft
 
-from storeapp.app import SyncFanout, make_main
+from storeapp.app import make_main
 from storeapp.local import LocalStore
 from sync.engine import Progress, SyncReport
 from tests.storeapp.builders import ENROLLED, Feed, order_doc
-from tests.views.flet_fake import FletFake
+from tests.views.flet_fake import FletFake, publish_from_another_thread
 from tests.views.test_pick_view import Services, sign_in, tablet_file
-
-
-def publish_from_another_thread(fanout: SyncFanout, event: Progress | SyncReport) -> None:
-    thread = threading.Thread(target=fanout.publish, args=(event,))
-    thread.start()
-    thread.join()
 
 
 def test_a_new_hub_enrolls_then_signs_in_after_the_first_sync(tmp_path: Path) -> None:
