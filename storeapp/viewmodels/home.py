@@ -36,6 +36,7 @@ class HomeScreen:
     returns_today: int = 0  # received today on this tablet's replica (the store's day)
     recounts: int = 0  # open recount tasks
     approvals: int | None = None  # managers only: counts and returns waiting for a decision
+    exceptions: int | None = None  # managers only: open exceptions to settle
 
 
 class HomeVM:
@@ -68,6 +69,11 @@ class HomeVM:
             recounts=len(self._store.recount_tasks()),
             approvals=(
                 len(self._store.counts_waiting()) + len(self._store.returns_waiting())
+                if manager
+                else None
+            ),
+            exceptions=(
+                sum(1 for d in self._store.docs("exception") if d.get("state", "open") == "open")
                 if manager
                 else None
             ),

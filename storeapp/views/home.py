@@ -52,6 +52,10 @@ class HomeView:
             tiles.append(
                 self._tile("approvals", "Approvals", s.approvals, 0, "approvals", alarm=True)
             )
+        if s.is_manager and s.exceptions is not None:
+            tiles.append(
+                self._tile("exceptions", "Exceptions", s.exceptions, 0, "exceptions", alarm=True)
+            )
         return tiles
 
     def _tile(

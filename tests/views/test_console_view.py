@@ -41,6 +41,7 @@ def test_a_manager_settles_an_exception_with_a_note(tmp_path: Path) -> None:
     services = Services(console_tablet(tmp_path))
     with FletFake(make_main(services.app)) as app:
         sign_in(app, "M1", "9999")
+        assert app.text_of("tile-exceptions") == "1"
         app.change(app.find(ft.NavigationRail), EXCEPTIONS, prop="selected_index")
         assert any("names order W-404" in t for t in app.texts())
         settled = app.find(ft.Button, text="Settled")
