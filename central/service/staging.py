@@ -104,6 +104,74 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     conn.exec_driver_sql(sql, params)
 
 
+Rows = dict[str, dict[str, Any]]  # a documents table's staged rows by id; "data": the model
+_DocsOf = Callable[["Staging"], tuple[Rows, Rows]]  # (new rows, updates) of one kind
+
+
+def _returns_of(s: Staging) -> tuple[Rows, Rows]:
+    return s.new_returns, s.return_updates
+
+
+def _counts_of(s: Staging) -> tuple[Rows, Rows]:
+    return s.new_counts, s.count_updates
+
+
+def _merge_documents(new: Rows, updates: Rows, into_new: Rows, into_updates: Rows) -> None:
+    """One op's new and changed documents of a kind, handed to the transaction's staging: a
+    change to a document the transaction made new stays new, with the change on top."""
+    if new:
+        into_new.update(new)
+    for doc_id, changed in updates.items():
+        if doc_id in into_new:
+            into_new[doc_id] = {**into_new[doc_id], **changed}
+        else:
+            into_updates[doc_id] = changed
+
+
+def _flush_documents(
+    conn: Connection,
+    table: Table,
+    id_column: str,
+    new: Rows,
+    updates: Rows,
+    facts: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Insert a documents table's new rows (with the columns `facts` reads off the document,
+    its state and its JSON) and write its changed ones (state, data, updated_at) by id."""
+    if new:
+        conn.execute(
+            insert(table),
+            [
+                {
+                    **row,
+                    **facts(row["data"]),
+                    "state": row["data"].state.value,
+                    "data": row["data"].model_dump(mode="json"),
+                }
+                for row in new.values()
+            ],
+        )
+    if updates:
+        conn.execute(
+            update(table)
+            .where(table.c[id_column] == bindparam("doc_id"))
+            .values(
+                state=bindparam("state"),
+                data=bindparam("data"),
+                updated_at=bindparam("updated_at"),
+            ),
+            [
+                {
+                    "doc_id": doc_id,
+                    "state": row["data"].state.value,
+                    "data": row["data"].model_dump(mode="json"),
+                    "updated_at": row["updated_at"],
+                }
+                for doc_id, row in updates.items()
+            ],
+        )
+
+
 @dataclass
 class Staging:
     parent: Staging | None = None
@@ -121,11 +189,11 @@ class Staging:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-    new_returns: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows; "data": a Return
-    return_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # data, updated_at
+    new_returns: Rows = field(default_factory=dict)  # rows; "data": a Return
+    return_updates: Rows = field(default_factory=dict)  # data, updated_at
     refunds: list[dict[str, Any]] = field(default_factory=list)
-    new_counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows; "data": a Count
-    count_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # data, updated_at
+    new_counts: Rows = field(default_factory=dict)  # rows; "data": a Count
+    count_updates: Rows = field(default_factory=dict)  # data, updated_at
     exception_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # whole rows
 
     # --- reads that see what is staged ------------------------------------------
@@ -139,29 +207,6 @@ class Staging:
             s = s.parent
         return None
 
-    def return_doc(self, return_id: str) -> Return | None:
-        s: Staging | None = self
-        while s is not None:
-            found = s.return_updates.get(return_id) or s.new_returns.get(return_id)
-            if found is not None:
-                doc: Return = found["data"]
-                return doc
-            s = s.parent
-        return None
-
-    def returns_of_order(self, order_id: str) -> list[Return]:
-        """The returns of an order staged in this transaction (their latest documents)."""
-        seen: dict[str, Return] = {}
-        chain = []
-        s: Staging | None = self
-        while s is not None:
-            chain.append(s)
-            s = s.parent
-        for s in reversed(chain):  # oldest first, so later stages win
-            for rid, row in (*s.new_returns.items(), *s.return_updates.items()):
-                seen[rid] = row["data"]
-        return [r for r in seen.values() if r.order_id == order_id]
-
     def _chain(self) -> list[Staging]:
         """This staging and its parents, oldest (the transaction's) first."""
         chain = []
@@ -172,25 +217,45 @@ class Staging:
         chain.reverse()
         return chain
 
-    def count_doc(self, count_id: str) -> Count | None:
+    def _document(self, doc_id: str, of: _DocsOf) -> Any:
+        """A staged document's latest `data` (a return or a count), None when none is staged."""
         s: Staging | None = self
         while s is not None:
-            found = s.count_updates.get(count_id) or s.new_counts.get(count_id)
+            new, updates = of(s)
+            found = updates.get(doc_id) or new.get(doc_id)
             if found is not None:
-                doc: Count = found["data"]
-                return doc
+                return found["data"]
             s = s.parent
         return None
 
+    def _documents(self, of: _DocsOf) -> dict[str, Any]:
+        """Every staged document's latest `data` by id, in the order they were first staged."""
+        seen: dict[str, Any] = {}
+        for s in self._chain():  # oldest first, so later stages win
+            new, updates = of(s)
+            for doc_id, row in (*new.items(), *updates.items()):
+                seen[doc_id] = row["data"]
+        return seen
+
+    def return_doc(self, return_id: str) -> Return | None:
+        doc: Return | None = self._document(return_id, _returns_of)
+        return doc
+
+    def returns_of_order(self, order_id: str) -> list[Return]:
+        """The returns of an order staged in this transaction (their latest documents)."""
+        staged: dict[str, Return] = self._documents(_returns_of)
+        return [r for r in staged.values() if r.order_id == order_id]
+
+    def count_doc(self, count_id: str) -> Count | None:
+        doc: Count | None = self._document(count_id, _counts_of)
+        return doc
+
     def counts_of(self, sku: str, location: str) -> dict[str, Count]:
         """The counts of one sku/location staged in this transaction (their latest documents)."""
-        seen: dict[str, Count] = {}
-        for s in self._chain():  # oldest first, so later stages win
-            for cid, row in (*s.new_counts.items(), *s.count_updates.items()):
-                doc: Count = row["data"]
-                if doc.sku == sku and doc.location == location:
-                    seen[cid] = doc
-        return seen
+        staged: dict[str, Count] = self._documents(_counts_of)
+        return {
+            cid: doc for cid, doc in staged.items() if doc.sku == sku and doc.location == location
+        }
 
     def ledger_rows(self, sku: str, location: str) -> list[dict[str, Any]]:
         """The movements of one sku/location staged in this transaction, not written yet."""
@@ -296,24 +361,12 @@ class Staging:
         p.results += self.results
         if self.dead_letters:
             p.dead_letters.update(self.dead_letters)
-        if self.new_returns:
-            p.new_returns.update(self.new_returns)
-        for return_id, changed in self.return_updates.items():
-            if return_id in p.new_returns:
-                p.new_returns[return_id] = {**p.new_returns[return_id], **changed}
-            else:
-                p.return_updates[return_id] = changed
+        _merge_documents(self.new_returns, self.return_updates, p.new_returns, p.return_updates)
         if self.refunds:
             p.refunds += self.refunds
         if self.exception_updates:
             p.exception_updates.update(self.exception_updates)
-        if self.new_counts:
-            p.new_counts.update(self.new_counts)
-        for count_id, changed in self.count_updates.items():
-            if count_id in p.new_counts:
-                p.new_counts[count_id] = {**p.new_counts[count_id], **changed}
-            else:
-                p.count_updates[count_id] = changed
+        _merge_documents(self.new_counts, self.count_updates, p.new_counts, p.count_updates)
 
     # --- writing it all ------------------------------------------------------------
 
@@ -418,76 +471,26 @@ class Staging:
             )
 
     def _flush_returns(self, conn: Connection) -> None:
-        if self.new_returns:
-            conn.execute(
-                insert(returns),
-                [
-                    {
-                        **row,
-                        "order_id": row["data"].order_id,
-                        "state": row["data"].state.value,
-                        "data": row["data"].model_dump(mode="json"),
-                    }
-                    for row in self.new_returns.values()
-                ],
-            )
-        if self.return_updates:
-            conn.execute(
-                update(returns)
-                .where(returns.c.return_id == bindparam("r_id"))
-                .values(
-                    state=bindparam("state"),
-                    data=bindparam("data"),
-                    updated_at=bindparam("updated_at"),
-                ),
-                [
-                    {
-                        "r_id": return_id,
-                        "state": row["data"].state.value,
-                        "data": row["data"].model_dump(mode="json"),
-                        "updated_at": row["updated_at"],
-                    }
-                    for return_id, row in self.return_updates.items()
-                ],
-            )
+        _flush_documents(
+            conn,
+            returns,
+            "return_id",
+            self.new_returns,
+            self.return_updates,
+            lambda ret: {"order_id": ret.order_id},
+        )
         if self.refunds:
             conn.execute(insert(refunds), self.refunds)
 
     def _flush_counts(self, conn: Connection) -> None:
-        if self.new_counts:
-            conn.execute(
-                insert(counts),
-                [
-                    {
-                        **row,
-                        "sku": row["data"].sku,
-                        "location": row["data"].location,
-                        "state": row["data"].state.value,
-                        "counted_at": row["data"].counted_at,
-                        "data": row["data"].model_dump(mode="json"),
-                    }
-                    for row in self.new_counts.values()
-                ],
-            )
-        if self.count_updates:
-            conn.execute(
-                update(counts)
-                .where(counts.c.count_id == bindparam("c_id"))
-                .values(
-                    state=bindparam("state"),
-                    data=bindparam("data"),
-                    updated_at=bindparam("updated_at"),
-                ),
-                [
-                    {
-                        "c_id": count_id,
-                        "state": row["data"].state.value,
-                        "data": row["data"].model_dump(mode="json"),
-                        "updated_at": row["updated_at"],
-                    }
-                    for count_id, row in self.count_updates.items()
-                ],
-            )
+        _flush_documents(
+            conn,
+            counts,
+            "count_id",
+            self.new_counts,
+            self.count_updates,
+            lambda c: {"sku": c.sku, "location": c.location, "counted_at": c.counted_at},
+        )
 
     def _flush_stock(
         self, conn: Connection, store_id: str
