@@ -29,6 +29,7 @@ from fulfillment.outcome import Context, Status, TaskKind
 
 from ..db.tables import counts, items, ledger
 from . import ledger as ledger_service
+from .documents import load_document, number_holder, stage_document
 from .feed import StoreTx
 from .orders import create_tasks, find_task, update_task
 
@@ -98,12 +99,7 @@ def _moved_between(tx: StoreTx, sku: str, location: str, after: datetime, upto: 
 def load_count(tx: StoreTx, count_id: str) -> Count | None:
     """The count's current document in this store (what is staged first)."""
     staged = tx.staged.count_doc(count_id)
-    if staged is not None:
-        return staged
-    data = tx.conn.execute(
-        select(counts.c.data).where(counts.c.count_id == count_id, counts.c.store_id == tx.store_id)
-    ).scalar()
-    return Count.model_validate(data) if data is not None else None
+    return load_document(tx, staged, counts, counts.c.count_id, count_id, Count)
 
 
 # the order of counts of one sku/location: when counted, then when central recorded them
@@ -179,25 +175,18 @@ def _latest_counted_at(tx: StoreTx, sku: str, location: str) -> datetime | None:
 
 def _stage(tx: StoreTx, count: Count, *, op_id: str | None, device_id: str | None) -> None:
     """A new count (op_id given) or a changed one; published as a `count` change."""
-    if tx.staged.count_doc(count.count_id) is None and op_id is not None:
-        tx.staged.new_counts[count.count_id] = {
-            "count_id": count.count_id,
-            "store_id": tx.store_id,
-            "op_id": op_id,
-            "device_id": device_id,
-            "created_at": tx.now,
-            "updated_at": tx.now,
-            "data": count,
-        }
-    elif count.count_id in tx.staged.new_counts:
-        tx.staged.new_counts[count.count_id] = {
-            **tx.staged.new_counts[count.count_id],
-            "data": count,
-            "updated_at": tx.now,
-        }
-    else:
-        tx.staged.count_updates[count.count_id] = {"data": count, "updated_at": tx.now}
-    tx.publish("count", count.count_id, count)  # dumped at flush
+    staged = tx.staged
+    stage_document(
+        tx,
+        "count",
+        count.count_id,
+        count,
+        staged.new_counts,
+        staged.count_updates,
+        new=staged.count_doc(count.count_id) is None and op_id is not None,
+        op_id=op_id,
+        device_id=device_id,
+    )
 
 
 def _write(
@@ -237,16 +226,11 @@ def _item_name(tx: StoreTx, sku: str) -> str | None:
 
 def _duplicate(tx: StoreTx, count_id: str, ctx: Context) -> CountAnswer | None:
     """A count number already used by another op: refused, so one count never posts twice."""
-    earlier = tx.staged.count_doc(count_id)
-    store_id = tx.store_id
-    if earlier is None:
-        row = tx.conn.execute(
-            select(counts.c.store_id, counts.c.data).where(counts.c.count_id == count_id)
-        ).first()
-        if row is None:
-            return None
-        store_id = row.store_id
-        earlier = Count.model_validate(row.data)
+    staged = tx.staged.count_doc(count_id)
+    holder = number_holder(tx, staged, counts, counts.c.count_id, count_id, Count)
+    if holder is None:
+        return None
+    store_id, earlier = holder
     if store_id != tx.store_id:  # another store's count: say nothing about it
         message = f"Count number {count_id} is already used: this count was not recorded"
     else:

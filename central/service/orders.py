@@ -8,30 +8,34 @@ customer notifications — all in the caller's store transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from fulfillment.model import Order
-from fulfillment.outcome import Followup, Outcome, TaskKind
+from fulfillment.outcome import ExceptionNote, Followup, Outcome, TaskKind
 
 from ..db.tables import orders, tasks
 from . import ledger
+from .documents import load_document
 from .exceptions import exception_doc
 from .feed import StoreTx
 
-__all__ = ["apply_outcome", "insert_order", "load_order", "open_exception", "save_order"]
+__all__ = [
+    "apply_outcome",
+    "insert_order",
+    "load_order",
+    "open_exception",
+    "open_exceptions",
+    "save_order",
+]
 
 
 def load_order(tx: StoreTx, order_id: str) -> Order | None:
     staged = tx.staged.order(order_id)
-    if staged is not None:
-        return staged
-    data = tx.conn.execute(
-        select(orders.c.data).where(orders.c.order_id == order_id, orders.c.store_id == tx.store_id)
-    ).scalar()
-    return Order.model_validate(data) if data is not None else None
+    return load_document(tx, staged, orders, orders.c.order_id, order_id, Order)
 
 
 def _doc(order: Order) -> dict[str, Any]:
@@ -187,6 +191,27 @@ def open_exception(
     return doc
 
 
+def open_exceptions(
+    tx: StoreTx,
+    notes: Iterable[ExceptionNote],
+    *,
+    op_id: str | None,
+    device_id: str | None,
+    actor_id: str | None,
+) -> None:
+    """Open a manager exception for each note a rule made."""
+    for note in notes:
+        open_exception(
+            tx,
+            note.code,
+            note.message,
+            order_id=note.order_id,
+            op_id=op_id,
+            device_id=device_id,
+            actor_id=actor_id,
+        )
+
+
 def apply_outcome(
     tx: StoreTx,
     before: Order,
@@ -211,16 +236,7 @@ def apply_outcome(
     if outcome.closes_order_tasks:
         close_order_tasks(tx, before.order_id)
     made = create_tasks(tx, outcome.followups, op_id)
-    for note in outcome.exceptions:
-        open_exception(
-            tx,
-            note.code,
-            note.message,
-            order_id=note.order_id,
-            op_id=op_id,
-            device_id=device_id,
-            actor_id=actor_id,
-        )
+    open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=actor_id)
     for n in outcome.notifications:
         tx.staged.notifications.append(
             {

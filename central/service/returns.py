@@ -21,13 +21,14 @@ from sqlalchemy import select
 
 from fulfillment import returns as rules
 from fulfillment.outcome import Context, Status
-from fulfillment.returns import ItemFacts, Return, ReturnOutcome
+from fulfillment.returns import ItemFacts, Return
 from sync.protocol import ReturnOverride, ReturnReceive
 
 from ..db.tables import items, returns
 from . import ledger
+from .documents import load_document, number_holder, stage_document
 from .feed import StoreTx
-from .orders import load_order, open_exception, save_order
+from .orders import load_order, open_exceptions, save_order
 
 __all__ = ["OpAnswer", "item_facts", "load_return", "override_return", "receive_return"]
 
@@ -44,14 +45,7 @@ class OpAnswer:
 def load_return(tx: StoreTx, return_id: str) -> Return | None:
     """The return's current document in this store (what is staged first)."""
     staged = tx.staged.return_doc(return_id)
-    if staged is not None:
-        return staged
-    data = tx.conn.execute(
-        select(returns.c.data).where(
-            returns.c.return_id == return_id, returns.c.store_id == tx.store_id
-        )
-    ).scalar()
-    return Return.model_validate(data) if data is not None else None
+    return load_document(tx, staged, returns, returns.c.return_id, return_id, Return)
 
 
 def _earlier_returns(tx: StoreTx, order_id: str) -> list[Return]:
@@ -91,16 +85,11 @@ def item_facts(tx: StoreTx, skus: Iterable[str]) -> dict[str, ItemFacts]:
 
 def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> OpAnswer | None:
     """A return number already used by another op: refused, so its goods never count twice."""
-    earlier = tx.staged.return_doc(return_id)
-    store_id = tx.store_id
-    if earlier is None:
-        row = tx.conn.execute(
-            select(returns.c.store_id, returns.c.data).where(returns.c.return_id == return_id)
-        ).first()
-        if row is None:
-            return None
-        store_id = row.store_id
-        earlier = Return.model_validate(row.data)
+    staged = tx.staged.return_doc(return_id)
+    holder = number_holder(tx, staged, returns, returns.c.return_id, return_id, Return)
+    if holder is None:
+        return None
+    store_id, earlier = holder
     if store_id != tx.store_id:  # another store's return: say nothing about it
         message = f"Return number {return_id} is already used: this return was not recorded"
     else:
@@ -115,19 +104,18 @@ def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> OpAnswer | None:
 def _stage_return(
     tx: StoreTx, ret: Return, *, op_id: str, device_id: str | None, new: bool
 ) -> None:
-    if new:
-        tx.staged.new_returns[ret.return_id] = {
-            "return_id": ret.return_id,
-            "store_id": tx.store_id,
-            "op_id": op_id,
-            "device_id": device_id,
-            "created_at": tx.now,
-            "updated_at": tx.now,
-            "data": ret,
-        }
-    else:
-        tx.staged.return_updates[ret.return_id] = {"data": ret, "updated_at": tx.now}
-    tx.publish("return", ret.return_id, ret)  # dumped at flush
+    staged = tx.staged
+    stage_document(
+        tx,
+        "return",
+        ret.return_id,
+        ret,
+        staged.new_returns,
+        staged.return_updates,
+        new=new,
+        op_id=op_id,
+        device_id=device_id,
+    )
 
 
 def _request_refund(tx: StoreTx, ret: Return, amount: Decimal, op_id: str) -> None:
@@ -145,21 +133,6 @@ def _request_refund(tx: StoreTx, ret: Return, amount: Decimal, op_id: str) -> No
             "created_at": tx.now,
         }
     )
-
-
-def _exceptions(
-    tx: StoreTx, outcome: ReturnOutcome, *, op_id: str, device_id: str | None, actor_id: str
-) -> None:
-    for note in outcome.exceptions:
-        open_exception(
-            tx,
-            note.code,
-            note.message,
-            order_id=note.order_id,
-            op_id=op_id,
-            device_id=device_id,
-            actor_id=actor_id,
-        )
 
 
 def receive_return(
@@ -194,7 +167,7 @@ def receive_return(
         at_central=True,
     )
     # a refused excess still goes to manager review: exceptions are written whatever the status
-    _exceptions(tx, outcome, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
+    open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
     ret = outcome.ret
     if ret is not None:
         if order is not None and outcome.order is not None:
@@ -222,7 +195,7 @@ def override_return(
             Status.REJECTED.value, "UNKNOWN_RETURN", f"No return {payload.return_id} in this store"
         )
     outcome = rules.override(ret, payload.reason, ctx)
-    _exceptions(tx, outcome, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
+    open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
     if outcome.ret is not None:
         _stage_return(tx, outcome.ret, op_id=op_id, device_id=device_id, new=False)
         if outcome.refund is not None:

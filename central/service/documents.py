@@ -1,0 +1,87 @@
+"""The store's documents that live in a table of their own (orders, returns, counts): read
+back with what this transaction staged first, and staged in the op's scope.
+
+Their rows hold the document's JSON in `data`; what the callers pass is the table, the id
+column and the pydantic model, so each kind reads and stages the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Column, Table, select
+
+from .feed import StoreTx
+from .staging import Rows
+
+__all__ = ["load_document", "number_holder", "stage_document"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_document(
+    tx: StoreTx,
+    staged: M | None,
+    table: Table,
+    id_column: Column[Any],
+    doc_id: str,
+    model: type[M],
+) -> M | None:
+    """The document's current version in this store: `staged` (what this transaction staged,
+    looked up by the caller) first, else the table's."""
+    if staged is not None:
+        return staged
+    data = tx.conn.execute(
+        select(table.c.data).where(id_column == doc_id, table.c.store_id == tx.store_id)
+    ).scalar()
+    return model.model_validate(data) if data is not None else None
+
+
+def number_holder(
+    tx: StoreTx,
+    staged: M | None,
+    table: Table,
+    id_column: Column[Any],
+    doc_id: str,
+    model: type[M],
+) -> tuple[str, M] | None:
+    """Who already holds a document number, in any store: (its store, the document), staged
+    first; None when the number is free."""
+    if staged is not None:
+        return tx.store_id, staged
+    row = tx.conn.execute(select(table.c.store_id, table.c.data).where(id_column == doc_id)).first()
+    if row is None:
+        return None
+    return row.store_id, model.model_validate(row.data)
+
+
+def stage_document(
+    tx: StoreTx,
+    kind: str,
+    doc_id: str,
+    doc: BaseModel,
+    new_rows: Rows,
+    updates: Rows,
+    *,
+    new: bool,
+    op_id: str | None,
+    device_id: str | None,
+) -> None:
+    """Stage a new document (its row, made by op_id on device_id) or a changed one (a change
+    to one this op made new stays new); published as a `kind` change, dumped at flush."""
+    if new:
+        new_rows[doc_id] = {
+            f"{kind}_id": doc_id,  # the table's id column: return_id, count_id
+            "store_id": tx.store_id,
+            "op_id": op_id,
+            "device_id": device_id,
+            "created_at": tx.now,
+            "updated_at": tx.now,
+            "data": doc,
+        }
+    elif doc_id in new_rows:
+        new_rows[doc_id] = {**new_rows[doc_id], "data": doc, "updated_at": tx.now}
+    else:
+        updates[doc_id] = {"data": doc, "updated_at": tx.now}
+    tx.publish(kind, doc_id, doc)
