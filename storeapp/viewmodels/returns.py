@@ -22,6 +22,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
+from enum import Enum
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
@@ -44,6 +46,8 @@ from storeapp.local import ReturnRecord
 
 from .acting import NOT_SAVED, ActingVM
 from .screen import SIGN_IN_FIRST, Tone, local_time
+
+_E = TypeVar("_E", bound=Enum)  # a choice from a list: reason, condition, disposition
 
 __all__ = [
     "CONDITIONS",
@@ -184,6 +188,38 @@ class _Draft:
     note: str = ""
 
 
+def _line_view(
+    d: _Draft,
+    key: str,
+    name: str,
+    sku: str,
+    price: Decimal,
+    location: str,
+    sold: int | None,
+    already_returned: int | None,
+    most: int | None,
+    final_sale: bool,
+) -> ReturnsLine:
+    """A line as the screen shows it: the item's facts and what the associate chose so far."""
+    return ReturnsLine(
+        key,
+        name,
+        sku,
+        price,
+        location,
+        sold,
+        already_returned,
+        most,
+        final_sale,
+        d.qty,
+        d.reason.value,
+        d.condition.value,
+        d.disposition.value,
+        _offered(d.condition),
+        d.note,
+    )
+
+
 def confirmation(ret: Return) -> str:
     """'Refund 24.99 to the original payment · 1 back on shelf A-12 · 1 to the damaged bin'."""
     if ret.refund_amount <= 0:
@@ -249,9 +285,9 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             for x in order.lines:
                 if x.fulfilled == 0:
                     continue  # never left the store: nothing to bring back
-                d = self._drafts.get(x.line_id, _Draft())
                 out.append(
-                    ReturnsLine(
+                    _line_view(
+                        self._drafts.get(x.line_id, _Draft()),
                         x.line_id,
                         x.name or x.sku,
                         x.sku,
@@ -261,21 +297,15 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
                         x.returned,
                         returnable(x),
                         facts.get(x.sku, ItemFacts()).final_sale,
-                        d.qty,
-                        d.reason.value,
-                        d.condition.value,
-                        d.disposition.value,
-                        _offered(d.condition),
-                        d.note,
                     )
                 )
         elif self._receipt is not None:
             facts = self._store.item_facts(self._skus)
             for sku in self._skus:
                 f = facts.get(sku, ItemFacts(name=sku))
-                d = self._drafts[sku]
                 out.append(
-                    ReturnsLine(
+                    _line_view(
+                        self._drafts[sku],
                         sku,
                         f.name or sku,
                         sku,
@@ -285,12 +315,6 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
                         None,
                         None,
                         f.final_sale,
-                        d.qty,
-                        d.reason.value,
-                        d.condition.value,
-                        d.disposition.value,
-                        _offered(d.condition),
-                        d.note,
                     )
                 )
         return out
@@ -449,46 +473,50 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         self._drafts[key] = replace(draft, qty=qty)
         return self.screen(f"{qty} × {view.name}", "ok")
 
-    def set_reason(self, key: str, reason: str) -> ReturnsScreen:
+    def _choice(
+        self, key: str, kind: type[_E], value: str, refused: str
+    ) -> tuple[_Draft, ReturnsLine, _E] | ReturnsScreen:
+        """The line's draft and view with one of `kind` chosen, or the screen saying why not."""
         got = self._draft(key)
         if got is None:
             return self.screen("Choose the order and the item first.", "error")
         try:
-            why = ReturnReason(reason)
+            chosen = kind(value)
         except ValueError:
-            return self.screen("Choose a reason from the list.", "error")
-        self._drafts[key] = replace(got[0], reason=why)
+            return self.screen(refused, "error")
+        return got[0], got[1], chosen
+
+    def set_reason(self, key: str, reason: str) -> ReturnsScreen:
+        got = self._choice(key, ReturnReason, reason, "Choose a reason from the list.")
+        if isinstance(got, ReturnsScreen):
+            return got
+        draft, _, why = got
+        self._drafts[key] = replace(draft, reason=why)
         return self.screen()
 
     def set_condition(self, key: str, condition: str) -> ReturnsScreen:
         """The goods' state; the disposition follows it (sellable → back on the shelf)."""
-        got = self._draft(key)
-        if got is None:
-            return self.screen("Choose the order and the item first.", "error")
-        try:
-            state = Condition(condition)
-        except ValueError:
-            return self.screen("Choose a condition from the list.", "error")
-        self._drafts[key] = replace(
-            got[0], condition=state, disposition=_DEFAULT_DISPOSITION[state]
-        )
+        got = self._choice(key, Condition, condition, "Choose a condition from the list.")
+        if isinstance(got, ReturnsScreen):
+            return got
+        draft, _, state = got
+        self._drafts[key] = replace(draft, condition=state, disposition=_DEFAULT_DISPOSITION[state])
         return self.screen()
 
     def set_disposition(self, key: str, disposition: str) -> ReturnsScreen:
-        got = self._draft(key)
-        if got is None:
-            return self.screen("Choose the order and the item first.", "error")
-        try:
-            where = Disposition(disposition)
-        except ValueError:
-            return self.screen("Choose where the goods go from the list.", "error")
-        if where.value not in _offered(got[0].condition):
+        got = self._choice(
+            key, Disposition, disposition, "Choose where the goods go from the list."
+        )
+        if isinstance(got, ReturnsScreen):
+            return got
+        draft, view, where = got
+        if where.value not in _offered(draft.condition):
             return self.screen(
-                f"Only sellable goods go back on the shelf: {got[1].name} is "
-                f"{CONDITIONS[got[0].condition].lower()}.",
+                f"Only sellable goods go back on the shelf: {view.name} is "
+                f"{CONDITIONS[draft.condition].lower()}.",
                 "error",
             )
-        self._drafts[key] = replace(got[0], disposition=where)
+        self._drafts[key] = replace(draft, disposition=where)
         return self.screen()
 
     def set_note(self, key: str, note: str) -> ReturnsScreen:
