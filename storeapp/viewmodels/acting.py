@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from storeapp.local import LocalStore
+from fulfillment.barcodes import InvalidBarcode, parse_scan
+from storeapp.local import Item, LocalStore
 
 from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
 from .session import SessionVM
@@ -39,6 +40,21 @@ class ActingVM(Generic[S]):
 
     def screen(self, message: str = "", tone: Tone = "info") -> S:
         raise NotImplementedError
+
+    def _timezone(self) -> str:
+        info = self._store.store_info() or {}
+        return str(info.get("timezone") or "UTC")
+
+    def _scanned_item(self, code: str) -> Item | str:
+        """The store's item a scanned code names, or the sentence saying why there is none."""
+        try:
+            gtin = parse_scan(code).gtin
+        except InvalidBarcode as exc:
+            return str(exc)
+        item = self._store.item_by_gtin(gtin)
+        if item is None:
+            return f"{code.strip()} is not an item of this store."
+        return item
 
     def _act(self, op_type: str, payload: dict[str, object], done: str) -> S:
         who = self._session.associate

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fulfillment.barcodes import InvalidBarcode, parse_scan
 from fulfillment.returns import ReturnState
 from storeapp.local import CountRecord, ReturnRecord
 
@@ -126,10 +125,6 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
     def _manager(self) -> bool:
         who = self._session.associate
         return bool(who and who.is_manager)
-
-    def _timezone(self) -> str:
-        info = self._store.store_info() or {}
-        return str(info.get("timezone") or "UTC")
 
     def waiting(self) -> int:
         """Decisions waiting (0 for an associate)."""
@@ -263,13 +258,9 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
         refused = self._refused()
         if refused is not None:
             return refused
-        try:
-            gtin = parse_scan(code).gtin
-        except InvalidBarcode as exc:
-            return self.screen(str(exc), "error")
-        item = self._store.item_by_gtin(gtin)
-        if item is None:
-            return self.screen(f"{code.strip()} is not an item of this store.", "error")
+        item = self._scanned_item(code)
+        if isinstance(item, str):
+            return self.screen(item, "error")
         self._sku, self._name, self._location = item.sku, item.name, item.location
         return self.screen(f"Adjust {item.name} at {item.location or '?'}.", "ok")
 

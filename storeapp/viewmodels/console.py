@@ -272,8 +272,7 @@ class KpisVM(ActingVM[KpisScreen]):
         )
 
     def kpis(self) -> Kpis:
-        info = self._store.store_info() or {}
-        timezone = str(info.get("timezone") or "UTC")
+        timezone = self._timezone()
         zone = zone_of(timezone)
         now = self._clock()
         since = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from fulfillment.barcodes import InvalidBarcode, parse_scan
 from storeapp.local import CountRecord
 
 from .acting import NOT_SAVED, ActingVM
@@ -128,10 +127,6 @@ class CountVM(ActingVM[CountScreen]):
 
     # --- the screen -------------------------------------------------------------------------
 
-    def _timezone(self) -> str:
-        info = self._store.store_info() or {}
-        return str(info.get("timezone") or "UTC")
-
     def _tasks(self) -> tuple[CountTaskRow, ...]:
         rows = []
         for task in self._store.recount_tasks():
@@ -203,13 +198,9 @@ class CountVM(ActingVM[CountScreen]):
 
     def scan(self, code: str) -> CountScreen:
         """Ad hoc: the item to count. While counting it: +1 per scan."""
-        try:
-            gtin = parse_scan(code).gtin
-        except InvalidBarcode as exc:
-            return self.screen(str(exc), "error")
-        item = self._store.item_by_gtin(gtin)
-        if item is None:
-            return self.screen(f"{code.strip()} is not an item of this store.", "error")
+        item = self._scanned_item(code)
+        if isinstance(item, str):
+            return self.screen(item, "error")
         if self._sku == item.sku:
             return self.set_qty((self.screen().qty or 0) + 1)
         if self._sku is not None and (self._task_id is not None or self._qty):

@@ -274,10 +274,6 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             timezone=str(info.get("timezone") or "UTC"),
         )
 
-    def _timezone(self) -> str:
-        info = self._store.store_info() or {}
-        return str(info.get("timezone") or "UTC")
-
     def _lines(self, order: Order | None) -> list[ReturnsLine]:
         out: list[ReturnsLine] = []
         if order is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fulfillment.barcodes import InvalidBarcode, parse_scan
 from storeapp.local import Task
 
 from .acting import ActingVM
@@ -83,13 +82,9 @@ class TasksVM(ActingVM[TasksScreen]):
 
     def scan(self, code: str) -> TasksScreen:
         """Scan the item you put back on its shelf: its oldest open put-back or restock is done."""
-        try:
-            gtin = parse_scan(code).gtin
-        except InvalidBarcode as exc:
-            return self.screen(str(exc), "error")
-        item = self._store.item_by_gtin(gtin)
-        if item is None:
-            return self.screen(f"{code.strip()} is not an item of this store.", "error")
+        item = self._scanned_item(code)
+        if isinstance(item, str):
+            return self.screen(item, "error")
         rows = [r for r in self.screen().rows if r.sku == item.sku and r.kind in _BY_SCAN]
         if not rows:
             return self.screen(f"No item to put back is waiting for {item.name}.", "error")
