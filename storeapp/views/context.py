@@ -57,6 +57,12 @@ class Ui:
         """Give `control` the keyboard once the running handler has updated the page."""
         self._focus = control
 
+    def take_scan(self, field: ft.TextField) -> str:
+        """What was scanned into `field`: the field is cleared and keeps the keyboard."""
+        code, field.value = (field.value or "").strip(), ""
+        self.focus_after(field)
+        return code
+
     def play_after(self, tone: Tone) -> None:
         """Sound `tone` ("ok", "error"; others are silent) once the page is updated."""
         self._tone = tone

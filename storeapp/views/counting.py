@@ -193,8 +193,7 @@ class CountView:
             self.ui.play_after(s.tone)
 
     def _scan(self, e: Any) -> None:
-        code, self.scan.value = (self.scan.value or "").strip(), ""
-        self.ui.focus_after(self.scan)
+        code = self.ui.take_scan(self.scan)
         if code:
             self._after(self.vm.scan(code), sound=True)
 

@@ -16,6 +16,7 @@ from .widgets import (
     TEXT,
     TITLE,
     button,
+    choice,
     fill,
     handle,
     label,
@@ -90,16 +91,11 @@ class HandoverView:
             (s.matches, s.order is None),
             lambda: (
                 [
-                    ft.Container(
-                        label(
-                            f"{m.order_id} · {m.customer} · {m.units} item(s)"
-                            + (f" · shelf {m.staging_location}" if m.staging_location else "")
-                        ),
+                    choice(
+                        f"{m.order_id} · {m.customer} · {m.units} item(s)"
+                        + (f" · shelf {m.staging_location}" if m.staging_location else ""),
+                        self.ui.handler(lambda e, x=m.order_id: self._select(x)),
                         padding=12,
-                        border_radius=8,
-                        ink=True,
-                        bgcolor=ft.Colors.BLUE_GREY_50,
-                        on_click=self.ui.handler(lambda e, x=m.order_id: self._select(x)),
                     )
                     for m in s.matches
                 ]

@@ -155,9 +155,7 @@ class PickView:
     # --- events: each one view-model call ----------------------------------------------------
 
     def _on_scan(self, e: Any) -> None:
-        code = (self.scan.value or "").strip()
-        self.scan.value = ""
-        self.ui.focus_after(self.scan)
+        code = self.ui.take_scan(self.scan)
         if not code:
             return
         qty, self.qty = self.qty, 1

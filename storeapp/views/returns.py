@@ -18,6 +18,7 @@ from .widgets import (
     TEXT,
     TITLE,
     button,
+    choice,
     fill,
     handle,
     keeping_message,
@@ -156,16 +157,11 @@ class ReturnsView:
             (s.matches, s.mode),
             lambda: (
                 [
-                    ft.Container(
-                        label(
-                            f"{m.order_id} · {m.customer} · {m.returnable} returnable"
-                            + (f" · {m.sold}" if m.sold else "")
-                        ),
+                    choice(
+                        f"{m.order_id} · {m.customer} · {m.returnable} returnable"
+                        + (f" · {m.sold}" if m.sold else ""),
+                        self.ui.handler(lambda e, x=m.order_id: self._select(x)),
                         padding=16,
-                        border_radius=8,
-                        ink=True,
-                        bgcolor=ft.Colors.BLUE_GREY_50,
-                        on_click=self.ui.handler(lambda e, x=m.order_id: self._select(x)),
                     )
                     for m in s.matches
                 ]
@@ -310,8 +306,7 @@ class ReturnsView:
         self.ui.focus_after(self.scan)
 
     def _scan(self, e: Any) -> None:
-        code, self.scan.value = (self.scan.value or "").strip(), ""
-        self.ui.focus_after(self.scan)
+        code = self.ui.take_scan(self.scan)
         if code:
             s = self.vm.scan(code)
             self.render(s)

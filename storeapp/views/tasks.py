@@ -76,8 +76,7 @@ class TasksView:
         ]
 
     def _scan(self, e: object) -> None:
-        code, self.scan.value = (self.scan.value or "").strip(), ""
-        self.ui.focus_after(self.scan)
+        code = self.ui.take_scan(self.scan)
         if code:
             s = self.vm.scan(code)
             self.render(s)

@@ -21,6 +21,7 @@ __all__ = [
     "TONE_BG",
     "TONE_FG",
     "button",
+    "choice",
     "fill",
     "handle",
     "label",
@@ -78,6 +79,18 @@ def button(
             text_style=ft.TextStyle(size=TEXT, weight=ft.FontWeight.W_600),
             padding=ft.Padding.symmetric(horizontal=24),
         ),
+    )
+
+
+def choice(text: str, on_click: Any, *, padding: int) -> ft.Container:
+    """One line to tap among several (the orders a search found)."""
+    return ft.Container(
+        label(text),
+        padding=padding,
+        border_radius=8,
+        ink=True,
+        bgcolor=ft.Colors.BLUE_GREY_50,
+        on_click=on_click,
     )
 
 
