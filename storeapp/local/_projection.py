@@ -28,9 +28,9 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
 from fulfillment.counts import Count, CountOutcome, approve, send_back
@@ -73,6 +73,8 @@ SUBMITTED = "submitted"  # a count central has not answered yet (no book on the 
 _PROJECTED = {"staff", "item", "stock", "task", "return"}
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _dumps(data: Any) -> str:
@@ -297,15 +299,20 @@ def return_row(ret: Return, pending: int) -> tuple[Any, ...]:
     )
 
 
-def _return_doc(conn: sqlite3.Connection, return_id: str) -> Return | None:
-    doc = _doc(conn, "return", return_id)
+def _parsed_doc(conn: sqlite3.Connection, kind: str, id_: str, model: type[M]) -> M | None:
+    """Central's document of this kind and id, None when there is none or it does not parse."""
+    doc = _doc(conn, kind, id_)
     if doc is None:
         return None
     try:
-        return Return.model_validate(doc)
+        return model.model_validate(doc)
     except ValidationError:
-        log.warning("return %s from central does not parse; not shown", return_id, exc_info=True)
+        log.warning("%s %s from central does not parse; not shown", kind, id_, exc_info=True)
         return None
+
+
+def _return_doc(conn: sqlite3.Connection, return_id: str) -> Return | None:
+    return _parsed_doc(conn, "return", return_id, Return)
 
 
 def _project_return(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None) -> None:
@@ -452,14 +459,16 @@ def decide_count(data: Mapping[str, Any], op_type: str, ctx: Context) -> CountOu
 
 
 def _count_doc(conn: sqlite3.Connection, count_id: str) -> dict[str, Any] | None:
-    doc = _doc(conn, "count", count_id)
-    if doc is None:
-        return None
-    try:
-        return Count.model_validate(doc).model_dump(mode="json")
-    except ValidationError:
-        log.warning("count %s from central does not parse; not shown", count_id, exc_info=True)
-        return None
+    count = _parsed_doc(conn, "count", count_id, Count)
+    return count.model_dump(mode="json") if count is not None else None
+
+
+_Pending = tuple[int, str, str, dict[str, Any], datetime]  # seq, type, actor, payload, when
+
+
+def _ops_on(pending: list[_Pending], ops: frozenset[str], key: str, doc_id: str) -> list[_Pending]:
+    """The pending ops of these types on one document (its id in the payload's `key`)."""
+    return [p for p in pending if p[1] in ops and p[3].get(key) == doc_id]
 
 
 def _rebase_count(
@@ -473,11 +482,8 @@ def _rebase_count(
     """counts row = central's document, else the count of a pending `count.record`; then the
     pending decisions on top."""
     data = _count_doc(conn, count_id)
-    n = 0
-    for _, type_, actor_id, payload, occurred_at in pending:
-        if type_ not in COUNT_OPS or payload.get("count_id") != count_id:
-            continue
-        n += 1
+    mine = _ops_on(pending, COUNT_OPS, "count_id", count_id)
+    for _, type_, actor_id, payload, occurred_at in mine:
         if type_ == "count.record":
             if data is None:
                 data = submitted_count(conn, payload, actor_id, staff)
@@ -488,7 +494,7 @@ def _rebase_count(
                 data = got.count.model_dump(mode="json")
     conn.execute("DELETE FROM counts WHERE count_id = ?", (count_id,))
     if data is not None:
-        conn.execute(UPSERT_COUNT, count_row(data, n))
+        conn.execute(UPSERT_COUNT, count_row(data, len(mine)))
 
 
 # --- orders -----------------------------------------------------------------------------
@@ -686,11 +692,8 @@ def _rebase_return(
     order's fold, or on the receipt alone when the order is not here), then the pending
     overrides on top."""
     ret = _return_doc(conn, return_id)
-    count = 0
-    for _, type_, actor_id, payload, occurred_at in pending:
-        if type_ not in RETURN_OPS or payload.get("return_id") != return_id:
-            continue
-        count += 1
+    mine = _ops_on(pending, RETURN_OPS, "return_id", return_id)
+    for _, type_, actor_id, payload, occurred_at in mine:
         ctx = context_for(actor_id, occurred_at, policy, staff, timezone)
         if type_ == "return.receive":
             if ret is not None:
@@ -705,4 +708,4 @@ def _rebase_return(
                 ret = got.ret
     conn.execute("DELETE FROM returns WHERE return_id = ?", (return_id,))
     if ret is not None:
-        conn.execute(UPSERT_RETURN, return_row(ret, count))
+        conn.execute(UPSERT_RETURN, return_row(ret, len(mine)))
