@@ -420,14 +420,7 @@ def test_counts_reach_tablets_by_pull_and_are_listed_newest_first(
 
 
 def test_the_demo_store_has_shelves_to_count_in_aisle_a(central: Central) -> None:
-    from central.seed import DEMO_STORE, seed_demo
-
-    engine = make_engine(central.server.database_url)
-    try:
-        seed_demo(engine)
-    finally:
-        engine.dispose()
-    store = TestStore(DEMO_STORE, [], {}, {})
+    store = central.seed_demo()
     scheduled = central.tasks(store, "recount")
     assert len(scheduled) == 3
     assert all(t["state"] == "open" and t["location"].startswith("A-") for t in scheduled)

@@ -407,15 +407,7 @@ def test_returns_reach_tablets_by_pull_and_snapshot_and_are_listed_newest_first(
 
 
 def test_the_demo_store_has_sold_orders_to_bring_back(central: Central) -> None:
-    from central.db.engine import make_engine
-    from central.seed import DEMO_STORE, seed_demo
-
-    engine = make_engine(central.server.database_url)
-    try:
-        seed_demo(engine)
-    finally:
-        engine.dispose()
-    store = TestStore(DEMO_STORE, [], {}, {})
+    store = central.seed_demo()
     tablet = RawDevice(central, store, "counter")
     try:
         recent = give_back(tablet, "W-0901", line(1), actor="E100")

@@ -161,6 +161,17 @@ class Central:
 
     # --- building a store through the OMS API --------------------------------------
 
+    def seed_demo(self) -> TestStore:
+        """The demo store S001 as `central seed --demo` makes it, with its staff's PINs."""
+        from central.seed import DEMO_STAFF, DEMO_STORE, seed_demo
+
+        engine = make_engine(self.server.database_url)
+        try:
+            seed_demo(engine)
+        finally:
+            engine.dispose()
+        return TestStore(DEMO_STORE, [], {}, {}, {p.employee_id: p.pin for p in DEMO_STAFF})
+
     def new_store(
         self,
         *,
