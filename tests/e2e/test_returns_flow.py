@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from central.db.engine import make_engine
-from central.seed import DEMO_STAFF, DEMO_STORE, demo_items, demo_sold_orders, seed_demo
+from central.seed import DEMO_STAFF, DEMO_STORE, demo_items, demo_sold_orders
 from central.service.clock import utcnow
 from sync.protocol import ItemIn
 from tests.e2e.browser import (
@@ -29,7 +28,7 @@ from tests.e2e.browser import (
 )
 from tests.e2e.conftest import Hub, running_hub
 from tests.e2e.test_pickup_flow import open_rail
-from tests.support.central import TestStore, running_central
+from tests.support.central import running_central
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +42,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         pytest.skip(f"{CHROMIUM_PATH} is missing (apt-get install chromium): no browser tests")
     root = tmp_path_factory.mktemp("e2e-returns")
     with running_central(f"sqlite:///{root / 'central.db'}") as central:
-        engine = make_engine(central.server.database_url)
-        try:
-            seed_demo(engine)
-        finally:
-            engine.dispose()
-        store = TestStore(DEMO_STORE, [], {}, {}, {p.employee_id: p.pin for p in DEMO_STAFF})
+        store = central.seed_demo()
         with running_hub(central, DEMO_STORE, root) as (url, data_dir):
             yield Hub(central, store, url, data_dir)
 
@@ -100,6 +94,22 @@ def central_returns(hub: Hub, order_id: str, timeout_s: float = 20) -> list[dict
         time.sleep(0.25)
 
 
+def refunded_and_synced(hub: Hub, page: Page, order_id: str, item: ItemIn) -> dict[str, Any]:
+    """A saved return of one unit back on its shelf: its confirmation, today's list once the
+    hub has synced it, and central's return."""
+    expect(by_identifier(page, "returns-confirmation")).to_have_text(
+        f"Refund {item.price:.2f} to the original payment · 1 back on shelf {item.location}"
+    )
+    # the hub syncs on its own (and right after the save): today's list says when it has
+    wait_text(
+        page,
+        re.compile(rf" · {order_id} · 1 item\(s\) · {item.price:.2f} · Refund requested$"),
+        timeout_ms=20_000,
+    )
+    [ret] = central_returns(hub, order_id)
+    return ret
+
+
 def test_a_recent_order_comes_back_to_the_shelf_and_is_refunded(hub: Hub, page: Page) -> None:
     order_id, item = sold(3)
     sign_in(page)
@@ -116,16 +126,7 @@ def test_a_recent_order_comes_back_to_the_shelf_and_is_refunded(hub: Hub, page: 
     )
     click_button(page, "Save return")
     expect(by_identifier(page, "returns-message")).to_have_text("Return saved.")
-    expect(by_identifier(page, "returns-confirmation")).to_have_text(
-        f"Refund {item.price:.2f} to the original payment · 1 back on shelf {item.location}"
-    )
-    # the hub syncs on its own (and right after the save): today's list says when it has
-    wait_text(
-        page,
-        re.compile(rf" · {order_id} · 1 item\(s\) · {item.price:.2f} · Refund requested$"),
-        timeout_ms=20_000,
-    )
-    [ret] = central_returns(hub, order_id)
+    ret = refunded_and_synced(hub, page, order_id, item)
     assert (ret["state"], ret["received_by"], ret["override_by"]) == (
         "completed",
         ASSOCIATE.employee_id,
@@ -164,15 +165,7 @@ def test_an_order_sold_45_days_ago_needs_the_managers_pin_on_the_same_screen(
     expect(by_identifier(page, "returns-message")).to_have_text(
         f"Return saved, approved by {MANAGER.name}."
     )
-    expect(by_identifier(page, "returns-confirmation")).to_have_text(
-        f"Refund {item.price:.2f} to the original payment · 1 back on shelf {item.location}"
-    )
-    wait_text(
-        page,
-        re.compile(rf" · {order_id} · 1 item\(s\) · {item.price:.2f} · Refund requested$"),
-        timeout_ms=20_000,
-    )
-    [ret] = central_returns(hub, order_id)
+    ret = refunded_and_synced(hub, page, order_id, item)
     assert (ret["state"], ret["override_by"], ret["override_reason"]) == (
         "completed",
         MANAGER.employee_id,
