@@ -24,11 +24,13 @@ from fulfillment.outcome import Context, Status
 from fulfillment.returns import ItemFacts, Return
 from sync.protocol import ReturnOverride, ReturnReceive
 
-from ..db.tables import items, returns
+from ..db.tables import exceptions, items, returns
 from . import ledger
 from .documents import load_document, number_holder, stage_document
+from .exceptions import resolve_exception
 from .feed import StoreTx
 from .orders import load_order, open_exceptions, save_order
+from .staging import Staging
 
 __all__ = ["OpAnswer", "item_facts", "load_return", "override_return", "receive_return"]
 
@@ -200,7 +202,42 @@ def override_return(
         _stage_return(tx, outcome.ret, op_id=op_id, device_id=device_id, new=False)
         if outcome.refund is not None:
             _request_refund(tx, outcome.ret, outcome.refund, op_id)
+        note = f"Return {ret.return_id} approved by {ctx.name_of(ctx.actor_id)}: {payload.reason}"
+        _settle_exceptions_of(tx, ret.return_id, note, ctx.actor_id)
     return OpAnswer(outcome.status.value, outcome.code, outcome.message)
+
+
+def _settle_exceptions_of(tx: StoreTx, return_id: str, note: str, actor_id: str) -> None:
+    """The override is the manager's decision on what the return's receipt raised (an order
+    central could not find): those exceptions are settled with it, not left open."""
+    s: Staging | None = tx.staged
+    receive_op: str | None = None
+    while s is not None and receive_op is None:
+        row = s.new_returns.get(return_id)
+        receive_op = row["op_id"] if row is not None else None
+        s = s.parent
+    if receive_op is None:
+        receive_op = tx.conn.execute(
+            select(returns.c.op_id).where(returns.c.return_id == return_id)
+        ).scalar()
+    if receive_op is None:
+        return
+    ids: set[str] = set()
+    s = tx.staged
+    while s is not None:
+        ids |= {x["exception_id"] for x in s.exceptions if x["op_id"] == receive_op}
+        s = s.parent
+    ids |= set(
+        tx.conn.execute(
+            select(exceptions.c.exception_id).where(
+                exceptions.c.store_id == tx.store_id,
+                exceptions.c.op_id == receive_op,
+                exceptions.c.state == "open",
+            )
+        ).scalars()
+    )
+    for exception_id in sorted(ids):
+        resolve_exception(tx, exception_id, note, actor_id)
 
 
 def return_view(ret: Return, refunds: Iterable[Any]) -> dict[str, Any]:

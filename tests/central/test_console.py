@@ -95,3 +95,33 @@ def test_a_manager_settles_an_exception_once_and_an_associate_may_not(
         assert docs[-1]["data"]["resolution"] == "receipt checked at the desk"
     finally:
         tablet.close()
+
+
+def test_a_managers_override_settles_the_exception_its_return_raised(
+    any_central: Central, store: TestStore
+) -> None:
+    tablet = RawDevice(any_central, store, "desk")
+    return_id = f"R-{uuid.uuid4().hex[:8]}"
+    line = {"sku": store.skus[0], "qty": 1, "reason": "changed_mind"}
+    line |= {"condition": "sellable", "disposition": "restock"}
+    try:
+        received = tablet.push_one(
+            "return.receive", {"return_id": return_id, "receipt": "W-404", "lines": [line]}
+        )
+        assert received["code"] == "RETURN_UNVERIFIED"
+        path = f"/v1/oms/stores/{store.store_id}/exceptions"
+        [exception] = ok(any_central.oms.get(path))
+        approve = {"return_id": return_id, "reason": "receipt from the old shop system"}
+        assert tablet.push_one("return.override", approve, actor="M1")["status"] == "applied"
+        assert ok(any_central.oms.get(path)) == []
+        settled = [
+            c["data"]
+            for c in tablet.pull_all()
+            if c["kind"] == "exception" and c["id"] == exception["exception_id"]
+        ][-1]
+        assert (settled["state"], settled["resolved_by"]) == ("resolved", "M1")
+        assert settled["resolution"] == (
+            f"Return {return_id} approved by Maria: receipt from the old shop system"
+        )
+    finally:
+        tablet.close()
