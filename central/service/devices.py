@@ -3,7 +3,7 @@ view — last sync, pending ops, oldest pending op, clock offset, app version)."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -49,8 +49,5 @@ def store_devices(engine: Engine, store_id: str) -> list[DeviceHealth]:
         )
         for r in rows
     ]
-    never = datetime.min.replace(tzinfo=None)
-    return sorted(
-        out,
-        key=lambda d: (d.revoked, d.last_seen_at.replace(tzinfo=None) if d.last_seen_at else never),
-    )
+    never = datetime.min.replace(tzinfo=UTC)  # a tablet that never synced comes first
+    return sorted(out, key=lambda d: (d.revoked, d.last_seen_at or never))

@@ -317,6 +317,10 @@ class Reads:
         )
         return [json.loads(r[0]) for r in rows]
 
+    def open_exceptions(self) -> list[dict[str, Any]]:
+        """Central's exceptions still open (what a manager has to settle), newest first."""
+        return [d for d in self.docs("exception") if d.get("state", "open") == "open"]
+
     def outbox(self, limit: int = 100) -> list[PendingOp]:
         rows = self._conn.execute(
             "SELECT seq, op_id, type, actor_id, payload, occurred_at FROM outbox ORDER BY seq LIMIT ?",

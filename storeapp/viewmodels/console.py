@@ -84,7 +84,7 @@ class ExceptionsScreen:
 class ExceptionsVM(ActingVM[ExceptionsScreen]):
     def screen(self, message: str = "", tone: Tone = "info") -> ExceptionsScreen:
         if not _is_manager(self._session):
-            return ExceptionsScreen((), message or MANAGERS_ONLY, "error" if not message else tone)
+            return ExceptionsScreen((), MANAGERS_ONLY, "error")
         settling = {
             str(op.payload.get("exception_id"))
             for op in self._store.outbox(limit=1000)
@@ -94,8 +94,8 @@ class ExceptionsVM(ActingVM[ExceptionsScreen]):
         now = self._clock()
         rows = [
             _exception_row(doc, names, now)
-            for doc in self._store.docs("exception")
-            if doc.get("state", "open") == "open" and doc.get("exception_id") not in settling
+            for doc in self._store.open_exceptions()
+            if doc.get("exception_id") not in settling
         ]
         return ExceptionsScreen(tuple(rows), message, tone)
 
@@ -280,9 +280,7 @@ class KpisVM(ActingVM[KpisScreen]):
             ["staged", "shipped", "handed_over", "cancelled", "expired", "rejected"]
         )
         counts = [Count.model_validate(d) for d in self._store.docs("count")]
-        open_exceptions = sum(
-            1 for d in self._store.docs("exception") if d.get("state", "open") == "open"
-        )
+        open_exceptions = len(self._store.open_exceptions())
         return store_kpis(
             orders,
             counts,

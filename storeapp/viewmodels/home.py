@@ -72,11 +72,7 @@ class HomeVM:
                 if manager
                 else None
             ),
-            exceptions=(
-                sum(1 for d in self._store.docs("exception") if d.get("state", "open") == "open")
-                if manager
-                else None
-            ),
+            exceptions=(len(self._store.open_exceptions()) if manager else None),
         )
 
     def _midnight(self, now: datetime) -> datetime:

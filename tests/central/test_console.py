@@ -33,6 +33,7 @@ def test_the_device_list_shows_each_tablets_outbox_and_last_sync(
         pull_saying(aisle, pending=37, oldest_pending_at=oldest.isoformat(), app_version="1.2.0")
         pull_saying(desk, pending=0)
         listed = ok(desk.http.get("/v1/sync/devices"))
+        assert [d["name"] for d in listed] == ["aisle-3", "desk"]  # longest unseen first
         by_name = {d["name"]: d for d in listed}
         assert set(by_name) == {"desk", "aisle-3"}  # this store's tablets only
         aisle_seen = by_name["aisle-3"]
