@@ -108,6 +108,16 @@ def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = N
             return f"Return {payload.get('return_id')} of {units} item(s) from order {sale}"
         case "return.override":
             return f"Manager's approval of return {payload.get('return_id')}"
+        case "count.record":
+            return f"Count of {item_name or payload.get('sku')} at {payload.get('location')}"
+        case "count.approve":
+            return f"Manager's approval of count {payload.get('count_id')}"
+        case "count.recount":
+            return f"Recount asked for count {payload.get('count_id')}"
+        case "stock.adjust":
+            return f"Stock adjustment of {item_name or payload.get('sku')} at {payload.get('location')}"
+        case "exception.resolve":
+            return "Exception settled"
     return op_type
 
 

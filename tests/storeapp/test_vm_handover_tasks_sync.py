@@ -242,3 +242,12 @@ def test_scanning_the_item_back_on_its_shelf_closes_its_put_back_task(store, fee
     right = tasks.scan(gtin(1))
     assert (right.message, right.rows) == ("Put back 1 × Dog Food 2 kg at A-12: done.", ())
     assert [r["type"] for r in store.db.query("SELECT type FROM outbox")] == ["task.done"]
+
+
+def test_every_op_the_tablet_can_queue_is_told_in_words() -> None:
+    from storeapp.viewmodels.sync_status import describe_op
+    from sync.protocol import PAYLOADS
+
+    payload = {"order_id": "W-1", "sku": "DOG2", "location": "A-12", "return_id": "R-1"}
+    for op_type in PAYLOADS:
+        assert describe_op(op_type, payload) != op_type, f"{op_type} has no words"
