@@ -38,7 +38,9 @@ from fulfillment.model import Order, Policy, Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
 from fulfillment.returns import ItemFacts, Return, ReturnOutcome, override, receive
+from sync.protocol import Change
 
+from ._intake import INT_MAX, admit, safe_policy, safe_timezone
 from ._records import from_iso, to_iso
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "SUBMITTED",
     "UPSERT_COUNT",
     "UPSERT_RETURN",
+    "admit_change",
     "context_for",
     "count_row",
     "decide_count",
@@ -82,6 +85,24 @@ def _dumps(data: Any) -> str:
 
 
 # --- server documents -------------------------------------------------------------
+
+
+def admit_change(change: Change) -> tuple[int, dict[str, Any]]:
+    """The version and data of `change` as this tablet stores them: every value it cannot
+    use replaced (`_intake.admit`), one log line naming the fields (never their values)."""
+    version = min(max(change.version, -INT_MAX), INT_MAX)
+    admitted = admit(change.kind, change.id, change.data)
+    fields = list(admitted.replaced)
+    if version != change.version:
+        fields.insert(0, "version")
+    if fields:
+        log.warning(
+            "change_repaired kind=%.20r id=%.80r fields=%s",
+            change.kind,
+            change.id,
+            ",".join(f[:60] for f in fields[:12]) + (",…" if len(fields) > 12 else ""),
+        )
+    return version, admitted.data
 
 
 def upsert_doc(
@@ -130,16 +151,18 @@ def wipe_server_state(conn: sqlite3.Connection) -> None:
 
 
 def store_policy(conn: sqlite3.Connection) -> Policy:
+    """The store's policy; a field the tablet cannot compute with is on its default (also
+    for a store document an older version of this app stored unchecked)."""
     row = conn.execute("SELECT data FROM srv_docs WHERE kind = 'store' LIMIT 1").fetchone()
     if not row:
         return Policy()
-    return Policy.model_validate(json.loads(row[0]).get("policy") or {})
+    return safe_policy(json.loads(row[0]).get("policy"))
 
 
 def store_timezone(conn: sqlite3.Connection) -> str:
     """The store's time zone: the sentences a rule writes ("Picked by Ana since 10:42") use it."""
     row = conn.execute("SELECT data FROM srv_docs WHERE kind = 'store' LIMIT 1").fetchone()
-    return str(json.loads(row[0]).get("timezone") or "UTC") if row else "UTC"
+    return safe_timezone(json.loads(row[0]).get("timezone")) if row else "UTC"
 
 
 def _staff(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
@@ -306,8 +329,9 @@ def _parsed_doc(conn: sqlite3.Connection, kind: str, id_: str, model: type[M]) -
         return None
     try:
         return model.model_validate(doc)
-    except ValidationError:
-        log.warning("%s %s from central does not parse; not shown", kind, id_, exc_info=True)
+    except ValidationError as exc:  # the fields only: a value may be a customer's
+        fields = ",".join(".".join(map(str, e["loc"])) for e in exc.errors()[:12])
+        log.warning("doc_unreadable kind=%s id=%.80r fields=%s; not shown", kind, id_, fields)
         return None
 
 
@@ -652,11 +676,11 @@ def _rebase_order(
 ) -> None:
     """The fold of this order's pending ops (order ops and received returns) over central's
     document; each pending return's outcome goes into `folded` for the returns table."""
-    doc = _doc(conn, "order", order_id)
-    if doc is None:
+    parsed = _parsed_doc(conn, "order", order_id, Order)
+    if parsed is None:
         conn.execute("DELETE FROM orders WHERE order_id = ?", (order_id,))
         return
-    order = _enrich(conn, Order.model_validate(doc))
+    order = _enrich(conn, parsed)
     count = 0
     for _, type_, actor_id, payload, occurred_at in pending:
         if payload.get("order_id") != order_id:

@@ -27,16 +27,29 @@ OPEN_TASK_STATES = frozenset({"open", "pending", "in_progress"})
 
 
 def to_iso(dt: datetime) -> str:
-    """UTC, fixed width, so stored times sort and compare as text."""
+    """UTC, fixed width, so stored times sort and compare as text.
+
+    Naive means UTC. A time whose UTC conversion falls outside the calendar (year 1 with
+    a positive offset, year 9999 with a negative one) is written as the calendar's first
+    or last instant instead of raising. The year is always four digits (`strftime("%Y")`
+    writes year 2 as "2", which neither sorts nor parses)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        utc = dt.astimezone(UTC)
+    except OverflowError:
+        utc = datetime.min if dt.year < 5000 else datetime.max
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_iso(text: str | None) -> datetime | None:
+    """A stored time back (naive means UTC); None for none, or for text that is not a time."""
     if not text:
         return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 

@@ -572,11 +572,10 @@ class LocalStore(Reads):
             changed: dict[str, set[str]] = {}
             top = 0
             for change in page.changes:
-                proj.upsert_doc(
-                    conn, change.kind, change.id, change.version, change.op, change.data
-                )
+                version, data = proj.admit_change(change)
+                proj.upsert_doc(conn, change.kind, change.id, version, change.op, data)
                 changed.setdefault(change.kind, set()).add(change.id)
-                top = max(top, change.version)
+                top = max(top, version)
             for kind in ("staff", "item", "stock"):
                 proj.project(conn, kind, changed.get(kind, ()))
             conn.execute(
@@ -608,11 +607,13 @@ class LocalStore(Reads):
         def flush() -> None:
             with self._write() as conn:
                 for c in batch:
-                    proj.upsert_doc(conn, c.kind, c.id, c.version, c.op, c.data, table=shadow)
+                    version, data = proj.admit_change(c)
+                    proj.upsert_doc(conn, c.kind, c.id, version, c.op, data, table=shadow)
+                    nonlocal top
+                    top = max(top, version)
             batch.clear()
 
         for change in changes:
-            top = max(top, change.version)
             batch.append(change)
             if len(batch) >= 1000:
                 flush()

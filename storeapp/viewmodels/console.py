@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fulfillment.counts import Count
@@ -113,17 +113,26 @@ def _exception_row(doc: dict[str, Any], names: dict[str, str], now: datetime) ->
     code = str(doc.get("code") or "")
     actor = doc.get("actor_id")
     who = names.get(str(actor), str(actor)) if actor else ""
-    created = doc.get("created_at")
-    when = ago(datetime.fromisoformat(created), now) if isinstance(created, str) else ""
     return ExceptionRow(
         exception_id=str(doc.get("exception_id")),
         code=code,
         what=str(doc.get("message") or code),
         who=who,
-        when=when,
+        when=_when(doc.get("created_at"), now),
         action=ACTIONS.get(code, "Look into it, then mark it settled with a note"),
         order_id=doc.get("order_id"),
     )
+
+
+def _when(created: Any, now: datetime) -> str:
+    """'12 min ago'; "" when the exception carries no time this tablet can read."""
+    if not isinstance(created, str):
+        return ""
+    try:
+        at = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return ago(at if at.tzinfo else at.replace(tzinfo=UTC), now)
 
 
 # --- devices ------------------------------------------------------------------------------
