@@ -9,6 +9,7 @@ reply is translated here into `sync.errors` (`raise ... from exc`).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from types import TracebackType
@@ -52,6 +53,8 @@ EVENTS_READ_TIMEOUT = 60.0
 _OFFLINE_STATUSES = {502, 503, 504}
 _DEVICES: TypeAdapter[list[DeviceHealth]] = TypeAdapter(list[DeviceHealth])
 _M = TypeVar("_M", bound=BaseModel)
+
+log = logging.getLogger(__name__)
 
 
 class CentralClient:
@@ -134,7 +137,7 @@ class CentralClient:
         # no status, no field: a page after the first is what it always was on the wire
         content = body.model_dump_json(exclude={"status"} if status is None else None).encode()
         response = self._send("POST", "/v1/sync/pull", content=content)
-        return _parse(PullResponse, response)
+        return _parse_page(response)
 
     def devices(self) -> list[DeviceHealth]:
         """The store's tablets as central last saw them (the manager's device list)."""
@@ -253,9 +256,10 @@ class ChangeStream(Iterator[Change]):
         try:
             for line in self._lines:
                 if line.strip():
-                    change = _parse_line(Change, line)
                     self.received += 1
-                    return change
+                    change = _change_of_line(line, self.received)
+                    if change is not None:
+                        return change
         except BaseException:
             self.close()
             raise
@@ -290,6 +294,64 @@ def _parse(model: type[_M], response: httpx.Response) -> _M:
             f"central answered {response.request.url.path} with a body this app cannot read",
             status_code=response.status_code,
         ) from exc
+
+
+def _parse_page(response: httpx.Response) -> PullResponse:
+    """A pull page; a change in it that is not a change at all (not an object, no kind, id or
+    version, data that is not an object) is left out with one log line, and the rest of
+    the page (its cursor with it) still lands: one bad document never stops a tablet's pulls.
+    A page whose envelope cannot be read is a ServerError, as before."""
+    try:
+        return PullResponse.model_validate_json(response.content)
+    except ValidationError as exc:
+        first_failure = exc
+    try:
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):
+        body = None
+    changes = body.get("changes") if isinstance(body, dict) else None
+    if not isinstance(changes, list):
+        raise _unreadable(response) from first_failure
+    try:
+        page = PullResponse.model_validate({**body, "changes": []})
+    except ValidationError as exc:
+        raise _unreadable(response) from exc
+    kept = [c for i, raw in enumerate(changes, 1) if (c := _change_of(raw, i)) is not None]
+    return page.model_copy(update={"changes": kept})
+
+
+def _change_of(raw: Any, position: int) -> Change | None:
+    """One change of a page or snapshot, None (logged) when it is not a change at all."""
+    try:
+        return Change.model_validate(raw)
+    except ValidationError as exc:
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        fields = ",".join(".".join(map(str, e["loc"])) or "change" for e in exc.errors()[:6])
+        log.warning(
+            "change_skipped position=%d kind=%.20r id=%.80r fields=%s",
+            position,
+            kind if isinstance(kind, str) else type(raw).__name__,
+            ident if isinstance(ident, str) else None,
+            fields,
+        )
+        return None
+
+
+def _change_of_line(line: str, position: int) -> Change | None:
+    try:
+        raw = json.loads(line)
+    except (ValueError, RecursionError):
+        log.warning("change_skipped position=%d line=unreadable", position)
+        return None
+    return _change_of(raw, position)
+
+
+def _unreadable(response: httpx.Response) -> ServerError:
+    return ServerError(
+        f"central answered {response.request.url.path} with a body this app cannot read",
+        status_code=response.status_code,
+    )
 
 
 def _parse_line(model: type[_M], line: str) -> _M:
