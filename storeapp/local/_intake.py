@@ -249,7 +249,9 @@ def _model_doc(
             return data  # beyond repair: kept as sent, the projections leave it out
         settled = _settle(parsed.model_dump(), "", replaced)
         again = _repair(model, id_, settled, fallbacks, replaced)
-        return (again or parsed).model_dump(mode="json")
+        # a newer central's fields are kept as sent (no reader here; a later app may have one)
+        extras = {k: v for k, v in data.items() if k not in model.model_fields}
+        return {**extras, **(again or parsed).model_dump(mode="json")}
 
     return shape
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from fulfillment.counts import Count
 from fulfillment.kpis import Kpis, store_kpis
 from sync.errors import SyncError
@@ -288,7 +290,7 @@ class KpisVM(ActingVM[KpisScreen]):
         orders = self._store.orders_in(
             ["staged", "shipped", "handed_over", "cancelled", "expired", "rejected"]
         )
-        counts = [Count.model_validate(d) for d in self._store.docs("count")]
+        counts = [c for c in map(_count, self._store.docs("count")) if c is not None]
         open_exceptions = len(self._store.open_exceptions())
         return store_kpis(
             orders,
@@ -298,3 +300,11 @@ class KpisVM(ActingVM[KpisScreen]):
             until=now + timedelta(seconds=1),
             timezone=timezone,
         )
+
+
+def _count(doc: dict[str, Any]) -> Count | None:
+    """A `count` document for the KPIs; one this tablet could not read is left out."""
+    try:
+        return Count.model_validate(doc)
+    except ValidationError:
+        return None
