@@ -202,7 +202,7 @@ def demo(
         typer.echo(f"  the app:  http://{settings.host}:{settings.port}")
         typer.echo("  sign in:  E100 Ana Lopez (associate) PIN 1234")
         typer.echo("            E101 Ben Okafor (associate) PIN 2345")
-        typer.echo("            M200 Maria Chen (manager)   PIN 9999")
+        typer.echo("            M200 Maria Chen (manager)   PIN 987654")
         typer.echo("  pickup codes of the demo orders: PK1001, PK1003, … (W-1001 … W-1012)")
         typer.echo("  Ctrl-C stops everything.")
         _logging()
