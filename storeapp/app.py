@@ -28,7 +28,7 @@ from sync.engine import Progress, SyncEngine, SyncReport
 from sync.scheduler import SyncScheduler
 
 from .enrollment import enroll_data_dir
-from .local import LocalStore
+from .local import LocalStore, private_dir
 from .settings import StoreappSettings
 
 __all__ = [
@@ -108,7 +108,7 @@ def serve(settings: StoreappSettings) -> None:
     """Serve the app on settings.host:settings.port until stopped (Ctrl-C / SIGTERM)."""
     os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")  # never open a browser on the hub
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # 0700: the database holds every PIN hash
     fanout = SyncFanout()
     engine = SyncEngine(
         lambda: LocalStore(settings.db_path), on_progress=fanout.publish, app_version=__version__

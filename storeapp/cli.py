@@ -162,8 +162,9 @@ def demo(
     central_port: Annotated[int, typer.Option(help="central's port (0: any free one)")] = 0,
 ) -> None:
     """central on SQLite + the seeded demo store + this hub enrolled; prints the URL and PINs."""
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    from .local import private_dir
+
+    data_dir = private_dir(data_dir.resolve())  # central.db holds PIN hashes too
     db_url = f"sqlite:///{data_dir / 'central.db'}"
     settings = _settings(data_dir / "hub", port=port)
     # a second run serves central where the hub was enrolled, so the hub finds it again
