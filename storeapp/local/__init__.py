@@ -16,6 +16,7 @@ from ._records import (
     Task,
 )
 from ._secrets import TokenStore, token_store
+from ._signin import PinCheck
 from ._store import LocalStore, LocalStoreError
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "LocalStoreError",
     "LoggedOp",
     "PendingOp",
+    "PinCheck",
     "ReturnRecord",
     "StaffMember",
     "SyncState",

@@ -44,6 +44,7 @@ from ._records import (
 )
 from ._schema import PROJECTION_TABLES, create_srv_docs, migrate
 from ._secrets import TokenStore, token_store
+from ._signin import PinGuard
 
 __all__ = ["LocalStore", "LocalStoreError"]
 
@@ -72,7 +73,7 @@ def _field_sentence(exc: ValidationError) -> str:
     return f"{where.replace('_', ' ')}: {first['msg']}"
 
 
-class LocalStore(Reads):
+class LocalStore(Reads, PinGuard):
     """The tablet's replica: server truth, projections, outbox, op log, sync state."""
 
     def __init__(
