@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import flet as ft
@@ -30,6 +31,8 @@ from sync.scheduler import SyncScheduler
 from .enrollment import enroll_data_dir
 from .local import LocalStore, private_dir
 from .settings import StoreappSettings
+from .viewmodels.screen import Clock, utc_now
+from .viewmodels.session import IDLE_AFTER
 
 __all__ = [
     "ASSETS_DIR",
@@ -86,7 +89,9 @@ class AppServices:
     sync_now: Callable[[], None]
     fanout: SyncFanout = field(default_factory=SyncFanout)
     enroll: Callable[[Path, str, str, str], str] = enroll_data_dir
-    tick_s: float | None = 5.0  # refresh "synced 12 s ago"; None: no ticker (tests)
+    tick_s: float | None = 5.0  # refresh "synced 12 s ago", idle sign-out; None: no ticker
+    idle_after: timedelta = IDLE_AFTER  # sign out after this long without an action
+    clock: Clock = utc_now  # the sessions' clock (tests: a fake one)
     on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
 
 
@@ -119,7 +124,12 @@ def serve(settings: StoreappSettings) -> None:
         listen=settings.listen_events,
         on_report=fanout.publish,
     )
-    services = AppServices(settings.db_path, scheduler.sync_now, fanout)
+    services = AppServices(
+        settings.db_path,
+        scheduler.sync_now,
+        fanout,
+        idle_after=timedelta(minutes=settings.idle_sign_out_min),
+    )
     scheduler.start()
     try:
         ft.run(

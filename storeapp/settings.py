@@ -17,6 +17,7 @@ class StoreappSettings(BaseSettings):
     port: int = 8550
     sync_interval_s: float = 15.0
     listen_events: bool = True  # follow central's SSE pokes for near-real-time pulls
+    idle_sign_out_min: float = 5.0  # a session with no action for this long signs out
 
     @property
     def db_path(self) -> Path:
