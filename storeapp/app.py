@@ -132,13 +132,27 @@ def serve(settings: StoreappSettings) -> None:
     )
     scheduler.start()
     try:
-        ft.run(
-            make_main(services),
-            view=ft.AppView.WEB_BROWSER,
-            host=settings.host,
-            port=settings.port,
-            no_cdn=True,
-            assets_dir=str(ASSETS_DIR),
-        )
+        _serve_web(make_main(services), settings)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> None:
+    """Flet's web app (its FastAPI/ASGI app) on our own uvicorn: `ft.run` 1.0.5 has no TLS
+    option, uvicorn has (`ssl_certfile`/`ssl_keyfile`); the same server Flet would start."""
+    import uvicorn
+
+    asgi = ft.run(main, no_cdn=True, assets_dir=str(ASSETS_DIR), export_asgi_app=True)
+    tls: dict[str, str] = {}
+    if settings.certfile is not None and settings.keyfile is not None:
+        tls = {"ssl_certfile": str(settings.certfile), "ssl_keyfile": str(settings.keyfile)}
+    scheme = "https" if tls else "http"
+    log.info("hub serving %s://%s:%s", scheme, settings.host, settings.port)
+    uvicorn.run(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        log_level="warning",
+        **tls,  # type: ignore[arg-type]
+    )

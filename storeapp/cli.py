@@ -112,13 +112,59 @@ def hub(
     data_dir: DataDir = None,
     host: Annotated[str, typer.Option(envvar="STOREAPP_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="STOREAPP_PORT")] = 8550,
+    certfile: Annotated[
+        Path | None,
+        typer.Option("--certfile", envvar="STOREAPP_CERTFILE", help="PEM certificate: HTTPS"),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option("--keyfile", envvar="STOREAPP_KEYFILE", help="PEM private key"),
+    ] = None,
+    insecure_lan: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-lan",
+            envvar="STOREAPP_INSECURE_LAN",
+            help="serve plain HTTP beyond loopback (PINs in clear on the LAN)",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the app as a web page for the store's tablets."""
+    """Serve the app as a web page for the store's tablets (HTTPS with --certfile/--keyfile)."""
+    from .settings import exposure_problem
+
+    settings = _settings(
+        data_dir,
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        insecure_lan=insecure_lan or None,
+    )
+    problem = exposure_problem(settings)
+    if problem is not None:
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
     from .app import serve
 
     _logging()
-    settings = _settings(data_dir, host=host, port=port)
     serve(settings)
+
+
+@app.command()
+def unlock(
+    employee: Annotated[str, typer.Option("--employee", help="the locked employee id")],
+    data_dir: DataDir = None,
+) -> None:
+    """Lift a PIN lockout from the hub's shell (when no manager can sign in to do it)."""
+    from .local import LocalStore
+
+    settings = _settings(data_dir)
+    if not settings.db_path.exists():
+        typer.echo(f"No tablet data in {settings.data_dir}", err=True)
+        raise typer.Exit(2)
+    with LocalStore(settings.db_path) as store:
+        done = store.lift_lock(employee)
+    typer.echo(f"{employee} unlocked" if done else f"{employee} is not locked")
 
 
 @app.command()

@@ -86,10 +86,14 @@ class PinGuard:
             return check.message
         if not check.member.is_manager:
             return f"{check.member.name} is not a manager: a manager unlocks."
+        if not self.lift_lock(employee_id):
+            return f"{employee_id} is not locked."
+        return f"{employee_id} unlocked by {check.member.name}: sign in again."
+
+    def lift_lock(self, employee_id: str) -> bool:
+        """Remove `employee_id`'s lockout (a manager's unlock, or `storeapp unlock`)."""
         with self._write() as conn:  # type: ignore[attr-defined]
             done = conn.execute(
                 "DELETE FROM pin_attempts WHERE key = ? AND locked = 1", (_key(employee_id),)
             ).rowcount
-        if not done:
-            return f"{employee_id} is not locked."
-        return f"{employee_id} unlocked by {check.member.name}: sign in again."
+        return bool(done)
