@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,6 +138,10 @@ def serve(settings: StoreappSettings) -> None:
         scheduler.shutdown(wait=False)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> None:
     """Flet's web app (its FastAPI/ASGI app) on our own uvicorn: `ft.run` 1.0.5 has no TLS
     option, uvicorn has (`ssl_certfile`/`ssl_keyfile`); the same server Flet would start."""
@@ -146,6 +151,10 @@ def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> N
     tls: dict[str, str] = {}
     if settings.certfile is not None and settings.keyfile is not None:
         tls = {"ssl_certfile": str(settings.certfile), "ssl_keyfile": str(settings.keyfile)}
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn re-raises the SIGTERM it caught once it has stopped; with the default
+        # handler that kills the process before `finally` blocks run (the demo's central)
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     scheme = "https" if tls else "http"
     log.info("hub serving %s://%s:%s", scheme, settings.host, settings.port)
     uvicorn.run(
@@ -154,5 +163,6 @@ def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> N
         port=settings.port,
         ws="websockets-sansio",
         log_level="warning",
+        timeout_graceful_shutdown=1,  # open tablets' websockets must not hold a stop forever
         **tls,  # type: ignore[arg-type]
     )

@@ -257,12 +257,22 @@ def demo(
 
         serve(settings)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         log.close()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C for central; a second one if it still waits for a stream (the hub's event
+    stream may outlive the hub's server by a moment), then kill."""
+    for signum, wait_s in ((signal.SIGINT, 0.5), (signal.SIGINT, 3.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signum)
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _wait_for(server: str, proc: subprocess.Popen[bytes]) -> None:
