@@ -1,4 +1,5 @@
-"""`central`: migrate, serve, enroll-code, integration-key create, seed --demo, device revoke."""
+"""`central`: migrate, serve, enroll-code, integration-key create|revoke, seed --demo,
+device revoke."""
 
 from __future__ import annotations
 
@@ -102,6 +103,48 @@ def key_create(
     from .service.auth import create_integration_key
 
     typer.echo(create_integration_key(_engine(database_url), name))
+
+
+@keys.command("list")
+def key_list(database_url: DatabaseUrl = None) -> None:
+    """List integration keys (id, name, when made, when revoked); never the keys."""
+    from .service.auth import list_integration_keys
+
+    engine = _engine(database_url)
+    try:
+        rows = list_integration_keys(engine)
+    finally:
+        engine.dispose()
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
+        typer.echo(f"{row.key_id}  {row.name}  made {row.created_at:%Y-%m-%d %H:%M}  {state}")
+
+
+@keys.command("revoke")
+def key_revoke(
+    key_id: Annotated[str | None, typer.Option("--key-id", help="the key's id")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="every live key with this name")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an integration key: its next call is refused (401 KEY_REVOKED)."""
+    from .service.auth import revoke_integration_key
+    from .service.errors import CentralError
+
+    if (key_id is None) == (name is None):
+        typer.echo("Give either --key-id or --name (one of them).", err=True)
+        raise typer.Exit(2)
+    engine = _engine(database_url)
+    try:
+        revoked = revoke_integration_key(engine, key_id=key_id, name=name)
+    except CentralError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    for one in revoked:
+        typer.echo(f"integration key {one} revoked")
 
 
 @device.command("revoke")

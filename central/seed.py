@@ -30,7 +30,7 @@ DEMO_STORE = "S001"
 DEMO_STAFF = [
     StaffIn(employee_id="E100", name="Ana Lopez", role=Role.ASSOCIATE, pin="1234"),
     StaffIn(employee_id="E101", name="Ben Okafor", role=Role.ASSOCIATE, pin="2345"),
-    StaffIn(employee_id="M200", name="Maria Chen", role=Role.MANAGER, pin="9999"),
+    StaffIn(employee_id="M200", name="Maria Chen", role=Role.MANAGER, pin="987654"),
 ]
 
 _CATALOGUE = {

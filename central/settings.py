@@ -20,3 +20,8 @@ class CentralSettings(BaseSettings):
     # SSE keep-alive comment interval
     events_keepalive_s: float = 15.0
     log_level: str = "info"
+    # failed attempts per client IP and window before 429 RATE_LIMITED (0: no limit);
+    # in memory, per serve process (central/service/limits.py says why that is enough)
+    enroll_failure_limit: int = 10
+    token_failure_limit: int = 30
+    failure_window_s: float = 600.0

@@ -16,7 +16,16 @@ import binascii
 import hashlib
 import hmac
 
-__all__ = ["PIN_N", "PIN_P", "PIN_R", "SALT_BYTES", "hash_pin", "verify_pin"]
+__all__ = [
+    "MANAGER_PIN_MIN",
+    "PIN_N",
+    "PIN_P",
+    "PIN_R",
+    "SALT_BYTES",
+    "hash_pin",
+    "pin_problem",
+    "verify_pin",
+]
 
 PIN_N = 2**14
 PIN_R = 8
@@ -24,6 +33,10 @@ PIN_P = 1
 SALT_BYTES = 16
 _DKLEN = 32
 _MAX_N = 2**20  # refuse absurd cost parameters from a bad hash string
+
+# A manager's PIN unlocks approvals, overrides and other people's lockouts: 6 digits at
+# least (10^6 guesses offline), where an associate's may have 4 (docs/security.md).
+MANAGER_PIN_MIN = 6
 
 
 def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -67,3 +80,10 @@ def verify_pin(pin: str, encoded: str | None) -> bool:
     except (ValueError, MemoryError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def pin_problem(role: str, pin: str) -> str | None:
+    """Why `pin` may not be the PIN of someone with `role`, in words; None when it may."""
+    if role == "manager" and len(pin) < MANAGER_PIN_MIN:
+        return f"a manager's PIN needs at least {MANAGER_PIN_MIN} digits"
+    return None

@@ -16,9 +16,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import flet as ft
@@ -28,8 +30,10 @@ from sync.engine import Progress, SyncEngine, SyncReport
 from sync.scheduler import SyncScheduler
 
 from .enrollment import enroll_data_dir
-from .local import LocalStore
+from .local import LocalStore, private_dir
 from .settings import StoreappSettings
+from .viewmodels.screen import Clock, utc_now
+from .viewmodels.session import IDLE_AFTER
 
 __all__ = [
     "ASSETS_DIR",
@@ -86,7 +90,9 @@ class AppServices:
     sync_now: Callable[[], None]
     fanout: SyncFanout = field(default_factory=SyncFanout)
     enroll: Callable[[Path, str, str, str], str] = enroll_data_dir
-    tick_s: float | None = 5.0  # refresh "synced 12 s ago"; None: no ticker (tests)
+    tick_s: float | None = 5.0  # refresh "synced 12 s ago", idle sign-out; None: no ticker
+    idle_after: timedelta = IDLE_AFTER  # sign out after this long without an action
+    clock: Clock = utc_now  # the sessions' clock (tests: a fake one)
     on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
 
 
@@ -108,7 +114,7 @@ def serve(settings: StoreappSettings) -> None:
     """Serve the app on settings.host:settings.port until stopped (Ctrl-C / SIGTERM)."""
     os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")  # never open a browser on the hub
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # 0700: the database holds every PIN hash
     fanout = SyncFanout()
     engine = SyncEngine(
         lambda: LocalStore(settings.db_path), on_progress=fanout.publish, app_version=__version__
@@ -119,16 +125,44 @@ def serve(settings: StoreappSettings) -> None:
         listen=settings.listen_events,
         on_report=fanout.publish,
     )
-    services = AppServices(settings.db_path, scheduler.sync_now, fanout)
+    services = AppServices(
+        settings.db_path,
+        scheduler.sync_now,
+        fanout,
+        idle_after=timedelta(minutes=settings.idle_sign_out_min),
+    )
     scheduler.start()
     try:
-        ft.run(
-            make_main(services),
-            view=ft.AppView.WEB_BROWSER,
-            host=settings.host,
-            port=settings.port,
-            no_cdn=True,
-            assets_dir=str(ASSETS_DIR),
-        )
+        _serve_web(make_main(services), settings)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> None:
+    """Flet's web app (its FastAPI/ASGI app) on our own uvicorn: `ft.run` 1.0.5 has no TLS
+    option, uvicorn has (`ssl_certfile`/`ssl_keyfile`); the same server Flet would start."""
+    import uvicorn
+
+    asgi = ft.run(main, no_cdn=True, assets_dir=str(ASSETS_DIR), export_asgi_app=True)
+    tls: dict[str, str] = {}
+    if settings.certfile is not None and settings.keyfile is not None:
+        tls = {"ssl_certfile": str(settings.certfile), "ssl_keyfile": str(settings.keyfile)}
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn re-raises the SIGTERM it caught once it has stopped; with the default
+        # handler that kills the process before `finally` blocks run (the demo's central)
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    scheme = "https" if tls else "http"
+    log.info("hub serving %s://%s:%s", scheme, settings.host, settings.port)
+    uvicorn.run(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        log_level="warning",
+        timeout_graceful_shutdown=1,  # open tablets' websockets must not hold a stop forever
+        **tls,  # type: ignore[arg-type]
+    )

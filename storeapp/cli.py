@@ -112,13 +112,59 @@ def hub(
     data_dir: DataDir = None,
     host: Annotated[str, typer.Option(envvar="STOREAPP_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="STOREAPP_PORT")] = 8550,
+    certfile: Annotated[
+        Path | None,
+        typer.Option("--certfile", envvar="STOREAPP_CERTFILE", help="PEM certificate: HTTPS"),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option("--keyfile", envvar="STOREAPP_KEYFILE", help="PEM private key"),
+    ] = None,
+    insecure_lan: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-lan",
+            envvar="STOREAPP_INSECURE_LAN",
+            help="serve plain HTTP beyond loopback (PINs in clear on the LAN)",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the app as a web page for the store's tablets."""
+    """Serve the app as a web page for the store's tablets (HTTPS with --certfile/--keyfile)."""
+    from .settings import exposure_problem
+
+    settings = _settings(
+        data_dir,
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        insecure_lan=insecure_lan or None,
+    )
+    problem = exposure_problem(settings)
+    if problem is not None:
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
     from .app import serve
 
     _logging()
-    settings = _settings(data_dir, host=host, port=port)
     serve(settings)
+
+
+@app.command()
+def unlock(
+    employee: Annotated[str, typer.Option("--employee", help="the locked employee id")],
+    data_dir: DataDir = None,
+) -> None:
+    """Lift a PIN lockout from the hub's shell (when no manager can sign in to do it)."""
+    from .local import LocalStore
+
+    settings = _settings(data_dir)
+    if not settings.db_path.exists():
+        typer.echo(f"No tablet data in {settings.data_dir}", err=True)
+        raise typer.Exit(2)
+    with LocalStore(settings.db_path) as store:
+        done = store.lift_lock(employee)
+    typer.echo(f"{employee} unlocked" if done else f"{employee} is not locked")
 
 
 @app.command()
@@ -162,8 +208,9 @@ def demo(
     central_port: Annotated[int, typer.Option(help="central's port (0: any free one)")] = 0,
 ) -> None:
     """central on SQLite + the seeded demo store + this hub enrolled; prints the URL and PINs."""
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    from .local import private_dir
+
+    data_dir = private_dir(data_dir.resolve())  # central.db holds PIN hashes too
     db_url = f"sqlite:///{data_dir / 'central.db'}"
     settings = _settings(data_dir / "hub", port=port)
     # a second run serves central where the hub was enrolled, so the hub finds it again
@@ -202,7 +249,7 @@ def demo(
         typer.echo(f"  the app:  http://{settings.host}:{settings.port}")
         typer.echo("  sign in:  E100 Ana Lopez (associate) PIN 1234")
         typer.echo("            E101 Ben Okafor (associate) PIN 2345")
-        typer.echo("            M200 Maria Chen (manager)   PIN 9999")
+        typer.echo("            M200 Maria Chen (manager)   PIN 987654")
         typer.echo("  pickup codes of the demo orders: PK1001, PK1003, … (W-1001 … W-1012)")
         typer.echo("  Ctrl-C stops everything.")
         _logging()
@@ -210,12 +257,22 @@ def demo(
 
         serve(settings)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         log.close()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C for central; a second one if it still waits for a stream (the hub's event
+    stream may outlive the hub's server by a moment), then kill."""
+    for signum, wait_s in ((signal.SIGINT, 0.5), (signal.SIGINT, 3.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signum)
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _wait_for(server: str, proc: subprocess.Popen[bytes]) -> None:

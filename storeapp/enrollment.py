@@ -7,7 +7,7 @@ from pathlib import Path
 
 from storeapp import __version__
 
-from .local import LocalStore
+from .local import LocalStore, private_dir
 
 __all__ = ["enroll_data_dir"]
 
@@ -20,7 +20,7 @@ def enroll_data_dir(db_path: Path, server: str, code: str, name: str) -> str:
     """
     from sync.client import CentralClient
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path.parent)
     with LocalStore(db_path) as store:
         identity = store.identity()
         if identity is not None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["StoreappSettings"]
+__all__ = ["StoreappSettings", "exposure_problem"]
 
 
 class StoreappSettings(BaseSettings):
@@ -17,7 +18,39 @@ class StoreappSettings(BaseSettings):
     port: int = 8550
     sync_interval_s: float = 15.0
     listen_events: bool = True  # follow central's SSE pokes for near-real-time pulls
+    idle_sign_out_min: float = 5.0  # a session with no action for this long signs out
+    certfile: Path | None = None  # PEM certificate (chain): the hub serves HTTPS
+    keyfile: Path | None = None  # its PEM private key
+    insecure_lan: bool = False  # serve plain HTTP beyond loopback anyway (not advised)
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "store.db"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_problem(settings: StoreappSettings) -> str | None:
+    """Why the hub may not serve as configured, in words; None when it may.
+
+    Staff type their PINs into the hub's page, so beyond loopback it serves HTTPS,
+    unless `insecure_lan` says the store accepts plain HTTP on its LAN."""
+    if (settings.certfile is None) != (settings.keyfile is None):
+        return "Give both --certfile and --keyfile (PEM files) to serve HTTPS."
+    for path in (settings.certfile, settings.keyfile):
+        if path is not None and not path.is_file():
+            return f"No such file: {path}"
+    if settings.certfile is None and not _loopback(settings.host) and not settings.insecure_lan:
+        return (
+            f"Refusing to serve on {settings.host} over plain HTTP: staff PINs would cross "
+            "the store's network in clear. Give --certfile and --keyfile to serve HTTPS, "
+            "or --insecure-lan to accept the risk."
+        )
+    return None

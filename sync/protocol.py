@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from fulfillment import pins
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
 from fulfillment.model import OrderType, Policy, Role, ShortReason
 from fulfillment.returns import Condition, Disposition, ReturnReason
@@ -509,7 +510,14 @@ class StaffIn(Request):
     employee_id: Id
     name: Annotated[str, Field(min_length=1, max_length=120)]
     role: Role
-    pin: Annotated[str, Field(pattern=r"^\d{4,8}$")]
+    pin: Annotated[str, Field(pattern=r"^\d{4,8}$")]  # 4-8 digits; a manager's at least 6
+
+    @model_validator(mode="after")
+    def _manager_pin_long_enough(self) -> StaffIn:
+        problem = pins.pin_problem(self.role.value, self.pin)
+        if problem is not None:
+            raise ValueError(f"{self.employee_id}: {problem}")
+        return self
 
 
 class CustomerIn(Request):

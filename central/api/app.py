@@ -89,7 +89,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     @app.exception_handler(CentralError)
     async def central_error(_: Request, exc: CentralError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -146,6 +146,18 @@ def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
                     "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
                 }
                 bad["description"] = "INVALID_REQUEST: the body is not valid; nothing was written"
+    # a client sending unknown tokens (or enrollment codes) is slowed down: 429 where 401 is
+    for path in schema["paths"].values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "401" in responses and "429" not in responses:
+                responses["429"] = {
+                    "description": "RATE_LIMITED: too many unknown tokens from this address; "
+                    "wait for Retry-After seconds",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                }
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     app.openapi_schema = schema

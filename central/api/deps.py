@@ -1,15 +1,19 @@
-"""Auth dependencies: a device token for /v1/sync, an integration key for /v1/oms."""
+"""Auth dependencies: a device token for /v1/sync, an integration key for /v1/oms, and
+the limits on failed attempts (enrollment codes, unknown tokens) per client address."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from ..service.auth import device_for_token, integration_key_ok
+from ..service.auth import device_for_token, integration_key_ok, integration_key_revoked
 from ..service.errors import Forbidden, Unauthorized
+from ..service.limits import FailureLimiter
+from ..settings import CentralSettings
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -22,23 +26,70 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's IP (behind a proxy, uvicorn's --forwarded-allow-ips makes it the real one)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _limiter(request: Request, name: str) -> FailureLimiter:
+    """This process's limiter `name` ("enroll" or "token"), made on first use."""
+    state = request.app.state
+    limiters: dict[str, FailureLimiter] | None = getattr(state, "failure_limiters", None)
+    if limiters is None:
+        settings: CentralSettings = state.settings
+        window = settings.failure_window_s
+        limiters = {
+            "enroll": FailureLimiter(
+                settings.enroll_failure_limit, window, what="enrollment codes"
+            ),
+            "token": FailureLimiter(settings.token_failure_limit, window, what="tokens"),
+        }
+        state.failure_limiters = limiters
+    return limiters[name]
+
+
+class EnrollLimit:
+    """Failed enrollment codes of one client: checked before a code is even looked up."""
+
+    def __init__(self, request: Request) -> None:
+        self._limiter = _limiter(request, "enroll")
+        self._key = client_address(request)
+
+    def check(self) -> None:
+        self._limiter.check(self._key, time.monotonic())
+
+    def failed(self) -> None:
+        self._limiter.failed(self._key, time.monotonic())
+
+
+def _unknown_token(request: Request, message: str) -> Unauthorized:
+    """Count an unknown token of this client; over the limit the answer is 429, not 401.
+
+    A known token is never refused for its address's failures: a store's tablets share
+    one address, and one tablet with a stale token must not lock out the others."""
+    limiter, key, now = _limiter(request, "token"), client_address(request), time.monotonic()
+    limiter.check(key, now)  # already over the limit: 429, and this one is not counted
+    limiter.failed(key, now)
+    return Unauthorized(message)
+
+
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send the device token as 'Authorization: Bearer <token>'")
     return credentials.credentials
 
 
-def current_device(engine: EngineDep, credentials: Credentials) -> Any:
+def current_device(request: Request, engine: EngineDep, credentials: Credentials) -> Any:
     token = _token(credentials)
     device = device_for_token(engine, token)
     if device is None:
         if integration_key_ok(engine, token):
             raise Forbidden("An integration key cannot push or pull: use a device token")
-        raise Unauthorized("Unknown device token: enroll this tablet again")
+        raise _unknown_token(request, "Unknown device token: enroll this tablet again")
     return device
 
 
-def integration(engine: EngineDep, credentials: Credentials) -> None:
+def integration(request: Request, engine: EngineDep, credentials: Credentials) -> None:
     token = _token(credentials)
     if integration_key_ok(engine, token):
         return
@@ -48,8 +99,13 @@ def integration(engine: EngineDep, credentials: Credentials) -> None:
         device = None
     if device is not None:
         raise Forbidden("A device token cannot call the OMS API")
-    raise Unauthorized("Unknown integration key")
+    if integration_key_revoked(engine, token):
+        raise Unauthorized(
+            "This integration key was revoked: ask for a new one", code="KEY_REVOKED"
+        )
+    raise _unknown_token(request, "Unknown integration key")
 
 
 Device = Annotated[Any, Depends(current_device)]
 Integration = Depends(integration)
+Enrollment = Annotated[EnrollLimit, Depends(EnrollLimit)]

@@ -27,9 +27,9 @@ from sync.protocol import (
 
 from ..service import auth, devices, feed
 from ..service.clock import utcnow
-from ..service.errors import Forbidden, TooLarge
+from ..service.errors import Forbidden, TooLarge, Unauthorized
 from ..service.push import push as apply_push
-from .deps import Device, EngineDep
+from .deps import Device, EngineDep, Enrollment
 
 router = APIRouter(prefix="/v1")
 
@@ -40,9 +40,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/devices/enroll", response_model=EnrollResponse, responses={401: ERRORS[401]})
-def enroll(body: EnrollRequest, engine: EngineDep) -> EnrollResponse:
-    return auth.enroll(engine, body.code, body.device_name, body.app_version)
+@router.post(
+    "/devices/enroll",
+    response_model=EnrollResponse,
+    responses={
+        401: {"model": ErrorBody, "description": "INVALID_CODE, CODE_USED or CODE_EXPIRED"},
+        429: {
+            "model": ErrorBody,
+            "description": "RATE_LIMITED: too many failed codes from this address (Retry-After)",
+        },
+    },
+)
+def enroll(body: EnrollRequest, engine: EngineDep, limit: Enrollment) -> EnrollResponse:
+    limit.check()  # a client over its failures is refused before its code is looked up
+    try:
+        return auth.enroll(engine, body.code, body.device_name, body.app_version)
+    except Unauthorized:
+        limit.failed()
+        raise
 
 
 @router.post(

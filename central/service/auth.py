@@ -29,7 +29,10 @@ __all__ = [
     "enroll",
     "hash_secret",
     "integration_key_ok",
+    "integration_key_revoked",
+    "list_integration_keys",
     "revoke_device",
+    "revoke_integration_key",
 ]
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed on a tablet
@@ -129,6 +132,7 @@ def revoke_device(engine: Engine, device_id: str) -> None:
 
 
 def create_integration_key(engine: Engine, name: str) -> str:
+    """A new key, returned once (only its hash is kept); `name` says who uses it."""
     key = "sk_" + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         conn.execute(
@@ -147,3 +151,63 @@ def integration_key_ok(engine: Engine, key: str) -> bool:
             )
         ).first()
     return row is not None and row.revoked_at is None
+
+
+def integration_key_revoked(engine: Engine, key: str) -> bool:
+    """True when `key` is a real integration key that was revoked."""
+    with reading(engine) as conn:
+        row = conn.execute(
+            select(integration_keys.c.revoked_at).where(
+                integration_keys.c.key_hash == hash_secret(key)
+            )
+        ).first()
+    return row is not None and row.revoked_at is not None
+
+
+def revoke_integration_key(
+    engine: Engine, *, key_id: str | None = None, name: str | None = None
+) -> list[str]:
+    """Revoke the key with `key_id`, or every live key named `name`; returns their ids.
+
+    Its next call is refused (401 `KEY_REVOKED`). Revoking a revoked key again is a
+    no-op that still names it; no key at all is `NotFound` (`UNKNOWN_KEY`).
+    """
+    if (key_id is None) == (name is None):
+        raise ValueError("give exactly one of key_id and name")
+    match = (
+        integration_keys.c.key_id == key_id
+        if key_id is not None
+        else integration_keys.c.name == name
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(integration_keys.c.key_id, integration_keys.c.revoked_at)
+            .where(match)
+            .order_by(integration_keys.c.created_at, integration_keys.c.key_id)
+        ).all()
+        if not rows:
+            which = f"id {key_id}" if key_id is not None else f"name {name!r}"
+            raise NotFound(f"No integration key with {which}", code="UNKNOWN_KEY")
+        live = [r.key_id for r in rows if r.revoked_at is None]
+        if live:
+            conn.execute(
+                update(integration_keys)
+                .where(integration_keys.c.key_id.in_(live))
+                .values(revoked_at=utcnow())
+            )
+    return [r.key_id for r in rows]
+
+
+def list_integration_keys(engine: Engine) -> list[Any]:
+    """Every integration key: id, name, created_at, revoked_at (never the key itself)."""
+    with reading(engine) as conn:
+        return list(
+            conn.execute(
+                select(
+                    integration_keys.c.key_id,
+                    integration_keys.c.name,
+                    integration_keys.c.created_at,
+                    integration_keys.c.revoked_at,
+                ).order_by(integration_keys.c.created_at, integration_keys.c.key_id)
+            ).all()
+        )

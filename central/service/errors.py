@@ -7,7 +7,8 @@ CentralError (500)
 ├── NotFound (404)
 ├── Conflict (409)       SEQ_GAP, SEQ_REUSED, ORDER_CLOSED …
 ├── TooLarge (413)
-└── Invalid (422)        INVALID_REQUEST: nothing was written
+├── Invalid (422)        INVALID_REQUEST: nothing was written
+└── RateLimited (429)    too many failed enrollment codes or tokens from one client
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 class CentralError(Exception):
     status = 500
     code = "INTERNAL"
+    headers: dict[str, str] | None = None  # extra response headers (Retry-After)
 
     def __init__(self, message: str, code: str | None = None, **extra: Any) -> None:
         super().__init__(message)
@@ -63,3 +65,15 @@ class TooLarge(CentralError):
 class Invalid(CentralError):
     status = 422
     code = "INVALID_REQUEST"
+
+
+class RateLimited(CentralError):
+    """429 RATE_LIMITED: too many failed attempts from one client; `Retry-After` says when."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

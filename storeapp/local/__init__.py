@@ -3,6 +3,7 @@
 `LocalStore(path)` opens (and migrates) one file; open one per thread.
 """
 
+from ._files import private_dir
 from ._records import (
     ActResult,
     CountRecord,
@@ -14,6 +15,8 @@ from ._records import (
     SyncState,
     Task,
 )
+from ._secrets import TokenStore, token_store
+from ._signin import PinCheck
 from ._store import LocalStore, LocalStoreError
 
 __all__ = [
@@ -24,8 +27,12 @@ __all__ = [
     "LocalStoreError",
     "LoggedOp",
     "PendingOp",
+    "PinCheck",
     "ReturnRecord",
     "StaffMember",
     "SyncState",
     "Task",
+    "TokenStore",
+    "private_dir",
+    "token_store",
 ]

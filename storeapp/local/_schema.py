@@ -13,7 +13,8 @@ Tables:
     counts      projection: server `count` docs + this device's pending counts and decisions (m003)
     outbox      pending ops, `seq` gapless per device (from sync_state.next_seq)
     op_log      acknowledged ops with their results; `seen` feeds the attention list
-    sync_state  one row: identity, next_seq, cursor, sync health
+    sync_state  one row: identity, next_seq, cursor, sync health (the token is not here)
+    pin_attempts wrong PINs per employee id and per device: waits and lockouts (m004)
 """
 
 from __future__ import annotations
@@ -237,3 +238,15 @@ def m003_counts(db: Database) -> None:
 def migrate(db: Database) -> None:
     """Bring the schema up to date (each migration in its own transaction)."""
     migrations.apply(db)
+
+
+@migrations()
+def m004_pin_attempts(db: Database) -> None:
+    """Wrong PINs per employee id as typed (`staff:<id>`) and for the whole device (`device`),
+    kept across restarts: `fulfillment.signin` decides the wait and the lockout."""
+    db["pin_attempts"].create(  # type: ignore[union-attr]
+        {"key": str, "failures": int, "last_failure_at": str, "locked": int},
+        pk="key",
+        not_null={"failures", "locked"},
+        strict=True,
+    )

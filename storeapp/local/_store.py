@@ -32,6 +32,7 @@ from sync.protocol import PAYLOADS, Change, EnrollResponse, OpResult, PullRespon
 from sync.replica import Identity, PendingSummary
 
 from . import _projection as proj
+from ._files import private_file
 from ._reads import Reads, count_record
 from ._records import (
     OPEN_TASK_STATES,
@@ -42,6 +43,8 @@ from ._records import (
     to_iso,
 )
 from ._schema import PROJECTION_TABLES, create_srv_docs, migrate
+from ._secrets import TokenStore, token_store
+from ._signin import PinGuard
 
 __all__ = ["LocalStore", "LocalStoreError"]
 
@@ -70,18 +73,29 @@ def _field_sentence(exc: ValidationError) -> str:
     return f"{where.replace('_', ' ')}: {first['msg']}"
 
 
-class LocalStore(Reads):
+class LocalStore(Reads, PinGuard):
     """The tablet's replica: server truth, projections, outbox, op log, sync state."""
 
-    def __init__(self, path: str | Path, *, screen: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, screen: bool = False, tokens: TokenStore | None = None
+    ) -> None:
         """Open (and migrate) the file. One instance per thread.
 
         `screen=True` for the connection the screens act on: it leaves WAL
         checkpoints (each one fsyncs the file, ~20 ms) to the sync engine's
         connection, so that no scan waits for one; it still checkpoints itself
         if the WAL grows past 20,000 pages (the engine never ran).
+
+        The file (and its -wal, -shm) is created owner-only (0600). The device token
+        lives in `tokens` (the OS keyring or `<data dir>/device-token`, see `_secrets`),
+        never in the database: one an older version stored there is moved out.
         """
         self.path = Path(path)
+        private_file(self.path)
+        for side in ("-wal", "-shm"):  # SQLite makes them with the database's mode
+            if self.path.with_name(self.path.name + side).exists():
+                private_file(self.path.with_name(self.path.name + side))
+        self._tokens = tokens if tokens is not None else token_store(self.path)
         self.db = Database(self.path, strict=True)
         self._conn: sqlite3.Connection = self.db.conn
         self._conn.execute("PRAGMA busy_timeout = 10000")
@@ -90,6 +104,7 @@ class LocalStore(Reads):
         self._conn.execute(f"PRAGMA wal_autocheckpoint = {20000 if screen else 1000}")
         migrate(self.db)
         self._parsed: dict[str, tuple[str, Order]] = {}
+        self._move_token_out()
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -141,19 +156,43 @@ class LocalStore(Reads):
                 conn.execute("DELETE FROM op_log")  # its seqs were the old device's
                 if store_id != response.store_id:
                     proj.wipe_server_state(conn)
+            self._tokens.set(response.token)  # checks passed; a failure here rolls back
             conn.execute(
-                """UPDATE sync_state SET server_url = ?, device_id = ?, store_id = ?, token = ?
-                   WHERE id = 1""",
-                (server_url.rstrip("/"), response.device_id, response.store_id, response.token),
+                """UPDATE sync_state SET server_url = ?, device_id = ?, store_id = ?,
+                   token = NULL WHERE id = 1""",
+                (server_url.rstrip("/"), response.device_id, response.store_id),
             )
 
     def identity(self) -> Identity | None:
         row = self._conn.execute(
-            "SELECT server_url, device_id, store_id, token FROM sync_state WHERE id = 1"
+            "SELECT server_url, device_id, store_id FROM sync_state WHERE id = 1"
         ).fetchone()
         if not row or not row[1]:
             return None
-        return Identity(server_url=row[0], device_id=row[1], store_id=row[2], token=row[3])
+        # no token (its file removed): central answers 401 and the tablet asks to enroll
+        token = self._tokens.get() or ""
+        return Identity(server_url=row[0], device_id=row[1], store_id=row[2], token=token)
+
+    @property
+    def token_location(self) -> str:
+        """Where the device token is kept: "keyring" or the token file's path."""
+        return self._tokens.where
+
+    def _move_token_out(self) -> None:
+        """Move a token an older version kept in `sync_state` to the token store, and
+        overwrite it in the file (secure_delete, then a WAL checkpoint that truncates)."""
+        token = self._one("SELECT token FROM sync_state WHERE id = 1")
+        if not token:
+            return
+        if self._tokens.get() != token:
+            self._tokens.set(token)
+        self._conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._write() as conn:
+                conn.execute("UPDATE sync_state SET token = NULL WHERE id = 1")
+        finally:
+            self._conn.execute("PRAGMA secure_delete = OFF")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def sync_state(self) -> SyncState:
         r = self._conn.execute(

@@ -571,9 +571,10 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         employee_id, pin = (employee_id or "").strip(), (pin or "").strip()
         if not employee_id or not pin:
             return self.screen("The manager enters their employee id and PIN.", "error")
-        member = self._store.verify_pin(employee_id, pin)
+        check = self._store.check_pin(employee_id, pin, self._clock())  # waits and lockouts
+        member = check.member
         if member is None:
-            return self.screen("Wrong employee id or PIN for the manager.", "error")
+            return self.screen(f"The manager's PIN was refused. {check.message}", "error")
         if not member.is_manager:
             return self.screen(
                 f"{member.name} is not a manager: a manager approves returns outside policy.",

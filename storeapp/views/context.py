@@ -39,8 +39,10 @@ class Ui:
         *,
         on_error: Callable[[BaseException], None] | None = None,
         tones: Tones | None = None,
+        on_action: Callable[[], None] | None = None,
     ) -> None:
         self.page = page
+        self._on_action = on_action  # every handled event: the idle sign-out starts again
         self.go = go  # go("pick", order_ids=(...)): show another screen
         self._focus: ft.Control | None = None
         self._tone: Tone | None = None
@@ -77,6 +79,8 @@ class Ui:
 
         async def run(e: Any = None) -> None:
             try:
+                if self._on_action is not None:
+                    self._on_action()
                 result = fn(e)
                 if inspect.isawaitable(result):
                     await result

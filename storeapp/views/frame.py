@@ -40,9 +40,15 @@ class Frame:
     def __init__(self, page: ft.Page, services: AppServices) -> None:
         self.page, self.services = page, services
         self.store = LocalStore(services.db_path)  # this session's, event-loop thread only
-        self.session = SessionVM(self.store)
+        self.session = SessionVM(self.store, clock=services.clock, idle_after=services.idle_after)
         self.sync = SyncStatusVM(self.store, on_change=services.sync_now)
-        self.ui = Ui(page, self._go, on_error=services.on_error, tones=Tones())
+        self.ui = Ui(
+            page,
+            self._go,
+            on_error=services.on_error,
+            tones=Tones(),
+            on_action=self.session.touch,
+        )
         self.current: Any = None  # EnrollView | SignInView | Shell
         self._token: int | None = None
         self._closed = False
@@ -139,15 +145,29 @@ class Frame:
             log.warning("sync event not shown on this tablet", exc_info=True)
 
     async def _tick(self) -> None:
-        """Keep "synced 12 s ago" true while nothing else happens."""
+        """Keep "synced 12 s ago" true while nothing else happens; sign out when idle."""
         assert self.services.tick_s
         while not self._closed:
             await asyncio.sleep(self.services.tick_s)
             if self._closed:
                 return
             try:
-                if self._connected and isinstance(self.current, Shell):
+                if self.sign_out_if_idle():
+                    self.page.update()
+                    await self.ui.take_focus()
+                elif self._connected and isinstance(self.current, Shell):
                     self.current.refresh_chip()
                     self.page.update()
             except Exception:
                 log.debug("tick skipped", exc_info=True)
+
+    def sign_out_if_idle(self) -> bool:
+        """Back to the sign-in screen after the idle time without an action (the work
+        not yet sent stays in the outbox); True when it signed out."""
+        if not isinstance(self.current, Shell):
+            return False
+        out = self.session.sign_out_if_idle()
+        if out is None:
+            return False
+        self.show_sign_in(out.message)
+        return True

@@ -30,3 +30,11 @@ def test_verify_pin_refuses_malformed_hashes_without_raising():
     ]:
         assert verify_pin("4821", bad) is False
     assert verify_pin("4821", None) is False
+
+
+def test_a_manager_pin_needs_six_digits_and_an_associate_pin_four() -> None:
+    from fulfillment.pins import pin_problem
+
+    assert pin_problem("manager", "9999") == "a manager's PIN needs at least 6 digits"
+    assert pin_problem("manager", "482916") is None
+    assert pin_problem("associate", "1234") is None

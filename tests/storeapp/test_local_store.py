@@ -65,10 +65,19 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
             "outbox",
             "op_log",
             "sync_state",
+            "pin_attempts",
         }
         assert all(
             store.db[t].strict
-            for t in ["orders", "returns", "counts", "outbox", "op_log", "sync_state"]
+            for t in [
+                "orders",
+                "returns",
+                "counts",
+                "outbox",
+                "op_log",
+                "sync_state",
+                "pin_attempts",
+            ]
         )
         assert store.identity() is None
     with LocalStore(db_path) as again:  # migrations run once
@@ -76,6 +85,7 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
             "m001_initial",
             "m002_returns",
             "m003_counts",
+            "m004_pin_attempts",
         ]
 
 

@@ -139,7 +139,9 @@ def test_outside_the_window_needs_another_manager_pin(store, sold, ana, clock):
     blocked = returns.submit()
     assert (blocked.tone, blocked.done) == ("warning", False)
     assert blocked.message.endswith("A manager approves it here with their employee id and PIN.")
-    assert returns.approve("M1", "0000").message == "Wrong employee id or PIN for the manager."
+    assert returns.approve("M1", "0000").message == (
+        "The manager's PIN was refused. Wrong PIN. 4 tries left before a manager must unlock M1."
+    )
     assert (
         returns.approve("E2", "5678").message
         == "Ben is not a manager: a manager approves returns outside policy."

@@ -23,11 +23,14 @@ def test_sign_in_with_a_wrong_pin_says_so_and_stays_signed_out(store):
     screen = session.sign_in("E1", "9999")
     assert (screen.signed_in, screen.message, screen.tone) == (
         False,
-        "Wrong employee id or PIN. Try again.",
+        "Wrong PIN. 4 tries left before a manager must unlock E1.",
         "error",
     )
     assert session.sign_in("E1", "").message == "Enter your PIN."
-    assert session.sign_in("NOBODY", "1234").message == "Wrong employee id or PIN. Try again."
+    assert (  # an id nobody has is answered the same way: the id's existence is not told
+        session.sign_in("NOBODY", "1234").message
+        == "Wrong PIN. 4 tries left before a manager must unlock NOBODY."
+    )
 
 
 def test_sign_in_before_any_staff_was_pulled_explains_what_to_do(db_path):

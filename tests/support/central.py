@@ -212,14 +212,14 @@ class Central:
                 json=[{"sku": sku, "location": locations[sku], "qty": stock} for sku in skus],
             )
         )
-        staff = {"E1": "1111", "E2": "2222", "M1": "9999"}
+        staff = {"E1": "1111", "E2": "2222", "M1": "999999"}
         ok(
             self.oms.put(
                 f"/v1/oms/stores/{store_id}/staff",
                 json=[
                     {"employee_id": "E1", "name": "Ana", "role": "associate", "pin": "1111"},
                     {"employee_id": "E2", "name": "Ben", "role": "associate", "pin": "2222"},
-                    {"employee_id": "M1", "name": "Maria", "role": "manager", "pin": "9999"},
+                    {"employee_id": "M1", "name": "Maria", "role": "manager", "pin": "999999"},
                 ],
             )
         )

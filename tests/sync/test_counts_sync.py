@@ -9,7 +9,7 @@ from tests.support.central import Central, TestStore
 from tests.support.selling import sell
 from tests.support.tablet import Tablet
 
-ANA, MARIA = ("E1", "1111"), ("M1", "9999")
+ANA, MARIA = ("E1", "1111"), ("M1", "999999")
 
 
 def synced(tablet: Tablet) -> None:

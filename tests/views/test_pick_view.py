@@ -75,7 +75,9 @@ def open_pick_list(app: FletFake, order_id: str) -> ft.TextField:
 def test_a_wrong_pin_says_so_and_a_right_one_opens_home(services: Services) -> None:
     with FletFake(make_main(services.app)) as app:
         sign_in(app, pin="0000")
-        assert app.text_of("sign-in-message") == "Wrong employee id or PIN. Try again."
+        assert app.text_of("sign-in-message") == (
+            "Wrong PIN. 4 tries left before a manager must unlock E1."
+        )
         sign_in(app)
         assert app.text_of("associate") == "Ana"
         assert app.text_of("sync-chip").startswith("Not synced yet")
