@@ -191,6 +191,7 @@ def _lost(
         verdict.ops += made
         if t["outbox"]:
             verdict.fail("lost", f"{name}: {len(t['outbox'])} op(s) still in the outbox")
+            verdict.lost += sum(1 for _, op_id in t["outbox"] if op_id not in result_of)
         seqs = sorted(v[0] for v in t["op_log"].values()) + [s for s, _ in t["outbox"]]
         if seqs != list(range(1, made + 1)):
             missing = sorted(set(range(1, made + 1)) - set(seqs))
