@@ -64,7 +64,7 @@ def test_tablets_syncing_through_lost_answers_timeouts_resets_5xx_and_duplicates
                 for p, (who, pin) in zip(paths, STAFF.items(), strict=True)
             ]
             try:
-                for round_ in range(plan.scale(8, 40)):
+                for round_ in range(plan.scale(6, 40)):
                     for floor, sync in zip(floors, syncs, strict=True):
                         for _ in range(rng.randint(1, 4)):
                             if floor.step(rng):

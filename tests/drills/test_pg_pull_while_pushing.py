@@ -75,7 +75,7 @@ def _drill(central: Central, tmp_path: Path, plan: Plan, seed: int, figures: Fig
         log = transports[2]
         assert isinstance(log, PullLog)
         log.pages.clear()
-        rounds = plan.scale(15, 60)
+        rounds = plan.scale(10, 60)
         errors: list[BaseException] = []
         actions = [0, 0]
 
