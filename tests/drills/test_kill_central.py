@@ -106,7 +106,7 @@ def test_central_killed_mid_push_and_mid_pull_and_restarted_loses_and_doubles_no
             ]
             back = time.monotonic()
             try:
-                for kill in range(plan.scale(2, 8)):
+                for kill in range(plan.scale(2, 6)):
                     for _ in range(plan.scale(20, 80)):  # queued while central is up
                         for floor in floors:
                             if floor.step(rng):

@@ -81,7 +81,7 @@ class Worker:
 def test_a_tablet_killed_mid_write_push_or_pull_loses_and_doubles_nothing(
     central: Central, tmp_path: Path, plan: Plan, record: list[Figures]
 ) -> None:
-    for seed in plan.seeds(fast=1, full=3):
+    for seed in plan.seeds(fast=1, full=2):
         rng = random.Random(seed)
         figures = Figures("kill -9 tablet (mid-write, push, pull)", "SQLite", seed)
         record.append(figures)
@@ -94,7 +94,7 @@ def test_a_tablet_killed_mid_write_push_or_pull_loses_and_doubles_nothing(
             assert tablet.sync().ok
             gtins = tmp_path / f"s{seed}-gtins.json"
             gtins.write_text(json.dumps(store.gtins), encoding="utf-8")
-            actions = plan.scale(30, 300)
+            actions = plan.scale(30, 200)
             argv = [
                 sys.executable, "-m", "tests.drills.tablet_worker", "--db", str(db),
                 "--log", str(log), "--seed", str(seed), "--actions", str(actions),
@@ -104,7 +104,7 @@ def test_a_tablet_killed_mid_write_push_or_pull_loses_and_doubles_nothing(
             worker = Worker(argv, log)
             worker.start()
             last_fault = time.monotonic()
-            for _ in range(plan.scale(3, 40)):
+            for _ in range(plan.scale(3, 20)):
                 moment = rng.choice(sorted(MOMENTS))
                 if not worker.wait_for(MOMENTS[moment]):
                     break
