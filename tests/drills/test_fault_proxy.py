@@ -22,7 +22,7 @@ from tests.support.tablet import enroll_tablet
 from .figures import Figures, Plan
 from .proxy import FaultProxy
 from .store_day import STAFF, cancel_one, converge, open_store, release
-from .verdict import check, conclude
+from .verdict import Verdict, check, conclude_all
 from .workload import Floor
 
 TIMEOUT = httpx.Timeout(1.0, connect=1.0)
@@ -41,6 +41,7 @@ def through(proxy: FaultProxy, path: Path) -> Callable[[], SyncReport]:
 def test_tablets_syncing_through_lost_answers_timeouts_resets_5xx_and_duplicates_agree(
     central: Central, tmp_path: Path, plan: Plan, record: list[Figures]
 ) -> None:
+    runs: list[tuple[Verdict, Figures, int]] = []
     for seed in plan.seeds(fast=1, full=3):
         rng = random.Random(seed)
         figures = Figures("fault proxy: lost, timeout, reset, 5xx, duplicate", "SQLite", seed)
@@ -87,4 +88,5 @@ def test_tablets_syncing_through_lost_answers_timeouts_resets_5xx_and_duplicates
             transport.shutdown()
 
         assert sum(proxy.faults.values()) > 0, "the proxy injected no fault"
-        conclude(check(central.server.database_url, store.store_id, paths), figures, seed)
+        runs.append((check(central.server.database_url, store.store_id, paths), figures, seed))
+    conclude_all(runs)

@@ -26,7 +26,7 @@ from tests.support.tablet import Tablet, enroll_tablet
 
 from .figures import Figures, Plan
 from .store_day import STAFF, converge, open_store, release
-from .verdict import check, conclude
+from .verdict import Verdict, check, conclude_all
 from .workload import Floor
 
 
@@ -85,6 +85,7 @@ def test_central_killed_mid_push_and_mid_pull_and_restarted_loses_and_doubles_no
     own_central: tuple[Central, str], tmp_path: Path, plan: Plan, record: list[Figures]
 ) -> None:
     central, database = own_central
+    runs: list[tuple[Verdict, Figures, int]] = []
     for seed in plan.seeds(fast=1, full=2):
         rng = random.Random(seed)
         figures = Figures("kill -9 central (mid-push, mid-pull)", database, seed)
@@ -128,4 +129,5 @@ def test_central_killed_mid_push_and_mid_pull_and_restarted_loses_and_doubles_no
             for transport in transports:
                 transport.shutdown()
         verdict = check(central.server.database_url, store.store_id, [t.path for t in tablets])
-        conclude(verdict, figures, seed)
+        runs.append((verdict, figures, seed))
+    conclude_all(runs)

@@ -24,7 +24,7 @@ from tests.support.tablet import enroll_tablet
 from .figures import Figures, Plan
 from .store_day import STAFF, cancel_one, converge, open_store, release
 from .tablet_worker import done_ops
-from .verdict import check, conclude
+from .verdict import Verdict, check, conclude_all
 
 ROOT = Path(__file__).resolve().parents[2]
 MOMENTS = {"write": "act> ", "push": "/v1/sync/push>", "pull": "/v1/sync/pull>"}
@@ -81,6 +81,7 @@ class Worker:
 def test_a_tablet_killed_mid_write_push_or_pull_loses_and_doubles_nothing(
     central: Central, tmp_path: Path, plan: Plan, record: list[Figures]
 ) -> None:
+    runs: list[tuple[Verdict, Figures, int]] = []
     for seed in plan.seeds(fast=1, full=2):
         rng = random.Random(seed)
         figures = Figures("kill -9 tablet (mid-write, push, pull)", "SQLite", seed)
@@ -126,4 +127,5 @@ def test_a_tablet_killed_mid_write_push_or_pull_loses_and_doubles_nothing(
             transport.shutdown()
 
         verdict = check(central.server.database_url, store.store_id, [db], logged={db: logged})
-        conclude(verdict, figures, seed)
+        runs.append((verdict, figures, seed))
+    conclude_all(runs)

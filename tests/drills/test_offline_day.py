@@ -19,13 +19,14 @@ from tests.support.tablet import Tablet, enroll_tablet
 
 from .figures import Figures, Plan
 from .store_day import STAFF, cancel_one, converge, open_store, release
-from .verdict import check, conclude
+from .verdict import Verdict, check, conclude_all
 from .workload import Floor
 
 
 def test_three_tablets_offline_all_day_reconnect_in_any_order_and_agree_with_central(
     central: Central, tmp_path: Path, plan: Plan, record: list[Figures]
 ) -> None:
+    runs: list[tuple[Verdict, Figures, int]] = []
     for seed in plan.seeds(fast=1, full=3):
         rng = random.Random(seed)
         figures = Figures("3 tablets offline all day, OMS cancels", "SQLite", seed)
@@ -73,4 +74,5 @@ def test_three_tablets_offline_all_day_reconnect_in_any_order_and_agree_with_cen
                 transport.shutdown()
 
         verdict = check(central.server.database_url, store.store_id, [t.path for t in tablets])
-        conclude(verdict, figures, seed)
+        runs.append((verdict, figures, seed))
+    conclude_all(runs)

@@ -19,7 +19,7 @@ from tests.support.tablet import Tablet, enroll_tablet
 
 from .figures import Figures, Plan
 from .store_day import STAFF, converge, open_store, release
-from .verdict import check, conclude
+from .verdict import Verdict, check, conclude_all
 from .workload import Floor
 
 
@@ -52,13 +52,15 @@ def pg_central(request: pytest.FixtureRequest) -> Central:
 def test_a_tablet_pulling_while_two_push_on_postgresql_skips_no_change(
     pg_central: Central, tmp_path: Path, plan: Plan, record: list[Figures]
 ) -> None:
+    runs: list[tuple[Verdict, Figures, int]] = []
     for seed in plan.seeds(fast=1, full=3):
         figures = Figures("2 push while 1 pulls (no change skipped)", "PostgreSQL", seed)
         record.append(figures)
-        _drill(pg_central, tmp_path, plan, seed, figures)
+        runs.append((_drill(pg_central, tmp_path, plan, seed, figures), figures, seed))
+    conclude_all(runs)
 
 
-def _drill(central: Central, tmp_path: Path, plan: Plan, seed: int, figures: Figures) -> None:
+def _drill(central: Central, tmp_path: Path, plan: Plan, seed: int, figures: Figures) -> Verdict:
     rng = random.Random(seed)
     store = open_store(central, stock=30)
     release(central, store, rng, plan.scale(12, 30))
@@ -112,5 +114,4 @@ def _drill(central: Central, tmp_path: Path, plan: Plan, seed: int, figures: Fig
     assert seen == sorted(seen) and len(seen) == len(set(seen)), (
         f"DRILLS_SEED={seed}: change numbers seen out of order or twice: {log.pages}"
     )
-    verdict = check(central.server.database_url, store.store_id, [t.path for t in tablets])
-    conclude(verdict, figures, seed)
+    return check(central.server.database_url, store.store_id, [t.path for t in tablets])
