@@ -377,7 +377,12 @@ class Staging:
         assert self.parent is None, "flush the transaction's staging, not an op's"
         self._flush_orders(conn)
         if self.new_tasks:
-            conn.execute(insert(tasks), list(self.new_tasks.values()))
+            # one executemany needs every row to name the same columns: a task closed in
+            # the transaction that made it carries done_by/done_at, the others do not
+            conn.execute(
+                insert(tasks),
+                [{"done_by": None, "done_at": None, **row} for row in self.new_tasks.values()],
+            )
         if self.task_updates:
             conn.execute(
                 update(tasks)

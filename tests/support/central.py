@@ -119,6 +119,13 @@ class CentralProcess(CentralServer):
             proc.terminate()
             proc.wait(timeout=10)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown, no flush, no goodbye."""
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
 
 def gtin(n: int) -> str:
     """A valid GTIN-13 for test item number n."""
