@@ -18,7 +18,7 @@ from tests.support.central import Central, TestStore
 
 __all__ = ["STAFF", "cancel_one", "converge", "open_store", "release"]
 
-STAFF = {"E1": "1111", "E2": "2222", "M1": "9999"}
+STAFF = {"E1": "1111", "E2": "2222", "M1": "999999"}
 
 
 def open_store(central: Central, *, items: int = 6, stock: int = 12) -> TestStore:

@@ -149,7 +149,7 @@ def test_extremes_an_older_central_stored_reach_a_tablet_that_enrolls_and_syncs(
 
     assert second.ok, second.error_in_words
     assert second.pulled >= 3
-    with tablet.hands("M1", "9999") as maria:
+    with tablet.hands("M1", "999999") as maria:
         screen = maria.queue.screen()
         assert screen.rows[0].order_id == later["order_id"]  # priority clamped, still first
         assert screen.rows[0].due_at == MAX_MOMENT
