@@ -118,6 +118,13 @@ def _instant(value: datetime) -> datetime:
     return value
 
 
+def _instant_or_none(value: datetime | None) -> datetime | None:
+    try:
+        return None if value is None else _instant(value)
+    except ValueError:
+        return None
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -152,6 +159,9 @@ Qty = Annotated[int, Field(gt=0, le=9999)]
 # An aware datetime whose UTC value lies in [2000-01-01, 2200-01-01): a year 1 or 9999 with an
 # offset is a 422 here, not an OverflowError on a tablet.
 Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
+# What a tablet says of its own clock, for information only: a time outside that range is
+# dropped (None), never refused, so a tablet whose clock is wrong still pulls.
+ReportedInstant = Annotated[AwareDatetime | None, AfterValidator(_instant_or_none)]
 TimeZone = Annotated[
     str,
     Field(
@@ -501,7 +511,7 @@ class DeviceStatus(Request):
     """What a tablet says of itself on each pull, for the manager's device list."""
 
     pending: Annotated[int, Field(ge=0, le=INT32_MAX)] = 0  # ops in its outbox
-    oldest_pending_at: Instant | None = None
+    oldest_pending_at: ReportedInstant = None  # dropped when the tablet's clock is absurd
     app_version: Annotated[Plain, Field(max_length=40)] | None = None
 
 

@@ -457,3 +457,15 @@ def test_every_operation_documents_every_status_it_can_answer(any_central: Centr
                 gaps[f"{method.upper()} {path}"] = (lacking, not_error_body)
     assert gaps == {}
     assert "401" in doc["paths"]["/v1/sync/snapshot"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "1970-01-01T00:00:00Z"])
+def test_a_tablet_whose_clock_is_absurd_still_pulls_and_its_oldest_change_is_left_out(
+    any_central: Central, device: RawDevice, at: str
+) -> None:
+    status = {"pending": 3, "oldest_pending_at": at}
+    ok(device.http.post("/v1/sync/pull", json={"status": status}))
+    (me,) = [
+        d for d in ok(device.http.get("/v1/sync/devices")) if d["device_id"] == device.device_id
+    ]
+    assert (me["pending"], me["oldest_pending_at"]) == (3, None)
