@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from sync.protocol import MAX_PUSH_BYTES
 
@@ -188,6 +189,8 @@ class Boundary:
 
         try:
             await self.app(scope, counted, tracked)
+        except ClientDisconnect:
+            return  # the client went away mid-body: nobody to answer
         except Exception as exc:
             log.error(
                 "internal_error method=%s path=%s exc=%s at=%s",

@@ -469,3 +469,21 @@ def test_a_tablet_whose_clock_is_absurd_still_pulls_and_its_oldest_change_is_lef
         d for d in ok(device.http.get("/v1/sync/devices")) if d["device_id"] == device.device_id
     ]
     assert (me["pending"], me["oldest_pending_at"]) == (3, None)
+
+
+def test_a_client_that_goes_away_mid_push_is_not_logged_as_an_error(
+    any_central: Central, device: RawDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    head = (
+        "POST /v1/sync/push HTTP/1.1\r\nHost: central\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {device.token}\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with caplog.at_level(logging.INFO):
+        with socket.create_connection(("127.0.0.1", any_central.server.port)) as raw:
+            raw.sendall(head.encode() + b'{"device_id": ')
+            time.sleep(0.3)
+        time.sleep(0.5)
+        assert ok(device.push_raw([]))["next_expected_seq"] == 1
+    assert "internal_error" not in caplog.text
