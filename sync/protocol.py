@@ -11,10 +11,13 @@ payload makes only that op `rejected INVALID_OP`).
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, cast
+from urllib.parse import urlsplit
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -33,14 +36,19 @@ from fulfillment.model import OrderType, Policy, Role, ShortReason
 from fulfillment.returns import Condition, Disposition, ReturnReason
 
 __all__ = [
+    "INT32_MAX",
+    "MAX_INSTANT",
     "MAX_PUSH_BYTES",
     "MAX_PUSH_OPS",
+    "MIN_INSTANT",
+    "PLAIN_PATTERN",
     "Change",
     "DeviceHealth",
     "DeviceStatus",
     "EnrollRequest",
     "EnrollResponse",
     "ErrorBody",
+    "Instant",
     "Op",
     "OpResult",
     "PullRequest",
@@ -48,6 +56,7 @@ __all__ = [
     "PushRequest",
     "PushResponse",
     "RawEnvelope",
+    "Text",
     "op_error",
     "parse_op",
     "validate_payload",
@@ -72,10 +81,105 @@ def _gtin(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
-Gtin = Annotated[str, AfterValidator(_gtin)]
-Id = Annotated[str, Field(min_length=1, max_length=64)]
-Text = Annotated[str, Field(max_length=500)]
+# --- bounded values: what both databases (SQLite and PostgreSQL) and both ends can hold ---
+
+INT32_MAX = 2**31 - 1  # an Integer column on PostgreSQL
+MIN_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_INSTANT = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive: the last instant is in 2199
+
+# NUL cannot be stored in a PostgreSQL text; no other control character belongs in an id or
+# a name; a lone surrogate (JSON "\ud800") cannot be encoded for either database.
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+PLAIN_PATTERN = "^[^\\x00-\\x1f\\x7f]*$"  # the same rules, as the OpenAPI document says them
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (such as NUL or a line break)")
+    return value
+
+
+def _text(value: str) -> str:
+    if _CONTROL_IN_TEXT.search(value):
+        raise ValueError(
+            "must not contain control characters (such as NUL) other than tab and line breaks"
+        )
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not MIN_INSTANT <= utc < MAX_INSTANT:
+        raise ValueError("must lie between 2000-01-01 and 2199-12-31 (UTC)")
+    return value
+
+
+def _instant_or_none(value: datetime | None) -> datetime | None:
+    try:
+        return None if value is None else _instant(value)
+    except ValueError:
+        return None
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone, such as Europe/London or UTC") from None
+    return value
+
+
+def _web_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// address")
+    if any(c.isspace() for c in value):
+        raise ValueError("must be an address without spaces")
+    return value
+
+
+# A string without control characters (ids, names, codes, places): bound it where used.
+Plain = Annotated[str, AfterValidator(_plain), Field(json_schema_extra={"pattern": PLAIN_PATTERN})]
+# Free text a person typed: tab and newline allowed, other control characters not.
+FreeText = Annotated[str, AfterValidator(_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
+
+Gtin = Annotated[Plain, Field(min_length=1, max_length=100), AfterValidator(_gtin)]
+Id = Annotated[Plain, Field(min_length=1, max_length=64)]
+Label = Annotated[Plain, Field(min_length=1, max_length=40)]  # a location, a carrier
+Reason = Annotated[FreeText, Field(min_length=1, max_length=200)]
+Text = Annotated[FreeText, Field(max_length=500)]
 Qty = Annotated[int, Field(gt=0, le=9999)]
+# An aware datetime whose UTC value lies in [2000-01-01, 2200-01-01): a year 1 or 9999 with an
+# offset is a 422 here, not an OverflowError on a tablet.
+Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
+# What a tablet says of its own clock, for information only: a time outside that range is
+# dropped (None), never refused, so a tablet whose clock is wrong still pulls.
+ReportedInstant = Annotated[AwareDatetime | None, AfterValidator(_instant_or_none)]
+TimeZone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={
+            "pattern": "^[A-Za-z][A-Za-z0-9_+\\-/]*$",
+            "examples": ["Europe/London"],
+        },
+    ),
+    AfterValidator(_zone),
+]
+WebUrl = Annotated[
+    Plain,
+    Field(max_length=2048, json_schema_extra={"pattern": "^https?://\\S+$", "format": "uri"}),
+    AfterValidator(_web_url),
+]
 
 
 # --- errors ---------------------------------------------------------------------
@@ -94,9 +198,9 @@ class ErrorBody(Response):
 
 
 class EnrollRequest(Request):
-    code: Annotated[str, Field(min_length=4, max_length=64)]
-    device_name: Annotated[str, Field(min_length=1, max_length=80)]
-    app_version: str | None = None
+    code: Annotated[Plain, Field(min_length=4, max_length=64)]
+    device_name: Annotated[Plain, Field(min_length=1, max_length=80)]
+    app_version: Annotated[Plain, Field(max_length=40)] | None = None
 
 
 class EnrollResponse(Response):
@@ -117,7 +221,7 @@ class PickScan(Request):
     line_id: Id
     gtin: Gtin
     qty: Qty = 1
-    location: Annotated[str, Field(max_length=40)] = ""
+    location: Annotated[Plain, Field(max_length=40)] = ""
 
 
 class PickUnscan(Request):
@@ -135,14 +239,14 @@ class PickShort(Request):
 
 class OrderStage(Request):
     order_id: Id
-    staging_location: Annotated[str, Field(min_length=1, max_length=40)]
+    staging_location: Label
     packages: Annotated[int, Field(ge=0, le=99)] = 0
 
 
 class OrderShip(Request):
     order_id: Id
-    carrier: Annotated[str, Field(min_length=1, max_length=40)]
-    tracking: Annotated[str, Field(min_length=4, max_length=64)]
+    carrier: Label
+    tracking: Annotated[Plain, Field(min_length=4, max_length=64)]
     packages: Annotated[int, Field(ge=1, le=99)] = 1
 
 
@@ -159,7 +263,7 @@ class OrderHandoff(Request):
 
 class OrderReject(Request):
     order_id: Id
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Reason
 
 
 class OrderAssign(Request):
@@ -210,7 +314,7 @@ class ReturnReceive(Request):
 
 class ReturnOverride(Request):
     return_id: Id
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Reason
 
 
 class CountRecord(Request):
@@ -219,9 +323,9 @@ class CountRecord(Request):
     count_id: Id
     task_id: Id | None = None
     sku: Id
-    location: Annotated[str, Field(min_length=1, max_length=40)]
+    location: Label
     qty: Annotated[int, Field(ge=0, le=99999)]
-    counted_at: AwareDatetime
+    counted_at: Instant
 
 
 class CountDecision(Request):
@@ -230,9 +334,9 @@ class CountDecision(Request):
 
 class StockAdjust(Request):
     sku: Id
-    location: Annotated[str, Field(min_length=1, max_length=40)]
+    location: Label
     delta: Annotated[int, Field(ge=-9999, le=9999)]
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Reason
 
     @model_validator(mode="after")
     def _moves_something(self) -> StockAdjust:
@@ -245,7 +349,7 @@ class ExceptionResolve(Request):
     """A manager settles an exception: what was done about it, in words."""
 
     exception_id: Id
-    note: Annotated[str, Field(min_length=1, max_length=500)]
+    note: Annotated[FreeText, Field(min_length=1, max_length=500)]
 
 
 class TaskDone(Request):
@@ -407,13 +511,13 @@ ChangeKind = Literal[
 class DeviceStatus(Request):
     """What a tablet says of itself on each pull, for the manager's device list."""
 
-    pending: Annotated[int, Field(ge=0)] = 0  # ops in its outbox
-    oldest_pending_at: AwareDatetime | None = None
-    app_version: Annotated[str, Field(max_length=40)] | None = None
+    pending: Annotated[int, Field(ge=0, le=INT32_MAX)] = 0  # ops in its outbox
+    oldest_pending_at: ReportedInstant = None  # dropped when the tablet's clock is absurd
+    app_version: Annotated[Plain, Field(max_length=40)] | None = None
 
 
 class PullRequest(Request):
-    cursor: Annotated[str, Field(max_length=200)] | None = None
+    cursor: Annotated[Plain, Field(max_length=200)] | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 1000
     status: DeviceStatus | None = None  # added: older tablets send none
 
@@ -469,46 +573,48 @@ class SnapshotHeader(Response):
 
 class StorePolicyIn(Request):
     return_window_days: Annotated[int, Field(ge=0, le=365)] = 30
-    offline_return_limit: Annotated[Decimal, Field(ge=0)] = Decimal("100")
-    variance_units: Annotated[int, Field(ge=0)] = 2
-    variance_pct: Annotated[float, Field(ge=0)] = 5.0
+    offline_return_limit: Annotated[
+        Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2, allow_inf_nan=False)
+    ] = Decimal("100")
+    variance_units: Annotated[int, Field(ge=0, le=100_000)] = 2
+    variance_pct: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 5.0
     pickup_hold_days: Annotated[int, Field(ge=1, le=60)] = 5
     allow_partial: bool = True
     at_risk_minutes: Annotated[int, Field(ge=0, le=1440)] = 30
     max_orders_per_pick_list: Annotated[int, Field(ge=1, le=50)] = 10
     carriers: Annotated[
-        tuple[Annotated[str, Field(min_length=1, max_length=40)], ...],
+        tuple[Label, ...],
         Field(min_length=1, max_length=20),
     ] = Policy().carriers
 
 
 class StoreIn(Request):
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    timezone: str = "UTC"
+    name: Annotated[Plain, Field(min_length=1, max_length=120)]
+    timezone: TimeZone = "UTC"
     policy: StorePolicyIn = StorePolicyIn()
 
 
 class ItemIn(Request):
     sku: Id
     gtins: Annotated[list[Gtin], Field(min_length=1, max_length=20)]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[Plain, Field(min_length=1, max_length=200)]
     price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-    location: Annotated[str, Field(min_length=1, max_length=40)]
-    location_seq: Annotated[int, Field(ge=0)] = 0
-    image_url: str | None = None
+    location: Label
+    location_seq: Annotated[int, Field(ge=0, le=INT32_MAX)] = 0
+    image_url: WebUrl | None = None  # shown on every tablet: http(s) only
     final_sale: bool = False
 
 
 class StockIn(Request):
     sku: Id
-    location: Annotated[str, Field(min_length=1, max_length=40)]
+    location: Label
     qty: Annotated[int, Field(ge=-100000, le=100000)]
     kind: Literal["receipt", "set"] = "receipt"
 
 
 class StaffIn(Request):
     employee_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[Plain, Field(min_length=1, max_length=120)]
     role: Role
     pin: Annotated[str, Field(pattern=r"^\d{4,8}$")]  # 4-8 digits; a manager's at least 6
 
@@ -521,9 +627,9 @@ class StaffIn(Request):
 
 
 class CustomerIn(Request):
-    name: Annotated[str, Field(max_length=200)] = ""
-    email: Annotated[str, Field(max_length=200)] = ""
-    phone: Annotated[str, Field(max_length=40)] = ""
+    name: Annotated[Plain, Field(max_length=200)] = ""
+    email: Annotated[Plain, Field(max_length=200)] = ""
+    phone: Annotated[Plain, Field(max_length=40)] = ""
 
 
 class OrderLineIn(Request):
@@ -538,14 +644,14 @@ class OrderIn(Request):
     store_id: Id
     type: OrderType
     customer: CustomerIn = CustomerIn()
-    due_at: AwareDatetime
+    due_at: Instant
     priority: Annotated[int, Field(ge=0, le=9)] = 0
-    pickup_code: Annotated[str, Field(min_length=4, max_length=32)] | None = None
+    pickup_code: Annotated[Plain, Field(min_length=4, max_length=32)] | None = None
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
 
 
 class CancelIn(Request):
-    reason: Annotated[str, Field(min_length=1, max_length=200)] = "cancelled by customer"
+    reason: Reason = "cancelled by customer"
 
 
 class EnrollmentCodeOut(Response):

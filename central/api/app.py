@@ -16,13 +16,14 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.protocol import MAX_PUSH_BYTES, Op, PushRequest
+from sync.protocol import Op, PushRequest
 
 from ..db.engine import make_engine
 from ..service.errors import CentralError
 from ..service.oms import expire_pickups
 from ..settings import CentralSettings
 from . import oms, sync
+from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
 
 log = logging.getLogger("central")
 
@@ -77,15 +78,9 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def limit_push_size(request: Request, call_next: Any) -> Any:
-        if request.url.path == "/v1/sync/push":
-            size = request.headers.get("content-length")
-            if size is not None and size.isdigit() and int(size) > MAX_PUSH_BYTES:
-                return _error(
-                    413, "BATCH_TOO_LARGE", "A push may carry at most 1 MiB: halve the batch"
-                )
-        return await call_next(request)
+    # control characters in the address, body limits on the stream, UTF-8, and a 500 for
+    # anything unexpected (central/api/boundary.py)
+    app.add_middleware(Boundary)
 
     @app.exception_handler(CentralError)
     async def central_error(_: Request, exc: CentralError) -> JSONResponse:
@@ -98,8 +93,20 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, RefusedBody):  # too large, or not UTF-8, found while reading it
+            return _error(exc.status_code, exc.code, str(exc.detail))
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI could not parse the body (too deep, a number too long, …): the
+            # documented answer to a body that is not JSON is a 422
+            return _error(422, "INVALID_REQUEST", "The body is not valid JSON")
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        # the backstop behind `Boundary`, which answers (and logs) the same before this
+        log.error("internal_error exc=%s", type(exc).__name__)
+        return _error(500, "INTERNAL", INTERNAL_MESSAGE)
 
     @app.exception_handler(OperationalError)
     async def db_down(_: Request, exc: OperationalError) -> JSONResponse:
@@ -137,28 +144,49 @@ def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
     push_schema = TypeAdapter(PushRequest).json_schema(ref_template="#/components/schemas/{model}")
     components.update(push_schema.pop("$defs", {}))
     components["PushRequest"] = push_schema
-    # every 422 this API sends is {code, message, errors}, not FastAPI's default body
-    for path in schema["paths"].values():
-        for operation in path.values():
-            bad = operation.get("responses", {}).get("422")
-            if bad is not None:
-                bad["content"] = {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-                }
-                bad["description"] = "INVALID_REQUEST: the body is not valid; nothing was written"
-    # a client sending unknown tokens (or enrollment codes) is slowed down: 429 where 401 is
-    for path in schema["paths"].values():
-        for operation in path.values():
-            responses = operation.get("responses", {})
-            if "401" in responses and "429" not in responses:
-                responses["429"] = {
-                    "description": "RATE_LIMITED: too many unknown tokens from this address; "
-                    "wait for Retry-After seconds",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-                    },
-                }
+    _document_errors(schema)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     app.openapi_schema = schema
     return schema
+
+
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+# what any call can answer (the boundary checks the address and the body of every request)
+_ANY_CALL = {
+    "413": "BODY_TOO_LARGE (BATCH_TOO_LARGE on a push): the body is over this call's limit",
+    "422": "INVALID_REQUEST: the address or the body is not valid; nothing was written",
+    "500": "INTERNAL: an unexpected error on central",
+}
+_DATABASE = {"503": "UNAVAILABLE: the database is unavailable; nothing was applied, retry later"}
+_AUTH = {
+    "401": "UNAUTHORIZED / DEVICE_REVOKED: the credential is missing, unknown or revoked",
+    "403": "FORBIDDEN: the wrong kind of credential for this call",
+}
+
+
+# a client sending unknown tokens (or enrollment codes) is slowed down: 429 where 401 is
+_RATE_LIMITED = {
+    "429": "RATE_LIMITED: too many unknown tokens or codes from this address; "
+    "wait for Retry-After seconds",
+}
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Every operation lists every status it can answer, each error with the ErrorBody."""
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            wanted = dict(_ANY_CALL)
+            if path != "/v1/health":
+                wanted |= _DATABASE
+            if operation.get("security"):
+                wanted |= _AUTH
+            if "401" in wanted or "401" in responses:
+                wanted |= _RATE_LIMITED
+            for status, description in wanted.items():
+                responses.setdefault(status, {"description": description})
+            responses["422"]["description"] = _ANY_CALL["422"]
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = _ERROR_BODY

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from fulfillment.counts import CountState
 from fulfillment.returns import Condition, Disposition, ReturnReason, ReturnState
 from sync.protocol import (
+    PLAIN_PATTERN,
     CancelIn,
     EnrollmentCodeOut,
     ErrorBody,
@@ -38,9 +39,20 @@ router = APIRouter(
     },
 )
 
-Sku = Query(default=None, max_length=64)
-OrderId = Query(default=None, max_length=64, description="only the returns of this order")
-CountSku = Query(default=None, max_length=64, description="only the counts of this sku")
+# path and query values are bounded like the ids they name (the boundary refuses a control
+# character anywhere in the address before a route sees it)
+StoreId = Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)]
+OrderIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)]
+Sku = Query(default=None, max_length=64, pattern=PLAIN_PATTERN)
+OrderId = Query(
+    default=None,
+    max_length=64,
+    pattern=PLAIN_PATTERN,
+    description="only the returns of this order",
+)
+CountSku = Query(
+    default=None, max_length=64, pattern=PLAIN_PATTERN, description="only the counts of this sku"
+)
 CountStateQ = Query(default=None, description="only the counts in this state")
 
 
@@ -114,27 +126,27 @@ class CountOut(BaseModel):
 
 
 @router.put("/stores/{store_id}")
-def put_store(store_id: str, body: StoreIn, engine: EngineDep) -> dict[str, Any]:
+def put_store(store_id: StoreId, body: StoreIn, engine: EngineDep) -> dict[str, Any]:
     return oms.upsert_store(engine, store_id, body)
 
 
 @router.put("/stores/{store_id}/items")
-def put_items(store_id: str, body: list[ItemIn], engine: EngineDep) -> dict[str, int]:
+def put_items(store_id: StoreId, body: list[ItemIn], engine: EngineDep) -> dict[str, int]:
     return {"upserted": oms.upsert_items(engine, store_id, body)}
 
 
 @router.post("/stores/{store_id}/stock")
-def post_stock(store_id: str, body: list[StockIn], engine: EngineDep) -> dict[str, int]:
+def post_stock(store_id: StoreId, body: list[StockIn], engine: EngineDep) -> dict[str, int]:
     return {"recorded": oms.add_stock(engine, store_id, body)}
 
 
 @router.put("/stores/{store_id}/staff")
-def put_staff(store_id: str, body: list[StaffIn], engine: EngineDep) -> dict[str, int]:
+def put_staff(store_id: StoreId, body: list[StaffIn], engine: EngineDep) -> dict[str, int]:
     return {"upserted": oms.upsert_staff(engine, store_id, body)}
 
 
 @router.post("/stores/{store_id}/enrollment-codes", response_model=EnrollmentCodeOut)
-def post_enrollment_code(store_id: str, engine: EngineDep) -> EnrollmentCodeOut:
+def post_enrollment_code(store_id: StoreId, engine: EngineDep) -> EnrollmentCodeOut:
     code, expires = auth.create_enrollment_code(engine, store_id)
     return EnrollmentCodeOut(code=code, expires_at=expires)
 
@@ -148,29 +160,29 @@ def post_order(body: OrderIn, engine: EngineDep, response: Response) -> dict[str
 
 
 @router.post("/orders/{order_id}/cancel", responses={409: {"model": ErrorBody}})
-def post_cancel(order_id: str, body: CancelIn, engine: EngineDep) -> dict[str, Any]:
+def post_cancel(order_id: OrderIdPath, body: CancelIn, engine: EngineDep) -> dict[str, Any]:
     oms.cancel_order(engine, order_id, body.reason)
     return oms.order_view(engine, order_id)
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: str, engine: EngineDep) -> dict[str, Any]:
+def get_order(order_id: OrderIdPath, engine: EngineDep) -> dict[str, Any]:
     return oms.order_view(engine, order_id)
 
 
 @router.get("/stores/{store_id}/stock")
-def get_stock(store_id: str, engine: EngineDep, sku: str | None = Sku) -> list[dict[str, Any]]:
+def get_stock(store_id: StoreId, engine: EngineDep, sku: str | None = Sku) -> list[dict[str, Any]]:
     return oms.stock_view(engine, store_id, sku)
 
 
 @router.get("/stores/{store_id}/ledger")
-def get_ledger(store_id: str, engine: EngineDep, sku: str | None = Sku) -> list[dict[str, Any]]:
+def get_ledger(store_id: StoreId, engine: EngineDep, sku: str | None = Sku) -> list[dict[str, Any]]:
     return oms.ledger_view(engine, store_id, sku)
 
 
 @router.get("/stores/{store_id}/returns", response_model=list[ReturnOut])
 def get_returns(
-    store_id: str, engine: EngineDep, order_id: str | None = OrderId
+    store_id: StoreId, engine: EngineDep, order_id: str | None = OrderId
 ) -> list[dict[str, Any]]:
     """The store's returns, newest first, with their lines and refund requests."""
     return oms.returns_view(engine, store_id, order_id)
@@ -178,7 +190,7 @@ def get_returns(
 
 @router.get("/stores/{store_id}/counts", response_model=list[CountOut])
 def get_counts(
-    store_id: str,
+    store_id: StoreId,
     engine: EngineDep,
     sku: str | None = CountSku,
     state: CountState | None = CountStateQ,
@@ -188,10 +200,10 @@ def get_counts(
 
 
 @router.get("/stores/{store_id}/exceptions")
-def get_exceptions(store_id: str, engine: EngineDep) -> list[dict[str, Any]]:
+def get_exceptions(store_id: StoreId, engine: EngineDep) -> list[dict[str, Any]]:
     return oms.exceptions_view(engine, store_id)
 
 
 @router.get("/stores/{store_id}/notifications")
-def get_notifications(store_id: str, engine: EngineDep) -> list[dict[str, Any]]:
+def get_notifications(store_id: StoreId, engine: EngineDep) -> list[dict[str, Any]]:
     return oms.notifications_view(engine, store_id)

@@ -262,7 +262,7 @@ sync_docs = Table(
     metadata,
     Column("store_id", String(64), primary_key=True),
     Column("kind", String(20), primary_key=True),
-    Column("entity_id", String(64), primary_key=True),
+    Column("entity_id", String(128), primary_key=True),  # a stock doc: sku@location
     Column("version", BigInteger, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("data", JSON, nullable=False),
