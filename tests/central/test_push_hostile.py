@@ -234,3 +234,47 @@ def test_an_op_without_a_usable_op_id_seq_or_device_is_still_a_422(
     assert r.status_code == 422
     assert r.json()["code"] == "INVALID_REQUEST"
     assert r.json()["message"]
+
+
+def test_an_actor_id_no_column_can_hold_is_refused_at_once_and_the_queue_moves_on(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
+    oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
+    odd = device.op("order.claim", {"order_id": oid}, actor="E1\x00; DROP TABLE staff")
+    body = ok(device.push_raw([odd, device.op("order.claim", {"order_id": oid})]))
+    [refused, claimed] = body["results"]
+    assert refused["status"] == "rejected" and refused["code"] in {"FORBIDDEN", "INVALID_OP"}
+    assert "\x00" not in refused["message"]
+    assert (claimed["status"], body["next_expected_seq"]) == ("applied", 3)
+
+
+# --- quarantine can never fail ---------------------------------------------------------------
+
+
+def test_an_op_that_keeps_failing_is_quarantined_even_when_dated_in_year_1(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
+    from sqlalchemy import update
+
+    from central.db.engine import make_engine
+    from central.db.tables import orders
+
+    broken = any_central.order(store, [(store.skus[0], 1)])["order_id"]
+    fine = any_central.order(store, [(store.skus[1], 1)])["order_id"]
+    engine = make_engine(any_central.server.database_url)
+    with engine.begin() as conn:  # a row no rule can read: every apply raises
+        conn.execute(
+            update(orders).where(orders.c.order_id == broken).values(data={"garbage": True})
+        )
+    engine.dispose()
+    failing = {
+        **device.op("order.claim", {"order_id": broken}),
+        "occurred_at": "0001-01-01T00:00:00+05:00",
+    }
+    for attempt in (1, 2):
+        body = ok(device.push_raw([failing]))
+        assert (body["results"], body["next_expected_seq"]) == ([], 1), attempt
+    body = ok(device.push_raw([failing]))
+    assert codes(body["results"]) == [("rejected", "QUARANTINED")]
+    assert codes(device.push(device.op("order.claim", {"order_id": fine}))) == [("applied", None)]
+    assert "QUARANTINED" in exception_codes(any_central, store)
