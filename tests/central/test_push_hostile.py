@@ -278,3 +278,15 @@ def test_an_op_that_keeps_failing_is_quarantined_even_when_dated_in_year_1(
     assert codes(body["results"]) == [("rejected", "QUARANTINED")]
     assert codes(device.push(device.op("order.claim", {"order_id": fine}))) == [("applied", None)]
     assert "QUARANTINED" in exception_codes(any_central, store)
+
+
+def test_the_documented_push_body_admits_an_op_that_names_only_its_op_id_and_seq(
+    central: Central,
+) -> None:
+    schemas = ok(central.oms.get("/openapi.json"))["components"]["schemas"]
+    ops = schemas["PushRequest"]["properties"]["ops"]["items"]
+    refs = [option["$ref"].rsplit("/", 1)[1] for option in ops["anyOf"]]
+    assert refs == ["RawEnvelope", "LooseEnvelope"]
+    assert set(schemas["LooseEnvelope"]["required"]) == {"op_id", "seq"}
+    assert schemas["LooseEnvelope"].get("additionalProperties", True) is True
+    assert set(schemas["RawEnvelope"]["required"]) >= {"op_id", "seq", "type", "payload"}
