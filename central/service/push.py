@@ -35,6 +35,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
@@ -173,13 +174,12 @@ def _set_aside(
     )
 
 
-def _earlier_use(device: Any, raw: Envelope, batch: dict[str, int], used: dict[str, Any]) -> str:
+def _earlier_use(device: Any, raw: Envelope, batch: dict[UUID, int], used: dict[str, Any]) -> str:
     """Which op used this op's id before, in words ("" when none did). Another store's is
     named no further than that."""
-    op_id = str(raw.op_id)
-    if op_id in batch:
-        return f"change #{batch[op_id]} of this tablet"
-    row = used.get(op_id)
+    if raw.op_id in batch:
+        return f"change #{batch[raw.op_id]} of this tablet"
+    row = used.get(str(raw.op_id)) if used else None
     if row is None:
         return ""
     if row.device_id == device.device_id:
@@ -190,7 +190,11 @@ def _earlier_use(device: Any, raw: Envelope, batch: dict[str, int], used: dict[s
 
 
 def _used_op_ids(tx: StoreTx, ops: list[Envelope]) -> dict[str, Any]:
-    """The stored results, of any device, that used these ops' ids (one query per push)."""
+    """The stored results, of any device, that used these ops' ids (one query).
+
+    Asked only when a push is written op by op: in a batch, an op_id used before makes the
+    bulk write break `uq_op_results_used_op_id`, and the batch is written again op by op,
+    this time asking first (an ordinary push pays nothing for it)."""
     if not ops:
         return {}
     r = op_results.c
@@ -434,8 +438,8 @@ def _push(
                 expected_seq=expected,
             )
         people = _Staff(tx)
-        used = _used_op_ids(tx, [raw for raw in ops if raw.seq >= expected])
-        batch: dict[str, int] = {}  # op_id → seq of the ops of this push answered so far
+        used = _used_op_ids(tx, [raw for raw in ops if raw.seq >= expected]) if flush_each else {}
+        batch: dict[UUID, int] = {}  # op_id → seq of the ops of this push answered so far
         for raw in ops:
             if raw.seq < expected:
                 stored = tx.conn.execute(
@@ -476,7 +480,7 @@ def _push(
                 )
                 break
             results.append(res)
-            batch.setdefault(str(raw.op_id), raw.seq)
+            batch.setdefault(raw.op_id, raw.seq)
             expected = raw.seq + 1
         tx.conn.execute(
             update(devices)
