@@ -398,7 +398,8 @@ def push(
             raise Invalid(f"ops must be contiguous in seq: {a.seq} is followed by {b.seq}")
     for op in ops:
         if op.device_id != device_id:
-            raise Invalid(f"op #{op.seq} ({op.op_id}) names another device than this one")
+            what = "has no device_id" if op.device_id is None else "names another device"
+            raise Invalid(f"op #{op.seq} ({op.op_id}) {what}: a push carries this device's ops")
     try:
         return _push(engine, device_id, store_id, req, now, flush_each=False)
     except (CentralError, OperationalError):
