@@ -16,8 +16,8 @@ its own, and the batch goes on.
                                                          → rejected OP_ID_REUSED
     (the same op_id at the same seq)                     → duplicate: its stored result
     occurred_at outside the window (even year 1 or 9999) → clamped, CLOCK_SKEW
-    the batch's rows break a database rule when written  → written again op by op, each
-                                                           in its own savepoint
+    an op raises, or the batch's rows break a database   → the push runs again op by op,
+    rule when written                                      each in its own savepoint
     one op fails three times                             → QUARANTINED, with a result row
                                                            that cannot fail: bounded,
                                                            printable, ids only
@@ -389,6 +389,12 @@ def _record_failure(
     return attempts
 
 
+class _OpFailed(Exception):
+    """An op raised while its batch was applied in bulk. The batch is applied again op by op:
+    there the op's id is first checked for reuse (a reused op_id is told as such even when its
+    op would fail), and a failure is set aside alone and counted towards its quarantine."""
+
+
 def push(
     engine: Engine, device_id: str, store_id: str, req: PushRequest, now: datetime
 ) -> PushResponse:
@@ -405,8 +411,8 @@ def push(
     except (CentralError, OperationalError):
         raise  # refused as a whole (SEQ_GAP …), or the database is away: nothing applied
     except Exception as exc:
-        # one op's rows broke a database rule when the batch was written: write op by op,
-        # each in its own savepoint, so that op alone is set aside and the rest apply
+        # one op failed, or its rows broke a database rule when the batch was written: write
+        # op by op, each in its own savepoint, so that op alone is set aside and the rest apply
         log.warning(
             "push_flush_failed device=%s error=%s: retrying op by op",
             device_id,
@@ -466,9 +472,10 @@ def _push(
                     tx.flush()
                     savepoint.commit()
             except Exception as exc:  # an unexpected error: drop this op only
-                if savepoint is not None:
-                    savepoint.rollback()
-                    tx.discard(seq_before)
+                if savepoint is None:  # in bulk: undo it all, and go again op by op
+                    raise _OpFailed(f"op #{raw.seq} failed") from exc
+                savepoint.rollback()
+                tx.discard(seq_before)
                 failed = (raw, exc)
                 # the exception's text can quote order data (customers' names): the log gets
                 # its kind only; the dead-letter row (in the database) keeps the sentence

@@ -290,3 +290,27 @@ def test_the_documented_push_body_admits_an_op_that_names_only_its_op_id_and_seq
     assert set(schemas["LooseEnvelope"]["required"]) == {"op_id", "seq"}
     assert schemas["LooseEnvelope"].get("additionalProperties", True) is True
     assert set(schemas["RawEnvelope"]["required"]) >= {"op_id", "seq", "type", "payload"}
+
+
+def test_a_reused_op_id_is_told_as_such_even_when_its_op_would_fail(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
+    from sqlalchemy import update
+
+    from central.db.engine import make_engine
+    from central.db.tables import orders
+
+    fine = any_central.order(store, [(store.skus[0], 1)])["order_id"]
+    broken = any_central.order(store, [(store.skus[1], 1)])["order_id"]
+    engine = make_engine(any_central.server.database_url)
+    with engine.begin() as conn:  # a row no rule can read: every apply raises
+        conn.execute(
+            update(orders).where(orders.c.order_id == broken).values(data={"garbage": True})
+        )
+    engine.dispose()
+    first = device.op("order.claim", {"order_id": fine})
+    assert codes(device.push(first)) == [("applied", None)]
+    again = {**device.op("order.claim", {"order_id": broken}), "op_id": first["op_id"]}
+    body = ok(device.push_raw([again]))
+    assert codes(body["results"]) == [("rejected", "OP_ID_REUSED")]
+    assert body["next_expected_seq"] == 3
