@@ -4,9 +4,10 @@ Requests are `extra="forbid"`; responses the tablet parses are
 `extra="ignore"` so a newer server may add fields. Change the format only by
 adding optional fields or a new `type_v`.
 
-Push envelopes are parsed in two steps: `RawEnvelope` (what the request body
-must be, or the whole push is a 422) and then `parse_op` per op (a bad type or
-payload makes only that op `rejected INVALID_OP`).
+Push envelopes are parsed in two steps: `RawEnvelope` (or, failing that,
+`LooseEnvelope`: only an op without a usable `op_id` or `seq` makes the whole
+push a 422) and then `parse_op` per op (a bad envelope, type or payload makes
+only that op `rejected INVALID_OP`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "EnrollResponse",
     "ErrorBody",
     "Instant",
+    "LooseEnvelope",
     "Op",
     "OpResult",
     "PullRequest",
@@ -397,6 +399,46 @@ class RawEnvelope(Request):
     base_seq: Annotated[int, Field(ge=0)] | None = None
 
 
+_MARKS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A client's value quoted in a sentence: printable, and never longer than `limit`."""
+    text = _MARKS.sub(" ", value if isinstance(value, str) else repr(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class LooseEnvelope(Request):
+    """An op that names its `op_id` and `seq` but whose envelope is not a `RawEnvelope` (no
+    `type`, a non-string one, a payload that is not an object, an `actor_id` of 10k
+    characters, a field no version of the protocol has …).
+
+    Such an op does not make the push a 422, which would stop the tablet's queue for good: it
+    is that op's `rejected INVALID_OP` (`problem()` says which field), and the queue moves on.
+    Only what makes the body no push at all stays a 422: an op without a usable `op_id` or
+    `seq`, or one naming another device."""
+
+    model_config = ConfigDict(extra="allow")
+
+    op_id: UUID
+    seq: Annotated[int, Field(ge=1)]
+    device_id: Any = None
+    actor_id: Any = None
+    type: Any = None
+
+    def problem(self) -> str:
+        """One printable sentence, at most a few hundred characters, naming the first bad field."""
+        try:
+            RawEnvelope.model_validate(self.model_dump(exclude_unset=True))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "op"
+            if first["type"] == "extra_forbidden":
+                return f"{_shown(where)}: not a field of an op"
+            return f"{_shown(where)}: {_shown(first['msg'], 200)}"
+        return "op: not a valid op"  # unreachable: a valid envelope never parses as this
+
+
 def _envelope(op_type: str, payload_model: type[Request]) -> type[RawEnvelope]:
     name = "".join(part.title() for part in op_type.replace(".", "_").split("_")) + "Op"
     annotations = {"type": Literal[op_type], "type_v": Literal[1], "payload": payload_model}
@@ -446,23 +488,28 @@ def parse_op(raw: RawEnvelope | dict[str, Any]) -> Any:
 
 
 def op_error(exc: ValidationError) -> str:
-    """One sentence naming the first bad field of an op."""
+    """One printable sentence naming the first bad field of an op (a client's values in it are
+    cut short: the sentence goes into a result, a dead letter and a manager's exception)."""
     first = exc.errors()[0]
     if first["type"] == "union_tag_invalid":
-        return f"unknown op type {first['ctx']['tag']!r}"
+        return f"type: unknown op type {_shown(first['ctx']['tag'])!r}"
     where = ".".join(str(p) for p in first["loc"][1:]) or "op"
     if where == "type_v":
         return "type_v: this server does not know that payload version"
-    return f"{where}: {first['msg']}"
+    return f"{_shown(where)}: {_shown(first['msg'], 200)}"
 
 
 # --- push -----------------------------------------------------------------------
 
 
 class PushRequest(Request):
+    """A batch of ops. Each op is a `RawEnvelope`, or else a `LooseEnvelope` (that op alone is
+    `rejected INVALID_OP`); an op that is neither (no usable `op_id` or `seq`) is a 422."""
+
     device_id: Id
     device_time: AwareDatetime | None = None
-    ops: list[RawEnvelope]  # at most MAX_PUSH_OPS: more is a 413, not a 422
+    # at most MAX_PUSH_OPS: more is a 413, not a 422
+    ops: list[Annotated[RawEnvelope | LooseEnvelope, Field(union_mode="left_to_right")]]
 
 
 class Followup(Response):

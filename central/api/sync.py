@@ -84,7 +84,7 @@ async def push(request: Request, device: Device, engine: EngineDep) -> Response:
     try:
         body = PushRequest.model_validate_json(await request.body())
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from exc
+        raise RequestValidationError(_push_errors(exc)) from exc
     if body.device_id != device.device_id:
         raise Forbidden("This token belongs to another device")
     if len(body.ops) > MAX_PUSH_OPS:
@@ -93,6 +93,20 @@ async def push(request: Request, device: Device, engine: EngineDep) -> Response:
         apply_push, engine, device.device_id, device.store_id, body, utcnow()
     )
     return Response(result.model_dump_json(), media_type="application/json")
+
+
+def _push_errors(exc: ValidationError) -> list[Any]:
+    """A push that is not one: for an op, what `LooseEnvelope` (op_id, seq) found wrong, not
+    every field `RawEnvelope` would also have wanted."""
+    errors = []
+    for e in exc.errors():
+        loc = tuple(e["loc"])
+        if len(loc) > 2 and loc[0] == "ops":
+            if loc[2] != "LooseEnvelope":
+                continue
+            e = {**e, "loc": (*loc[:2], *loc[3:])}
+        errors.append(e)
+    return errors or list(exc.errors())
 
 
 @router.post("/sync/pull", response_model=PullResponse, responses=ERRORS)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -204,6 +205,8 @@ exceptions = Table(
     _ts("resolved_at"),
     Column("resolved_by", String(64)),
     Column("resolution", Text),
+    Column("sku", String(64)),  # what it is about, when it is about stock (NEGATIVE_STOCK)
+    Column("location", String(40)),
     Index("ix_exceptions_store_state", "store_id", "state"),
 )
 
@@ -221,6 +224,11 @@ notifications = Table(
     _ts("created_at", False),
 )
 
+# the results that used their op_id (migration 0005): a refused reuse of an op_id
+# (`OP_ID_REUSED`) and a quarantined op applied nothing under it, so their rows never collide
+# with the op that did; a query by op_id repeats this clause word for word to use the index
+OP_ID_USED = text("(code IS NULL OR code NOT IN ('OP_ID_REUSED', 'QUARANTINED'))")
+
 op_results = Table(
     "op_results",
     metadata,
@@ -236,7 +244,13 @@ op_results = Table(
     Column("followups", JSON, nullable=False),
     _ts("occurred_at", False),
     _ts("applied_at", False),
-    UniqueConstraint("op_id", name="uq_op_results_op_id"),
+    Index(
+        "uq_op_results_used_op_id",
+        "op_id",
+        unique=True,
+        sqlite_where=OP_ID_USED,
+        postgresql_where=OP_ID_USED,
+    ),
 )
 
 dead_letters = Table(

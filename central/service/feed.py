@@ -88,9 +88,12 @@ class StoreTx:
 
     def flush(self) -> None:
         assert self.staged is self.root, "flush outside an op's scope"
-        docs = self.root.flush(self.conn, self.store_id)
+        written = self.root
+        docs = written.flush(self.conn, self.store_id)
         self.root = self.staged = Staging()
         self.memo.clear()
+        if written.on_hand:
+            docs = self._tell_negative(written, docs)
         if not docs:
             return
         rows = []
@@ -122,6 +125,30 @@ class StoreTx:
             .where(stores.c.store_id == self.store_id)
             .values(change_seq=self.change_seq)
         )
+
+    def _tell_negative(
+        self, written: Staging, docs: list[tuple[str, str, Any]]
+    ) -> list[tuple[str, str, Any]]:
+        """A place whose on-hand this flush moved below zero gets a manager exception and a
+        recount task (`ledger.flag_negative_stock`), written at once; the documents to publish,
+        each once (the stock's own again, now doubtful)."""
+        below = [
+            d
+            for kind, _, d in docs
+            if kind == "stock"
+            and d["on_hand"] < 0
+            and written.on_hand.get((d["sku"], d["location"]))
+        ]
+        if not below:
+            return docs
+        from .ledger import flag_negative_stock  # the ledger writes through this transaction
+
+        flag_negative_stock(self, below, written.ledger)
+        more = self.root.flush(self.conn, self.store_id)
+        self.root = self.staged = Staging()
+        self.memo.clear()
+        latest = {(kind, entity_id): (kind, entity_id, d) for kind, entity_id, d in docs + more}
+        return list(latest.values())
 
 
 def _lock_store(conn: Connection, store_id: str) -> Any:

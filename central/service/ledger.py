@@ -15,13 +15,21 @@ from sqlalchemy import delete, func, insert, select
 
 from fulfillment.ledger import Movement, MovementKind, on_hand_delta
 from fulfillment.model import OPEN_STATES, Order
+from fulfillment.outcome import Followup, TaskKind
 from fulfillment.picking import reservations
 
-from ..db.tables import ledger, orders, stock
+from ..db.tables import exceptions, ledger, orders, stock, tasks
 from .feed import StoreTx
 from .staging import Key, stock_doc
 
-__all__ = ["adjust_reserved", "mark_doubtful", "rebuild_stock", "record_movements", "stock_doc"]
+__all__ = [
+    "adjust_reserved",
+    "flag_negative_stock",
+    "mark_doubtful",
+    "rebuild_stock",
+    "record_movements",
+    "stock_doc",
+]
 
 
 # Goods in the damaged bin are not stock: their movement moves no on-hand
@@ -98,6 +106,61 @@ def mark_doubtful(tx: StoreTx, keys: Iterable[Key], doubtful: bool = True) -> No
     for key in keys:
         tx.staged.doubtful[key] = doubtful
         tx.staged.touched.add(key)
+
+
+def flag_negative_stock(
+    tx: StoreTx, below: Iterable[Mapping[str, Any]], movements: list[dict[str, Any]]
+) -> None:
+    """Stock documents whose on-hand a flush just moved below zero: tell a manager and ask for
+    a count, once (PROTOCOL.md: physical facts are never refused, so offline sales and picks
+    can take a place below zero; that must never be silent).
+
+    One `NEGATIVE_STOCK` exception per sku/location while one is open, and one blind recount
+    task while one is open (the stock is marked doubtful until it is counted). `movements`:
+    the ledger rows just written, so the exception names the op that took it below zero."""
+    from .orders import create_tasks, open_exception  # orders moves stock through here
+
+    for doc in below:
+        sku, location, on_hand = doc["sku"], doc["location"], doc["on_hand"]
+        last: Mapping[str, Any] = next(
+            (m for m in reversed(movements) if (m["sku"], m["location"]) == (sku, location)), {}
+        )
+        x, t = exceptions.c, tasks.c
+        told = tx.conn.execute(
+            select(x.exception_id).where(
+                x.store_id == tx.store_id,
+                x.state == "open",
+                x.code == "NEGATIVE_STOCK",
+                x.sku == sku,
+                x.location == location,
+            )
+        ).first()
+        if told is None:
+            open_exception(
+                tx,
+                "NEGATIVE_STOCK",
+                f"{sku} at {location} shows {on_hand} on hand: more units left that place than "
+                "the ledger says were there. Have it counted (a blind recount task is open), "
+                "look for units put somewhere else, then settle this with what you found.",
+                op_id=last.get("op_id"),
+                actor_id=last.get("actor_id"),
+                sku=sku,
+                location=location,
+            )
+        asked = tx.conn.execute(
+            select(t.task_id).where(
+                t.store_id == tx.store_id,
+                t.state == "open",
+                t.kind == TaskKind.RECOUNT.value,
+                t.sku == sku,
+                t.location == location,
+            )
+        ).first()
+        if asked is None:
+            reason = f"On hand went below zero ({on_hand}): count what is on the shelf"
+            recount = Followup(TaskKind.RECOUNT, sku, location, 0, None, reason)
+            create_tasks(tx, (recount,), last.get("op_id"))
+            mark_doubtful(tx, [(sku, location)])
 
 
 def rebuild_stock(tx: StoreTx) -> None:

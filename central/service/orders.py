@@ -171,6 +171,8 @@ def open_exception(
     op_id: str | None = None,
     device_id: str | None = None,
     actor_id: str | None = None,
+    sku: str | None = None,
+    location: str | None = None,
 ) -> dict[str, Any]:
     exception_id = f"X-{uuid.uuid4().hex[:10]}"
     row: dict[str, Any] = {
@@ -184,6 +186,8 @@ def open_exception(
         "actor_id": actor_id,
         "state": "open",
         "created_at": tx.now,
+        "sku": sku,
+        "location": location,
     }
     tx.staged.exceptions.append(row)
     doc = exception_doc(row)

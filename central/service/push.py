@@ -7,25 +7,46 @@ A business refusal or a compensation still advances the queue; an unexpected
 error rolls back that op's savepoint and stops the batch, and on the third
 failure the op is quarantined (rejected `QUARANTINED`, kept in
 `dead_letters`, shown to managers) so the queue moves on.
+
+A push can never wedge a device: whatever one op carries ends in a result of
+its own, and the batch goes on.
+
+    op whose envelope, type, type_v or payload does not validate → rejected INVALID_OP
+    op_id used before (earlier in the push, at another seq, by another device)
+                                                         → rejected OP_ID_REUSED
+    (the same op_id at the same seq)                     → duplicate: its stored result
+    occurred_at outside the window (even year 1 or 9999) → clamped, CLOCK_SKEW
+    an op raises, or the batch's rows break a database   → the push runs again op by op,
+    rule when written                                      each in its own savepoint
+    one op fails three times                             → QUARANTINED, with a result row
+                                                           that cannot fail: bounded,
+                                                           printable, ids only
+
+Every string of a client's that reaches a refused op's result row, dead letter or
+exception is printable and bounded (`_field`, `_words`); times stored are always
+clamped ones; the device's clock offset is clamped to what its column holds.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import OperationalError
 
 from fulfillment.model import Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
 from fulfillment.roles import may_perform
 from sync.protocol import (
+    LooseEnvelope,
     OpResult,
     PushRequest,
     PushResponse,
@@ -35,10 +56,10 @@ from sync.protocol import (
 )
 
 from ..db.engine import reading
-from ..db.tables import dead_letters, devices, op_results, staff
+from ..db.tables import OP_ID_USED, dead_letters, devices, op_results, staff
 from .clock import as_utc
 from .counts import adjust_stock, decide_count, record_count
-from .errors import Conflict, Invalid
+from .errors import CentralError, Conflict, Invalid
 from .exceptions import resolve_exception
 from .feed import StoreTx, store_tx
 from .orders import apply_outcome, find_task, load_order, open_exception, update_task
@@ -46,10 +67,38 @@ from .returns import override_return, receive_return
 
 __all__ = ["QUARANTINE_AFTER", "push"]
 
+Envelope = RawEnvelope | LooseEnvelope
+
 log = logging.getLogger("central.push")
 
 QUARANTINE_AFTER = 3
 SKEW_WINDOW = timedelta(minutes=5)
+# a device's first push is believed back to this (a tablet a long time offline); older, or
+# an unstorable year 1, is clamped to it
+OLDEST_BELIEVED = timedelta(days=730)
+OFFSET_LIMIT_S = 2**31 - 1  # what `devices.clock_offset_s` holds (a 32-bit integer)
+
+_MARKS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _words(text: str, limit: int = 500) -> str:
+    """A sentence safe for any column: no NUL or other control character, at most `limit`."""
+    text = _MARKS.sub(" ", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _field(value: Any, limit: int) -> str:
+    """A client's id or type for a refused op's row: printable and at most `limit` characters;
+    empty when it is not a string at all."""
+    return _words(value, limit) if isinstance(value, str) else ""
+
+
+def _clock_offset(device_time: datetime | None, now: datetime) -> int | None:
+    """The device's clock minus ours, in seconds, within what the column holds."""
+    if device_time is None:
+        return None
+    offset = int((device_time - now).total_seconds())
+    return max(-OFFSET_LIMIT_S, min(OFFSET_LIMIT_S, offset))
 
 
 def _stored_result(row: Any) -> OpResult:
@@ -78,15 +127,109 @@ class _Staff:
 
 
 def _clamp(occurred_at: datetime, device: Any, now: datetime) -> tuple[datetime, bool]:
-    low = (as_utc(device.last_server_time) or now) - SKEW_WINDOW
+    """`occurred_at` within [the server time the device last saw − 5 min (on its first push:
+    OLDEST_BELIEVED ago), now]; True when it had to be moved. Aware datetimes of any offset
+    compare without converting, so year 1 or 9999 never overflows here."""
+    seen = as_utc(device.last_server_time)
+    low = seen - SKEW_WINDOW if seen is not None else now - OLDEST_BELIEVED
     if occurred_at > now:
         return now, True
-    if occurred_at < low and device.last_server_time is not None:
+    if occurred_at < low:
         return low, True
     return occurred_at, False
 
 
-def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResult:
+def _result(
+    raw: Envelope,
+    status: str,
+    code: str | None = None,
+    message: str | None = None,
+    followups: list[dict[str, Any]] | None = None,
+) -> OpResult:
+    return OpResult.model_validate(
+        {
+            "op_id": raw.op_id,
+            "seq": raw.seq,
+            "status": status,
+            "code": code,
+            "message": _words(message) if message else message,
+            "followups": followups or [],
+        }
+    )
+
+
+def _set_aside(
+    tx: StoreTx, device: Any, raw: Envelope, code: str, message: str, attempts: int = 0
+) -> None:
+    """Keep a refused op's raw JSON in `dead_letters` and list it for managers."""
+    _dead_letter(tx, device, raw, code, message, attempts)
+    what = _field(raw.type, 40) or "A change"
+    open_exception(
+        tx,
+        code,
+        _words(f"{what} from {device.name} (#{raw.seq}) was set aside: {message}"),
+        op_id=str(raw.op_id),
+        device_id=device.device_id,
+        actor_id=_field(raw.actor_id, 64) or None,
+    )
+
+
+def _earlier_use(device: Any, raw: Envelope, batch: dict[UUID, int], used: dict[str, Any]) -> str:
+    """Which op used this op's id before, in words ("" when none did). Another store's is
+    named no further than that."""
+    if raw.op_id in batch:
+        return f"change #{batch[raw.op_id]} of this tablet"
+    row = used.get(str(raw.op_id)) if used else None
+    if row is None:
+        return ""
+    if row.device_id == device.device_id:
+        return f"change #{row.seq} of this tablet"
+    if row.store_id == device.store_id:
+        return f"change #{row.seq} of another tablet ({row.device_id})"
+    return "a change of another tablet"
+
+
+def _used_op_ids(tx: StoreTx, ops: list[Envelope]) -> dict[str, Any]:
+    """The stored results, of any device, that used these ops' ids (one query).
+
+    Asked only when a push is written op by op: in a batch, an op_id used before makes the
+    bulk write break `uq_op_results_used_op_id`, and the batch is written again op by op,
+    this time asking first (an ordinary push pays nothing for it)."""
+    if not ops:
+        return {}
+    r = op_results.c
+    rows = tx.conn.execute(
+        select(r.op_id, r.device_id, r.seq, r.store_id).where(
+            r.op_id.in_([str(op.op_id) for op in ops]), OP_ID_USED
+        )
+    ).all()
+    return {row.op_id: row for row in rows}
+
+
+def _answer(
+    tx: StoreTx, device: Any, raw: Envelope, people: _Staff, reused: str
+) -> tuple[OpResult, datetime]:
+    """One op's result and the time its result row keeps (the clamped `occurred_at`)."""
+    if reused:
+        message = f"Its op_id was already used by {reused}: this change was not applied"
+        _set_aside(tx, device, raw, "OP_ID_REUSED", message)
+        return _result(raw, "rejected", "OP_ID_REUSED", message), tx.now
+    if isinstance(raw, LooseEnvelope):
+        message = raw.problem()
+        _set_aside(tx, device, raw, "INVALID_OP", message)
+        return _result(raw, "rejected", "INVALID_OP", message), tx.now
+    occurred_at, skewed = _clamp(raw.occurred_at, device, tx.now)
+    return _apply(tx, device, raw, people, occurred_at, skewed), occurred_at
+
+
+def _apply(
+    tx: StoreTx,
+    device: Any,
+    raw: RawEnvelope,
+    people: _Staff,
+    occurred_at: datetime,
+    skewed: bool,
+) -> OpResult:
     """Apply one op inside the caller's savepoint; returns its result."""
 
     def result(
@@ -95,30 +238,13 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
         message: str | None = None,
         followups: list[dict[str, Any]] | None = None,
     ) -> OpResult:
-        return OpResult.model_validate(
-            {
-                "op_id": raw.op_id,
-                "seq": raw.seq,
-                "status": status,
-                "code": code,
-                "message": message,
-                "followups": followups or [],
-            }
-        )
+        return _result(raw, status, code, message, followups)
 
     try:
         payload: Any = validate_payload(raw)
     except ValidationError as exc:
         message = op_error(exc)
-        _dead_letter(tx, device, raw, "INVALID_OP", message)
-        open_exception(
-            tx,
-            "INVALID_OP",
-            f"An op from {device.name} was refused: {message}",
-            op_id=str(raw.op_id),
-            device_id=device.device_id,
-            actor_id=raw.actor_id,
-        )
+        _set_aside(tx, device, raw, "INVALID_OP", message)
         return result("rejected", "INVALID_OP", message)
 
     op_type, actor_id = raw.type, raw.actor_id
@@ -128,7 +254,6 @@ def _apply(tx: StoreTx, device: Any, raw: RawEnvelope, people: _Staff) -> OpResu
     if not may_perform(role, op_type):
         return result("rejected", "FORBIDDEN", f"Only a manager may do {op_type}")
 
-    occurred_at, skewed = _clamp(raw.occurred_at, device, tx.now)
     ctx = Context(
         actor_id=actor_id,
         now=occurred_at,
@@ -207,8 +332,23 @@ def _task_done(
     return result(Status.APPLIED.value)
 
 
+def _raw_json(raw: Envelope, minimal: bool = False) -> dict[str, Any]:
+    """What a dead letter keeps of an op: its JSON, or (when even that could not be written)
+    the ids alone."""
+    if minimal:
+        return {"op_id": str(raw.op_id), "seq": raw.seq, "type": _field(raw.type, 40)}
+    return raw.model_dump(mode="json")
+
+
 def _dead_letter(
-    tx: StoreTx, device: Any, raw: RawEnvelope, code: str, message: str, attempts: int = 0
+    tx: StoreTx,
+    device: Any,
+    raw: Envelope,
+    code: str,
+    message: str,
+    attempts: int = 0,
+    *,
+    minimal: bool = False,
 ) -> None:
     tx.staged.dead_letters[(device.device_id, raw.seq)] = {
         "store_id": tx.store_id,
@@ -217,9 +357,9 @@ def _dead_letter(
         "op_id": str(raw.op_id),
         "created_at": tx.now,
         "code": code,
-        "message": message,
+        "message": _words(message),
         "attempts": attempts,
-        "raw": raw.model_dump(mode="json"),
+        "raw": _raw_json(raw, minimal),
     }
 
 
@@ -234,12 +374,25 @@ def _failures(engine: Engine, device_id: str, seq: int) -> int:
 
 
 def _record_failure(
-    engine: Engine, store_id: str, device: Any, raw: RawEnvelope, exc: Exception
+    engine: Engine, store_id: str, device: Any, raw: Envelope, exc: Exception
 ) -> int:
     attempts = _failures(engine, device.device_id, raw.seq) + 1
-    with store_tx(engine, store_id) as tx:
-        _dead_letter(tx, device, raw, "FAILED", f"{type(exc).__name__}: {exc}"[:500], attempts)
+    message = f"{type(exc).__name__}: {exc}"
+    try:
+        with store_tx(engine, store_id) as tx:
+            _dead_letter(tx, device, raw, "FAILED", message, attempts)
+    except (CentralError, OperationalError):
+        raise
+    except Exception:  # the op's own JSON could not be kept: its ids, so the count goes on
+        with store_tx(engine, store_id) as tx:
+            _dead_letter(tx, device, raw, "FAILED", message, attempts, minimal=True)
     return attempts
+
+
+class _OpFailed(Exception):
+    """An op raised while its batch was applied in bulk. The batch is applied again op by op:
+    there the op's id is first checked for reuse (a reused op_id is told as such even when its
+    op would fail), and a failure is set aside alone and counted towards its quarantine."""
 
 
 def push(
@@ -251,13 +404,20 @@ def push(
             raise Invalid(f"ops must be contiguous in seq: {a.seq} is followed by {b.seq}")
     for op in ops:
         if op.device_id != device_id:
-            raise Invalid(f"op {op.op_id} names device {op.device_id}, not this device")
+            what = "has no device_id" if op.device_id is None else "names another device"
+            raise Invalid(f"op #{op.seq} ({op.op_id}) {what}: a push carries this device's ops")
     try:
         return _push(engine, device_id, store_id, req, now, flush_each=False)
-    except (IntegrityError, DataError):
-        # one op's rows broke a database rule when the batch was written: write op by op,
-        # each in its own savepoint, so that op alone is set aside and the rest apply
-        log.warning("push_flush_failed device=%s: retrying op by op", device_id)
+    except (CentralError, OperationalError):
+        raise  # refused as a whole (SEQ_GAP …), or the database is away: nothing applied
+    except Exception as exc:
+        # one op failed, or its rows broke a database rule when the batch was written: write
+        # op by op, each in its own savepoint, so that op alone is set aside and the rest apply
+        log.warning(
+            "push_flush_failed device=%s error=%s: retrying op by op",
+            device_id,
+            type(exc).__name__,
+        )
         return _push(engine, device_id, store_id, req, now, flush_each=True)
 
 
@@ -272,7 +432,7 @@ def _push(
 ) -> PushResponse:
     ops = req.ops
     results: list[OpResult] = []
-    failed: tuple[RawEnvelope, Exception] | None = None
+    failed: tuple[Envelope, Exception] | None = None
     with store_tx(engine, store_id, now) as tx:
         device = tx.conn.execute(
             select(devices).where(devices.c.device_id == device_id).with_for_update()
@@ -285,6 +445,8 @@ def _push(
                 expected_seq=expected,
             )
         people = _Staff(tx)
+        used = _used_op_ids(tx, [raw for raw in ops if raw.seq >= expected]) if flush_each else {}
+        batch: dict[UUID, int] = {}  # op_id → seq of the ops of this push answered so far
         for raw in ops:
             if raw.seq < expected:
                 stored = tx.conn.execute(
@@ -299,19 +461,21 @@ def _push(
                     )
                 results.append(_stored_result(stored))
                 continue
+            reused = _earlier_use(device, raw, batch, used)
             savepoint = tx.conn.begin_nested() if flush_each else None
             seq_before = tx.change_seq
             try:
                 with tx.op_scope():  # all of this op's effects, or none of them
-                    res = _apply(tx, device, raw, people)
-                    _store_result(tx, device_id, raw, res)
+                    res, occurred_at = _answer(tx, device, raw, people, reused)
+                    _store_result(tx, device_id, raw, res, occurred_at)
                 if savepoint is not None:
                     tx.flush()
                     savepoint.commit()
             except Exception as exc:  # an unexpected error: drop this op only
-                if savepoint is not None:
-                    savepoint.rollback()
-                    tx.discard(seq_before)
+                if savepoint is None:  # in bulk: undo it all, and go again op by op
+                    raise _OpFailed(f"op #{raw.seq} failed") from exc
+                savepoint.rollback()
+                tx.discard(seq_before)
                 failed = (raw, exc)
                 # the exception's text can quote order data (customers' names): the log gets
                 # its kind only; the dead-letter row (in the database) keeps the sentence
@@ -319,11 +483,12 @@ def _push(
                     "op_failed device=%s seq=%s type=%s error=%s",
                     device_id,
                     raw.seq,
-                    raw.type,
+                    _field(raw.type, 40),
                     type(exc).__name__,
                 )
                 break
             results.append(res)
+            batch.setdefault(raw.op_id, raw.seq)
             expected = raw.seq + 1
         tx.conn.execute(
             update(devices)
@@ -332,9 +497,7 @@ def _push(
                 last_applied_seq=expected - 1,
                 last_seen_at=now,
                 last_server_time=now,
-                clock_offset_s=int((req.device_time - now).total_seconds())
-                if req.device_time
-                else None,
+                clock_offset_s=_clock_offset(req.device_time, now),
             )
         )
 
@@ -348,28 +511,36 @@ def _push(
     return PushResponse(next_expected_seq=expected, server_time=now, results=results)
 
 
-def _store_result(tx: StoreTx, device_id: str, raw: RawEnvelope, res: OpResult) -> None:
+def _store_result(
+    tx: StoreTx, device_id: str, raw: Envelope, res: OpResult, occurred_at: datetime
+) -> None:
+    """Stage the op's result row. A refused op's type and actor are the client's own words,
+    so they are bounded and made printable; an applied op's were checked already."""
+    refused = res.status == "rejected"
     tx.staged.results.append(
         {
             "device_id": device_id,
             "seq": raw.seq,
             "op_id": str(raw.op_id),
             "store_id": tx.store_id,
-            "type": raw.type,
-            "actor_id": raw.actor_id,
+            "type": _field(raw.type, 40) if refused else raw.type,
+            "actor_id": _field(raw.actor_id, 64) if refused else raw.actor_id,
             "status": res.status,
             "code": res.code,
             "message": res.message,
             "followups": [f.model_dump(mode="json") for f in res.followups],
-            "occurred_at": raw.occurred_at,
+            "occurred_at": occurred_at,
             "applied_at": tx.now,
         }
     )
 
 
 def _quarantine(
-    engine: Engine, store_id: str, device: Any, raw: RawEnvelope, attempts: int
+    engine: Engine, store_id: str, device: Any, raw: Envelope, attempts: int
 ) -> OpResult:
+    """Set the op aside for good. Its dead letter and exception are written if they can be
+    (the op's JSON, else its ids alone); its result row always is: fixed words, bounded ids,
+    the server's own time, and a code that its op_id's unique index leaves out."""
     message = f"This change failed {attempts} times on the server and was set aside for a manager"
     res = OpResult(
         op_id=raw.op_id, seq=raw.seq, status="rejected", code="QUARANTINED", message=message
@@ -382,16 +553,26 @@ def _quarantine(
         ).scalar_one()
         if current != raw.seq - 1:  # another request moved on meanwhile
             return res
-        _dead_letter(tx, device, raw, "QUARANTINED", message, attempts)
-        open_exception(
-            tx,
-            "QUARANTINED",
-            f"{raw.type} from {device.name} (seq {raw.seq}): {message}",
-            op_id=str(raw.op_id),
-            device_id=device.device_id,
-            actor_id=raw.actor_id,
-        )
-        _store_result(tx, device.device_id, raw, res)
+        for minimal in (False, True):
+            seq_before = tx.change_seq
+            savepoint = tx.conn.begin_nested()
+            try:
+                _set_aside(tx, device, raw, "QUARANTINED", message, attempts)
+                if minimal:
+                    _dead_letter(tx, device, raw, "QUARANTINED", message, attempts, minimal=True)
+                tx.flush()
+                savepoint.commit()
+                break
+            except Exception as exc:
+                savepoint.rollback()
+                tx.discard(seq_before)
+                log.error(
+                    "quarantine_note_failed device=%s seq=%s error=%s",
+                    device.device_id,
+                    raw.seq,
+                    type(exc).__name__,
+                )
+        _store_result(tx, device.device_id, raw, res, tx.now)
         tx.conn.execute(
             update(devices)
             .where(devices.c.device_id == device.device_id)
