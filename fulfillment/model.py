@@ -133,6 +133,7 @@ class Order(Frozen):
     tracking: str | None = None
     reason: str | None = None  # cancel / reject reason
     fulfilled_at: datetime | None = None  # last shipped or handed over: a return's window starts
+    fulfilled_by: str | None = None  # who last shipped or handed over (employee id)
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

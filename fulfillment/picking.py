@@ -358,11 +358,23 @@ def short_pick(order: Order, line_id: str, qty: int, reason: str, ctx: Context) 
     return Outcome(Status.APPLIED, new, followups=(recount,))
 
 
+def _first_time(order: Order, ctx: Context) -> str:
+    """Who recorded the order's last shipment or hand-over, and when: "Ana at 10:30"."""
+    who = ctx.name_of(order.fulfilled_by) if order.fulfilled_by else ""
+    at = f"at {ctx.clock_time(order.fulfilled_at)}" if order.fulfilled_at else "earlier"
+    return f"{who} {at}".strip()
+
+
+def _parcel(carrier: str | None, tracking: str | None) -> str:
+    said = f"{carrier or ''} {tracking or ''}".strip()
+    return f" ({said})" if said else ""
+
+
 def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context) -> Outcome:
     if order.type is not OrderType.SHIP_FROM_STORE:
         return _rejected(order, "WRONG_ORDER_TYPE", "A pickup order is handed over, not shipped")
     if order.state in (OrderState.SHIPPED, OrderState.HANDED_OVER):
-        return _rejected(order, *_closed(order))
+        return _shipped_again(order, carrier, tracking, ctx)
     if order.state in (OrderState.RELEASED, OrderState.PICKING):
         left = sum(x.remaining for x in order.lines)
         return _rejected(order, "LINES_OPEN", f"{left} unit(s) still to pick or mark short")
@@ -385,6 +397,7 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
         lines=lines,
         state=OrderState.SHIPPED,
         fulfilled_at=ctx.now,
+        fulfilled_by=ctx.actor_id,
         carrier=carrier,
         tracking=tracking,
         packages=packages or order.packages,
@@ -408,6 +421,54 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
     return Outcome(Status.APPLIED, new, movements=movements, notifications=(note,))
 
 
+def _shipped_again(order: Order, carrier: str, tracking: str, ctx: Context) -> Outcome:
+    """A second shipment of an order that already shipped (another tablet, offline): the fact
+    stands and a manager is told, but stock leaves the ledger once — the first shipment
+    already took every picked unit out, and units nobody scanned are not known to exist."""
+    first = _first_time(order, ctx)
+    earlier = _parcel(order.carrier, order.tracking)
+    this = _parcel(carrier, tracking)
+    return Outcome(
+        Status.COMPENSATED,
+        order,
+        code="ALREADY_SHIPPED",
+        message=(
+            f"Order {order.order_id} had already shipped, {first}{earlier}: this parcel{this}"
+            " goes to a manager to check; stock was not taken off twice"
+        ),
+        exceptions=(
+            ExceptionNote(
+                "ALREADY_SHIPPED",
+                f"Order {order.order_id} shipped twice: {ctx.name_of(ctx.actor_id)} at"
+                f" {ctx.clock_time(ctx.now)}{this} after {first}{earlier} — stock left the"
+                " store once; check the packing bench for the order's goods and ask the"
+                " carrier to stop the parcel that should not go",
+                order.order_id,
+            ),
+        ),
+    )
+
+
+def _over_words(over: list[tuple[Line | None, str, int]]) -> str:
+    """ "line 1 Item 1: 1 more; line 9 (not on the order): 2 more" """
+    return "; ".join(
+        f"line {line_id} {line.name or line.sku}: {n} more"
+        if line is not None
+        else f"line {line_id} (not on the order): {n} more"
+        for line, line_id, n in over
+    )
+
+
+def _recounts(order: Order, over: list[tuple[Line | None, str, int]]) -> tuple[Followup, ...]:
+    """A recount of each item handed over beyond what was picked: the extra units came off a
+    shelf without a scan, so that shelf's book is wrong."""
+    return tuple(
+        Followup(TaskKind.RECOUNT, line.sku, line.location, 0, order.order_id, "over_handoff")
+        for line, _, _ in over
+        if line is not None
+    )
+
+
 def hand_over(
     order: Order,
     verified_by: str,
@@ -418,19 +479,20 @@ def hand_over(
         return _rejected(
             order, "WRONG_ORDER_TYPE", "A ship-from-store order is shipped, not handed over"
         )
-    if order.state in (OrderState.HANDED_OVER, OrderState.SHIPPED):
-        return _rejected(order, *_closed(order))
     if order.state in (OrderState.RELEASED, OrderState.PICKING):
         return _rejected(order, "NOT_READY", f"Order {order.order_id} is not picked yet")
+    again = order.state in (OrderState.HANDED_OVER, OrderState.SHIPPED)
     after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
     wanted = {str(_get(x, "line_id")): int(_get(x, "qty")) for x in lines}
     movements: list[Movement] = []
     new = order
-    excess = 0
+    over: list[tuple[Line | None, str, int]] = []  # (line, line_id, units beyond the picked)
     for line in order.lines:
         qty = wanted.pop(line.line_id, 0)
+        # only units picked and not yet out of the store can leave it: stock moves once
         accepted = min(qty, line.picked - line.fulfilled)
-        excess += qty - accepted
+        if qty > accepted:
+            over.append((line, line.line_id, qty - accepted))
         if accepted:
             new = new.with_line(line.model_copy(update={"fulfilled": line.fulfilled + accepted}))
             movements.append(
@@ -442,12 +504,52 @@ def hand_over(
                     order_id=order.order_id,
                 )
             )
-    excess += sum(wanted.values())
+    over.extend((None, line_id, n) for line_id, n in wanted.items() if n > 0)
+    excess = sum(n for _, _, n in over)
+    moved = sum(m.qty for m in movements)
     complete = all(x.fulfilled >= x.picked for x in new.lines)
-    state = OrderState.HANDED_OVER if (complete or after_close) else OrderState.STAGED
-    new = _touch(new, ctx, state=state, fulfilled_at=ctx.now if movements else order.fulfilled_at)
+    state = OrderState.HANDED_OVER if (complete or after_close or again) else OrderState.STAGED
+    if movements:
+        new = _touch(new, ctx, state=state, fulfilled_at=ctx.now, fulfilled_by=ctx.actor_id)
+    elif state is not order.state:
+        new = _touch(new, ctx, state=state)
+    me = f"{ctx.name_of(ctx.actor_id)} at {ctx.clock_time(ctx.now)}"
+    if again:
+        first = _first_time(order, ctx)
+        left = (
+            f"{moved} unit(s) still on the shelf left with it"
+            if moved
+            else "stock left the store once"
+        )
+        return Outcome(
+            Status.COMPENSATED,
+            new,
+            code="ALREADY_HANDED_OVER",
+            message=(
+                f"Order {order.order_id} was already handed over by {first}: a manager will"
+                " check the pickup shelf and call the customer"
+            ),
+            movements=tuple(movements),
+            exceptions=(
+                ExceptionNote(
+                    "ALREADY_HANDED_OVER",
+                    f"Order {order.order_id} handed over twice: {me} after {first} — {left};"
+                    " check the pickup shelf and call the customer",
+                    order.order_id,
+                ),
+            ),
+            closes_order_tasks=bool(movements),
+        )
+    over_said = (
+        f"; {excess} unit(s) more than were picked ({_over_words(over)}): recount them"
+        if excess
+        else ""
+    )
     if after_close:
-        when = "expiry" if order.state is OrderState.EXPIRED else "cancellation"
+        when = {
+            OrderState.EXPIRED: "expiry",
+            OrderState.CANCELLED: "cancellation",
+        }.get(order.state, "it was sent back to the online store")
         code = "HANDED_OVER_AFTER_" + ("EXPIRY" if order.state is OrderState.EXPIRED else "CANCEL")
         message = f"Handed over after {when} — manager review"
         return Outcome(
@@ -456,7 +558,12 @@ def hand_over(
             code=code,
             message=message,
             movements=tuple(movements),
-            exceptions=(ExceptionNote(code, f"Order {order.order_id}: {message}", order.order_id),),
+            followups=_recounts(order, over),
+            exceptions=(
+                ExceptionNote(
+                    code, f"Order {order.order_id}: {message} ({me}){over_said}", order.order_id
+                ),
+            ),
             closes_order_tasks=True,
         )
     if excess:
@@ -466,6 +573,16 @@ def hand_over(
             code="OVER_HANDOFF",
             message=f"{excess} unit(s) more than were picked: check the bag with the customer",
             movements=tuple(movements),
+            followups=_recounts(order, over),
+            exceptions=(
+                ExceptionNote(
+                    "OVER_HANDOFF",
+                    f"Order {order.order_id}: {me} handed over {excess} unit(s) more than were"
+                    f" picked ({_over_words(over)}) — recount those items on their shelves"
+                    " and check with the customer what was in the bag",
+                    order.order_id,
+                ),
+            ),
         )
     return Outcome(Status.APPLIED, new, movements=tuple(movements))
 

@@ -54,6 +54,9 @@ ACTIONS: dict[str, str] = {
     "QUARANTINED": "Call support: the change failed on the server three times",
     "HANDED_OVER_AFTER_CANCEL": "Tell the OMS the customer has the goods",
     "HANDED_OVER_AFTER_EXPIRY": "Tell the OMS the customer has the goods",
+    "ALREADY_HANDED_OVER": "Check the pickup shelf for the bag, then call the customer",
+    "ALREADY_SHIPPED": "Check the packing bench, then ask the carrier to stop the extra parcel",
+    "OVER_HANDOFF": "Have the item recounted; call the customer about the extra units",
 }
 
 

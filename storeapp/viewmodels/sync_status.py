@@ -21,7 +21,15 @@ from sync.engine import Progress
 
 from .screen import Clock, OnChange, Tone, ago, duration, local_time, nothing, utc_now
 
-__all__ = ["AttentionRow", "Chip", "PendingRow", "SyncScreen", "SyncStatusVM", "describe_op"]
+__all__ = [
+    "AttentionRow",
+    "Chip",
+    "PendingRow",
+    "SyncScreen",
+    "SyncStatusVM",
+    "code_action",
+    "describe_op",
+]
 
 CLOCK_WARNING_SECONDS = 300
 
@@ -95,9 +103,11 @@ def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = N
         case "order.stage":
             return f"Staging of order {order} at {payload.get('staging_location')}"
         case "order.ship":
-            return f"Shipment of order {order}"
+            parcel = f"{payload.get('carrier') or ''} {payload.get('tracking') or ''}".strip()
+            return f"Shipment of order {order}" + (f" ({parcel})" if parcel else "")
         case "order.handoff":
-            return f"Hand-over of order {order}"
+            units = sum(int(x.get("qty") or 0) for x in payload.get("lines") or ())
+            return f"Hand-over of {units} item(s) of order {order}"
         case "order.reject":
             return f"Sending back order {order}"
         case "task.done":
@@ -119,6 +129,27 @@ def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = N
         case "exception.resolve":
             return "Exception settled"
     return op_type
+
+
+# what happens next when central's result is a fact it kept but told a manager about (its
+# follow-up tasks, if any, are listed first)
+CODE_ACTIONS: dict[str, str] = {
+    "ALREADY_HANDED_OVER": "Nothing to do on the shelf: a manager checks the pickup shelf and"
+    " calls the customer",
+    "ALREADY_SHIPPED": "Keep any parcel of this order that has not left: a manager checks the"
+    " packing bench and the carrier",
+    "OVER_HANDOFF": "If the customer is still here, check the bag with them: a manager is told",
+    "HANDED_OVER_AFTER_CANCEL": "The customer keeps the goods: a manager tells the online store",
+    "HANDED_OVER_AFTER_EXPIRY": "The customer keeps the goods: a manager tells the online store",
+}
+SHIPPED_AFTER_CLOSE = "The parcel is gone: a manager tells the online store"
+
+
+def code_action(code: str | None) -> str | None:
+    """What happens next for a result code whose fact went to a manager, in words."""
+    if code and code.startswith("SHIPPED_AFTER_"):
+        return SHIPPED_AFTER_CLOSE
+    return CODE_ACTIONS.get(code or "")
 
 
 def _action(followup: dict[str, Any]) -> str:
@@ -239,6 +270,9 @@ class SyncStatusVM:
         self, op: LoggedOp, names: dict[str, str], now: datetime, timezone: str | None
     ) -> AttentionRow:
         actions = [_action(f) for f in op.followups]
+        then = code_action(op.code)
+        if then:
+            actions.append(then)
         if op.outcome == "rejected" and not actions:
             actions = ["Nothing to do on the shelf: it was not applied"]
         return AttentionRow(

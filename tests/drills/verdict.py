@@ -501,22 +501,6 @@ KNOWN = (
         (" on hand: no open ",),
         lambda: _central_says("NEGATIVE_STOCK"),
     ),
-    Known(
-        "a hand-over or shipment recorded offline on an order another tablet already handed "
-        "over or shipped is refused ORDER_CLOSED (a physical fact refused, PROTOCOL.md "
-        "principle 3) with no exception: the second parcel or bag that left the store is "
-        "told to nobody (fulfillment.picking)",
-        "visible",
-        (" rejected ORDER_CLOSED: no follow-up",),
-        lambda: False,
-    ),
-    Known(
-        "a hand-over of more units than were picked is compensated OVER_HANDOFF with no "
-        "exception: told only to the associate (fulfillment.picking)",
-        "visible",
-        ("order.handoff", " compensated OVER_HANDOFF: no follow-up"),
-        lambda: False,
-    ),
 )
 
 

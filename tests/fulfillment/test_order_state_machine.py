@@ -109,15 +109,24 @@ class OrderMachine(RuleBasedStateMachine):
             assert 0 <= ln.returned <= ln.fulfilled
 
     @invariant()
-    def a_handed_over_order_never_changes_but_for_returns(self) -> None:
-        def without_returns(o: Order) -> dict:
-            data = o.model_dump(exclude={"updated_at"})
+    def a_handed_over_order_never_changes_but_for_returns_and_units_still_in_store(
+        self,
+    ) -> None:
+        """A later hand-over (another tablet's, recorded offline) may only take units picked
+        and not yet out of the store out of it: each unit leaves once."""
+
+        def fixed(o: Order) -> dict:
+            data = o.model_dump(exclude={"updated_at", "fulfilled_at", "fulfilled_by"})
             for ln in data["lines"]:
                 ln.pop("returned")
+                ln.pop("fulfilled")
             return data
 
         if self.handed_over is not None:
-            assert without_returns(self.order) == without_returns(self.handed_over)
+            assert fixed(self.order) == fixed(self.handed_over)
+            for now, then in zip(self.order.lines, self.handed_over.lines, strict=True):
+                assert then.fulfilled <= now.fulfilled <= now.picked
+            self.handed_over = self.order
         elif self.order.state is OrderState.HANDED_OVER:
             self.handed_over = self.order
 

@@ -161,15 +161,100 @@ def test_a_hand_over_after_cancellation_stands_and_goes_to_a_manager() -> None:
     assert out.exceptions[0].code == "HANDED_OVER_AFTER_CANCEL"
 
 
-def test_a_handed_over_order_refuses_everything_after() -> None:
+def test_a_handed_over_order_refuses_every_intent_after() -> None:
     o = stage(picked(), "P-1", 0, ctx()).order
     done = hand_over(o, "pickup_code", [{"line_id": "1", "qty": 2}], ctx()).order
-    assert (
-        hand_over(done, "pickup_code", [{"line_id": "1", "qty": 2}], ctx()).status
-        is Status.REJECTED
-    )
     assert cancel(done, "late", ctx("oms")).status is Status.REJECTED
+    assert claim(done, ctx()).status is Status.REJECTED
+    assert stage(done, "P-2", 0, ctx()).status is Status.REJECTED
     assert scan(done, "1", gtin(1), 1, "", ctx()).order == done
+
+
+def test_a_second_hand_over_stands_goes_to_a_manager_and_takes_no_stock_twice() -> None:
+    o = stage(picked(), "P-1", 0, ctx()).order
+    first = hand_over(o, "pickup_code", [{"line_id": "1", "qty": 2}], ctx("E1"))
+    assert [m.qty for m in first.movements] == [2]
+    done = first.order
+    out = hand_over(
+        done, "id", [{"line_id": "1", "qty": 2}], ctx("E2", now=NOW + timedelta(minutes=42))
+    )
+    assert (out.status, out.code) == (Status.COMPENSATED, "ALREADY_HANDED_OVER")
+    assert out.message == (
+        "Order W-1 was already handed over by Ana at 10:00: a manager will check the pickup"
+        " shelf and call the customer"
+    )
+    assert out.movements == ()  # the bag left once: on-hand is not taken down again
+    assert out.order == done
+    assert [(x.code, x.message, x.order_id) for x in out.exceptions] == [
+        (
+            "ALREADY_HANDED_OVER",
+            "Order W-1 handed over twice: Ben at 10:42 after Ana at 10:00 — stock left the"
+            " store once; check the pickup shelf and call the customer",
+            "W-1",
+        )
+    ]
+
+
+def test_a_second_hand_over_takes_only_units_still_on_the_shelf_out_of_stock() -> None:
+    o = claim(order(line(1, qty=2)), ctx()).order
+    o = scan(o, "1", gtin(1), 2, "", ctx()).order
+    o = stage(o, "P-1", 0, ctx()).order
+    o = cancel(o, "customer", ctx("oms")).order
+    after = hand_over(o, "id", [{"line_id": "1", "qty": 1}], ctx("E1")).order
+    assert (after.state, after.lines[0].fulfilled) == (OrderState.HANDED_OVER, 1)
+    out = hand_over(after, "id", [{"line_id": "1", "qty": 2}], ctx("E2"))
+    assert out.code == "ALREADY_HANDED_OVER"
+    assert [(m.kind, m.qty) for m in out.movements] == [(MovementKind.HANDOFF, 1)]
+    assert out.order.lines[0].fulfilled == 2
+    assert "1 unit(s) still on the shelf left with it" in out.exceptions[0].message
+
+
+def test_handing_over_more_than_was_picked_asks_a_manager_and_a_recount_of_the_item() -> None:
+    o = stage(picked(), "P-1", 0, ctx()).order
+    assert o.state is OrderState.STAGED
+    out = hand_over(o, "id", [{"line_id": "1", "qty": 3}, {"line_id": "9", "qty": 1}], ctx("E2"))
+    assert (out.status, out.code) == (Status.COMPENSATED, "OVER_HANDOFF")
+    assert [(m.sku, m.qty) for m in out.movements] == [("SKU-1", 2)]  # what was picked
+    assert [(f.kind, f.sku, f.location) for f in out.followups] == [
+        (TaskKind.RECOUNT, "SKU-1", "A-01-1")
+    ]
+    assert [(x.code, x.message) for x in out.exceptions] == [
+        (
+            "OVER_HANDOFF",
+            "Order W-1: Ben at 10:00 handed over 2 unit(s) more than were picked (line 1"
+            " Item 1: 1 more; line 9 (not on the order): 1 more) — recount those items on"
+            " their shelves and check with the customer what was in the bag",
+        )
+    ]
+
+
+def test_a_hand_over_after_cancellation_of_more_than_was_picked_asks_a_recount_too() -> None:
+    o = cancel(stage(picked(), "P-1", 0, ctx()).order, "customer", ctx("oms")).order
+    out = hand_over(o, "id", [{"line_id": "1", "qty": 3}], ctx())
+    assert (out.code, [m.qty for m in out.movements]) == ("HANDED_OVER_AFTER_CANCEL", [2])
+    assert [(f.kind, f.sku) for f in out.followups] == [(TaskKind.RECOUNT, "SKU-1")]
+    assert "1 unit(s) more than were picked (line 1 Item 1: 1 more)" in out.exceptions[0].message
+
+
+def test_a_second_shipment_stands_goes_to_a_manager_and_takes_no_stock_twice() -> None:
+    o = picked(order(line(1, qty=2), type=OrderType.SHIP_FROM_STORE))
+    done = ship(stage(o, "PACK", 1, ctx()).order, "DPD", "TRK1", 1, ctx("E1")).order
+    out = ship(done, "DHL", "TRK2", 1, ctx("E2", now=NOW + timedelta(minutes=42)))
+    assert (out.status, out.code) == (Status.COMPENSATED, "ALREADY_SHIPPED")
+    assert out.message == (
+        "Order W-1 had already shipped, Ana at 10:00 (DPD TRK1): this parcel (DHL TRK2) goes"
+        " to a manager to check; stock was not taken off twice"
+    )
+    assert (out.movements, out.notifications) == ((), ())
+    assert (out.order.tracking, out.order.fulfilled_by) == ("TRK1", "E1")
+    assert [(x.code, x.message) for x in out.exceptions] == [
+        (
+            "ALREADY_SHIPPED",
+            "Order W-1 shipped twice: Ben at 10:42 (DHL TRK2) after Ana at 10:00 (DPD TRK1) —"
+            " stock left the store once; check the packing bench for the order's goods and"
+            " ask the carrier to stop the parcel that should not go",
+        )
+    ]
 
 
 def test_shipping_takes_the_picked_units_out_of_the_store() -> None:

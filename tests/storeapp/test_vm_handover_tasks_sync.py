@@ -251,3 +251,63 @@ def test_every_op_the_tablet_can_queue_is_told_in_words() -> None:
     payload = {"order_id": "W-1", "sku": "DOG2", "location": "A-12", "return_id": "R-1"}
     for op_type in PAYLOADS:
         assert describe_op(op_type, payload) != op_type, f"{op_type} has no words"
+
+
+def test_a_hand_over_another_tablet_already_recorded_says_what_happens_next(
+    store, staged, ana, clock
+) -> None:
+    handover = HandoverVM(store, ana, clock=clock)
+    handover.find("AB12CD")
+    assert handover.hand_over().tone == "ok"
+    (op,) = store.pending(10)
+    store.acknowledge(
+        [
+            result(
+                op,
+                "compensated",
+                code="ALREADY_HANDED_OVER",
+                message="Order W-1 was already handed over by Ben at 09:30: a manager will"
+                " check the pickup shelf and call the customer",
+            )
+        ]
+    )
+    [row] = SyncStatusVM(store, clock=clock).screen().attention
+    assert (row.what, row.code, row.status) == (
+        "Hand-over of 3 item(s) of order W-1",
+        "ALREADY_HANDED_OVER",
+        "compensated",
+    )
+    assert row.action == (
+        "Nothing to do on the shelf: a manager checks the pickup shelf and calls the customer"
+    )
+
+
+def test_every_hand_over_or_shipment_a_manager_is_told_about_says_what_happens_next() -> None:
+    from fulfillment.model import OrderType
+    from fulfillment.outcome import Status
+    from fulfillment.picking import cancel, claim, expire, hand_over, reject, scan, ship, stage
+    from storeapp.viewmodels.sync_status import code_action
+    from tests.fulfillment.builders import NOW, ctx, line, order
+    from tests.fulfillment.builders import gtin as rule_gtin
+
+    def picked(type_: OrderType):
+        o = claim(order(line(1, qty=1), type=type_), ctx()).order
+        return scan(o, "1", rule_gtin(1), 1, "", ctx()).order
+
+    lines = [{"line_id": "1", "qty": 2}]
+    pickup = stage(picked(OrderType.PICKUP), "P-1", 0, ctx()).order
+    parcel = stage(picked(OrderType.SHIP_FROM_STORE), "PACK", 1, ctx()).order
+    late = ctx("system", now=NOW + timedelta(days=30))
+    outcomes = [
+        hand_over(pickup, "id", lines, ctx()),
+        hand_over(hand_over(pickup, "id", lines, ctx()).order, "id", lines, ctx()),
+        hand_over(cancel(pickup, "x", ctx()).order, "id", lines, ctx()),
+        hand_over(expire(pickup, late).order, "id", lines, ctx()),
+        hand_over(reject(picked(OrderType.PICKUP), "x", ctx()).order, "id", lines, ctx()),
+        ship(ship(parcel, "DPD", "1", 1, ctx()).order, "DPD", "2", 1, ctx()),
+        ship(cancel(parcel, "x", ctx()).order, "DPD", "1", 1, ctx()),
+        ship(reject(picked(OrderType.SHIP_FROM_STORE), "x", ctx()).order, "DPD", "1", 1, ctx()),
+    ]
+    told = {o.code for o in outcomes if o.status is Status.COMPENSATED and o.exceptions}
+    assert len(told) == 7, told
+    assert {code: code_action(code) for code in told if not code_action(code)} == {}
