@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -472,61 +472,17 @@ def _visible(
 # --- the end of every drill ---------------------------------------------------------------
 
 
-def _central_says(code: str) -> bool:
-    """Whether this checkout's central source uses `code` (a fix merged from another helper)."""
-    root = Path(__file__).resolve().parents[2] / "central"
-    return any(code in p.read_text(encoding="utf-8") for p in root.rglob("*.py"))
-
-
-@dataclass(frozen=True)
-class Known:
-    """A verdict problem found by the drills whose fix is not this branch's to make: the
-    drill is an expected failure (pytest's xfail, with the reason) while only such problems
-    are found and `fixed()` is false; any other problem fails it as usual."""
-
-    why: str
-    check: str
-    says: tuple[str, ...]  # every fragment is in the problem's sentence
-    fixed: Callable[[], bool]
-
-    def matches(self, check: str, problem: str) -> bool:
-        return check == self.check and all(s in problem for s in self.says) and not self.fixed()
-
-
-KNOWN = (
-    Known(
-        "stock went negative with nobody told (issue #7 finding 9; helper 'push' adds a "
-        "NEGATIVE_STOCK exception and a recount task)",
-        "visible",
-        (" on hand: no open ",),
-        lambda: _central_says("NEGATIVE_STOCK"),
-    ),
-)
-
-
 def conclude(verdict: Verdict, figures: Any, seed: int) -> None:
     """One run's verdict: see `conclude_all`."""
     conclude_all([(verdict, figures, seed)])
 
 
 def conclude_all(runs: Iterable[tuple[Verdict, Any, int]]) -> None:
-    """Record each run's figures, then fail the drill, in words, on any problem (an expected
-    failure when every problem found is a KNOWN one)."""
-    import pytest
-
-    unknown, known, words = False, set(), []
+    """Record each run's figures, then fail the drill, in words, on any problem."""
+    words = []
     for verdict, figures, seed in runs:
         figures.ops, figures.lost, figures.doubled = verdict.ops, verdict.lost, verdict.doubled
-        if verdict.ok:
-            continue
-        words.append(f"DRILLS_SEED={seed} reproduces this run.\n{verdict.words()}")
-        for check_, problem in ((k, p) for k, ps in verdict.problems.items() for p in ps):
-            matched = [k.why for k in KNOWN if k.matches(check_, problem)]
-            known.update(matched)
-            unknown = unknown or not matched
-    if unknown:
+        if not verdict.ok:
+            words.append(f"DRILLS_SEED={seed} reproduces this run.\n{verdict.words()}")
+    if words:
         raise AssertionError("\n".join(words))
-    if known:
-        pytest.xfail(
-            "known, fixed elsewhere: " + "; ".join(sorted(known)) + "\n" + "\n".join(words)
-        )

@@ -93,7 +93,7 @@ def test_one_bag_handed_over_on_two_offline_tablets_leaves_stock_once_and_tells_
         assert ana.sync_status.screen().attention == ()
 
     # a manager on the other tablet sees it on the Exceptions screen
-    with a.hands("M1", "9999") as maria:
+    with a.hands("M1", "999999") as maria:
         [told] = ExceptionsVM(maria.store, maria.session).screen().rows
         assert (told.code, told.order_id, told.who) == ("ALREADY_HANDED_OVER", oid, "Ben")
         assert re.fullmatch(
