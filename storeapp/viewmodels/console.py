@@ -57,6 +57,8 @@ ACTIONS: dict[str, str] = {
     "ALREADY_HANDED_OVER": "Check the pickup shelf for the bag, then call the customer",
     "ALREADY_SHIPPED": "Check the packing bench, then ask the carrier to stop the extra parcel",
     "OVER_HANDOFF": "Have the item recounted; call the customer about the extra units",
+    "NEGATIVE_STOCK": "Have the place recounted (the task is open); look for misplaced units",
+    "OP_ID_REUSED": "Call support: a tablet sent one change twice under different numbers",
 }
 
 

@@ -56,6 +56,20 @@ def test_a_manager_sees_open_exceptions_with_who_when_and_what_to_do(
     assert row.action == "Find the extra units: back to the customer, or write them off"
 
 
+def test_negative_stock_and_a_reused_op_id_tell_the_manager_what_to_do(
+    store: LocalStore, feed: Feed, maria: SessionVM, clock: FakeClock
+) -> None:
+    store.apply_pull(
+        feed.page(
+            feed.change("exception", "X-3", exception_doc("X-3", "NEGATIVE_STOCK", "-3 at A-1")),
+            feed.change("exception", "X-4", exception_doc("X-4", "OP_ID_REUSED", "#7 again")),
+        )
+    )
+    actions = {r.code: r.action for r in ExceptionsVM(store, maria, clock=clock).screen().rows}
+    assert actions["NEGATIVE_STOCK"].startswith("Have the place recounted")
+    assert actions["OP_ID_REUSED"].startswith("Call support")
+
+
 def test_settling_an_exception_needs_a_note_and_queues_it_for_central(
     store: LocalStore, feed: Feed, maria: SessionVM, clock: FakeClock
 ) -> None:
