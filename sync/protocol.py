@@ -327,7 +327,9 @@ class CountRecord(Request):
     sku: Id
     location: Label
     qty: Annotated[int, Field(ge=0, le=99999)]
-    counted_at: Instant
+    # any aware time: a tablet's wrong clock must not refuse a count; central clamps it into
+    # the window it accepts `occurred_at` in, with CLOCK_SKEW
+    counted_at: AwareDatetime
 
 
 class CountDecision(Request):

@@ -301,6 +301,10 @@ def _apply(
 
     if op_type in ("count.record", "count.approve", "count.recount", "stock.adjust"):
         if op_type == "count.record":
+            # a count is a physical fact: a wrong clock moves when it counts, never refuses it
+            counted_at, count_skewed = _clamp(payload.counted_at, device, tx.now)
+            skewed = skewed or count_skewed
+            payload = payload.model_copy(update={"counted_at": counted_at})
             said = record_count(tx, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id)
         elif op_type == "stock.adjust":
             said = adjust_stock(tx, payload, ctx, op_id=str(raw.op_id), occurred_at=occurred_at)

@@ -141,6 +141,29 @@ def test_an_op_dated_at_the_ends_of_the_calendar_is_clamped_applied_and_flagged(
 
 
 @pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"], ids=["year1", "year9999"]
+)
+def test_a_count_taken_under_a_wrong_clock_is_recorded_at_a_believable_time_and_flagged(
+    any_central: Central, store: TestStore, device: RawDevice, when: str
+) -> None:
+    count = {
+        "count_id": str(uuid.uuid4()),
+        "sku": store.skus[0],
+        "location": "A-1",
+        "qty": 3,
+        "counted_at": when,
+    }
+    body = ok(device.push_raw([device.op("count.record", count)]))
+    [(status, _)] = codes(body["results"])
+    assert status == "applied"  # recorded (its variance may ask a manager first), not refused
+    [recorded] = ok(
+        any_central.oms.get(f"/v1/oms/stores/{store.store_id}/counts", params={"sku": count["sku"]})
+    )
+    at = datetime.fromisoformat(recorded["counted_at"])
+    assert datetime.now(UTC) - timedelta(days=800) < at <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
     "clock", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"], ids=["year1", "year9999"]
 )
 def test_a_tablet_with_a_wildly_wrong_clock_can_still_push(
