@@ -21,13 +21,13 @@ WINDOW_S = 600
 @pytest.fixture(params=["sqlite", "postgresql"])
 def own_central(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Central]:
     if request.param == "sqlite":
-        with running_central(f"sqlite:///{tmp_path / 'central.db'}") as c:
+        with running_central(f"sqlite:///{tmp_path / 'central.db'}", rate_limits=True) as c:
             yield c
         return
     url = pg_url()
     if url is None:
         pytest.skip("CENTRAL_TEST_PG is not set: PostgreSQL runs are skipped")
-    with fresh_pg_database(url) as db_url, running_central(db_url) as c:
+    with fresh_pg_database(url) as db_url, running_central(db_url, rate_limits=True) as c:
         yield c
 
 

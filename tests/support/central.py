@@ -44,8 +44,16 @@ def free_port() -> int:
 
 
 class CentralServer:
-    def __init__(self, database_url: str, port: int | None = None) -> None:
+    """`rate_limits=False` (the default here): the suite's centrals live long and every test
+    calls from 127.0.0.1, so the per-address limits on failed codes and tokens would turn one
+    test's deliberate bad token into another's 429; tests/central/test_rate_limits.py turns
+    them on for a central of its own."""
+
+    def __init__(
+        self, database_url: str, port: int | None = None, *, rate_limits: bool = False
+    ) -> None:
         self.database_url = database_url
+        self.rate_limits = rate_limits
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
@@ -55,6 +63,10 @@ class CentralServer:
         settings = CentralSettings(
             database_url=self.database_url, expiry_interval_s=0, events_keepalive_s=1.0
         )
+        if not self.rate_limits:
+            settings = settings.model_copy(
+                update={"enroll_failure_limit": 0, "token_failure_limit": 0}
+            )
         config = uvicorn.Config(
             create_app(settings),
             host="127.0.0.1",
@@ -307,12 +319,18 @@ def ok(response: httpx.Response) -> Any:
 
 
 @contextmanager
-def running_central(database_url: str, *, own_process: bool = False) -> Iterator[Central]:
+def running_central(
+    database_url: str, *, own_process: bool = False, rate_limits: bool = False
+) -> Iterator[Central]:
     upgrade(database_url)
     engine = make_engine(database_url)
     key = create_integration_key(engine, "tests")
     engine.dispose()
-    server = (CentralProcess if own_process else CentralServer)(database_url)
+    server = (
+        CentralProcess(database_url)
+        if own_process
+        else CentralServer(database_url, rate_limits=rate_limits)
+    )
     server.start()
     central = Central(server, key)
     try:
