@@ -143,24 +143,24 @@ def create_integration_key(engine: Engine, name: str) -> str:
     return key
 
 
-def integration_key_ok(engine: Engine, key: str) -> bool:
+def _integration_key(engine: Engine, key: str) -> Any:
+    """The key's row (its `revoked_at`), or None for a key that was never made."""
     with reading(engine) as conn:
-        row = conn.execute(
+        return conn.execute(
             select(integration_keys.c.revoked_at).where(
                 integration_keys.c.key_hash == hash_secret(key)
             )
         ).first()
+
+
+def integration_key_ok(engine: Engine, key: str) -> bool:
+    row = _integration_key(engine, key)
     return row is not None and row.revoked_at is None
 
 
 def integration_key_revoked(engine: Engine, key: str) -> bool:
     """True when `key` is a real integration key that was revoked."""
-    with reading(engine) as conn:
-        row = conn.execute(
-            select(integration_keys.c.revoked_at).where(
-                integration_keys.c.key_hash == hash_secret(key)
-            )
-        ).first()
+    row = _integration_key(engine, key)
     return row is not None and row.revoked_at is not None
 
 

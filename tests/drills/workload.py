@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fulfillment.model import Order, OrderState, OrderType
-from storeapp.local import LocalStore
-from storeapp.viewmodels import CountVM, HandoverVM, PickListVM, QueueVM, SessionVM, StagingVM
+from tests.support.hands import Hands
 
 __all__ = ["ACTIONS", "Floor"]
 
@@ -38,30 +37,11 @@ ACTIONS: dict[str, int] = {
 }
 
 
-class _Hands:
-    """The screens' view-models on one tablet file, one associate signed in (as
-    tests/support/tablet.py's Hands, without importing central: the tablet process of the
-    kill drill starts fast)."""
-
-    def __init__(self, path: Path, employee_id: str, pin: str) -> None:
-        self.store = LocalStore(path, screen=True)
-        self.session = SessionVM(self.store)
-        signed_in = self.session.sign_in(employee_id, pin)
-        if not signed_in.signed_in:
-            self.store.close()
-            raise AssertionError(f"sign-in of {employee_id} failed: {signed_in.message}")
-        self.queue = QueueVM(self.store, self.session)
-        self.picking = PickListVM(self.store, self.session)
-        self.counting = CountVM(self.store, self.session)
-        self.staging = StagingVM(self.store, self.session)
-        self.handover = HandoverVM(self.store, self.session)
-
-
 class Floor:
     """One associate signed in on one tablet file. A context manager."""
 
     def __init__(self, path: Path, employee_id: str, pin: str, gtins: dict[str, str]) -> None:
-        self.hands = _Hands(path, employee_id, pin)
+        self.hands = Hands(path, employee_id, pin)
         self.employee_id = employee_id
         self.gtins = gtins  # sku -> GTIN, to scan
         self.staging = self.hands.staging

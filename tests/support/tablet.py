@@ -15,26 +15,16 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from storeapp.local import LocalStore
-from storeapp.viewmodels import (
-    ApprovalsVM,
-    CountVM,
-    PickListVM,
-    QueueVM,
-    ReturnsVM,
-    SessionVM,
-    SyncStatusVM,
-    TasksVM,
-)
 from sync.client import CentralClient
 from sync.engine import Progress, SyncEngine, SyncReport
 from sync.replica import Identity
 
 from .central import Central, TestStore
 from .faults import FaultyTransport
+from .hands import Hands
 
 __all__ = ["Hands", "Tablet", "enroll_tablet"]
 
@@ -102,40 +92,6 @@ class Tablet:
             return conn.execute(
                 "SELECT kind, id, version, data FROM srv_docs ORDER BY kind, id"
             ).fetchall()
-
-
-class Hands:
-    """One associate signed in on a tablet, acting through the view-models as the app does
-    (the screens' own `LocalStore` connection, `screen=True`). A context manager."""
-
-    def __init__(self, path: Path, employee_id: str, pin: str) -> None:
-        self.store = LocalStore(path, screen=True)
-        self.session = SessionVM(self.store)
-        signed_in = self.session.sign_in(employee_id, pin)
-        if not signed_in.signed_in:
-            self.store.close()
-            raise AssertionError(f"sign-in of {employee_id} failed: {signed_in.message}")
-        self.queue = QueueVM(self.store, self.session)
-        self.picking = PickListVM(self.store, self.session)
-        self.tasks = TasksVM(self.store, self.session)
-        self.sync_status = SyncStatusVM(self.store)
-        self.returns = ReturnsVM(self.store, self.session)
-        self.counting = CountVM(self.store, self.session)
-        self.approvals = ApprovalsVM(self.store, self.session)
-
-    def close(self) -> None:
-        self.store.close()
-
-    def __enter__(self) -> Hands:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def enroll_tablet(
