@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from fulfillment import counts as rules
+from fulfillment.codes import Code
 from fulfillment.counts import SETTLED, Count, CountOutcome, CountState
 from fulfillment.ledger import Movement, MovementKind
 from fulfillment.outcome import Context, Status, TaskKind
@@ -238,7 +239,7 @@ def _duplicate(tx: StoreTx, count_id: str, ctx: Context) -> CountAnswer | None:
             f"Count {count_id} was already recorded by {earlier.counted_by_name or earlier.counted_by}"
             f" at {ctx.clock_time(earlier.counted_at)}: this one was not recorded again"
         )
-    return CountAnswer(Status.REJECTED.value, "DUPLICATE_COUNT", message)
+    return CountAnswer(Status.REJECTED.value, Code.DUPLICATE_COUNT, message)
 
 
 def _said(outcome: CountOutcome) -> str | None:
@@ -267,7 +268,7 @@ def record_count(
     name = _item_name(tx, payload.sku)
     if name is None:
         return CountAnswer(
-            Status.REJECTED.value, "UNKNOWN_ITEM", f"No item {payload.sku} in this store"
+            Status.REJECTED.value, Code.UNKNOWN_ITEM, f"No item {payload.sku} in this store"
         )
     counted_at: datetime = min(payload.counted_at.astimezone(UTC), tx.now)
     sku, location = payload.sku, payload.location
@@ -308,7 +309,7 @@ def decide_count(
     count = load_count(tx, payload.count_id)
     if count is None:
         return CountAnswer(
-            Status.REJECTED.value, "UNKNOWN_COUNT", f"No count {payload.count_id} in this store"
+            Status.REJECTED.value, Code.UNKNOWN_COUNT, f"No count {payload.count_id} in this store"
         )
     if op_type == "count.approve":
         book = book_at(tx, count.sku, count.location, count.counted_at)
@@ -330,7 +331,7 @@ def adjust_stock(
     name = _item_name(tx, payload.sku)
     if name is None:
         return CountAnswer(
-            Status.REJECTED.value, "UNKNOWN_ITEM", f"No item {payload.sku} in this store"
+            Status.REJECTED.value, Code.UNKNOWN_ITEM, f"No item {payload.sku} in this store"
         )
     move = Movement(
         kind=MovementKind.ADJUST, sku=payload.sku, location=payload.location, qty=payload.delta

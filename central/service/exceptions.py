@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fulfillment.codes import Code
+
 from ..db.tables import exceptions
 from .feed import StoreTx
 
@@ -44,9 +46,9 @@ def resolve_exception(
     """(status, code, message) of the op."""
     row = _find(tx, exception_id)
     if row is None:
-        return "rejected", "UNKNOWN_EXCEPTION", f"No exception {exception_id} in this store"
+        return "rejected", Code.UNKNOWN_EXCEPTION, f"No exception {exception_id} in this store"
     if row["state"] != "open":
-        return "rejected", "NOT_OPEN", f"Exception {exception_id} was already settled"
+        return "rejected", Code.NOT_OPEN, f"Exception {exception_id} was already settled"
     settled = {
         **row,
         "state": "resolved",

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
 
+from fulfillment.codes import Code
 from fulfillment.model import Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
@@ -212,12 +213,12 @@ def _answer(
     """One op's result and the time its result row keeps (the clamped `occurred_at`)."""
     if reused:
         message = f"Its op_id was already used by {reused}: this change was not applied"
-        _set_aside(tx, device, raw, "OP_ID_REUSED", message)
-        return _result(raw, "rejected", "OP_ID_REUSED", message), tx.now
+        _set_aside(tx, device, raw, Code.OP_ID_REUSED, message)
+        return _result(raw, "rejected", Code.OP_ID_REUSED, message), tx.now
     if isinstance(raw, LooseEnvelope):
         message = raw.problem()
-        _set_aside(tx, device, raw, "INVALID_OP", message)
-        return _result(raw, "rejected", "INVALID_OP", message), tx.now
+        _set_aside(tx, device, raw, Code.INVALID_OP, message)
+        return _result(raw, "rejected", Code.INVALID_OP, message), tx.now
     occurred_at, skewed = _clamp(raw.occurred_at, device, tx.now)
     return _apply(tx, device, raw, people, occurred_at, skewed), occurred_at
 
@@ -244,15 +245,15 @@ def _apply(
         payload: Any = validate_payload(raw)
     except ValidationError as exc:
         message = op_error(exc)
-        _set_aside(tx, device, raw, "INVALID_OP", message)
-        return result("rejected", "INVALID_OP", message)
+        _set_aside(tx, device, raw, Code.INVALID_OP, message)
+        return result("rejected", Code.INVALID_OP, message)
 
     op_type, actor_id = raw.type, raw.actor_id
     role = people.roles.get(actor_id)
     if role is None:
-        return result("rejected", "FORBIDDEN", f"{actor_id} is not active staff of this store")
+        return result("rejected", Code.FORBIDDEN, f"{actor_id} is not active staff of this store")
     if not may_perform(role, op_type):
-        return result("rejected", "FORBIDDEN", f"Only a manager may do {op_type}")
+        return result("rejected", Code.FORBIDDEN, f"Only a manager may do {op_type}")
 
     ctx = Context(
         actor_id=actor_id,
@@ -266,7 +267,9 @@ def _apply(
     if op_type in ORDER_OPS:
         order = load_order(tx, payload.order_id)
         if order is None:
-            return result("rejected", "UNKNOWN_ORDER", f"No order {payload.order_id} in this store")
+            return result(
+                "rejected", Code.UNKNOWN_ORDER, f"No order {payload.order_id} in this store"
+            )
         outcome = apply_order_op(order, op_type, payload, ctx)
         made = apply_outcome(
             tx,
@@ -277,7 +280,7 @@ def _apply(
             device_id=device.device_id,
             occurred_at=occurred_at,
         )
-        code = outcome.code or ("CLOCK_SKEW" if skewed else None)
+        code = outcome.code or (Code.CLOCK_SKEW if skewed else None)
         return result(outcome.status.value, code, outcome.message, made)
 
     if op_type == "return.receive":
@@ -290,13 +293,13 @@ def _apply(
             device_name=device.name,
             occurred_at=occurred_at,
         )
-        code = answer.code or ("CLOCK_SKEW" if skewed else None)
+        code = answer.code or (Code.CLOCK_SKEW if skewed else None)
         return result(answer.status, code, answer.message)
 
     if op_type == "return.override":
         answer = override_return(tx, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id)
         return result(
-            answer.status, answer.code or ("CLOCK_SKEW" if skewed else None), answer.message
+            answer.status, answer.code or (Code.CLOCK_SKEW if skewed else None), answer.message
         )
 
     if op_type in ("count.record", "count.approve", "count.recount", "stock.adjust"):
@@ -312,7 +315,7 @@ def _apply(
             said = decide_count(
                 tx, op_type, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id
             )
-        code = said.code or ("CLOCK_SKEW" if skewed else None)
+        code = said.code or (Code.CLOCK_SKEW if skewed else None)
         return result(said.status, code, said.message, list(said.followups))
 
     if op_type == "task.done":
@@ -321,7 +324,7 @@ def _apply(
     if op_type == "exception.resolve":
         return result(*resolve_exception(tx, payload.exception_id, payload.note, actor_id))
 
-    return result("rejected", "NOT_SUPPORTED", f"{op_type} is not handled by this server yet")
+    return result("rejected", Code.NOT_SUPPORTED, f"{op_type} is not handled by this server yet")
 
 
 def _task_done(
@@ -329,9 +332,9 @@ def _task_done(
 ) -> OpResult:
     row = find_task(tx, payload.task_id)
     if row is None:
-        return result("rejected", "UNKNOWN_TASK", f"No task {payload.task_id}")
+        return result("rejected", Code.UNKNOWN_TASK, f"No task {payload.task_id}")
     if row["state"] != "open":
-        return result(Status.APPLIED.value, "ALREADY_DONE", "That task was already closed")
+        return result(Status.APPLIED.value, Code.ALREADY_DONE, "That task was already closed")
     update_task(tx, row, state="done", done_by=actor_id)
     return result(Status.APPLIED.value)
 
@@ -547,7 +550,7 @@ def _quarantine(
     the server's own time, and a code that its op_id's unique index leaves out."""
     message = f"This change failed {attempts} times on the server and was set aside for a manager"
     res = OpResult(
-        op_id=raw.op_id, seq=raw.seq, status="rejected", code="QUARANTINED", message=message
+        op_id=raw.op_id, seq=raw.seq, status="rejected", code=Code.QUARANTINED, message=message
     )
     with store_tx(engine, store_id) as tx:
         current = tx.conn.execute(
@@ -561,9 +564,9 @@ def _quarantine(
             seq_before = tx.change_seq
             savepoint = tx.conn.begin_nested()
             try:
-                _set_aside(tx, device, raw, "QUARANTINED", message, attempts)
+                _set_aside(tx, device, raw, Code.QUARANTINED, message, attempts)
                 if minimal:
-                    _dead_letter(tx, device, raw, "QUARANTINED", message, attempts, minimal=True)
+                    _dead_letter(tx, device, raw, Code.QUARANTINED, message, attempts, minimal=True)
                 tx.flush()
                 savepoint.commit()
                 break

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from fulfillment import returns as rules
+from fulfillment.codes import Code
 from fulfillment.outcome import Context, Status
 from fulfillment.returns import ItemFacts, Return
 from sync.protocol import ReturnOverride, ReturnReceive
@@ -100,7 +101,7 @@ def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> OpAnswer | None:
             f"Return {return_id} was already received{where} at "
             f"{ctx.clock_time(earlier.received_at)}: this one was not recorded again"
         )
-    return OpAnswer(Status.REJECTED.value, "DUPLICATE_RETURN", message)
+    return OpAnswer(Status.REJECTED.value, Code.DUPLICATE_RETURN, message)
 
 
 def _stage_return(
@@ -194,7 +195,9 @@ def override_return(
     ret = load_return(tx, payload.return_id)
     if ret is None:
         return OpAnswer(
-            Status.REJECTED.value, "UNKNOWN_RETURN", f"No return {payload.return_id} in this store"
+            Status.REJECTED.value,
+            Code.UNKNOWN_RETURN,
+            f"No return {payload.return_id} in this store",
         )
     outcome = rules.override(ret, payload.reason, ctx)
     open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)

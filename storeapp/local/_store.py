@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlite_utils import Database
 
+from fulfillment.codes import Code
 from fulfillment.model import Order, Policy, Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
@@ -64,7 +65,7 @@ class _Refused(Exception):
 
 
 def _not_saved(cause: ActResult) -> ActResult:
-    return ActResult("rejected", False, "NOT_SAVED", cause.message)
+    return ActResult("rejected", False, Code.NOT_SAVED, cause.message)
 
 
 def _field_sentence(exc: ValidationError) -> str:
@@ -266,7 +267,7 @@ class LocalStore(Reads, PinGuard):
             try:
                 body: dict[str, Any] | ActResult = model.model_validate(raw).model_dump(mode="json")
             except ValidationError as exc:
-                body = ActResult("rejected", False, "INVALID_INPUT", _field_sentence(exc))
+                body = ActResult("rejected", False, Code.INVALID_INPUT, _field_sentence(exc))
             checked.append((actor_id, op_type, body))
         if all_or_nothing:
             bad = next((b for _, _, b in checked if isinstance(b, ActResult)), None)
@@ -309,7 +310,7 @@ class LocalStore(Reads, PinGuard):
     ) -> ActResult:
         role = staff.get(actor_id, ("", Role.ASSOCIATE.value))[1]
         if not may_perform(role, op_type):
-            return ActResult("rejected", False, "FORBIDDEN", "Only a manager can do this")
+            return ActResult("rejected", False, Code.FORBIDDEN, "Only a manager can do this")
         status, code, message = Status.APPLIED.value, None, None
         order: Order | None = None
         ret: Return | None = None
@@ -326,10 +327,10 @@ class LocalStore(Reads, PinGuard):
                     return ActResult(
                         "rejected",
                         False,
-                        "ORDER_NOT_FOUND",
+                        Code.UNKNOWN_ORDER,
                         f"Order {order_id} is not on this tablet",
                     )
-                status, code = Status.COMPENSATED.value, "ORDER_NOT_FOUND"
+                status, code = Status.COMPENSATED.value, Code.UNKNOWN_ORDER
                 message = f"Order {order_id} is not on this tablet yet: saved for central to check"
             else:
                 ctx = proj.context_for(
@@ -365,24 +366,28 @@ class LocalStore(Reads, PinGuard):
                 return ActResult(
                     "rejected",
                     False,
-                    "SKU_NOT_FOUND",
+                    Code.UNKNOWN_ITEM,
                     f"{payload['sku']} is not an item of this store",
                 )
         elif op_type == "exception.resolve":
             doc = proj.doc(conn, "exception", payload["exception_id"])
             if doc is None or doc.get("state", "open") != "open":
                 return ActResult(
-                    "rejected", False, "NOT_OPEN", "That exception is not open on this tablet"
+                    "rejected", False, Code.NOT_OPEN, "That exception is not open on this tablet"
                 )
         elif op_type == "task.done":
             state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
             if state is None:
                 return ActResult(
-                    "rejected", False, "TASK_NOT_FOUND", "This task is not on this tablet"
+                    "rejected", False, Code.UNKNOWN_TASK, "This task is not on this tablet"
                 )
-            if state not in OPEN_TASK_STATES:
-                return ActResult("rejected", False, "TASK_DONE", "This task is already done")
-            conn.execute("UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],))
+            if state not in OPEN_TASK_STATES:  # as central: applied, nothing changes
+                status, code = Status.APPLIED.value, Code.ALREADY_DONE
+                message = "That task was already closed"
+            else:
+                conn.execute(
+                    "UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],)
+                )
         seq, base_seq = conn.execute(
             "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1"
         ).fetchone()
@@ -424,7 +429,7 @@ class LocalStore(Reads, PinGuard):
         if op_type == "count.record":
             if row is not None:
                 return ActResult(
-                    "rejected", False, "DUPLICATE", f"Count {count_id} is already recorded"
+                    "rejected", False, Code.DUPLICATE_COUNT, f"Count {count_id} is already recorded"
                 )
             data = proj.submitted_count(conn, payload, ctx.actor_id, staff)
             conn.execute(proj.UPSERT_COUNT, proj.count_row(data, 1))
@@ -438,7 +443,7 @@ class LocalStore(Reads, PinGuard):
             return ActResult("applied", True, count=count_record(data, True))
         if row is None:
             return ActResult(
-                "rejected", False, "COUNT_NOT_FOUND", f"Count {count_id} is not on this tablet"
+                "rejected", False, Code.UNKNOWN_COUNT, f"Count {count_id} is not on this tablet"
             )
         outcome = proj.decide_count(json.loads(row[0]), op_type, ctx)
         if outcome.count is None:
@@ -462,7 +467,7 @@ class LocalStore(Reads, PinGuard):
         return_id = payload["return_id"]
         if self._one("SELECT 1 FROM returns WHERE return_id = ?", (return_id,)):
             return ActResult(
-                "rejected", False, "DUPLICATE", f"Return {return_id} is already recorded"
+                "rejected", False, Code.DUPLICATE_RETURN, f"Return {return_id} is already recorded"
             )
         order: Order | None = None
         pending = 0
@@ -477,7 +482,7 @@ class LocalStore(Reads, PinGuard):
             return ActResult(
                 "rejected",
                 False,
-                "ORDER_NOT_FOUND",
+                Code.UNKNOWN_ORDER,
                 f"Order {order_id} is not on this tablet: scan each item to return it",
             )
         outcome = proj.receive_return(conn, order, payload, ctx)
@@ -507,7 +512,7 @@ class LocalStore(Reads, PinGuard):
         ).fetchone()
         if row is None:
             return ActResult(
-                "rejected", False, "RETURN_NOT_FOUND", f"Return {return_id} is not on this tablet"
+                "rejected", False, Code.UNKNOWN_RETURN, f"Return {return_id} is not on this tablet"
             )
         outcome = override(Return.model_validate_json(row[0]), payload["reason"], ctx)
         if outcome.ret is None:

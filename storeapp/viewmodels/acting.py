@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
+from fulfillment.codes import Code
 from storeapp.local import Item, LocalStore
 
 from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, nothing, utc_now
@@ -64,4 +65,6 @@ class ActingVM(Generic[S]):
         if not result.ok:
             return self.screen(result.message or NOT_SAVED, "error")
         self._on_change()
+        if result.code == Code.ALREADY_DONE:  # queued as central would apply it: nothing changed
+            return self.screen(result.message or done, "info")
         return self.screen(done, "ok")

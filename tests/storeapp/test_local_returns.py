@@ -41,7 +41,7 @@ def test_an_associate_cannot_override_and_a_refused_override_is_not_queued(store
     forbidden = store.act("E2", "return.override", {"return_id": "R1", "reason": "ok"}, T0)
     assert (forbidden.queued, forbidden.code) == (False, "FORBIDDEN")
     unknown = store.act("M1", "return.override", {"return_id": "R9", "reason": "ok"}, T0)
-    assert unknown.code == "RETURN_NOT_FOUND"
+    assert unknown.code == "UNKNOWN_RETURN"
     done = store.act("M1", "return.override", {"return_id": "R1", "reason": "ok"}, T0)
     assert (done.queued, done.ret.state.value) == (True, "completed")
     assert store.get_return("R1").ret.override_by == "M1"

@@ -435,8 +435,10 @@ def test_task_done_is_local_at_once_and_survives_a_pull_until_central_answers(st
     assert (done.queued, store.tasks()) == (True, [])
     store.apply_pull(feed.page(feed.change("task", "T-1", {**task, "qty": 2})))
     assert store.tasks() == []
-    assert store.act("E1", "task.done", {"task_id": "T-1"}, T0).code == "TASK_DONE"
-    assert store.act("E1", "task.done", {"task_id": "T-404"}, T0).code == "TASK_NOT_FOUND"
+    again = store.act("E1", "task.done", {"task_id": "T-1"}, T0)  # as central: applied
+    assert (again.queued, again.status, again.code) == (True, "applied", "ALREADY_DONE")
+    unknown = store.act("E1", "task.done", {"task_id": "T-404"}, T0)
+    assert (unknown.queued, unknown.code) == (False, "UNKNOWN_TASK")
 
 
 def test_snapshot_swap_replaces_server_state_and_keeps_the_outbox(store, feed):

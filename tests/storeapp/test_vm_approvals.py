@@ -240,4 +240,4 @@ def test_a_stock_adjustment_is_validated_then_queued(store, maria, clock):
     )
     assert store.act("E1", "stock.adjust", op.payload, T0).code == "FORBIDDEN"
     unknown = store.act("M1", "stock.adjust", {**op.payload, "sku": "NOPE"}, T0)
-    assert (unknown.queued, unknown.code) == (False, "SKU_NOT_FOUND")
+    assert (unknown.queued, unknown.code) == (False, "UNKNOWN_ITEM")

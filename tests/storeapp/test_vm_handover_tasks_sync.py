@@ -120,7 +120,7 @@ def test_tasks_list_in_plain_words_and_done_takes_one_off(store, feed, ana, cloc
     ]
     after = tasks.done("T-1")
     assert (after.message, [r.task_id for r in after.rows]) == ("Task done.", ["T-2"])
-    assert tasks.done("T-1").message == "This task is already done"
+    assert tasks.done("T-1").message == "That task was already closed"
 
 
 def test_the_chip_before_the_first_sync_offline_sending_attention_and_online(
