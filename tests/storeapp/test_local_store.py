@@ -11,7 +11,7 @@ import pytest
 
 from fulfillment.model import Order
 from storeapp.local import LocalStore, LocalStoreError
-from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, parse_op
+from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, validate_payload
 from sync.replica import Identity, PendingSummary
 from tests.storeapp.builders import (
     STORE,
@@ -260,8 +260,8 @@ def test_pending_gives_envelopes_that_central_parses_as_typed_ops(store, feed):
         (1, "dev-1", "order.claim"),
         (2, "dev-1", "pick.short"),
     ]
-    typed = [parse_op(RawEnvelope.model_validate(e)) for e in envelopes]
-    assert typed[1].payload.reason == "damaged"
+    typed = [validate_payload(RawEnvelope.model_validate(e)) for e in envelopes]
+    assert typed[1].model_dump()["reason"] == "damaged"
     assert [e["seq"] for e in store.pending(limit=1)] == [1]
 
 

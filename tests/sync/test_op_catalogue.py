@@ -10,10 +10,13 @@ from typing import Any
 
 from fulfillment.model import Role
 from fulfillment.roles import may_perform
+from storeapp.local import LocalStore
 from storeapp.viewmodels.sync_status import describe_op
 from sync.protocol import PAYLOADS
 from tests.support.central import Central, TestStore
 from tests.support.device import RawDevice
+from tests.support.faults import FaultyTransport
+from tests.support.tablet import enroll_tablet
 from tests.sync.conftest import MakeTablet
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "design-notes.md"
@@ -128,3 +131,24 @@ def test_every_op_type_is_listed_in_the_design_notes_op_catalogue() -> None:
     section = text.split("## The op catalogue", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^- `([a-z]+\.[a-z]+)`", section, re.MULTILINE))
     assert listed == set(PAYLOADS)
+
+
+def test_storeapp_sync_runs_one_pass_with_or_without_once(
+    central: Central, store: TestStore, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from storeapp.cli import app
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    transport = FaultyTransport()
+    enroll_tablet(central, store.store_id, data_dir / "store.db", transport, "tablet-1")
+    transport.shutdown()
+    order = central.order(store, [(store.skus[0], 1)])
+    for args in (["--once"], []):
+        done = CliRunner().invoke(app, ["sync", "--data-dir", str(data_dir), *args])
+        assert done.exit_code == 0, done.output
+        assert done.output.startswith("sync ok: pushed 0, pulled "), done.output
+    with LocalStore(data_dir / "store.db") as local:
+        assert local.order(order["order_id"]) is not None
