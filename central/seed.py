@@ -22,7 +22,8 @@ from .db.tables import stores
 from .service import oms
 from .service.clock import utcnow
 from .service.feed import store_tx
-from .service.orders import apply_outcome, create_tasks, load_order
+from .service.orders import apply_outcome, load_order
+from .service.tasks import create_tasks
 
 __all__ = ["DEMO_STAFF", "DEMO_STORE", "demo_items", "seed_demo"]
 

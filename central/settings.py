@@ -15,7 +15,8 @@ class CentralSettings(BaseSettings):
     port: int = 8000
     # how often the pickup-expiry job runs; 0 turns it off (tests drive it by hand)
     expiry_interval_s: int = 300
-    # change-log tombstones older than this are pruned; older cursors get `reset`
+    # meant for pruning change-log tombstones (older cursors would get `reset`): nothing
+    # prunes yet, so the setting has no effect today (docs/design-notes.md, op catalogue)
     retention_days: int = 90
     # SSE keep-alive comment interval
     events_keepalive_s: float = 15.0

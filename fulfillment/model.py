@@ -148,10 +148,6 @@ class Order(Frozen):
         return self.state in OPEN_STATES
 
     @property
-    def all_lines_done(self) -> bool:
-        return all(line.done for line in self.lines)
-
-    @property
     def picked_units(self) -> int:
         return sum(line.picked for line in self.lines)
 

@@ -95,9 +95,15 @@ def _report_line(report) -> str:  # type: ignore[no-untyped-def]
 @app.command()
 def sync(
     data_dir: DataDir = None,
-    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = True,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="one pass, then exit: the only mode (`run` syncs all along)"),
+    ] = True,
 ) -> None:
-    """One sync pass: push the outbox, pull the store's changes, print the result."""
+    """One sync pass: push the outbox, pull the store's changes, print the result.
+
+    `--once` is the only mode and may be left out: it stays accepted because the command
+    line contract (PROTOCOL.md) spells it; the app (`storeapp run`) syncs continuously."""
     settings = _settings(data_dir)
     if not settings.db_path.exists():
         typer.echo(f"No tablet data in {settings.data_dir}: run 'storeapp enroll' first", err=True)

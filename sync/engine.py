@@ -188,11 +188,6 @@ class SyncEngine:
         self._pull_limit = pull_limit
         self._lock = threading.Lock()
 
-    @property
-    def busy(self) -> bool:
-        """A pass is running now (on some thread)."""
-        return self._lock.locked()
-
     def run_once(self) -> SyncReport:
         """One full pass; waits for a pass already running on another thread to end."""
         with self._lock:

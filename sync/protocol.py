@@ -6,8 +6,8 @@ adding optional fields or a new `type_v`.
 
 Push envelopes are parsed in two steps: `RawEnvelope` (or, failing that,
 `LooseEnvelope`: only an op without a usable `op_id` or `seq` makes the whole
-push a 422) and then `parse_op` per op (a bad envelope, type or payload makes
-only that op `rejected INVALID_OP`).
+push a 422) and then `validate_payload` per op (a bad envelope, type or payload
+makes only that op `rejected INVALID_OP`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ __all__ = [
     "RawEnvelope",
     "Text",
     "op_error",
-    "parse_op",
     "validate_payload",
 ]
 
@@ -454,13 +453,10 @@ Op = Annotated[Union[tuple(_TYPED)], Field(discriminator="type")]  # type: ignor
 _OP_ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, Op))
 
 
-_TYPED_BY_TYPE = dict(zip(PAYLOADS, _TYPED, strict=True))
-
-
 def validate_payload(raw: RawEnvelope) -> Request:
     """The typed payload of an already-validated envelope (a push's hot path).
 
-    Raises ValidationError, worded like `parse_op`'s (`payload.<field>`), for an unknown
+    Raises ValidationError, worded by `op_error` (`payload.<field>`), for an unknown
     type, an unknown `type_v` or a bad payload."""
     model = PAYLOADS.get(raw.type)
     if model is not None and raw.type_v == 1:
@@ -470,23 +466,6 @@ def validate_payload(raw: RawEnvelope) -> Request:
             pass  # validate again the slow way, for an error that names `payload.<field>`
     op = _OP_ADAPTER.validate_python(raw.model_dump())
     return op.payload  # type: ignore[no-any-return]  # unreachable for a bad op: it raised
-
-
-def parse_op(raw: RawEnvelope | dict[str, Any]) -> Any:
-    """The typed op (one of `Op`), or ValidationError naming the bad field."""
-    if isinstance(raw, RawEnvelope):
-        typed = _TYPED_BY_TYPE.get(raw.type)
-        if typed is not None and raw.type_v == 1:
-            # the envelope is already validated: check only the payload (a push's hot path)
-            try:
-                payload = PAYLOADS[raw.type].model_validate(raw.payload)
-            except ValidationError:
-                pass  # validate again the slow way, for an error that names `payload.<field>`
-            else:
-                fields = {k: getattr(raw, k) for k in RawEnvelope.model_fields}
-                return typed.model_construct(**{**fields, "payload": payload})
-        return _OP_ADAPTER.validate_python(raw.model_dump())
-    return _OP_ADAPTER.validate_python(raw)
 
 
 def op_error(exc: ValidationError) -> str:
@@ -541,20 +520,6 @@ class PushResponse(Response):
 
 
 # --- pull -----------------------------------------------------------------------
-
-ChangeKind = Literal[
-    "store",
-    "staff",
-    "item",
-    "stock",
-    "order",
-    "return",
-    "count_task",
-    "count",
-    "task",
-    "exception",
-    "device",
-]
 
 
 class DeviceStatus(Request):

@@ -9,9 +9,10 @@ as a `count` change), the `count_adjust` movement, recount tasks (the stock beco
 doubtful) and, once a count settles, the stock's doubt cleared.
 
 A movement of on-hand that reaches central after a count dated after it (a tablet was
-offline) changed book(counted_at): `late_movement` re-derives the latest settled count at or
-after it — one correction, so on-hand is again what was counted then plus what happened
-since — and restates the waiting counts in between.
+offline) changed book(counted_at): `ledger.late_movement` (the ledger records the movement,
+so it re-derives too) re-derives the latest settled count at or after it — one correction,
+so on-hand is again what was counted then plus what happened since — and restates the
+waiting counts in between.
 """
 
 from __future__ import annotations
@@ -30,16 +31,16 @@ from fulfillment.outcome import Context, Status, TaskKind
 
 from ..db.tables import counts, items, ledger
 from . import ledger as ledger_service
-from .documents import load_document, number_holder, stage_document
+from .count_docs import stage_count
+from .documents import load_document, number_holder
 from .feed import StoreTx
-from .orders import create_tasks, find_task, update_task
+from .tasks import create_tasks, find_task, update_task
 
 __all__ = [
     "CountAnswer",
     "adjust_stock",
     "book_at",
     "decide_count",
-    "late_movement",
     "load_count",
     "record_count",
 ]
@@ -107,28 +108,6 @@ def load_count(tx: StoreTx, count_id: str) -> Count | None:
 _Order = tuple[datetime, datetime, str]
 
 
-def _counts_of(
-    tx: StoreTx, sku: str, location: str, *, since: datetime | None = None
-) -> list[Count]:
-    """The counts of sku@location counted at or after `since` (all when None), oldest first."""
-    c = counts.c
-    query = select(c.data, c.created_at).where(
-        c.store_id == tx.store_id, c.sku == sku, c.location == location
-    )
-    if since is not None:
-        query = query.where(c.counted_at >= since)
-    found: dict[str, tuple[_Order, Count]] = {}
-    for data, created_at in tx.conn.execute(query):
-        doc = Count.model_validate(data)
-        found[doc.count_id] = ((doc.counted_at, created_at, doc.count_id), doc)
-    for count_id, doc in tx.staged.counts_of(sku, location).items():
-        if since is not None and doc.counted_at < since:
-            continue
-        order = found[count_id][0] if count_id in found else (doc.counted_at, tx.now, count_id)
-        found[count_id] = (order, doc)
-    return [doc for _, doc in sorted(found.values(), key=lambda x: x[0])]
-
-
 def _previous(tx: StoreTx, sku: str, location: str, at: datetime) -> Count | None:
     """The latest count of sku@location counted at or before `at`."""
     c = counts.c
@@ -152,42 +131,7 @@ def _previous(tx: StoreTx, sku: str, location: str, at: datetime) -> Count | Non
     return best[1] if best is not None else None
 
 
-def _latest_counted_at(tx: StoreTx, sku: str, location: str) -> datetime | None:
-    """When sku@location was last counted (written: read once per transaction; or staged)."""
-    key = ("latest_count", sku, location)
-    if key in tx.memo:
-        latest: datetime | None = tx.memo[key]
-    else:
-        c = counts.c
-        latest = tx.conn.execute(
-            select(func.max(c.counted_at)).where(
-                c.store_id == tx.store_id, c.sku == sku, c.location == location
-            )
-        ).scalar()
-        tx.memo[key] = latest
-    for doc in tx.staged.counts_of(sku, location).values():
-        if latest is None or doc.counted_at > latest:
-            latest = doc.counted_at
-    return latest
-
-
 # --- writes ---------------------------------------------------------------------------------
-
-
-def _stage(tx: StoreTx, count: Count, *, op_id: str | None, device_id: str | None) -> None:
-    """A new count (op_id given) or a changed one; published as a `count` change."""
-    staged = tx.staged
-    stage_document(
-        tx,
-        "count",
-        count.count_id,
-        count,
-        staged.new_counts,
-        staged.count_updates,
-        new=staged.count_doc(count.count_id) is None and op_id is not None,
-        op_id=op_id,
-        device_id=device_id,
-    )
 
 
 def _write(
@@ -202,7 +146,7 @@ def _write(
     """Stage what a count rule decided; returns the follow-up tasks made."""
     count = outcome.count
     assert count is not None
-    _stage(tx, count, op_id=op_id if new else None, device_id=device_id)
+    stage_count(tx, count, op_id=op_id if new else None, device_id=device_id)
     ledger_service.record_movements(
         tx,
         outcome.movements,
@@ -351,42 +295,3 @@ def adjust_stock(
 
 
 # --- late movements -------------------------------------------------------------------------
-
-
-def late_movement(tx: StoreTx, row: dict[str, Any], *, count_id: str | None = None) -> None:
-    """A movement of on-hand (a staged ledger row) dated at or before a count of its
-    sku/location: re-derive the latest settled count at or after it (one correction at that
-    count's counted_at) and restate the waiting counts between the movement and that count.
-
-    Only the latest settled count is re-derived: it is the newest observation of the shelf,
-    and its correction alone puts on-hand back to what was counted then plus what happened
-    since; correcting earlier counts too would post corrections that the latest one's
-    re-derivation cancels again. `count_id`: the movement is that count's own adjustment."""
-    sku, location, at = row["sku"], row["location"], row["occurred_at"]
-    latest = _latest_counted_at(tx, sku, location)
-    if latest is None or latest < at:
-        return  # nothing counted at or after it: the common case, one cached read
-    delta = int(row["on_hand_delta"])
-    found = [c for c in _counts_of(tx, sku, location, since=at) if c.count_id != count_id]
-    settled = [c for c in found if c.state in SETTLED]
-    anchor = settled[-1] if settled else None
-    if anchor is not None:
-        changed, moves = rules.rederive(anchor, delta)
-        _stage(tx, changed, op_id=None, device_id=None)
-        ledger_service.record_movements(
-            tx,
-            moves,
-            occurred_at=anchor.counted_at,
-            op_id=row["op_id"],
-            actor_id="system",
-            note=f"count {anchor.count_id} re-derived: a {row['kind']} of {delta:+d} dated before "
-            "it arrived later",
-            rederive=False,
-        )
-    for c in found:
-        # a waiting count after the anchor sees the movement and its correction: no change
-        if c.state is CountState.AWAITING_APPROVAL and (
-            anchor is None or c.counted_at < anchor.counted_at
-        ):
-            changed, _ = rules.rederive(c, delta)
-            _stage(tx, changed, op_id=None, device_id=None)

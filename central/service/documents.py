@@ -7,13 +7,15 @@ column and the pydantic model, so each kind reads and stages the same way.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Column, Table, select
 
-from .feed import StoreTx
 from .staging import Rows
+
+if TYPE_CHECKING:
+    from .feed import StoreTx
 
 __all__ = ["load_document", "number_holder", "stage_document"]
 

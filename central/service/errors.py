@@ -1,7 +1,6 @@
 """central's error tree; the API turns each into `{code, message}` with its status.
 
 CentralError (500)
-├── BadRequest (400)
 ├── Unauthorized (401)   missing, wrong or revoked token
 ├── Forbidden (403)      right token, wrong kind or store
 ├── NotFound (404)
@@ -30,11 +29,6 @@ class CentralError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}
-
-
-class BadRequest(CentralError):
-    status = 400
-    code = "BAD_REQUEST"
 
 
 class Unauthorized(CentralError):

@@ -1,18 +1,24 @@
-"""Settling an exception (`exception.resolve`, manager only): the manager says what was done,
+"""Manager exceptions on central: opened (by an outcome, or by central on its own) and
+settled. Settling an exception (`exception.resolve`, manager only): the manager says what was done,
 in words; the exception leaves every manager's list and keeps who settled it, when, how."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from fulfillment.codes import Code
+from fulfillment.outcome import ExceptionNote
 
 from ..db.tables import exceptions
-from .feed import StoreTx
 
-__all__ = ["exception_doc", "resolve_exception"]
+if TYPE_CHECKING:
+    from .feed import StoreTx
+
+__all__ = ["exception_doc", "open_exception", "open_exceptions", "resolve_exception"]
 
 
 def exception_doc(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,3 +65,57 @@ def resolve_exception(
     tx.staged.exception_updates[exception_id] = settled
     tx.publish("exception", exception_id, exception_doc(settled))
     return "applied", None, None
+
+
+def open_exception(
+    tx: StoreTx,
+    code: str,
+    message: str,
+    *,
+    order_id: str | None = None,
+    op_id: str | None = None,
+    device_id: str | None = None,
+    actor_id: str | None = None,
+    sku: str | None = None,
+    location: str | None = None,
+) -> dict[str, Any]:
+    exception_id = f"X-{uuid.uuid4().hex[:10]}"
+    row: dict[str, Any] = {
+        "exception_id": exception_id,
+        "store_id": tx.store_id,
+        "code": code,
+        "message": message,
+        "order_id": order_id,
+        "op_id": op_id,
+        "device_id": device_id,
+        "actor_id": actor_id,
+        "state": "open",
+        "created_at": tx.now,
+        "sku": sku,
+        "location": location,
+    }
+    tx.staged.exceptions.append(row)
+    doc = exception_doc(row)
+    tx.publish("exception", exception_id, doc)
+    return doc
+
+
+def open_exceptions(
+    tx: StoreTx,
+    notes: Iterable[ExceptionNote],
+    *,
+    op_id: str | None,
+    device_id: str | None,
+    actor_id: str | None,
+) -> None:
+    """Open a manager exception for each note a rule made."""
+    for note in notes:
+        open_exception(
+            tx,
+            note.code,
+            note.message,
+            order_id=note.order_id,
+            op_id=op_id,
+            device_id=device_id,
+            actor_id=actor_id,
+        )

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select
 
+from fulfillment import counts as rules
+from fulfillment.counts import SETTLED, CountState
 from fulfillment.ledger import Movement, MovementKind, on_hand_delta
 from fulfillment.model import OPEN_STATES, Order
 from fulfillment.outcome import Followup, TaskKind
 from fulfillment.picking import reservations
 
 from ..db.tables import exceptions, ledger, orders, stock, tasks
-from .feed import StoreTx
+from .count_docs import counts_of, latest_counted_at, stage_count
+from .exceptions import open_exception
 from .staging import Key, stock_doc
+from .tasks import create_tasks
+
+if TYPE_CHECKING:
+    from .feed import StoreTx
 
 __all__ = [
     "adjust_reserved",
     "flag_negative_stock",
+    "late_movement",
     "mark_doubtful",
     "rebuild_stock",
     "record_movements",
@@ -52,7 +60,7 @@ def record_movements(
     """Append movements to the ledger and move on_hand (staged until the transaction flushes).
 
     A movement of on-hand dated at or before a count of its sku/location re-derives that count
-    (`central.service.counts.late_movement`). `count_id`: these are that count's own adjustment
+    (`late_movement`). `count_id`: these are that count's own adjustment
     (it re-derives only a later count, never itself); `rederive=False`: these are a
     re-derivation's correction, which re-derives nothing."""
     staged = tx.staged
@@ -85,8 +93,6 @@ def record_movements(
                 late = []
             late.append(row)
     if late:
-        from .counts import late_movement  # counts records movements through here
-
         for row in late:
             late_movement(tx, row, count_id=count_id)
 
@@ -118,8 +124,6 @@ def flag_negative_stock(
     One `NEGATIVE_STOCK` exception per sku/location while one is open, and one blind recount
     task while one is open (the stock is marked doubtful until it is counted). `movements`:
     the ledger rows just written, so the exception names the op that took it below zero."""
-    from .orders import create_tasks, open_exception  # orders moves stock through here
-
     for doc in below:
         sku, location, on_hand = doc["sku"], doc["location"], doc["on_hand"]
         last: Mapping[str, Any] = next(
@@ -204,3 +208,42 @@ def rebuild_stock(tx: StoreTx) -> None:
             )
         )
     tx.staged.touched |= keys
+
+
+def late_movement(tx: StoreTx, row: dict[str, Any], *, count_id: str | None = None) -> None:
+    """A movement of on-hand (a staged ledger row) dated at or before a count of its
+    sku/location: re-derive the latest settled count at or after it (one correction at that
+    count's counted_at) and restate the waiting counts between the movement and that count.
+
+    Only the latest settled count is re-derived: it is the newest observation of the shelf,
+    and its correction alone puts on-hand back to what was counted then plus what happened
+    since; correcting earlier counts too would post corrections that the latest one's
+    re-derivation cancels again. `count_id`: the movement is that count's own adjustment."""
+    sku, location, at = row["sku"], row["location"], row["occurred_at"]
+    latest = latest_counted_at(tx, sku, location)
+    if latest is None or latest < at:
+        return  # nothing counted at or after it: the common case, one cached read
+    delta = int(row["on_hand_delta"])
+    found = [c for c in counts_of(tx, sku, location, since=at) if c.count_id != count_id]
+    settled = [c for c in found if c.state in SETTLED]
+    anchor = settled[-1] if settled else None
+    if anchor is not None:
+        changed, moves = rules.rederive(anchor, delta)
+        stage_count(tx, changed, op_id=None, device_id=None)
+        record_movements(
+            tx,
+            moves,
+            occurred_at=anchor.counted_at,
+            op_id=row["op_id"],
+            actor_id="system",
+            note=f"count {anchor.count_id} re-derived: a {row['kind']} of {delta:+d} dated before "
+            "it arrived later",
+            rederive=False,
+        )
+    for c in found:
+        # a waiting count after the anchor sees the movement and its correction: no change
+        if c.state is CountState.AWAITING_APPROVAL and (
+            anchor is None or c.counted_at < anchor.counted_at
+        ):
+            changed, _ = rules.rederive(c, delta)
+            stage_count(tx, changed, op_id=None, device_id=None)

@@ -61,10 +61,11 @@ from ..db.tables import OP_ID_USED, dead_letters, devices, op_results, staff
 from .clock import as_utc
 from .counts import adjust_stock, decide_count, record_count
 from .errors import CentralError, Conflict, Invalid
-from .exceptions import resolve_exception
+from .exceptions import open_exception, resolve_exception
 from .feed import StoreTx, store_tx
-from .orders import apply_outcome, find_task, load_order, open_exception, update_task
+from .orders import apply_outcome, load_order
 from .returns import override_return, receive_return
+from .tasks import find_task, update_task
 
 __all__ = ["QUARANTINE_AFTER", "push"]
 

@@ -28,9 +28,9 @@ from sync.protocol import ReturnOverride, ReturnReceive
 from ..db.tables import exceptions, items, returns
 from . import ledger
 from .documents import load_document, number_holder, stage_document
-from .exceptions import resolve_exception
+from .exceptions import open_exceptions, resolve_exception
 from .feed import StoreTx
-from .orders import load_order, open_exceptions, save_order
+from .orders import load_order, save_order
 from .staging import Staging
 
 __all__ = ["OpAnswer", "item_facts", "load_return", "override_return", "receive_return"]

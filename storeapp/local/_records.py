@@ -124,11 +124,6 @@ class CountRecord:
     decided_by_name: str | None
     pending: bool  # an op of this count is still waiting for central
 
-    @property
-    def answered(self) -> bool:
-        """Central has recorded it (its book and variance are known)."""
-        return self.book is not None
-
 
 @dataclass(frozen=True)
 class PendingOp:

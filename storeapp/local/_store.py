@@ -64,6 +64,25 @@ class _Refused(Exception):
         self.result = result
 
 
+# Every op type `_act_one` writes a local effect for; any other is refused before it is queued.
+LOCAL_OPS = (
+    ORDER_OPS
+    | proj.RETURN_OPS
+    | proj.COUNT_OPS
+    | frozenset({"stock.adjust", "exception.resolve", "task.done"})
+)
+
+
+def _unknown_op(op_type: str) -> ActResult:
+    shown = op_type if len(op_type) <= 40 else op_type[:39] + "…"
+    return ActResult(
+        "rejected",
+        False,
+        Code.INVALID_OP,
+        f"This tablet does not know the action {shown!r}: nothing was saved",
+    )
+
+
 def _not_saved(cause: ActResult) -> ActResult:
     return ActResult("rejected", False, Code.NOT_SAVED, cause.message)
 
@@ -227,7 +246,8 @@ class LocalStore(Reads, PinGuard):
         A refused intent (claim, release, stage, reject, assign, prioritize, ship,
         hand-over, a return override, or a role that may not do it) writes nothing and
         returns the reason. Facts (pick.scan, pick.unscan, pick.short, count.record) are
-        always queued; so is a received return with anything returnable in it.
+        always queued; so is a received return with anything returnable in it. An op type
+        this tablet has no local effect for is refused (`INVALID_OP`) and nothing is written.
         """
         return self.act_many(actor_id, [(op_type, payload)], now)[0]
 
@@ -261,8 +281,9 @@ class LocalStore(Reads, PinGuard):
         checked: list[tuple[str, str, dict[str, Any] | ActResult]] = []
         for actor_id, op_type, payload in steps:
             model = PAYLOADS.get(op_type)
-            if model is None:
-                raise LocalStoreError(f"unknown op type {op_type!r}")
+            if model is None or op_type not in LOCAL_OPS:
+                checked.append((actor_id, op_type, _unknown_op(op_type)))
+                continue
             raw = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
             try:
                 body: dict[str, Any] | ActResult = model.model_validate(raw).model_dump(mode="json")
@@ -388,6 +409,8 @@ class LocalStore(Reads, PinGuard):
                 conn.execute(
                     "UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],)
                 )
+        else:  # never queue an op this tablet has no local effect for
+            return _unknown_op(op_type)
         seq, base_seq = conn.execute(
             "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1"
         ).fetchone()

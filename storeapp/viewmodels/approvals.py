@@ -276,10 +276,6 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
         self._reason = (reason or "").strip()
         return self.screen()
 
-    def cancel_adjust(self) -> ApprovalsScreen:
-        self._reset_adjust()
-        return self.screen()
-
     def submit_adjust(self) -> ApprovalsScreen:
         refused = self._refused()
         if refused is not None:

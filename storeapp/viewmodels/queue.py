@@ -139,10 +139,6 @@ class QueueVM(ActingVM[QueueScreen]):
         self._selected.append(order_id)
         return self.screen()
 
-    def clear_selection(self) -> QueueScreen:
-        self._selected.clear()
-        return self.screen()
-
     # --- acting ----------------------------------------------------------------------
 
     def claim(self, order_id: str) -> QueueScreen:

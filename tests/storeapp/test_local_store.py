@@ -11,7 +11,7 @@ import pytest
 
 from fulfillment.model import Order
 from storeapp.local import LocalStore, LocalStoreError
-from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, parse_op
+from sync.protocol import EnrollResponse, RawEnvelope, SnapshotHeader, validate_payload
 from sync.replica import Identity, PendingSummary
 from tests.storeapp.builders import (
     STORE,
@@ -188,6 +188,26 @@ def test_a_payload_that_does_not_validate_is_a_message_not_an_exception(store, f
     assert outbox_rows(store) == []
 
 
+def test_an_op_type_the_tablet_does_not_know_is_refused_in_words_and_never_queued(store, feed):
+    store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
+    claim, unknown = store.act_many(
+        "E1", [("order.claim", {"order_id": "W-1"}), ("order.teleport", {"order_id": "W-1"})], T0
+    )
+    assert claim.queued
+    assert (unknown.status, unknown.queued, unknown.code, unknown.message) == (
+        "rejected",
+        False,
+        "INVALID_OP",
+        "This tablet does not know the action 'order.teleport': nothing was saved",
+    )
+    assert [r["type"] for r in outbox_rows(store)] == ["order.claim"]
+    alone = store.act("E1", "shelf.dust", {}, T0)
+    assert (alone.queued, alone.code) == (False, "INVALID_OP")
+    assert [r["type"] for r in outbox_rows(store)] == ["order.claim"]
+    assert store.sync_state().next_seq == 2
+    assert order_state(store, "W-1")["state"] == "picking"
+
+
 def test_facts_are_queued_even_when_the_local_rules_compensate_them(store, feed):
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)], state="cancelled")))
     outcome = store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
@@ -240,8 +260,8 @@ def test_pending_gives_envelopes_that_central_parses_as_typed_ops(store, feed):
         (1, "dev-1", "order.claim"),
         (2, "dev-1", "pick.short"),
     ]
-    typed = [parse_op(RawEnvelope.model_validate(e)) for e in envelopes]
-    assert typed[1].payload.reason == "damaged"
+    typed = [validate_payload(RawEnvelope.model_validate(e)) for e in envelopes]
+    assert typed[1].model_dump()["reason"] == "damaged"
     assert [e["seq"] for e in store.pending(limit=1)] == [1]
 
 

@@ -165,3 +165,13 @@ def test_a_sound_that_fails_leaves_the_scan_counted_and_the_field_focused(
         assert app.text_of("pick-progress") == "1 of 2 done"
         assert app.calls("focus")[-1].control is scan
         assert app.find_all(ft.SnackBar) == []  # no "That did not work" either
+
+
+def test_the_screens_open_the_tablet_file_as_the_benchmark_measures_it(
+    services: Services,
+) -> None:
+    with FletFake(make_main(services.app)) as app:
+        sign_in(app)
+        frame = app.page.on_close.__self__  # the session's Frame
+        (pages,) = frame.store.db.execute("PRAGMA wal_autocheckpoint").fetchone()
+        assert pages == 20000  # checkpoints (an fsync each) are left to the sync engine
