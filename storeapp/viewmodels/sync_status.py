@@ -133,6 +133,10 @@ def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = N
 
 # what happens next when central's result is a fact it kept but told a manager about (its
 # follow-up tasks, if any, are listed first)
+SET_ASIDE = (
+    "Not applied: the server set this change aside for a manager. Do it again if it still needs"
+    " doing"
+)
 CODE_ACTIONS: dict[str, str] = {
     "ALREADY_HANDED_OVER": "Nothing to do on the shelf: a manager checks the pickup shelf and"
     " calls the customer",
@@ -141,6 +145,11 @@ CODE_ACTIONS: dict[str, str] = {
     "OVER_HANDOFF": "If the customer is still here, check the bag with them: a manager is told",
     "HANDED_OVER_AFTER_CANCEL": "The customer keeps the goods: a manager tells the online store",
     "HANDED_OVER_AFTER_EXPIRY": "The customer keeps the goods: a manager tells the online store",
+    # the server set the change aside (it could not read it, or it failed there again and
+    # again): the associate is told in words, whatever the technical message says
+    "INVALID_OP": SET_ASIDE,
+    "QUARANTINED": SET_ASIDE,
+    "OP_ID_REUSED": SET_ASIDE,
 }
 SHIPPED_AFTER_CLOSE = "The parcel is gone: a manager tells the online store"
 
@@ -150,6 +159,14 @@ def code_action(code: str | None) -> str | None:
     if code and code.startswith("SHIPPED_AFTER_"):
         return SHIPPED_AFTER_CLOSE
     return CODE_ACTIONS.get(code or "")
+
+
+def _result_words(op: LoggedOp) -> str:
+    """Central's sentence, except where it is about the wire (a field that did not validate):
+    an associate reads what happened, not `payload.order_id: String should have …`."""
+    if op.code in ("INVALID_OP", "QUARANTINED", "OP_ID_REUSED"):
+        return "The server could not apply this change"
+    return op.message or (op.code or op.outcome).replace("_", " ").capitalize()
 
 
 def _action(followup: dict[str, Any]) -> str:
@@ -278,7 +295,7 @@ class SyncStatusVM:
         return AttentionRow(
             seq=op.seq,
             what=describe_op(op.type, op.payload, self._name_of_gtin(op.payload)),
-            result=op.message or (op.code or op.outcome).replace("_", " ").capitalize(),
+            result=_result_words(op),
             action="; ".join(actions),
             who=names.get(op.actor_id, op.actor_id),
             when=local_time(op.occurred_at, now, timezone),

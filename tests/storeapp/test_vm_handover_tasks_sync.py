@@ -282,6 +282,29 @@ def test_a_hand_over_another_tablet_already_recorded_says_what_happens_next(
     )
 
 
+def test_a_change_the_server_set_aside_is_told_in_words_not_field_names(
+    store, staged, ana, clock
+) -> None:
+    handover = HandoverVM(store, ana, clock=clock)
+    handover.find("AB12CD")
+    assert handover.hand_over().tone == "ok"
+    (op,) = store.pending(10)
+    store.acknowledge(
+        [
+            result(
+                op,
+                "rejected",
+                code="INVALID_OP",
+                message="payload.lines.0.qty: Input should be greater than 0",
+            )
+        ]
+    )
+    [row] = SyncStatusVM(store, clock=clock).screen().attention
+    assert "payload" not in row.result and "Input should" not in row.result
+    assert row.result == "The server could not apply this change"
+    assert row.action.startswith("Not applied: the server set this change aside for a manager")
+
+
 def test_every_hand_over_or_shipment_a_manager_is_told_about_says_what_happens_next() -> None:
     from fulfillment.model import OrderType
     from fulfillment.outcome import Status
