@@ -21,18 +21,6 @@ from tests.support.faults import FaultyTransport
 from tests.support.tablet import enroll_tablet
 
 
-@pytest.fixture
-def store(any_central: Central) -> TestStore:
-    return any_central.new_store()
-
-
-@pytest.fixture
-def device(any_central: Central, store: TestStore) -> Iterator[RawDevice]:
-    d = RawDevice(any_central, store)
-    yield d
-    d.close()
-
-
 def order_body(store: TestStore, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "order_id": f"W-{uuid.uuid4().hex[:8]}",

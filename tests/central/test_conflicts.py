@@ -20,14 +20,6 @@ def store(any_central: Central):
     return any_central.new_store(policy={"pickup_hold_days": 2})
 
 
-@pytest.fixture
-def tablets(any_central: Central, store):
-    a, b = RawDevice(any_central, store, "tablet A"), RawDevice(any_central, store, "tablet B")
-    yield a, b
-    a.close()
-    b.close()
-
-
 def scan(sku_gtin: str, oid: str, qty: int = 1, line: str = "1") -> dict:
     return {"order_id": oid, "line_id": line, "gtin": sku_gtin, "qty": qty, "location": "A-01-1"}
 

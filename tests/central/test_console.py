@@ -7,15 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.support.central import Central, TestStore, ok
 from tests.support.device import RawDevice
-
-
-@pytest.fixture
-def store(any_central: Central) -> TestStore:
-    return any_central.new_store()
 
 
 def pull_saying(device: RawDevice, **status: object) -> None:

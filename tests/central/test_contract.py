@@ -11,19 +11,6 @@ import pytest
 from tests.support.central import Central, ok
 from tests.support.device import RawDevice
 
-
-@pytest.fixture
-def store(any_central: Central):
-    return any_central.new_store()
-
-
-@pytest.fixture
-def device(any_central: Central, store):
-    d = RawDevice(any_central, store)
-    yield d
-    d.close()
-
-
 # --- enrollment and scope ---------------------------------------------------------
 
 

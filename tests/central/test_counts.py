@@ -42,14 +42,6 @@ def store(any_central: Central) -> TestStore:
     return received_yesterday(any_central, any_central.new_store())
 
 
-@pytest.fixture
-def tablets(any_central: Central, store: TestStore):
-    a, b = RawDevice(any_central, store, "tablet A"), RawDevice(any_central, store, "tablet B")
-    yield a, b
-    a.close()
-    b.close()
-
-
 _ids = iter(range(1, 10**6))
 
 

@@ -7,24 +7,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from central.service.clock import utcnow
 from tests.support.central import Central, TestStore, ok
 from tests.support.device import RawDevice
-
-
-@pytest.fixture
-def store(any_central: Central) -> TestStore:
-    return any_central.new_store()
-
-
-@pytest.fixture
-def tablets(any_central: Central, store: TestStore):
-    a, b = RawDevice(any_central, store, "tablet A"), RawDevice(any_central, store, "tablet B")
-    yield a, b
-    a.close()
-    b.close()
 
 
 def staged(tablet: RawDevice, store: TestStore, sku: str, oid: str, place: str = "P-1") -> None:

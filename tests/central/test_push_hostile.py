@@ -14,11 +14,6 @@ from tests.support.device import RawDevice
 
 
 @pytest.fixture
-def store(any_central: Central) -> TestStore:
-    return any_central.new_store()
-
-
-@pytest.fixture
 def device(any_central: Central, store: TestStore):
     d = RawDevice(any_central, store, "tablet A")
     yield d

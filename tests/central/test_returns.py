@@ -19,19 +19,6 @@ from tests.support.device import RawDevice
 from tests.support.selling import sell
 
 
-@pytest.fixture
-def store(any_central: Central) -> TestStore:
-    return any_central.new_store()
-
-
-@pytest.fixture
-def tablets(any_central: Central, store: TestStore):
-    a, b = RawDevice(any_central, store, "tablet A"), RawDevice(any_central, store, "tablet B")
-    yield a, b
-    a.close()
-    b.close()
-
-
 def line(
     qty: int = 1,
     *,
