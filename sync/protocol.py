@@ -13,8 +13,12 @@ makes only that op `rejected INVALID_OP`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, Union, cast
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -42,10 +46,12 @@ __all__ = [
     "MAX_PUSH_BYTES",
     "MAX_PUSH_OPS",
     "MIN_INSTANT",
+    "OPS",
     "PLAIN_PATTERN",
     "Change",
     "DeviceHealth",
     "DeviceStatus",
+    "Document",
     "EnrollRequest",
     "EnrollResponse",
     "ErrorBody",
@@ -53,12 +59,14 @@ __all__ = [
     "LooseEnvelope",
     "Op",
     "OpResult",
+    "OpSpec",
     "PullRequest",
     "PullResponse",
     "PushRequest",
     "PushResponse",
     "RawEnvelope",
     "Text",
+    "may_perform",
     "op_error",
     "validate_payload",
 ]
@@ -360,27 +368,177 @@ class TaskDone(Request):
     note: Text = ""
 
 
-PAYLOADS: dict[str, type[Request]] = {
-    "order.claim": OrderRef,
-    "order.release": OrderRef,
-    "order.stage": OrderStage,
-    "order.ship": OrderShip,
-    "order.handoff": OrderHandoff,
-    "order.reject": OrderReject,
-    "order.assign": OrderAssign,
-    "order.prioritize": OrderPrioritize,
-    "pick.scan": PickScan,
-    "pick.unscan": PickUnscan,
-    "pick.short": PickShort,
-    "return.receive": ReturnReceive,
-    "return.override": ReturnOverride,
-    "count.record": CountRecord,
-    "count.approve": CountDecision,
-    "count.recount": CountDecision,
-    "stock.adjust": StockAdjust,
-    "exception.resolve": ExceptionResolve,
-    "task.done": TaskDone,
-}
+class Document(StrEnum):
+    """What an op acts on: each end has one apply step per document kind."""
+
+    ORDER = "order"
+    RETURN = "return"
+    COUNT = "count"
+    STOCK = "stock"
+    EXCEPTION = "exception"
+    TASK = "task"
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """All the contract knows about one op type (PROTOCOL.md, "Op catalogue").
+
+    `fact`: a physical fact, never refused for the state it finds: the tablet queues it even
+    where its local rule refuses it or lacks the document, and central compensates instead of
+    rejecting. `key`: the payload field naming the document (None: the document is named by
+    several fields, as `sku`@`location`). `words`: the sync screen's sentence, a format string
+    over the payload's fields and the derived `{thing}`, `{item}`, `{units}`, `{parcel}`, `{sale}`
+    (storeapp/viewmodels/sync_status.py fills them)."""
+
+    name: str
+    payload: type[Request]
+    document: Document
+    key: str | None
+    words: str
+    fact: bool = False
+    manager_only: bool = False
+    version: int = 1
+
+    def may_perform(self, role: Role | str) -> bool:
+        return Role(role) is Role.MANAGER or not self.manager_only
+
+
+def _ops(*specs: OpSpec) -> dict[str, OpSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+_ORDER, _RETURN, _COUNT = Document.ORDER, Document.RETURN, Document.COUNT
+
+OPS: Mapping[str, OpSpec] = MappingProxyType(
+    _ops(
+        OpSpec("order.claim", OrderRef, _ORDER, "order_id", "Claim of order {order_id}"),
+        OpSpec("order.release", OrderRef, _ORDER, "order_id", "Release of order {order_id}"),
+        OpSpec(
+            "order.stage",
+            OrderStage,
+            _ORDER,
+            "order_id",
+            "Staging of order {order_id} at {staging_location}",
+        ),
+        OpSpec("order.ship", OrderShip, _ORDER, "order_id", "Shipment of order {order_id}{parcel}"),
+        OpSpec(
+            "order.handoff",
+            OrderHandoff,
+            _ORDER,
+            "order_id",
+            "Hand-over of {units} item(s) of order {order_id}",
+        ),
+        OpSpec("order.reject", OrderReject, _ORDER, "order_id", "Sending back order {order_id}"),
+        OpSpec(
+            "order.assign",
+            OrderAssign,
+            _ORDER,
+            "order_id",
+            "Assignment of order {order_id} to {associate_id}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "order.prioritize",
+            OrderPrioritize,
+            _ORDER,
+            "order_id",
+            "Priority {priority} for order {order_id}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "pick.scan",
+            PickScan,
+            _ORDER,
+            "order_id",
+            "Pick of {qty} × {thing} for order {order_id}",
+            fact=True,
+        ),
+        OpSpec(
+            "pick.unscan",
+            PickUnscan,
+            _ORDER,
+            "order_id",
+            "Put-back of {qty} × {thing} from order {order_id}",
+            fact=True,
+        ),
+        OpSpec(
+            "pick.short",
+            PickShort,
+            _ORDER,
+            "order_id",
+            "Short of {qty} × {thing} on order {order_id}",
+            fact=True,
+        ),
+        OpSpec(
+            "return.receive",
+            ReturnReceive,
+            _RETURN,
+            "return_id",
+            "Return {return_id} of {units} item(s) from order {sale}",
+            fact=True,
+        ),
+        OpSpec(
+            "return.override",
+            ReturnOverride,
+            _RETURN,
+            "return_id",
+            "Manager's approval of return {return_id}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "count.record",
+            CountRecord,
+            _COUNT,
+            "count_id",
+            "Count of {item} at {location}",
+            fact=True,
+        ),
+        OpSpec(
+            "count.approve",
+            CountDecision,
+            _COUNT,
+            "count_id",
+            "Manager's approval of count {count_id}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "count.recount",
+            CountDecision,
+            _COUNT,
+            "count_id",
+            "Recount asked for count {count_id}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "stock.adjust",
+            StockAdjust,
+            Document.STOCK,
+            None,
+            "Stock adjustment of {item} at {location}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "exception.resolve",
+            ExceptionResolve,
+            Document.EXCEPTION,
+            "exception_id",
+            "Exception settled",
+            manager_only=True,
+        ),
+        OpSpec("task.done", TaskDone, Document.TASK, "task_id", "Task marked done"),
+    )
+)
+"""The op catalogue: one entry per op type; both ends apply an op through its entry."""
+
+PAYLOADS: Mapping[str, type[Request]] = MappingProxyType(
+    {op_type: spec.payload for op_type, spec in OPS.items()}
+)
+
+
+def may_perform(role: Role | str, op_type: str) -> bool:
+    """Whether someone of `role` may perform `op_type` (DOMAIN.md, Roles); an unknown type: no."""
+    spec = OPS.get(op_type)
+    return spec is not None and spec.may_perform(role)
 
 
 # --- the envelope ---------------------------------------------------------------
@@ -440,14 +598,18 @@ class LooseEnvelope(Request):
         return "op: not a valid op"  # unreachable: a valid envelope never parses as this
 
 
-def _envelope(op_type: str, payload_model: type[Request]) -> type[RawEnvelope]:
-    name = "".join(part.title() for part in op_type.replace(".", "_").split("_")) + "Op"
-    annotations = {"type": Literal[op_type], "type_v": Literal[1], "payload": payload_model}
-    namespace = {"__annotations__": annotations, "__module__": __name__, "type_v": 1}
+def _envelope(spec: OpSpec) -> type[RawEnvelope]:
+    name = "".join(part.title() for part in spec.name.replace(".", "_").split("_")) + "Op"
+    annotations = {
+        "type": Literal[spec.name],
+        "type_v": Literal[spec.version],
+        "payload": spec.payload,
+    }
+    namespace = {"__annotations__": annotations, "__module__": __name__, "type_v": spec.version}
     return type(name, (RawEnvelope,), namespace)
 
 
-_TYPED = [_envelope(t, m) for t, m in PAYLOADS.items()]
+_TYPED = [_envelope(spec) for spec in OPS.values()]
 Op = Annotated[Union[tuple(_TYPED)], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 # a union built at run time is no static type: hand it over as Any (pydantic checks it)
 _OP_ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, Op))
@@ -458,10 +620,10 @@ def validate_payload(raw: RawEnvelope) -> Request:
 
     Raises ValidationError, worded by `op_error` (`payload.<field>`), for an unknown
     type, an unknown `type_v` or a bad payload."""
-    model = PAYLOADS.get(raw.type)
-    if model is not None and raw.type_v == 1:
+    spec = OPS.get(raw.type)
+    if spec is not None and raw.type_v == spec.version:
         try:
-            return model.model_validate(raw.payload)
+            return spec.payload.model_validate(raw.payload)
         except ValidationError:
             pass  # validate again the slow way, for an error that names `payload.<field>`
     op = _OP_ADAPTER.validate_python(raw.model_dump())

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from fulfillment.codes import Code
 from fulfillment.outcome import ExceptionNote
+from fulfillment.tasks import settle_exception
 
 from ..db.tables import exceptions
 
@@ -51,10 +51,10 @@ def resolve_exception(
 ) -> tuple[str, str | None, str | None]:
     """(status, code, message) of the op."""
     row = _find(tx, exception_id)
-    if row is None:
-        return "rejected", Code.UNKNOWN_EXCEPTION, f"No exception {exception_id} in this store"
-    if row["state"] != "open":
-        return "rejected", Code.NOT_OPEN, f"Exception {exception_id} was already settled"
+    decision = settle_exception(exception_id, None if row is None else row["state"])
+    if not decision.changes:
+        return decision.status.value, decision.code, decision.message
+    assert row is not None
     settled = {
         **row,
         "state": "resolved",

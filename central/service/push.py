@@ -43,15 +43,16 @@ from sqlalchemy.exc import OperationalError
 
 from fulfillment.codes import Code
 from fulfillment.model import Role
-from fulfillment.outcome import Context, Status
+from fulfillment.outcome import Context
 from fulfillment.picking import ORDER_OPS, apply_order_op
-from fulfillment.roles import may_perform
+from fulfillment.tasks import close_task
 from sync.protocol import (
     LooseEnvelope,
     OpResult,
     PushRequest,
     PushResponse,
     RawEnvelope,
+    may_perform,
     op_error,
     validate_payload,
 )
@@ -332,12 +333,11 @@ def _task_done(
     tx: StoreTx, actor_id: str, payload: Any, result: Callable[..., OpResult]
 ) -> OpResult:
     row = find_task(tx, payload.task_id)
-    if row is None:
-        return result("rejected", Code.UNKNOWN_TASK, f"No task {payload.task_id}")
-    if row["state"] != "open":
-        return result(Status.APPLIED.value, Code.ALREADY_DONE, "That task was already closed")
-    update_task(tx, row, state="done", done_by=actor_id)
-    return result(Status.APPLIED.value)
+    decision = close_task(payload.task_id, None if row is None else row["state"])
+    if decision.changes:
+        assert row is not None
+        update_task(tx, row, state="done", done_by=actor_id)
+    return result(decision.status.value, decision.code, decision.message)
 
 
 def _raw_json(raw: Envelope, minimal: bool = False) -> dict[str, Any]:

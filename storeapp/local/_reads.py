@@ -16,10 +16,10 @@ from fulfillment import pins
 from fulfillment.model import Order, OrderState, Policy, Role
 from fulfillment.pickup import pickup_code_from_scan
 from fulfillment.returns import ItemFacts, Return, returnable
+from fulfillment.tasks import OPEN_TASK_STATES
 
 from . import _projection as proj
 from ._records import (
-    OPEN_TASK_STATES,
     CountRecord,
     Item,
     LoggedOp,

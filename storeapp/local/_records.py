@@ -8,6 +8,7 @@ from typing import Any
 
 from fulfillment.model import Order, Role
 from fulfillment.returns import Return
+from fulfillment.tasks import OPEN_TASK_STATES
 
 __all__ = [
     "ActResult",
@@ -22,8 +23,6 @@ __all__ = [
     "from_iso",
     "to_iso",
 ]
-
-OPEN_TASK_STATES = frozenset({"open", "pending", "in_progress"})
 
 
 def to_iso(dt: datetime) -> str:

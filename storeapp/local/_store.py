@@ -28,15 +28,22 @@ from fulfillment.model import Order, Policy, Role
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import ORDER_OPS, apply_order_op
 from fulfillment.returns import Return, override
-from fulfillment.roles import may_perform
-from sync.protocol import PAYLOADS, Change, EnrollResponse, OpResult, PullResponse, SnapshotHeader
+from fulfillment.tasks import OPEN_TASK_STATES, close_task, settle_exception
+from sync.protocol import (
+    PAYLOADS,
+    Change,
+    EnrollResponse,
+    OpResult,
+    PullResponse,
+    SnapshotHeader,
+    may_perform,
+)
 from sync.replica import Identity, PendingSummary
 
 from . import _projection as proj
 from ._files import private_file
 from ._reads import Reads, count_record
 from ._records import (
-    OPEN_TASK_STATES,
     ActResult,
     CountRecord,
     SyncState,
@@ -392,20 +399,18 @@ class LocalStore(Reads, PinGuard):
                 )
         elif op_type == "exception.resolve":
             doc = proj.doc(conn, "exception", payload["exception_id"])
-            if doc is None or doc.get("state", "open") != "open":
-                return ActResult(
-                    "rejected", False, Code.NOT_OPEN, "That exception is not open on this tablet"
-                )
+            decision = settle_exception(
+                payload["exception_id"], None if doc is None else doc.get("state", "open")
+            )
+            if not decision.changes:
+                return ActResult(decision.status.value, False, decision.code, decision.message)
         elif op_type == "task.done":
             state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
-            if state is None:
-                return ActResult(
-                    "rejected", False, Code.UNKNOWN_TASK, "This task is not on this tablet"
-                )
-            if state not in OPEN_TASK_STATES:  # as central: applied, nothing changes
-                status, code = Status.APPLIED.value, Code.ALREADY_DONE
-                message = "That task was already closed"
-            else:
+            decision = close_task(payload["task_id"], state)
+            if decision.status is Status.REJECTED:
+                return ActResult(decision.status.value, False, decision.code, decision.message)
+            status, code, message = decision.status.value, decision.code, decision.message
+            if decision.changes:
                 conn.execute(
                     "UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],)
                 )

@@ -18,6 +18,7 @@ from typing import Any
 
 from storeapp.local import LocalStore, LoggedOp, PendingOp
 from sync.engine import Progress
+from sync.protocol import OPS
 
 from .screen import Clock, OnChange, Tone, ago, duration, local_time, nothing, utc_now
 
@@ -77,58 +78,33 @@ class SyncScreen:
     tone: Tone = "info"
 
 
-def _qty(payload: dict[str, Any]) -> int:
-    return int(payload.get("qty") or 1)
+class _Blank(dict[str, Any]):
+    """Payload fields for a sentence: a field the payload lacks reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _units(payload: dict[str, Any]) -> int:
+    return sum(int(line.get("qty") or 0) for line in payload.get("lines") or ())
 
 
 def describe_op(op_type: str, payload: dict[str, Any], item_name: str | None = None) -> str:
-    """An op in plain words."""
-    order = payload.get("order_id", "")
-    thing = item_name or payload.get("gtin") or payload.get("line_id") or "item"
-    match op_type:
-        case "order.claim":
-            return f"Claim of order {order}"
-        case "order.release":
-            return f"Release of order {order}"
-        case "order.assign":
-            return f"Assignment of order {order} to {payload.get('associate_id')}"
-        case "order.prioritize":
-            return f"Priority {payload.get('priority')} for order {order}"
-        case "pick.scan":
-            return f"Pick of {_qty(payload)} × {thing} for order {order}"
-        case "pick.unscan":
-            return f"Put-back of {_qty(payload)} × {thing} from order {order}"
-        case "pick.short":
-            return f"Short of {_qty(payload)} × {thing} on order {order}"
-        case "order.stage":
-            return f"Staging of order {order} at {payload.get('staging_location')}"
-        case "order.ship":
-            parcel = f"{payload.get('carrier') or ''} {payload.get('tracking') or ''}".strip()
-            return f"Shipment of order {order}" + (f" ({parcel})" if parcel else "")
-        case "order.handoff":
-            units = sum(int(x.get("qty") or 0) for x in payload.get("lines") or ())
-            return f"Hand-over of {units} item(s) of order {order}"
-        case "order.reject":
-            return f"Sending back order {order}"
-        case "task.done":
-            return "Task marked done"
-        case "return.receive":
-            units = sum(int(x.get("qty") or 0) for x in payload.get("lines") or ())
-            sale = order or payload.get("receipt") or ""
-            return f"Return {payload.get('return_id')} of {units} item(s) from order {sale}"
-        case "return.override":
-            return f"Manager's approval of return {payload.get('return_id')}"
-        case "count.record":
-            return f"Count of {item_name or payload.get('sku')} at {payload.get('location')}"
-        case "count.approve":
-            return f"Manager's approval of count {payload.get('count_id')}"
-        case "count.recount":
-            return f"Recount asked for count {payload.get('count_id')}"
-        case "stock.adjust":
-            return f"Stock adjustment of {item_name or payload.get('sku')} at {payload.get('location')}"
-        case "exception.resolve":
-            return "Exception settled"
-    return op_type
+    """An op in plain words: its catalogue entry's sentence (`sync.protocol.OPS`)."""
+    spec = OPS.get(op_type)
+    if spec is None:
+        return op_type
+    parcel = f"{payload.get('carrier') or ''} {payload.get('tracking') or ''}".strip()
+    fields = _Blank(payload)
+    fields.update(
+        qty=int(payload.get("qty") or 1),
+        thing=item_name or payload.get("gtin") or payload.get("line_id") or "item",
+        item=item_name or payload.get("sku") or "",
+        units=_units(payload),
+        parcel=f" ({parcel})" if parcel else "",
+        sale=payload.get("order_id") or payload.get("receipt") or "",
+    )
+    return spec.words.format_map(fields)
 
 
 # what happens next when central's result is a fact it kept but told a manager about (its

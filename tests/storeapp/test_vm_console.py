@@ -180,6 +180,6 @@ def test_an_exception_not_open_here_cannot_be_settled(
 ) -> None:
     with_exceptions(store, feed)
     vm = ExceptionsVM(store, maria, clock=clock)
-    assert vm.resolve("X-2", "again").message == "That exception is not open on this tablet"
-    assert vm.resolve("X-404", "what").message == "That exception is not open on this tablet"
+    assert vm.resolve("X-2", "again").message == "Exception X-2 was already settled"
+    assert vm.resolve("X-404", "what").message == "No exception X-404 in this store"
     assert store.outbox() == []

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from fulfillment.model import Role
-from fulfillment.roles import may_perform
 from storeapp.local import LocalStore
 from storeapp.viewmodels.sync_status import describe_op
-from sync.protocol import PAYLOADS
+from sync.protocol import PAYLOADS, may_perform
 from tests.support.central import Central, TestStore
 from tests.support.device import RawDevice
 from tests.support.faults import FaultyTransport
