@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .clock import store_zone
 from .ledger import Movement
 from .model import Order, Policy, Role
 
@@ -75,11 +75,7 @@ class Context:
 
     def clock_time(self, at: datetime) -> str:
         """'10:42' on the store's wall clock."""
-        try:
-            zone = ZoneInfo(self.timezone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
-        return at.astimezone(zone).strftime("%H:%M")
+        return at.astimezone(store_zone(self.timezone)).strftime("%H:%M")
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from datetime import datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
+from fulfillment.clock import store_zone
 from fulfillment.model import Order, Role
 from fulfillment.outcome import Context
 from fulfillment.returns import (
@@ -332,7 +332,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         return ReturnSummary(units, refund, text, shelf, units - shelf, breaches)
 
     def _today(self) -> tuple[ReturnListRow, ...]:
-        now, zone = self._clock(), _zone(self._timezone())
+        now, zone = self._clock(), store_zone(self._timezone())
         midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
         return tuple(_row(r, now, self._timezone()) for r in self._store.returns_since(midnight))
 
@@ -633,13 +633,6 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _offered(condition: Condition) -> tuple[str, ...]:
