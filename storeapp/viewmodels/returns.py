@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
 from fulfillment.clock import store_zone
-from fulfillment.model import Order, Role
+from fulfillment.model import Order
 from fulfillment.outcome import Context
 from fulfillment.returns import (
     DAMAGED_BIN,
@@ -42,6 +42,7 @@ from fulfillment.returns import (
     returnable,
     sold_at,
 )
+from fulfillment.roles import may_decide
 from storeapp.local import ReturnRecord
 
 from .acting import NOT_SAVED, ActingVM
@@ -265,13 +266,13 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         info = self._store.store_info() or {}
         staff = self._store.staff_names()
         member = self._store.staff_member(actor_id)
-        return Context(
-            actor_id=actor_id,
-            now=self._clock(),
-            role=member.role if member else Role.ASSOCIATE,
+        return Context.of(
+            actor_id,
+            self._clock(),
+            role=member.role if member else None,
             policy=self._store.policy(),
             staff_names=staff,
-            timezone=str(info.get("timezone") or "UTC"),
+            timezone=str(info.get("timezone") or ""),
         )
 
     def _lines(self, order: Order | None) -> list[ReturnsLine]:
@@ -582,7 +583,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             )
         who = self._session.associate
         assert who is not None
-        if member.employee_id == who.employee_id:
+        if not may_decide(member.employee_id, who.employee_id):  # who received the return
             return self.screen(
                 "You received this return: another manager approves it.",
                 "error",
