@@ -175,9 +175,9 @@ def _fulfil(engine: Engine, order_id: str, sold_at: datetime, actor: str) -> Non
     with store_tx(engine, DEMO_STORE, sold_at) as tx:
         order = load_order(tx, order_id)
         assert order is not None
-        ctx = Context(
-            actor_id=actor,
-            now=sold_at,
+        ctx = Context.of(
+            actor,
+            sold_at,
             policy=tx.policy,
             staff_names={p.employee_id: p.name for p in DEMO_STAFF},
             timezone=tx.timezone,

@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from .codes import Code
 from .ledger import Movement, MovementKind
 from .model import Frozen, Policy
 from .outcome import Context, Followup, Status, TaskKind
+from .roles import may_decide
 
 __all__ = [
     "Count",
@@ -165,14 +167,16 @@ def record(
         return CountOutcome(
             Status.COMPENSATED,
             count,
-            code="COUNT_DISAGREES",
+            code=Code.COUNT_DISAGREES,
             message=message,
             followups=(_recount(count, f"{what}: {message}"),),
         )
     if over_threshold(variance, book, ctx.policy):
         message = _waiting(counted)
         count = count.model_copy(update={"state": CountState.AWAITING_APPROVAL, "message": message})
-        return CountOutcome(Status.APPLIED, count, code="VARIANCE_OVER_THRESHOLD", message=message)
+        return CountOutcome(
+            Status.APPLIED, count, code=Code.VARIANCE_OVER_THRESHOLD, message=message
+        )
     message = "Matches the books" if variance == 0 else f"{variance:+d} adjusted"
     count = count.model_copy(update={"adjustment": variance, "message": message})
     return CountOutcome(Status.APPLIED, count, movements=_adjust(count, variance))
@@ -195,15 +199,15 @@ def _may_decide(count: Count, ctx: Context) -> CountOutcome | None:
         return CountOutcome(
             Status.REJECTED,
             None,
-            code="NOT_WAITING",
+            code=Code.NOT_WAITING,
             message=f"The count of {count.name or count.sku} at {count.location} was already "
             f"decided ({count.state.value})",
         )
-    if ctx.actor_id == count.counted_by:
+    if not may_decide(ctx.actor_id, count.counted_by):
         return CountOutcome(
             Status.REJECTED,
             None,
-            code="SAME_PERSON",
+            code=Code.SAME_PERSON,
             message="A manager cannot approve a count they made themselves",
         )
     return None
@@ -219,7 +223,7 @@ def approve(count: Count, book: int, ctx: Context) -> CountOutcome:
         return CountOutcome(
             Status.REJECTED,
             None,
-            code="COUNT_DISPUTED",
+            code=Code.COUNT_DISPUTED,
             message="Two counts disagree: send it back for a blind recount",
         )
     variance = count.counted - book

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .clock import store_zone
 from .counts import Count, CountState
 from .model import Order, OrderState, OrderType
 
@@ -55,13 +55,6 @@ class Kpis:
         return sum(n for _, n in self.picked_per_hour)
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _within(at: datetime | None, since: datetime, until: datetime) -> bool:
     return at is not None and since <= at < until
 
@@ -76,7 +69,7 @@ def store_kpis(
     timezone: str = "UTC",
 ) -> Kpis:
     """The KPIs of the period [since, until)."""
-    zone = _zone(timezone)
+    zone = store_zone(timezone)
     per_hour: dict[int, int] = {}
     pickup = ship = fill = Rate(0, 0)
     for order in orders:

@@ -6,12 +6,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Protocol
 
+from .clock import store_zone
+from .codes import Code
 from .ledger import Movement
 from .model import Order, Policy, Role
 
-__all__ = ["Context", "ExceptionNote", "Followup", "Notification", "Outcome", "Status", "TaskKind"]
+__all__ = [
+    "Context",
+    "ExceptionNote",
+    "Followup",
+    "Notification",
+    "Outcome",
+    "Refusal",
+    "RuleResult",
+    "Status",
+    "TaskKind",
+]
 
 
 class Status(StrEnum):
@@ -68,6 +80,32 @@ class Context:
     staff_names: Mapping[str, str] = field(default_factory=dict)
     timezone: str = "UTC"  # the store's: times in sentences are the store's wall clock
 
+    @classmethod
+    def of(
+        cls,
+        actor_id: str,
+        now: datetime,
+        *,
+        role: Role | str | None = None,
+        policy: Policy | None = None,
+        staff_names: Mapping[str, str] | None = None,
+        timezone: str | None = None,
+    ) -> Context:
+        """The one way both ends build a context. A role this code does not know, or none,
+        acts as an associate; no policy is the default policy; no time zone is UTC."""
+        try:
+            acting = Role(role) if role else Role.ASSOCIATE
+        except ValueError:
+            acting = Role.ASSOCIATE
+        return cls(
+            actor_id=actor_id,
+            now=now,
+            role=acting,
+            policy=policy if policy is not None else Policy(),
+            staff_names=staff_names if staff_names is not None else {},
+            timezone=timezone or "UTC",
+        )
+
     def name_of(self, employee_id: str | None) -> str:
         if not employee_id:
             return "nobody"
@@ -75,11 +113,29 @@ class Context:
 
     def clock_time(self, at: datetime) -> str:
         """'10:42' on the store's wall clock."""
-        try:
-            zone = ZoneInfo(self.timezone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
-        return at.astimezone(zone).strftime("%H:%M")
+        return at.astimezone(store_zone(self.timezone)).strftime("%H:%M")
+
+
+class RuleResult(Protocol):
+    """The shape every rule's result shares (`Outcome`, `CountOutcome`, `ReturnOutcome`):
+    a status, and a code from `codes.Code` with a sentence when there is something to say."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def code(self) -> str | None: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a rule says no, asked before acting (e.g. `picking.stage_blocker`)."""
+
+    code: Code
+    message: str
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from .barcodes import InvalidBarcode, normalize_gtin
+from .codes import Code
 from .ledger import Movement, MovementKind
 from .model import (
     PICKABLE_STATES,
@@ -34,6 +35,7 @@ from .model import (
     Order,
     OrderState,
     OrderType,
+    Policy,
     ShortReason,
 )
 from .outcome import (
@@ -42,6 +44,7 @@ from .outcome import (
     Followup,
     Notification,
     Outcome,
+    Refusal,
     Status,
     TaskKind,
 )
@@ -63,16 +66,24 @@ __all__ = [
     "ship",
     "short_pick",
     "stage",
+    "stage_blocker",
     "unscan",
 ]
 
 CLOSED_CODES = {
-    OrderState.CANCELLED: ("ORDER_CANCELLED", "Order {order} was cancelled"),
-    OrderState.EXPIRED: ("ORDER_EXPIRED", "Order {order} expired: it was not collected in time"),
-    OrderState.REJECTED: ("ORDER_REJECTED", "Order {order} was sent back to the online store"),
-    OrderState.SHIPPED: ("ORDER_CLOSED", "Order {order} has already shipped"),
-    OrderState.HANDED_OVER: ("ORDER_CLOSED", "Order {order} was already handed over"),
-    OrderState.STAGED: ("ORDER_CLOSED", "Order {order} is already staged"),
+    OrderState.CANCELLED: (Code.ORDER_CANCELLED, "Order {order} was cancelled"),
+    OrderState.EXPIRED: (Code.ORDER_EXPIRED, "Order {order} expired: it was not collected in time"),
+    OrderState.REJECTED: (Code.ORDER_REJECTED, "Order {order} was sent back to the online store"),
+    OrderState.SHIPPED: (Code.ORDER_CLOSED, "Order {order} has already shipped"),
+    OrderState.HANDED_OVER: (Code.ORDER_CLOSED, "Order {order} was already handed over"),
+    OrderState.STAGED: (Code.ORDER_CLOSED, "Order {order} is already staged"),
+}
+
+
+_SHIPPED_AFTER = {
+    OrderState.CANCELLED: Code.SHIPPED_AFTER_CANCELLED,
+    OrderState.EXPIRED: Code.SHIPPED_AFTER_EXPIRED,
+    OrderState.REJECTED: Code.SHIPPED_AFTER_REJECTED,
 }
 
 
@@ -85,7 +96,7 @@ def _rejected(order: Order, code: str, message: str) -> Outcome:
 
 
 def _closed(order: Order) -> tuple[str, str]:
-    code, template = CLOSED_CODES.get(order.state, ("ORDER_CLOSED", "Order {order} is closed"))
+    code, template = CLOSED_CODES.get(order.state, (Code.ORDER_CLOSED, "Order {order} is closed"))
     return code, template.format(order=order.order_id)
 
 
@@ -121,7 +132,7 @@ def claim(order: Order, ctx: Context) -> Outcome:
     if order.assignee and order.assignee != ctx.actor_id:
         return _rejected(
             order,
-            "ALREADY_CLAIMED",
+            Code.ALREADY_CLAIMED,
             f"Picked by {ctx.name_of(order.assignee)} since {_hhmm(ctx, order)}",
         )
     if order.assignee == ctx.actor_id and order.state is not OrderState.RELEASED:
@@ -143,7 +154,7 @@ def release(order: Order, ctx: Context) -> Outcome:
         return _rejected(order, *_closed(order))
     if order.assignee not in (None, ctx.actor_id) and ctx.role != "manager":
         return _rejected(
-            order, "NOT_YOURS", f"Only {ctx.name_of(order.assignee)} or a manager can release it"
+            order, Code.NOT_YOURS, f"Only {ctx.name_of(order.assignee)} or a manager can release it"
         )
     started = any(x.picked or x.short for x in order.lines)
     state = order.state if started else OrderState.RELEASED
@@ -155,7 +166,9 @@ def assign(order: Order, associate_id: str, ctx: Context) -> Outcome:
     if order.state not in PICKABLE_STATES:
         return _rejected(order, *_closed(order))
     if associate_id not in ctx.staff_names:
-        return _rejected(order, "UNKNOWN_ASSOCIATE", f"No associate {associate_id} in this store")
+        return _rejected(
+            order, Code.UNKNOWN_ASSOCIATE, f"No associate {associate_id} in this store"
+        )
     new = _touch(
         order,
         ctx,
@@ -172,23 +185,33 @@ def prioritize(order: Order, priority: int, ctx: Context) -> Outcome:
     return Outcome(Status.APPLIED, _touch(order, ctx, priority=priority))
 
 
+def stage_blocker(order: Order, policy: Policy) -> Refusal | None:
+    """Why an order whose picking is over may not be staged, or None when it may: units still
+    to pick or mark short (LINES_OPEN), nothing picked (NOTHING_PICKED), or partly short where
+    the store sends no partial orders (PARTIAL_NOT_ALLOWED). The order's state is `stage`'s
+    own check; the pick list asks this before it stages or sends an order back."""
+    left = sum(x.remaining for x in order.lines)
+    if left:
+        return Refusal(Code.LINES_OPEN, f"{left} unit(s) still to pick or mark short")
+    if order.picked_units == 0:
+        return Refusal(Code.NOTHING_PICKED, "Nothing was picked: send the order back instead")
+    if any(x.short for x in order.lines) and not policy.allow_partial:
+        return Refusal(
+            Code.PARTIAL_NOT_ALLOWED,
+            "This store does not send partial orders: send the order back instead",
+        )
+    return None
+
+
 def stage(order: Order, staging_location: str, packages: int, ctx: Context) -> Outcome:
     if order.state is OrderState.STAGED:
         return Outcome(Status.APPLIED, order)
     if order.state not in PICKABLE_STATES:
         return _rejected(order, *_closed(order))
-    left = sum(x.remaining for x in order.lines)
-    if left:
-        return _rejected(order, "LINES_OPEN", f"{left} unit(s) still to pick or mark short")
-    if order.picked_units == 0:
-        return _rejected(order, "NOTHING_PICKED", "Nothing was picked: send the order back instead")
+    blocker = stage_blocker(order, ctx.policy)
+    if blocker is not None:
+        return _rejected(order, blocker.code, blocker.message)
     partial = any(x.short for x in order.lines)
-    if partial and not ctx.policy.allow_partial:
-        return _rejected(
-            order,
-            "PARTIAL_NOT_ALLOWED",
-            "This store does not send partial orders: send the order back instead",
-        )
     new = _touch(
         order,
         ctx,
@@ -241,7 +264,7 @@ def scan(
         return Outcome(
             Status.COMPENSATED,
             order,
-            code="LINE_NOT_FOUND",
+            code=Code.LINE_NOT_FOUND,
             message=f"Order {order.order_id} has no line {line_id}: put {qty} × back at {location}",
             followups=(Followup(TaskKind.PUT_BACK, "", location, qty, order.order_id, gtin),),
         )
@@ -260,12 +283,12 @@ def scan(
         wanted = {normalize_gtin(g) for g in line.gtins}
         scanned = normalize_gtin(gtin)
     except InvalidBarcode as exc:
-        return Outcome(Status.COMPENSATED, order, code="INVALID_GTIN", message=str(exc))
+        return Outcome(Status.COMPENSATED, order, code=Code.INVALID_GTIN, message=str(exc))
     if scanned not in wanted:
         return Outcome(
             Status.COMPENSATED,
             order,
-            code="WRONG_ITEM",
+            code=Code.WRONG_ITEM,
             message=f"{gtin} is not {line.name or line.sku}: put it back at {where}",
             followups=(Followup(TaskKind.PUT_BACK, "", where, qty, order.order_id, gtin),),
         )
@@ -296,7 +319,7 @@ def scan(
     return Outcome(
         Status.COMPENSATED,
         new,
-        code="OVER_PICK",
+        code=Code.OVER_PICK,
         message=sentence,
         movements=movements,
         followups=(
@@ -309,7 +332,7 @@ def unscan(order: Order, line_id: str, qty: int, ctx: Context) -> Outcome:
     line = _line_or_none(order, line_id)
     if line is None:
         return Outcome(
-            Status.COMPENSATED, order, code="LINE_NOT_FOUND", message=f"No line {line_id}"
+            Status.COMPENSATED, order, code=Code.LINE_NOT_FOUND, message=f"No line {line_id}"
         )
     if order.state not in PICKABLE_STATES:
         code, sentence = _closed(order)
@@ -319,7 +342,7 @@ def unscan(order: Order, line_id: str, qty: int, ctx: Context) -> Outcome:
         return Outcome(
             Status.COMPENSATED,
             order,
-            code="NOTHING_TO_PUT_BACK",
+            code=Code.NOTHING_TO_PUT_BACK,
             message=f"No {line.name or line.sku} was picked for this order",
         )
     new = _counted(order, line, ctx, picked=line.picked - accepted)
@@ -337,7 +360,7 @@ def short_pick(order: Order, line_id: str, qty: int, reason: str, ctx: Context) 
     line = _line_or_none(order, line_id)
     if line is None:
         return Outcome(
-            Status.COMPENSATED, order, code="LINE_NOT_FOUND", message=f"No line {line_id}"
+            Status.COMPENSATED, order, code=Code.LINE_NOT_FOUND, message=f"No line {line_id}"
         )
     recount = Followup(
         TaskKind.RECOUNT, line.sku, line.location, 0, order.order_id, f"short: {reason}"
@@ -350,7 +373,7 @@ def short_pick(order: Order, line_id: str, qty: int, reason: str, ctx: Context) 
         return Outcome(
             Status.COMPENSATED,
             order,
-            code="NOTHING_TO_SHORT",
+            code=Code.NOTHING_TO_SHORT,
             message=f"{line.name or line.sku} needs no more units",
             followups=(recount,),
         )
@@ -372,12 +395,12 @@ def _parcel(carrier: str | None, tracking: str | None) -> str:
 
 def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context) -> Outcome:
     if order.type is not OrderType.SHIP_FROM_STORE:
-        return _rejected(order, "WRONG_ORDER_TYPE", "A pickup order is handed over, not shipped")
+        return _rejected(order, Code.WRONG_ORDER_TYPE, "A pickup order is handed over, not shipped")
     if order.state in (OrderState.SHIPPED, OrderState.HANDED_OVER):
         return _shipped_again(order, carrier, tracking, ctx)
     if order.state in (OrderState.RELEASED, OrderState.PICKING):
         left = sum(x.remaining for x in order.lines)
-        return _rejected(order, "LINES_OPEN", f"{left} unit(s) still to pick or mark short")
+        return _rejected(order, Code.LINES_OPEN, f"{left} unit(s) still to pick or mark short")
     after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
     lines = tuple(x.model_copy(update={"fulfilled": x.picked}) for x in order.lines)
     movements = tuple(
@@ -409,12 +432,10 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
         return Outcome(
             Status.COMPENSATED,
             new,
-            code="SHIPPED_AFTER_" + order.state.upper(),
+            code=_SHIPPED_AFTER[order.state],
             message=message,
             movements=movements,
-            exceptions=(
-                ExceptionNote("SHIPPED_AFTER_" + order.state.upper(), message, order.order_id),
-            ),
+            exceptions=(ExceptionNote(_SHIPPED_AFTER[order.state], message, order.order_id),),
             notifications=(note,),
             closes_order_tasks=True,
         )
@@ -431,14 +452,14 @@ def _shipped_again(order: Order, carrier: str, tracking: str, ctx: Context) -> O
     return Outcome(
         Status.COMPENSATED,
         order,
-        code="ALREADY_SHIPPED",
+        code=Code.ALREADY_SHIPPED,
         message=(
             f"Order {order.order_id} had already shipped, {first}{earlier}: this parcel{this}"
             " goes to a manager to check; stock was not taken off twice"
         ),
         exceptions=(
             ExceptionNote(
-                "ALREADY_SHIPPED",
+                Code.ALREADY_SHIPPED,
                 f"Order {order.order_id} shipped twice: {ctx.name_of(ctx.actor_id)} at"
                 f" {ctx.clock_time(ctx.now)}{this} after {first}{earlier} — stock left the"
                 " store once; check the packing bench for the order's goods and ask the"
@@ -477,10 +498,10 @@ def hand_over(
 ) -> Outcome:
     if order.type is not OrderType.PICKUP:
         return _rejected(
-            order, "WRONG_ORDER_TYPE", "A ship-from-store order is shipped, not handed over"
+            order, Code.WRONG_ORDER_TYPE, "A ship-from-store order is shipped, not handed over"
         )
     if order.state in (OrderState.RELEASED, OrderState.PICKING):
-        return _rejected(order, "NOT_READY", f"Order {order.order_id} is not picked yet")
+        return _rejected(order, Code.NOT_READY, f"Order {order.order_id} is not picked yet")
     again = order.state in (OrderState.HANDED_OVER, OrderState.SHIPPED)
     after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
     wanted = {str(_get(x, "line_id")): int(_get(x, "qty")) for x in lines}
@@ -524,7 +545,7 @@ def hand_over(
         return Outcome(
             Status.COMPENSATED,
             new,
-            code="ALREADY_HANDED_OVER",
+            code=Code.ALREADY_HANDED_OVER,
             message=(
                 f"Order {order.order_id} was already handed over by {first}: a manager will"
                 " check the pickup shelf and call the customer"
@@ -532,7 +553,7 @@ def hand_over(
             movements=tuple(movements),
             exceptions=(
                 ExceptionNote(
-                    "ALREADY_HANDED_OVER",
+                    Code.ALREADY_HANDED_OVER,
                     f"Order {order.order_id} handed over twice: {me} after {first} — {left};"
                     " check the pickup shelf and call the customer",
                     order.order_id,
@@ -550,7 +571,11 @@ def hand_over(
             OrderState.EXPIRED: "expiry",
             OrderState.CANCELLED: "cancellation",
         }.get(order.state, "it was sent back to the online store")
-        code = "HANDED_OVER_AFTER_" + ("EXPIRY" if order.state is OrderState.EXPIRED else "CANCEL")
+        code = (
+            Code.HANDED_OVER_AFTER_EXPIRY
+            if order.state is OrderState.EXPIRED
+            else Code.HANDED_OVER_AFTER_CANCEL
+        )
         message = f"Handed over after {when} — manager review"
         return Outcome(
             Status.COMPENSATED,
@@ -570,13 +595,13 @@ def hand_over(
         return Outcome(
             Status.COMPENSATED,
             new,
-            code="OVER_HANDOFF",
+            code=Code.OVER_HANDOFF,
             message=f"{excess} unit(s) more than were picked: check the bag with the customer",
             movements=tuple(movements),
             followups=_recounts(order, over),
             exceptions=(
                 ExceptionNote(
-                    "OVER_HANDOFF",
+                    Code.OVER_HANDOFF,
                     f"Order {order.order_id}: {me} handed over {excess} unit(s) more than were"
                     f" picked ({_over_words(over)}) — recount those items on their shelves"
                     " and check with the customer what was in the bag",
@@ -621,7 +646,7 @@ def is_expired(order: Order, ctx: Context) -> bool:
 
 def expire(order: Order, ctx: Context) -> Outcome:
     if not is_expired(order, ctx):
-        return _rejected(order, "NOT_EXPIRED", f"Order {order.order_id} is still on hold")
+        return _rejected(order, Code.NOT_EXPIRED, f"Order {order.order_id} is still on hold")
     new = _touch(order, ctx, state=OrderState.EXPIRED, reason="not collected in time")
     return Outcome(
         Status.APPLIED,

@@ -21,9 +21,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from .codes import Code
 from .ledger import Movement, MovementKind
 from .model import Frozen, Line, Order, OrderState
 from .outcome import Context, ExceptionNote, Status
+from .roles import may_decide
 
 __all__ = [
     "DAMAGED_BIN",
@@ -337,7 +339,7 @@ def receive(
     if unverified:
         exceptions.append(
             ExceptionNote(
-                "RETURN_UNVERIFIED",
+                Code.RETURN_UNVERIFIED,
                 f"Return {return_id} names order {ret.order_id or '?'}, which this store does "
                 f"not have: check the receipt; refund of {_money(amount)} held",
                 ret.order_id,
@@ -346,7 +348,7 @@ def receive(
     if refused_notes:
         exceptions.append(
             ExceptionNote(
-                "ALREADY_RETURNED",
+                Code.ALREADY_RETURNED,
                 f"Return {return_id}: " + "; ".join(refused_notes) + " — where are the goods?",
                 order_id,
             )
@@ -355,18 +357,18 @@ def receive(
         return ReturnOutcome(
             Status.REJECTED,
             None,
-            code="ALREADY_RETURNED" if order is not None else "NOTHING_TO_RETURN",
+            code=Code.ALREADY_RETURNED if order is not None else Code.NOTHING_TO_RETURN,
             message="; ".join(refused_notes) or "Nothing to return",
             exceptions=tuple(exceptions),
         )
     movements = tuple(_movements(lines, ret.order_id))
     if unverified:
-        status, code = Status.COMPENSATED, "RETURN_UNVERIFIED"
+        status, code = Status.COMPENSATED, Code.RETURN_UNVERIFIED
         message = f"Order {ret.order_id or '?'} was not found: a manager checks it; refund held"
     elif refused_notes:
-        status, code, message = Status.COMPENSATED, "ALREADY_RETURNED", "; ".join(refused_notes)
+        status, code, message = Status.COMPENSATED, Code.ALREADY_RETURNED, "; ".join(refused_notes)
     elif breaches:
-        status, code = Status.APPLIED, "OUTSIDE_POLICY"
+        status, code = Status.APPLIED, Code.OUTSIDE_POLICY
         message = "; ".join(breaches) + " — waiting for a manager's override; refund held"
     else:
         status, code, message = Status.APPLIED, None, None
@@ -425,14 +427,14 @@ def override(ret: Return, reason: str, ctx: Context) -> ReturnOutcome:
         return ReturnOutcome(
             Status.REJECTED,
             None,
-            code="NOT_WAITING",
+            code=Code.NOT_WAITING,
             message=f"Return {ret.return_id} needs no override: its refund is already requested",
         )
-    if ctx.actor_id == ret.received_by:
+    if not may_decide(ctx.actor_id, ret.received_by):
         return ReturnOutcome(
             Status.REJECTED,
             None,
-            code="SAME_PERSON",
+            code=Code.SAME_PERSON,
             message="A manager cannot approve a return they received themselves",
         )
     new = ret.model_copy(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fulfillment.returns import ReturnState
+from fulfillment.roles import may_decide
 from storeapp.local import CountRecord, ReturnRecord
 
 from .acting import ActingVM
@@ -155,7 +156,7 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 c.state,
                 _STATE_WORDS.get(c.state, c.state),
                 c.message,
-                c.counted_by == me,
+                not may_decide(me, c.counted_by),
                 c.state == "awaiting_approval",
                 c.pending,
             )
@@ -173,7 +174,7 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 r.ret.received_by,
                 r.ret.received_by_name or r.ret.received_by,
                 local_time(r.ret.received_at, now, zone),
-                r.ret.received_by == me,
+                not may_decide(me, r.ret.received_by),
                 r.pending,
             )
             for r in self._store.returns_waiting()

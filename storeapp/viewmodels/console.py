@@ -19,13 +19,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fulfillment.clock import store_zone
 from fulfillment.counts import Count
 from fulfillment.kpis import Kpis, store_kpis
 from sync.errors import SyncError
 from sync.protocol import DeviceHealth
 
 from .acting import ActingVM
-from .screen import SIGN_IN_FIRST, Clock, Tone, ago, duration, local_time, utc_now, zone_of
+from .screen import SIGN_IN_FIRST, Clock, Tone, ago, duration, local_time, utc_now
 from .session import SessionVM
 
 __all__ = [
@@ -289,7 +290,7 @@ class KpisVM(ActingVM[KpisScreen]):
 
     def kpis(self) -> Kpis:
         timezone = self._timezone()
-        zone = zone_of(timezone)
+        zone = store_zone(timezone)
         now = self._clock()
         since = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
         orders = self._store.orders_in(

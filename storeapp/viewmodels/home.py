@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fulfillment.clock import store_zone
 from fulfillment.model import OrderState, OrderType
 from storeapp.local import LocalStore
 
@@ -77,8 +77,5 @@ class HomeVM:
 
     def _midnight(self, now: datetime) -> datetime:
         info = self._store.store_info() or {}
-        try:
-            zone = ZoneInfo(str(info.get("timezone") or "UTC"))
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
+        zone = store_zone(str(info.get("timezone") or ""))
         return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)

@@ -19,7 +19,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
+from fulfillment.codes import Code
 from fulfillment.model import PICKABLE_STATES, Order, OrderState, ShortReason
+from fulfillment.picking import stage_blocker
 from fulfillment.picklist import PickList, Stop, allocate_scan, build_pick_list, tote_label
 
 from .acting import ActingVM
@@ -28,6 +30,12 @@ from .screen import SIGN_IN_FIRST, Tone
 __all__ = ["PickListVM", "PickScreen", "SplitRow", "StopRow", "ToteRow"]
 
 SHORT_REASONS = tuple(r.value for r in ShortReason)
+# why a finished order that may not be staged goes back to the online store (the reason
+# the OMS is told), by the code of `stage_blocker`
+_SEND_BACK_WHY = {
+    Code.NOTHING_PICKED: "nothing could be picked",
+    Code.PARTIAL_NOT_ALLOWED: "partly short and the store sends no partial orders",
+}
 _GONE = {
     OrderState.CANCELLED: "was cancelled",
     OrderState.EXPIRED: "expired",
@@ -363,15 +371,12 @@ class PickListVM(ActingVM[PickScreen]):
         policy = self._store.policy()
         to_stage, rejects = [], []
         for order in orders:
-            partial = any(line.short for line in order.lines)
-            if order.picked_units == 0:
-                rejects.append((order.order_id, "nothing could be picked"))
-            elif partial and not policy.allow_partial:
-                rejects.append(
-                    (order.order_id, "partly short and the store sends no partial orders")
-                )
-            else:
+            blocker = stage_blocker(order, policy)  # the rule `order.stage` applies
+            if blocker is None:
                 to_stage.append(order.order_id)
+            else:
+                why = _SEND_BACK_WHY.get(blocker.code, blocker.message)
+                rejects.append((order.order_id, why))
         results = self._store.act_many(
             who.employee_id,
             [("order.reject", {"order_id": oid, "reason": why}) for oid, why in rejects],

@@ -24,10 +24,10 @@ from datetime import datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
-from fulfillment.model import Order, Role
+from fulfillment.clock import store_zone
+from fulfillment.model import Order
 from fulfillment.outcome import Context
 from fulfillment.returns import (
     DAMAGED_BIN,
@@ -42,6 +42,7 @@ from fulfillment.returns import (
     returnable,
     sold_at,
 )
+from fulfillment.roles import may_decide
 from storeapp.local import ReturnRecord
 
 from .acting import NOT_SAVED, ActingVM
@@ -265,13 +266,13 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         info = self._store.store_info() or {}
         staff = self._store.staff_names()
         member = self._store.staff_member(actor_id)
-        return Context(
-            actor_id=actor_id,
-            now=self._clock(),
-            role=member.role if member else Role.ASSOCIATE,
+        return Context.of(
+            actor_id,
+            self._clock(),
+            role=member.role if member else None,
             policy=self._store.policy(),
             staff_names=staff,
-            timezone=str(info.get("timezone") or "UTC"),
+            timezone=str(info.get("timezone") or ""),
         )
 
     def _lines(self, order: Order | None) -> list[ReturnsLine]:
@@ -332,7 +333,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         return ReturnSummary(units, refund, text, shelf, units - shelf, breaches)
 
     def _today(self) -> tuple[ReturnListRow, ...]:
-        now, zone = self._clock(), _zone(self._timezone())
+        now, zone = self._clock(), store_zone(self._timezone())
         midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
         return tuple(_row(r, now, self._timezone()) for r in self._store.returns_since(midnight))
 
@@ -582,7 +583,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             )
         who = self._session.associate
         assert who is not None
-        if member.employee_id == who.employee_id:
+        if not may_decide(member.employee_id, who.employee_id):  # who received the return
             return self.screen(
                 "You received this return: another manager approves it.",
                 "error",
@@ -633,13 +634,6 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _offered(condition: Condition) -> tuple[str, ...]:

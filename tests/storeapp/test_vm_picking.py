@@ -117,6 +117,7 @@ def test_finish_sends_back_a_fully_short_order(two_orders, store):
     done = two_orders.finish()
     assert (done.to_stage, done.sent_back) == (("W-1",), ("W-2",))
     assert store.order("W-2").state.value == "rejected"
+    assert store.order("W-2").reason == "nothing could be picked"  # what the OMS is told
 
 
 def test_finish_sends_back_a_partly_short_order_when_the_store_refuses_partial_ones(
@@ -131,6 +132,7 @@ def test_finish_sends_back_a_partly_short_order_when_the_store_refuses_partial_o
     picking.short("not_found")
     done = picking.finish()
     assert (done.to_stage, done.sent_back) == ((), ("W-1",))
+    assert store.order("W-1").reason == "partly short and the store sends no partial orders"
     assert done.banners == ("Order W-1 was sent back to the online store: put its 1 item(s) back.",)
 
 
