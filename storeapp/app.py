@@ -4,8 +4,9 @@
       ├─ one SyncEngine + one SyncScheduler for the process (the scheduler's thread)
       ├─ SyncFanout: every browser session subscribes to sync progress and reports;
       │  each forwards them to its own UI with page.run_task (thread-safe)
-      └─ ft.run(main): per browser session its own LocalStore (event-loop thread
-         only), its own view-models, and the screens in storeapp.views
+      └─ ft.run(main): per browser session one TabSession (storeapp.viewmodels.tab:
+         its own LocalStore, event-loop thread only, and its view-models) and the
+         screens in storeapp.views, which ask it for their view-models
 
 Nothing here talks to the network on the event loop: enrollment runs in a worker
 thread, sync passes on the scheduler's thread.

@@ -12,6 +12,7 @@ from storeapp.viewmodels import ApprovalsScreen, ApprovalsVM
 from storeapp.viewmodels.approvals import CountApproval, ReturnApproval
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import (
     TEXT,
     TITLE,
@@ -32,7 +33,7 @@ def _box(content: ft.Control) -> ft.Container:
     return ft.Container(content, padding=12, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50)
 
 
-class ApprovalsView:
+class ApprovalsView(ScreenView):
     def __init__(self, ui: Ui, vm: ApprovalsVM) -> None:
         self.ui, self.vm = ui, vm
         self.text, self.box = message("approvals-message")

@@ -17,6 +17,7 @@ from storeapp.viewmodels.console import (
 )
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import (
     BIG,
     TEXT,
@@ -45,7 +46,7 @@ def _card(*rows: ft.Control, worry: bool = False) -> ft.Container:
     )
 
 
-class ExceptionsView:
+class ExceptionsView(ScreenView):
     def __init__(self, ui: Ui, vm: ExceptionsVM) -> None:
         self.ui, self.vm = ui, vm
         self.text, self.box = message("exceptions-message")
@@ -98,7 +99,7 @@ class ExceptionsView:
         self.render(s)
 
 
-class DevicesView:
+class DevicesView(ScreenView):
     def __init__(self, ui: Ui, vm: DevicesVM) -> None:
         self.ui, self.vm = ui, vm
         self.text, self.box = message("devices-message")
@@ -148,7 +149,7 @@ class DevicesView:
         ]
 
 
-class KpisView:
+class KpisView(ScreenView):
     def __init__(self, ui: Ui, vm: KpisVM) -> None:
         self.ui, self.vm = ui, vm
         self.text, self.box = message("kpis-message")

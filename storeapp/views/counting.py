@@ -11,6 +11,7 @@ import flet as ft
 from storeapp.viewmodels import CountScreen, CountVM
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import (
     BIG,
     TARGET,
@@ -32,7 +33,7 @@ _PAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("clear", "0", "back"
 _KEY = 80  # number pad keys: big enough for a gloved thumb
 
 
-class CountView:
+class CountView(ScreenView):
     def __init__(self, ui: Ui, vm: CountVM, task_id: str | None = None) -> None:
         self.ui, self.vm = ui, vm
         self.scan = text_field(

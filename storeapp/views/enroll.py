@@ -13,6 +13,7 @@ from sync.engine import SyncReport
 from sync.errors import SyncError
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import TITLE, button, label, message, show, text_field
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["EnrollView"]
 
 
-class EnrollView:
+class EnrollView(ScreenView):
     def __init__(self, ui: Ui, services: AppServices, on_ready: Callable[[str], None]) -> None:
         self.ui, self.services, self.on_ready = ui, services, on_ready
         self.server = text_field("Server URL", autofocus=True, hint_text="https://central.example")

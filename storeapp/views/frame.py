@@ -1,5 +1,5 @@
-"""One browser session: its LocalStore and view-models, enroll → sign in → shell,
-and the sync events forwarded from the sync thread onto this session's loop."""
+"""One browser session: its `TabSession` (the store and view-models), enroll → sign in →
+shell, and the sync events forwarded from the sync thread onto this session's loop."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
-from storeapp.local import LocalStore
-from storeapp.viewmodels import SessionVM, SyncStatusVM
+from storeapp.viewmodels.tab import TabSession
 from sync.engine import Progress
 
 from .context import Ui
 from .enroll import EnrollView
+from .screen import Screen
 from .shell import Shell
 from .sign_in import SignInView
 from .sound import Tones
@@ -39,11 +39,14 @@ def start_session(page: ft.Page, services: AppServices) -> Frame:
 class Frame:
     def __init__(self, page: ft.Page, services: AppServices) -> None:
         self.page, self.services = page, services
-        # this session's, event-loop thread only; `screen=True` leaves WAL checkpoints to the
-        # sync engine's connection, as bench/local_action.py measures it
-        self.store = LocalStore(services.db_path, screen=True)
-        self.session = SessionVM(self.store, clock=services.clock, idle_after=services.idle_after)
-        self.sync = SyncStatusVM(self.store, on_change=services.sync_now)
+        # this session's, event-loop thread only (the tab opens its store `screen=True`)
+        self.tab = TabSession(
+            services.db_path,
+            clock=services.clock,
+            idle_after=services.idle_after,
+            sync_now=services.sync_now,
+        )
+        self.session, self.sync = self.tab.session, self.tab.sync
         self.ui = Ui(
             page,
             self._go,
@@ -51,7 +54,7 @@ class Frame:
             tones=Tones(),
             on_action=self.session.touch,
         )
-        self.current: Any = None  # EnrollView | SignInView | Shell
+        self.current: Screen | None = None  # EnrollView | SignInView | Shell
         self._token: int | None = None
         self._closed = False
         self._connected = True
@@ -91,28 +94,22 @@ class Frame:
     def _on_close(self, e: Any = None) -> None:
         self._closed = True
         self._unsubscribe()
-        self.store.close()
+        self.tab.close()
 
     # --- screens ---------------------------------------------------------------------
 
-    def _mount(self, view: Any) -> None:
+    def _mount(self, view: Screen) -> None:
         self.current = view
         self.page.controls = [view.root]
 
     def show_sign_in(self, words: str = "") -> None:
-        self._mount(SignInView(self.ui, self.session, self.show_shell, words))
-        if self.current.focus_target is not None:
-            self.ui.focus_after(self.current.focus_target)
+        view = SignInView(self.ui, self.session, self.show_shell, words)
+        self._mount(view)
+        if view.focus_target is not None:
+            self.ui.focus_after(view.focus_target)
 
     def show_shell(self) -> None:
-        shell = Shell(
-            self.ui,
-            self.store,
-            self.session,
-            self.sync,
-            self.services.sync_now,
-            on_signed_out=self.show_sign_in,
-        )
+        shell = Shell(self.ui, self.tab, on_signed_out=self.show_sign_in)
         self._mount(shell)
         shell.go("home")
 
@@ -121,9 +118,8 @@ class Frame:
             self.current.go(name, **kw)
 
     def _refresh(self) -> None:
-        refresh = getattr(self.current, "refresh", None)
-        if refresh is not None:
-            refresh()
+        if self.current is not None:
+            self.current.refresh()
 
     # --- sync events (any thread) → this session's loop --------------------------------
 
@@ -139,9 +135,8 @@ class Frame:
                 self.sync.on_progress(event)
             else:
                 self.sync.on_idle()
-            on_sync = getattr(self.current, "on_sync", None)
-            if on_sync is not None:
-                on_sync(event)
+            if self.current is not None:
+                self.current.on_sync(event)
             self.page.update()
         except Exception:
             log.warning("sync event not shown on this tablet", exc_info=True)

@@ -11,6 +11,7 @@ from storeapp.viewmodels import HandoverScreen, HandoverVM
 from storeapp.viewmodels.handover import HandoverLine
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import (
     BIG,
     TEXT,
@@ -31,7 +32,7 @@ __all__ = ["HandoverView"]
 _VERIFIED = {"pickup_code": "Verified by pickup code", "id": "Verified by photo ID"}
 
 
-class HandoverView:
+class HandoverView(ScreenView):
     def __init__(self, ui: Ui, vm: HandoverVM) -> None:
         self.ui, self.vm = ui, vm
         self.find = text_field(

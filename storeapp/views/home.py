@@ -7,12 +7,13 @@ import flet as ft
 from storeapp.viewmodels import HomeScreen, HomeVM
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import BIG, TEXT, TITLE, fill, handle, label
 
 __all__ = ["HomeView"]
 
 
-class HomeView:
+class HomeView(ScreenView):
     def __init__(self, ui: Ui, vm: HomeVM) -> None:
         self.ui, self.vm = ui, vm
         self.greeting = label("", size=TITLE, bold=True)
@@ -30,7 +31,7 @@ class HomeView:
         fill(self.tiles, s, lambda: self._tiles(s))
 
     def _tiles(self, s: HomeScreen) -> list[ft.Control]:
-        tiles = [
+        tiles: list[ft.Control] = [
             self._tile("to-pick-sfs", "To pick · ship", s.to_pick_sfs, s.to_pick_sfs_late, "pick"),
             self._tile(
                 "to-pick-pickup",

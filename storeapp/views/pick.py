@@ -14,6 +14,7 @@ from storeapp.viewmodels import PickListVM, PickScreen
 
 from .context import Ui
 from .pick_rows import stop_row, tote_chip
+from .screen import ScreenView
 from .short_reason import ask_short_reason
 from .widgets import (
     BIG,
@@ -35,7 +36,7 @@ __all__ = ["PickView"]
 _BANNER = ft.Colors.ORANGE_900
 
 
-class PickView:
+class PickView(ScreenView):
     def __init__(self, ui: Ui, vm: PickListVM, order_ids: tuple[str, ...] | None) -> None:
         self.ui, self.vm = ui, vm
         self.qty = 1

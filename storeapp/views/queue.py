@@ -14,6 +14,7 @@ from storeapp.viewmodels import QueueScreen, QueueVM
 from storeapp.viewmodels.queue import QueueRow
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import TEXT, TITLE, button, fill, keeping_message, label, message, show
 
 __all__ = ["QueueView"]
@@ -22,7 +23,7 @@ _FILTERS = [(None, "All"), ("ship_from_store", "Ship"), ("pickup", "Pickup")]
 _TYPE = {"ship_from_store": "Ship", "pickup": "Pickup"}
 
 
-class QueueView:
+class QueueView(ScreenView):
     def __init__(self, ui: Ui, vm: QueueVM, *, manager: bool) -> None:
         self.ui, self.vm, self.manager = ui, vm, manager
         self.associates: tuple[tuple[str, str], ...] = ()

@@ -13,6 +13,7 @@ from storeapp.viewmodels import ReturnsScreen, ReturnsVM
 from storeapp.viewmodels.returns import CONDITIONS, DISPOSITIONS, REASONS, ReturnsLine
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import (
     BIG,
     TEXT,
@@ -45,7 +46,7 @@ def _dropdown(
     )
 
 
-class ReturnsView:
+class ReturnsView(ScreenView):
     def __init__(self, ui: Ui, vm: ReturnsVM) -> None:
         self.ui, self.vm = ui, vm
         self.find = text_field(

@@ -7,26 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
-from storeapp.local import LocalStore
-from storeapp.viewmodels import (
-    ApprovalsVM,
-    CountVM,
-    HandoverVM,
-    HomeVM,
-    PickListVM,
-    QueueVM,
-    ReturnsVM,
-    SessionVM,
-    StagingVM,
-    SyncStatusVM,
-    TasksVM,
-)
-from storeapp.viewmodels.console import DevicesVM, ExceptionsVM, KpisVM
-from sync.client import CentralClient
-from sync.engine import SyncReport
-from sync.errors import NotEnrolled
-from sync.protocol import DeviceHealth
-from sync.replica import Identity
+from storeapp.viewmodels.tab import TabSession
 
 from .approvals import ApprovalsView
 from .console import DevicesView, ExceptionsView, KpisView
@@ -37,6 +18,7 @@ from .home import HomeView
 from .pick import PickView
 from .queue import QueueView
 from .returns import ReturnsView
+from .screen import Screen, ScreenView
 from .staging import StagingView
 from .sync import SyncView
 from .tasks import TasksView
@@ -65,36 +47,17 @@ _MANAGER_RAIL = [
 ]
 
 
-class Shell:
-    def __init__(
-        self,
-        ui: Ui,
-        store: LocalStore,
-        session: SessionVM,
-        sync: SyncStatusVM,
-        sync_now: Callable[[], None],
-        *,
-        on_signed_out: Callable[[str], None],
-    ) -> None:
-        self.ui, self.session, self.sync, self.on_signed_out = ui, session, sync, on_signed_out
-        self._sync_now = sync_now
-        kw: dict[str, Any] = {"on_change": self._changed}
-        self.home = HomeVM(store, session)
-        self.queue = QueueVM(store, session, **kw)
-        self.pick = PickListVM(store, session, **kw)
-        self.staging = StagingVM(store, session, **kw)
-        self.handover = HandoverVM(store, session, **kw)
-        self.returns = ReturnsVM(store, session, **kw)
-        self.tasks = TasksVM(store, session, **kw)
-        self.counting = CountVM(store, session, **kw)
-        self.approvals = ApprovalsVM(store, session, **kw)
-        self.exceptions = ExceptionsVM(store, session, **kw)
-        self.kpis = KpisVM(store, session)
-        self.devices = DevicesVM(
-            session, _devices_of(store.identity()), timezone=lambda: _timezone(store)
-        )
-        who = session.associate
-        rail = _RAIL + (_MANAGER_RAIL if who and who.is_manager else [])
+class Shell(ScreenView):
+    """The signed-in frame over one `TabSession`: it asks the tab for each screen's
+    view-model and shows the screen's view; the tab decides which screens this associate
+    may open and what the Pick tab shows."""
+
+    def __init__(self, ui: Ui, tab: TabSession, *, on_signed_out: Callable[[str], None]) -> None:
+        self.ui, self.tab, self.on_signed_out = ui, tab, on_signed_out
+        self.session, self.sync = tab.session, tab.sync
+        tab.open_screens(on_change=self._changed)
+        who = tab.session.associate
+        rail = [entry for entry in _RAIL + _MANAGER_RAIL if tab.may_open(entry[0])]
         self.rail_names = [n for n, _, _ in rail]
         self.destinations = {
             name: ft.NavigationRailDestination(icon=icon, label=text) for name, text, icon in rail
@@ -128,7 +91,7 @@ class Shell:
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
         )
         self.content = ft.Container(expand=True)
-        self.view: Any = None
+        self.view: Screen | None = None
         self.name = ""
         self.root = ft.Row(
             [
@@ -155,53 +118,48 @@ class Shell:
         self.go(self.rail_names[index])
 
     def go(self, name: str, **kw: Any) -> None:
-        self.view = self._make(name, **kw)
+        view = self.view = self._make(name, **kw)
         self.name = name
-        self.content.content = ft.Container(self.view.root, padding=16, expand=True)
+        self.content.content = ft.Container(view.root, padding=16, expand=True)
         rail_name = "pick" if name == "picklist" else name
         self.rail.selected_index = (
             self.rail_names.index(rail_name) if rail_name in self.rail_names else None
         )
         self.refresh_chip()
-        target = getattr(self.view, "focus_target", None)
-        if target is not None:
-            self.ui.focus_after(target)
+        if view.focus_target is not None:
+            self.ui.focus_after(view.focus_target)
 
-    def _make(self, name: str, **kw: Any) -> Any:
-        ui = self.ui
-        match name:
+    def _make(self, name: str, **kw: Any) -> Screen:
+        ui, tab = self.ui, self.tab
+        match tab.resolve(name):
             case "home":
-                return HomeView(ui, self.home)
+                return HomeView(ui, tab.vm("home"))
             case "pick":
-                current = self.pick.screen()
-                if current.order_ids and current.stops and not current.finished:
-                    return PickView(ui, self.pick, None)
-                return QueueView(ui, self.queue, manager=False)
+                return QueueView(ui, tab.vm("pick"), manager=False)
             case "picklist":
-                return PickView(ui, self.pick, kw.get("order_ids"))
+                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"))
             case "queue":
-                return QueueView(ui, self.queue, manager=True)
+                return QueueView(ui, tab.vm("queue"), manager=True)
             case "staging":
-                return StagingView(ui, self.staging, kw.get("order_id"))
+                return StagingView(ui, tab.vm("staging"), kw.get("order_id"))
             case "handover":
-                return HandoverView(ui, self.handover)
+                return HandoverView(ui, tab.vm("handover"))
             case "returns":
-                return ReturnsView(ui, self.returns)
+                return ReturnsView(ui, tab.vm("returns"))
             case "tasks":
-                return TasksView(ui, self.tasks)
+                return TasksView(ui, tab.vm("tasks"))
             case "count":
-                return CountView(ui, self.counting, kw.get("task_id"))
+                return CountView(ui, tab.vm("count"), kw.get("task_id"))
             case "approvals":
-                return ApprovalsView(ui, self.approvals)
+                return ApprovalsView(ui, tab.vm("approvals"))
             case "exceptions":
-                return ExceptionsView(ui, self.exceptions)
+                return ExceptionsView(ui, tab.vm("exceptions"))
             case "devices":
-                return DevicesView(ui, self.devices)
+                return DevicesView(ui, tab.vm("devices"))
             case "kpis":
-                return KpisView(ui, self.kpis)
+                return KpisView(ui, tab.vm("kpis"))
             case "sync":
-                return SyncView(ui, self.sync)
-        raise ValueError(f"no screen named {name!r}")
+                return SyncView(ui, tab.vm("sync"))
 
     def _sign_out(self, e: Any) -> None:
         self.on_signed_out(self.session.sign_out().message)
@@ -218,42 +176,21 @@ class Shell:
     def refresh_rail(self) -> None:
         """The number of decisions waiting, on the managers' Approvals entry."""
         approvals = self.destinations.get("approvals")
-        if approvals is not None:
-            waiting = self.approvals.waiting()
+        if approvals is not None and self.tab.may_open("approvals"):
+            waiting = self.tab.vm("approvals").waiting()
             approvals.label = f"Approvals · {waiting}" if waiting else "Approvals"
 
     def _changed(self) -> None:
         """An action was queued: wake the sync engine; the rail's numbers move at once."""
-        self._sync_now()
+        self.tab.sync_now()
         self.refresh_rail()
 
     def refresh(self) -> None:
         self.refresh_chip()
-        refresh = getattr(self.view, "refresh", None)
-        if refresh is not None:
-            refresh()
+        if self.view is not None:
+            self.view.refresh()
 
     def on_sync(self, event: SyncEvent) -> None:
         self.refresh_chip()
-        if isinstance(event, SyncReport):
-            refresh = getattr(self.view, "refresh", None)
-            if refresh is not None:
-                refresh()
-
-
-def _devices_of(identity: Identity | None) -> Callable[[], list[DeviceHealth]]:
-    """The device list from central, with this tablet's token (read once, on this thread:
-    the call itself runs on a worker thread, where the tablet's SQLite connection may not go)."""
-
-    def fetch() -> list[DeviceHealth]:
-        if identity is None:
-            raise NotEnrolled("This tablet is not enrolled")
-        with CentralClient(identity.server_url, identity.token) as client:
-            return client.devices()
-
-    return fetch
-
-
-def _timezone(store: LocalStore) -> str:
-    info = store.store_info() or {}
-    return str(info.get("timezone") or "UTC")
+        if self.view is not None:
+            self.view.on_sync(event)

@@ -13,12 +13,13 @@ import flet as ft
 from storeapp.viewmodels import SessionVM
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import TITLE, button, handle, label, message, show, text_field
 
 __all__ = ["SignInView"]
 
 
-class SignInView:
+class SignInView(ScreenView):
     def __init__(
         self, ui: Ui, vm: SessionVM, on_signed_in: Callable[[], None], words: str = ""
     ) -> None:

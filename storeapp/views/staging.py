@@ -10,6 +10,7 @@ from storeapp.viewmodels import StagingScreen, StagingVM
 from storeapp.viewmodels.staging import StageOrder
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import (
     TEXT,
     TITLE,
@@ -29,7 +30,7 @@ __all__ = ["StagingView"]
 _STEP = {"stage": "to stage", "ship": "to ship", "done": "done"}
 
 
-class StagingView:
+class StagingView(ScreenView):
     def __init__(self, ui: Ui, vm: StagingVM, order_id: str | None = None) -> None:
         self.ui, self.vm = ui, vm
         self.packages = 1
@@ -80,7 +81,7 @@ class StagingView:
             ],
             expand=True,
         )
-        self.focus_target: ft.Control | None = None
+        self.focus_target = None
         self.render(vm.open(order_id) if order_id else vm.screen())
 
     def refresh(self) -> None:

@@ -7,6 +7,7 @@ import flet as ft
 from storeapp.viewmodels import SyncScreen, SyncStatusVM
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import TEXT, TITLE, button, fill, handle, label, message, show
 
 __all__ = ["SyncView"]
@@ -14,7 +15,7 @@ __all__ = ["SyncView"]
 _SHOWN = 50  # pending ops listed; the count says the rest
 
 
-class SyncView:
+class SyncView(ScreenView):
     def __init__(self, ui: Ui, vm: SyncStatusVM) -> None:
         self.ui, self.vm = ui, vm
         self.status = label("", size=TITLE, bold=True)
@@ -61,7 +62,9 @@ class SyncView:
         self.clock.visible = bool(s.clock_warning)
         show(self.text, self.box, s.message, s.tone)
         fill(self.attention, s.attention, lambda: self._attention(s))
-        rows = [label(f"{p.what} · {p.who} · {p.when}", size=16) for p in s.pending[:_SHOWN]]
+        rows: list[ft.Control] = [
+            label(f"{p.what} · {p.who} · {p.when}", size=16) for p in s.pending[:_SHOWN]
+        ]
         if len(s.pending) > _SHOWN:
             rows.append(label(f"… and {len(s.pending) - _SHOWN} more", size=16))
         self.pending.controls = rows or [label("Nothing waiting.", size=TEXT)]

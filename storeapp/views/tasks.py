@@ -8,12 +8,13 @@ import flet as ft
 from storeapp.viewmodels import TasksScreen, TasksVM
 
 from .context import Ui
+from .screen import ScreenView
 from .widgets import TEXT, TITLE, button, fill, keeping_message, label, message, show, text_field
 
 __all__ = ["TasksView"]
 
 
-class TasksView:
+class TasksView(ScreenView):
     def __init__(self, ui: Ui, vm: TasksVM) -> None:
         self.ui, self.vm = ui, vm
         self.text, self.box = message("tasks-message")

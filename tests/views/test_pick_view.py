@@ -173,5 +173,5 @@ def test_the_screens_open_the_tablet_file_as_the_benchmark_measures_it(
     with FletFake(make_main(services.app)) as app:
         sign_in(app)
         frame = app.page.on_close.__self__  # the session's Frame
-        (pages,) = frame.store.db.execute("PRAGMA wal_autocheckpoint").fetchone()
+        (pages,) = frame.tab.store.db.execute("PRAGMA wal_autocheckpoint").fetchone()
         assert pages == 20000  # checkpoints (an fsync each) are left to the sync engine
