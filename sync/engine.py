@@ -47,10 +47,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
+
+from fulfillment.clock import duration
 
 from .client import CentralClient, ChangeStream
 from .errors import (
@@ -439,21 +441,8 @@ def waiting_in_words(summary: PendingSummary, now: datetime, *, prefix: str = ""
     else:
         parts.append(f"{summary.count} change{'s' if summary.count != 1 else ''} waiting")
         if summary.oldest_occurred_at is not None:
-            parts.append(f"oldest {_age(now - summary.oldest_occurred_at)}")
+            parts.append(f"oldest {duration(now - summary.oldest_occurred_at)}")
     return " · ".join(parts)
-
-
-def _age(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 1:
-        return "under 1 min"
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
 
 
 def _seq_gap_words(expected_seq: int, first_seq: int) -> str:
