@@ -222,7 +222,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
             return self.screen(result.message or NOT_SAVED, "error")
         self._on_change()
         self._done = True
-        units = sum(int(x["qty"]) for x in lines)
+        units = sum(x.to_hand for x in current.order.lines)
         rest = result.order is not None and result.order.state is OrderState.STAGED
         tail = " The rest stays on the shelf." if rest else ""
         return self.screen(f"Handed over {units} item(s) of {current.order.order_id}.{tail}", "ok")

@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import flet as ft
 
@@ -103,6 +103,7 @@ class Ui:
         if target is None or self.page.session.index.get(target._i) is not target:
             return  # none asked for, or the field left the screen meanwhile
         try:
-            await asyncio.wait_for(target.focus(), FOCUS_TIMEOUT_S)
+            # Flet types focus() on each focusable control class, not on Control
+            await asyncio.wait_for(cast(Any, target).focus(), FOCUS_TIMEOUT_S)
         except (TimeoutError, RuntimeError):
             log.debug("focus skipped", exc_info=True)
