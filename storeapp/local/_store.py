@@ -16,6 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,31 +26,32 @@ from sqlite_utils import Database
 
 from fulfillment.codes import Code
 from fulfillment.model import Order, Policy, Role
-from fulfillment.outcome import Context, Status
-from fulfillment.picking import ORDER_OPS, apply_order_op
-from fulfillment.returns import Return, override
-from fulfillment.tasks import OPEN_TASK_STATES, close_task, settle_exception
 from sync.protocol import (
-    PAYLOADS,
+    OPS,
     Change,
     EnrollResponse,
     OpResult,
+    OpSpec,
     PullResponse,
     SnapshotHeader,
-    may_perform,
 )
 from sync.replica import Identity, PendingSummary
 
-from . import _projection as proj
-from ._files import private_file
-from ._reads import Reads, count_record
-from ._records import (
-    ActResult,
-    CountRecord,
-    SyncState,
-    from_iso,
-    to_iso,
+from ._catalogue import PROJECT
+from ._docs import (
+    Acting,
+    Staff,
+    admit_change,
+    doc,
+    staff_index,
+    store_policy,
+    upsert_doc,
+    wipe_server_state,
 )
+from ._files import private_file
+from ._kinds import KINDS, rebase
+from ._reads import Reads
+from ._records import ActResult, SyncState, from_iso, row, rows, to_iso
 from ._schema import PROJECTION_TABLES, create_srv_docs, migrate
 from ._secrets import TokenStore, token_store
 from ._signin import PinGuard
@@ -69,15 +71,6 @@ class _Refused(Exception):
     def __init__(self, result: ActResult) -> None:
         super().__init__(result.message)
         self.result = result
-
-
-# Every op type `_act_one` writes a local effect for; any other is refused before it is queued.
-LOCAL_OPS = (
-    ORDER_OPS
-    | proj.RETURN_OPS
-    | proj.COUNT_OPS
-    | frozenset({"stock.adjust", "exception.resolve", "task.done"})
-)
 
 
 def _unknown_op(op_type: str) -> ActResult:
@@ -182,7 +175,7 @@ class LocalStore(Reads, PinGuard):
                 )
                 conn.execute("DELETE FROM op_log")  # its seqs were the old device's
                 if store_id != response.store_id:
-                    proj.wipe_server_state(conn)
+                    wipe_server_state(conn)
             self._tokens.set(response.token)  # checks passed; a failure here rolls back
             conn.execute(
                 """UPDATE sync_state SET server_url = ?, device_id = ?, store_id = ?,
@@ -191,14 +184,19 @@ class LocalStore(Reads, PinGuard):
             )
 
     def identity(self) -> Identity | None:
-        row = self._conn.execute(
-            "SELECT server_url, device_id, store_id FROM sync_state WHERE id = 1"
-        ).fetchone()
-        if not row or not row[1]:
+        found = row(
+            self._conn, "SELECT server_url, device_id, store_id FROM sync_state WHERE id = 1"
+        )
+        if not found or not found["device_id"]:
             return None
         # no token (its file removed): central answers 401 and the tablet asks to enroll
         token = self._tokens.get() or ""
-        return Identity(server_url=row[0], device_id=row[1], store_id=row[2], token=token)
+        return Identity(
+            server_url=found["server_url"],
+            device_id=found["device_id"],
+            store_id=found["store_id"],
+            token=token,
+        )
 
     @property
     def token_location(self) -> str:
@@ -222,25 +220,27 @@ class LocalStore(Reads, PinGuard):
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def sync_state(self) -> SyncState:
-        r = self._conn.execute(
+        r = row(
+            self._conn,
             """SELECT server_url, device_id, store_id, next_seq, cursor, last_applied_seq,
                       pulled_version, last_sync_at, last_ok_at, last_error, server_time,
                       clock_offset_s
-               FROM sync_state WHERE id = 1"""
-        ).fetchone()
+               FROM sync_state WHERE id = 1""",
+        )
+        assert r is not None  # the schema makes the one row
         return SyncState(
-            server_url=r[0],
-            device_id=r[1],
-            store_id=r[2],
-            next_seq=r[3],
-            cursor=r[4],
-            last_applied_seq=r[5],
-            pulled_version=r[6],
-            last_sync_at=from_iso(r[7]),
-            last_ok_at=from_iso(r[8]),
-            last_error=r[9],
-            server_time=from_iso(r[10]),
-            clock_offset_s=r[11],
+            server_url=r["server_url"],
+            device_id=r["device_id"],
+            store_id=r["store_id"],
+            next_seq=r["next_seq"],
+            cursor=r["cursor"],
+            last_applied_seq=r["last_applied_seq"],
+            pulled_version=r["pulled_version"],
+            last_sync_at=from_iso(r["last_sync_at"]),
+            last_ok_at=from_iso(r["last_ok_at"]),
+            last_error=r["last_error"],
+            server_time=from_iso(r["server_time"]),
+            clock_offset_s=r["clock_offset_s"],
         )
 
     # --- the one local write ----------------------------------------------------------
@@ -285,18 +285,20 @@ class LocalStore(Reads, PinGuard):
         `all_or_nothing`, one refused op writes nothing at all: the others come back
         refused too (code `NOT_SAVED`) with the first refusal's sentence.
         """
-        checked: list[tuple[str, str, dict[str, Any] | ActResult]] = []
+        checked: list[tuple[str, OpSpec | None, dict[str, Any] | ActResult]] = []
         for actor_id, op_type, payload in steps:
-            model = PAYLOADS.get(op_type)
-            if model is None or op_type not in LOCAL_OPS:
-                checked.append((actor_id, op_type, _unknown_op(op_type)))
+            spec = OPS.get(op_type)
+            if spec is None:  # never queue an op this tablet has no local effect for
+                checked.append((actor_id, None, _unknown_op(op_type)))
                 continue
             raw = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
             try:
-                body: dict[str, Any] | ActResult = model.model_validate(raw).model_dump(mode="json")
+                body: dict[str, Any] | ActResult = spec.payload.model_validate(raw).model_dump(
+                    mode="json"
+                )
             except ValidationError as exc:
                 body = ActResult("rejected", False, Code.INVALID_INPUT, _field_sentence(exc))
-            checked.append((actor_id, op_type, body))
+            checked.append((actor_id, spec, body))
         if all_or_nothing:
             bad = next((b for _, _, b in checked if isinstance(b, ActResult)), None)
             if bad is not None:
@@ -304,19 +306,16 @@ class LocalStore(Reads, PinGuard):
         results: list[ActResult] = []
         try:
             with self._write() as conn:
-                staff = proj.staff_index(conn)
+                staff = staff_index(conn)
                 policy: Policy | None = None
-                for actor_id, op_type, body in checked:
+                for actor_id, spec, body in checked:
                     if isinstance(body, ActResult):
                         results.append(body)
                         continue
-                    if policy is None and (
-                        op_type in ORDER_OPS
-                        or op_type in proj.RETURN_OPS
-                        or op_type in proj.COUNT_OPS
-                    ):
-                        policy = proj.store_policy(conn)
-                    got = self._act_one(conn, actor_id, op_type, body, now, policy, staff)
+                    assert spec is not None  # an unknown type was refused above
+                    if policy is None and KINDS[spec.document].needs_policy:
+                        policy = store_policy(conn)
+                    got = self._act_one(conn, actor_id, spec, body, now, policy, staff)
                     results.append(got)
                     if all_or_nothing and not got.queued:
                         raise _Refused(got)
@@ -330,223 +329,54 @@ class LocalStore(Reads, PinGuard):
         self,
         conn: sqlite3.Connection,
         actor_id: str,
-        op_type: str,
+        spec: OpSpec,
         payload: dict[str, Any],
         now: datetime,
         policy: Policy | None,
-        staff: dict[str, tuple[str, str]],
+        staff: Staff,
     ) -> ActResult:
+        """One op through its catalogue entry: the role check, its document kind's apply
+        step (`_kinds.KINDS`), then — unless the step refused it — the outbox."""
         role = staff.get(actor_id, ("", Role.ASSOCIATE.value))[1]
-        if not may_perform(role, op_type):
+        if not spec.may_perform(role):
             return ActResult("rejected", False, Code.FORBIDDEN, "Only a manager can do this")
-        status, code, message = Status.APPLIED.value, None, None
-        order: Order | None = None
-        ret: Return | None = None
-        followups: tuple[Any, ...] = ()
-        count: CountRecord | None = None
-        if op_type in ORDER_OPS:
-            assert policy is not None
-            order_id = payload["order_id"]
-            row = conn.execute(
-                "SELECT data, pending FROM orders WHERE order_id = ?", (order_id,)
-            ).fetchone()
-            if row is None:
-                if op_type not in proj.ORDER_FACTS:
-                    return ActResult(
-                        "rejected",
-                        False,
-                        Code.UNKNOWN_ORDER,
-                        f"Order {order_id} is not on this tablet",
-                    )
-                status, code = Status.COMPENSATED.value, Code.UNKNOWN_ORDER
-                message = f"Order {order_id} is not on this tablet yet: saved for central to check"
-            else:
-                ctx = proj.context_for(
-                    actor_id, now, policy, staff, timezone=proj.store_timezone(conn)
-                )
-                outcome = apply_order_op(self._order_from(order_id, row[0]), op_type, payload, ctx)
-                status, code, message = outcome.status.value, outcome.code, outcome.message
-                followups = outcome.followups
-                if outcome.status is Status.REJECTED and op_type not in proj.ORDER_FACTS:
-                    return ActResult(status, False, code, message, order=outcome.order)
-                order = outcome.order
-                conn.execute(proj.UPSERT_ORDER, proj.order_row(order, row[1] + 1))
-        elif op_type in proj.RETURN_OPS:
-            assert policy is not None
-            ctx = proj.context_for(actor_id, now, policy, staff, timezone=proj.store_timezone(conn))
-            if op_type == "return.receive":
-                done = self._receive_return(conn, payload, ctx)
-            else:
-                done = self._override_return(conn, payload, ctx)
-            if not done.queued:
-                return done
-            status, code, message, ret = done.status, done.code, done.message, done.ret
-            order = done.order
-        elif op_type in proj.COUNT_OPS:
-            assert policy is not None
-            ctx = proj.context_for(actor_id, now, policy, staff, timezone=proj.store_timezone(conn))
-            done = self._act_count(conn, op_type, payload, ctx, staff)
-            if not done.queued:
-                return done
-            status, code, message, count = done.status, done.code, done.message, done.count
-        elif op_type == "stock.adjust":
-            if not self._one("SELECT 1 FROM items WHERE sku = ?", (payload["sku"],)):
-                return ActResult(
-                    "rejected",
-                    False,
-                    Code.UNKNOWN_ITEM,
-                    f"{payload['sku']} is not an item of this store",
-                )
-        elif op_type == "exception.resolve":
-            doc = proj.doc(conn, "exception", payload["exception_id"])
-            decision = settle_exception(
-                payload["exception_id"], None if doc is None else doc.get("state", "open")
-            )
-            if not decision.changes:
-                return ActResult(decision.status.value, False, decision.code, decision.message)
-        elif op_type == "task.done":
-            state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
-            decision = close_task(payload["task_id"], state)
-            if decision.status is Status.REJECTED:
-                return ActResult(decision.status.value, False, decision.code, decision.message)
-            status, code, message = decision.status.value, decision.code, decision.message
-            if decision.changes:
-                conn.execute(
-                    "UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],)
-                )
-        else:  # never queue an op this tablet has no local effect for
-            return _unknown_op(op_type)
-        seq, base_seq = conn.execute(
-            "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1"
-        ).fetchone()
-        op_id = str(uuid.uuid4())
-        at = to_iso(now)
+        acting = Acting(conn, spec, actor_id, payload, now, staff, policy, self._order_from)
+        done = KINDS[spec.document].apply(acting)
+        if not done.queued:
+            return done
+        seq, op_id = self._queue(conn, spec, actor_id, payload, now)
+        return replace(done, seq=seq, op_id=op_id)
+
+    def _queue(
+        self,
+        conn: sqlite3.Connection,
+        spec: OpSpec,
+        actor_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> tuple[int, str]:
+        """Put the op in the outbox with the next seq; its (seq, op_id)."""
+        state = row(conn, "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1")
+        assert state is not None
+        seq, op_id, at = state["next_seq"], str(uuid.uuid4()), to_iso(now)
         conn.execute(
             """INSERT INTO outbox
                (seq, op_id, type, type_v, actor_id, payload, occurred_at, base_seq, created_at)
-               VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 seq,
                 op_id,
-                op_type,
+                spec.name,
+                spec.version,
                 actor_id,
                 json.dumps(payload, separators=(",", ":")),
                 at,
-                base_seq,
+                state["pulled_version"],
                 at,
             ),
         )
         conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (seq + 1,))
-        return ActResult(status, True, code, message, seq, op_id, order, followups, ret, count)
-
-    def _act_count(
-        self,
-        conn: sqlite3.Connection,
-        op_type: str,
-        payload: dict[str, Any],
-        ctx: Context,
-        staff: dict[str, tuple[str, str]],
-    ) -> ActResult:
-        """The local effect of a count op. `count.record` is a fact: a pending count (no
-        book) and its task shown done. A decision is an intent: refused (nothing queued)
-        when the count is not waiting or was made by the same person."""
-        count_id = payload["count_id"]
-        row = conn.execute(
-            "SELECT data, pending FROM counts WHERE count_id = ?", (count_id,)
-        ).fetchone()
-        if op_type == "count.record":
-            if row is not None:
-                return ActResult(
-                    "rejected", False, Code.DUPLICATE_COUNT, f"Count {count_id} is already recorded"
-                )
-            data = proj.submitted_count(conn, payload, ctx.actor_id, staff)
-            conn.execute(proj.UPSERT_COUNT, proj.count_row(data, 1))
-            if payload.get("task_id"):
-                states = sorted(OPEN_TASK_STATES)
-                conn.execute(
-                    f"""UPDATE tasks SET state = 'done' WHERE task_id = ?
-                        AND state IN ({", ".join("?" * len(states))})""",
-                    (payload["task_id"], *states),
-                )
-            return ActResult("applied", True, count=count_record(data, True))
-        if row is None:
-            return ActResult(
-                "rejected", False, Code.UNKNOWN_COUNT, f"Count {count_id} is not on this tablet"
-            )
-        outcome = proj.decide_count(json.loads(row[0]), op_type, ctx)
-        if outcome.count is None:
-            return ActResult(outcome.status.value, False, outcome.code, outcome.message)
-        data = outcome.count.model_dump(mode="json")
-        conn.execute(proj.UPSERT_COUNT, proj.count_row(data, row[1] + 1))
-        return ActResult(
-            outcome.status.value,
-            True,
-            outcome.code,
-            outcome.message,
-            count=count_record(data, True),
-        )
-
-    def _receive_return(
-        self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
-    ) -> ActResult:
-        """The local effect of `return.receive`: the order's lines count the returned units
-        and the return is listed. A fact: only a return with nothing returnable in it (every
-        unit refused) is not queued."""
-        return_id = payload["return_id"]
-        if self._one("SELECT 1 FROM returns WHERE return_id = ?", (return_id,)):
-            return ActResult(
-                "rejected", False, Code.DUPLICATE_RETURN, f"Return {return_id} is already recorded"
-            )
-        order: Order | None = None
-        pending = 0
-        order_id = payload.get("order_id")
-        if order_id:
-            row = conn.execute(
-                "SELECT data, pending FROM orders WHERE order_id = ?", (order_id,)
-            ).fetchone()
-            if row is not None:
-                order, pending = self._order_from(order_id, row[0]), row[1]
-        if order is None and not all(w.get("sku") for w in payload["lines"]):
-            return ActResult(
-                "rejected",
-                False,
-                Code.UNKNOWN_ORDER,
-                f"Order {order_id} is not on this tablet: scan each item to return it",
-            )
-        outcome = proj.receive_return(conn, order, payload, ctx)
-        if outcome.ret is None:
-            return ActResult(
-                outcome.status.value, False, outcome.code, outcome.message or "Nothing to return"
-            )
-        if outcome.order is not None:
-            conn.execute(proj.UPSERT_ORDER, proj.order_row(outcome.order, pending + 1))
-        conn.execute(proj.UPSERT_RETURN, proj.return_row(outcome.ret, 1))
-        return ActResult(
-            outcome.status.value,
-            True,
-            outcome.code,
-            outcome.message,
-            order=outcome.order,
-            ret=outcome.ret,
-        )
-
-    def _override_return(
-        self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
-    ) -> ActResult:
-        """A manager's override of a return outside policy; refused: nothing queued."""
-        return_id = payload["return_id"]
-        row = conn.execute(
-            "SELECT data, pending FROM returns WHERE return_id = ?", (return_id,)
-        ).fetchone()
-        if row is None:
-            return ActResult(
-                "rejected", False, Code.UNKNOWN_RETURN, f"Return {return_id} is not on this tablet"
-            )
-        outcome = override(Return.model_validate_json(row[0]), payload["reason"], ctx)
-        if outcome.ret is None:
-            return ActResult(outcome.status.value, False, outcome.code, outcome.message)
-        conn.execute(proj.UPSERT_RETURN, proj.return_row(outcome.ret, row[1] + 1))
-        return ActResult(outcome.status.value, True, outcome.code, outcome.message, ret=outcome.ret)
+        return seq, op_id
 
     # --- Replica: push side ------------------------------------------------------------
 
@@ -554,24 +384,25 @@ class LocalStore(Reads, PinGuard):
         """Outbox envelopes (JSON-ready dicts) in seq order, oldest first; only those with
         `seq > after_seq` (the sync engine reads the next batch while one is still in flight)."""
         device_id = self._one("SELECT device_id FROM sync_state WHERE id = 1")
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             """SELECT op_id, seq, actor_id, type, type_v, payload, occurred_at, base_seq
                FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?""",
             (after_seq, limit),
-        ).fetchall()
+        )
         return [
             {
-                "op_id": r[0],
+                "op_id": r["op_id"],
                 "device_id": device_id,
-                "seq": r[1],
-                "actor_id": r[2],
-                "type": r[3],
-                "type_v": r[4],
-                "payload": json.loads(r[5]),
-                "occurred_at": r[6],
-                "base_seq": r[7],
+                "seq": r["seq"],
+                "actor_id": r["actor_id"],
+                "type": r["type"],
+                "type_v": r["type_v"],
+                "payload": json.loads(r["payload"]),
+                "occurred_at": r["occurred_at"],
+                "base_seq": r["base_seq"],
             }
-            for r in rows
+            for r in found
         ]
 
     def pending_summary(self) -> PendingSummary:
@@ -639,23 +470,24 @@ class LocalStore(Reads, PinGuard):
         """
         with self._write() as conn:
             if page.reset is not None:
-                proj.wipe_server_state(conn)
+                wipe_server_state(conn)
                 conn.execute("UPDATE sync_state SET pulled_version = 0 WHERE id = 1")
             changed: dict[str, set[str]] = {}
             top = 0
             for change in page.changes:
-                version, data = proj.admit_change(change)
-                proj.upsert_doc(conn, change.kind, change.id, version, change.op, data)
+                version, data = admit_change(change)
+                upsert_doc(conn, change.kind, change.id, version, change.op, data)
                 changed.setdefault(change.kind, set()).add(change.id)
                 top = max(top, version)
-            for kind in ("staff", "item", "stock"):
-                proj.project(conn, kind, changed.get(kind, ()))
+            for kind, project in PROJECT.items():
+                for id_ in changed.get(kind, ()):
+                    project(conn, id_, doc(conn, kind, id_))
             conn.execute(
                 """UPDATE sync_state SET cursor = ?, last_applied_seq = ?,
                    pulled_version = max(pulled_version, ?) WHERE id = 1""",
                 (page.cursor, page.last_applied_seq, top),
             )
-            proj.rebase(
+            rebase(
                 conn,
                 changed.get("order", ()),
                 changed.get("task", ()),
@@ -679,8 +511,8 @@ class LocalStore(Reads, PinGuard):
         def flush() -> None:
             with self._write() as conn:
                 for c in batch:
-                    version, data = proj.admit_change(c)
-                    proj.upsert_doc(conn, c.kind, c.id, version, c.op, data, table=shadow)
+                    version, data = admit_change(c)
+                    upsert_doc(conn, c.kind, c.id, version, c.op, data, table=shadow)
                     nonlocal top
                     top = max(top, version)
             batch.clear()
@@ -695,18 +527,19 @@ class LocalStore(Reads, PinGuard):
             conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
             for table in PROJECTION_TABLES:
                 conn.execute(f"DELETE FROM {table}")
-            for kind in ("staff", "item", "stock"):
+            for kind, project in PROJECT.items():
                 ids = [
                     r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = ?", (kind,))
                 ]
-                proj.project(conn, kind, ids)
+                for id_ in ids:
+                    project(conn, id_, doc(conn, kind, id_))
             tasks = [r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'task'")]
             conn.execute(
                 """UPDATE sync_state SET cursor = ?, last_applied_seq = ?, pulled_version = ?
                    WHERE id = 1""",
                 (header.cursor, header.last_applied_seq, top),
             )
-            proj.rebase(conn, (), tasks, everything=True)
+            rebase(conn, (), tasks, everything=True)
 
     def record_sync(
         self,
