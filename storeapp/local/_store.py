@@ -28,20 +28,10 @@ from sqlite_utils import Database
 
 from fulfillment.codes import Code
 from fulfillment.model import Order, Policy, Role
-from sync.protocol import (
-    OPS,
-    EnrollResponse,
-    OpSpec,
-)
+from sync.protocol import OPS, EnrollResponse, OpSpec
 from sync.replica import Identity, Replica
 
-from ._docs import (
-    Acting,
-    Staff,
-    staff_index,
-    store_policy,
-    wipe_server_state,
-)
+from ._docs import Acting, Staff, staff_index, store_policy, wipe_server_state
 from ._files import private_file
 from ._kinds import KINDS
 from ._reads import Reads
@@ -52,8 +42,6 @@ from ._secrets import TokenStore, token_store
 from ._signin import PinGuard
 
 __all__ = ["LocalStore", "LocalStoreError"]
-
-_ATTENTION = ("rejected", "compensated")
 
 
 class LocalStoreError(Exception):
