@@ -37,15 +37,18 @@ __all__ = [
     "Count",
     "CountOutcome",
     "CountState",
+    "SubmittedCount",
     "approve",
     "over_threshold",
     "record",
     "rederive",
     "send_back",
+    "submitted",
 ]
 
 
 class CountState(StrEnum):
+    SUBMITTED = "submitted"  # recorded on a tablet, central has not answered (no book there)
     POSTED = "posted"  # within tolerance: the adjustment posted at once
     AWAITING_APPROVAL = "awaiting_approval"  # over the threshold: a manager decides
     APPROVED = "approved"  # a manager approved: the adjustment posted
@@ -57,8 +60,8 @@ SETTLED = frozenset({CountState.POSTED, CountState.APPROVED})
 WAITING = frozenset({CountState.AWAITING_APPROVAL, CountState.DISPUTED})
 
 
-class Count(Frozen):
-    """One count as both ends hold it (the `count` change's data)."""
+class _Counted(Frozen):
+    """What a count holds, answered or not: the shape is declared here once."""
 
     count_id: str
     task_id: str | None = None
@@ -67,8 +70,8 @@ class Count(Frozen):
     name: str = ""
     counted: int
     counted_at: datetime
-    book: int  # the ledger's balance at counted_at
-    variance: int  # counted − book
+    book: int | None = None  # the ledger's balance at counted_at (None: not answered yet)
+    variance: int | None = None  # counted − book
     adjustment: int = 0  # what has posted so far (re-derived when late movements arrive)
     state: CountState
     counted_by: str
@@ -78,10 +81,52 @@ class Count(Frozen):
     decided_at: datetime | None = None
     message: str = ""
 
+
+class Count(_Counted):
+    """One count as both ends hold it (the `count` change's data)."""
+
+    book: int  # the ledger's balance at counted_at
+    variance: int  # counted − book
+
     @property
     def accurate(self) -> bool:
         """Within tolerance of the book (the count-accuracy KPI)."""
         return self.state is CountState.POSTED
+
+
+class SubmittedCount(_Counted):
+    """A count a tablet recorded that central has not answered: what was counted, where,
+    when and by whom — no book, no variance (counting is blind). Only the tablet holds it."""
+
+    book: None = None
+    variance: None = None
+    state: CountState = CountState.SUBMITTED
+
+
+def submitted(
+    *,
+    count_id: str,
+    task_id: str | None,
+    sku: str,
+    location: str,
+    counted: int,
+    counted_at: datetime,
+    counted_by: str,
+    name: str = "",
+    counted_by_name: str = "",
+) -> SubmittedCount:
+    """The count of a `count.record` before central answers it (state `submitted`)."""
+    return SubmittedCount(
+        count_id=count_id,
+        task_id=task_id,
+        sku=sku,
+        location=location,
+        name=name,
+        counted=counted,
+        counted_at=counted_at,
+        counted_by=counted_by,
+        counted_by_name=counted_by_name,
+    )
 
 
 @dataclass(frozen=True)

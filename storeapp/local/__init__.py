@@ -1,6 +1,9 @@
 """The tablet's local store: SQLite state, projections, outbox and op log.
 
-`LocalStore(path)` opens (and migrates) one file; open one per thread.
+`LocalStore(path)` opens (and migrates) one file; open one per thread. Inside, by document
+kind: `_orders`, `_returns`, `_counts`, `_tasks`, `_catalogue` (each: projection, fold of
+pending ops, local apply step), tied to the op catalogue by `_kinds.KINDS`; the screens'
+reads in `_reads`, the sync engine's side in `_replica`.
 """
 
 from ._files import private_dir

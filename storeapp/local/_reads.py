@@ -18,7 +18,9 @@ from fulfillment.pickup import pickup_code_from_scan
 from fulfillment.returns import ItemFacts, Return, returnable
 from fulfillment.tasks import OPEN_TASK_STATES
 
-from . import _projection as proj
+from ._catalogue import item_facts
+from ._counts import count_record
+from ._docs import store_policy
 from ._records import (
     CountRecord,
     Item,
@@ -28,6 +30,8 @@ from ._records import (
     StaffMember,
     Task,
     from_iso,
+    row,
+    rows,
     to_iso,
 )
 
@@ -75,11 +79,14 @@ class Reads:
     def orders(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders named, in the order named; unknown ids are skipped."""
         wanted = list(order_ids)
-        rows = self._conn.execute(
-            f"SELECT order_id, data FROM orders WHERE order_id IN ({', '.join('?' * len(wanted))})",
-            wanted,
-        ).fetchall()
-        found = {r[0]: self._order_from(r[0], r[1]) for r in rows}
+        found = {
+            r["order_id"]: self._order_from(r["order_id"], r["data"])
+            for r in rows(
+                self._conn,
+                f"SELECT order_id, data FROM orders WHERE order_id IN ({', '.join('?' * len(wanted))})",
+                wanted,
+            )
+        }
         return [found[x] for x in wanted if x in found]
 
     def orders_in(self, states: Iterable[str], *, order_type: str | None = None) -> list[Order]:
@@ -92,7 +99,7 @@ class Reads:
             params.append(order_type)
         sql += " ORDER BY priority DESC, due_at, order_id"
         sql = sql.replace("SELECT data", "SELECT order_id, data", 1)
-        return [self._order_from(r[0], r[1]) for r in self._conn.execute(sql, params)]
+        return [self._order_from(r["order_id"], r["data"]) for r in rows(self._conn, sql, params)]
 
     def count_orders(
         self,
@@ -154,12 +161,13 @@ class Reads:
         needle = pickup_code_from_scan(text or "").strip()
         if not needle:
             return []
-        exact = self._conn.execute(
+        exact = rows(
+            self._conn,
             """SELECT order_id, data FROM orders
                WHERE upper(order_id) = ? OR pickup_code = ? ORDER BY order_id""",
             (needle.upper(), needle.upper()),
-        ).fetchall()
-        found = [self._order_from(r[0], r[1]) for r in exact]
+        )
+        found = [self._order_from(r["order_id"], r["data"]) for r in exact]
         states = [s.value for s in _AFTER_SALE]
         seen = {o.order_id for o in found}
         found += [
@@ -169,74 +177,79 @@ class Reads:
 
     def item_facts(self, skus: Iterable[str]) -> dict[str, ItemFacts]:
         """Name, price, home location and final sale of `skus` from the catalogue here."""
-        return proj.item_facts(self._conn, skus)
+        return item_facts(self._conn, skus)
 
     def get_return(self, return_id: str) -> ReturnRecord | None:
-        row = self._conn.execute(
-            "SELECT data, pending FROM returns WHERE return_id = ?", (return_id,)
-        ).fetchone()
-        return ReturnRecord(Return.model_validate_json(row[0]), bool(row[1])) if row else None
+        found = row(
+            self._conn, "SELECT data, pending FROM returns WHERE return_id = ?", (return_id,)
+        )
+        return _return(found) if found else None
 
     def returns_since(self, at: datetime, *, limit: int = 200) -> list[ReturnRecord]:
         """Returns received at or after `at`, newest first (central's and this tablet's)."""
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             """SELECT data, pending FROM returns WHERE received_at >= ?
                ORDER BY received_at DESC, return_id LIMIT ?""",
             (to_iso(at), limit),
-        ).fetchall()
-        return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
+        )
+        return [_return(r) for r in found]
 
     def returns_of(self, order_id: str) -> list[ReturnRecord]:
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             "SELECT data, pending FROM returns WHERE order_id = ? ORDER BY received_at",
             (order_id,),
-        ).fetchall()
-        return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
+        )
+        return [_return(r) for r in found]
 
     def returns_waiting(self) -> list[ReturnRecord]:
         """Returns a manager must decide (outside policy, or not verified), oldest first."""
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             f"""SELECT data, pending FROM returns
                 WHERE state IN ({", ".join("?" * len(_WAITING_RETURNS))})
                 ORDER BY received_at, return_id""",
             _WAITING_RETURNS,
-        ).fetchall()
-        return [ReturnRecord(Return.model_validate_json(r[0]), bool(r[1])) for r in rows]
+        )
+        return [_return(r) for r in found]
 
     # --- counts -------------------------------------------------------------------------
 
     def get_count(self, count_id: str) -> CountRecord | None:
-        row = self._conn.execute(
-            f"SELECT {_COUNT_COLUMNS} FROM counts WHERE count_id = ?", (count_id,)
-        ).fetchone()
-        return count_record(json.loads(row[0]), bool(row[1])) if row else None
+        found = row(
+            self._conn, f"SELECT {_COUNT_COLUMNS} FROM counts WHERE count_id = ?", (count_id,)
+        )
+        return _count(found) if found else None
 
     def counts_waiting(self) -> list[CountRecord]:
         """Counts a manager must decide (variance over the threshold, or disputed), oldest
         first."""
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             f"""SELECT {_COUNT_COLUMNS} FROM counts
                 WHERE state IN ({", ".join("?" * len(_WAITING_COUNTS))})
                 ORDER BY counted_at, count_id""",
             _WAITING_COUNTS,
-        ).fetchall()
-        return [count_record(json.loads(r[0]), bool(r[1])) for r in rows]
+        )
+        return [_count(r) for r in found]
 
     def counts_by(self, employee_id: str, *, limit: int = 20) -> list[CountRecord]:
         """The counts `employee_id` made, newest first, with central's answer when it came."""
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             f"""SELECT {_COUNT_COLUMNS} FROM counts WHERE counted_by = ?
                 ORDER BY counted_at DESC, count_id LIMIT ?""",
             (employee_id, limit),
-        ).fetchall()
-        return [count_record(json.loads(r[0]), bool(r[1])) for r in rows]
+        )
+        return [_count(r) for r in found]
 
     def recount_tasks(self) -> list[Task]:
         """Open recount tasks (shorts, disagreeing counts, counts sent back), oldest first."""
         return [t for t in self.tasks() if t.kind == "recount"]
 
     def policy(self) -> Policy:
-        return proj.store_policy(self._conn)
+        return store_policy(self._conn)
 
     def store_info(self) -> dict[str, Any] | None:
         """The `store` document (store_id, name, timezone, policy), or None before a pull."""
@@ -244,11 +257,12 @@ class Reads:
         return json.loads(data) if data else None
 
     def staff_member(self, employee_id: str) -> StaffMember | None:
-        row = self._conn.execute(
+        found = row(
+            self._conn,
             "SELECT employee_id, name, role, active FROM staff WHERE employee_id = ?",
             (employee_id,),
-        ).fetchone()
-        return _staff(row) if row else None
+        )
+        return _staff(found) if found else None
 
     def staff_names(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._conn.execute("SELECT employee_id, name FROM staff")}
@@ -258,20 +272,22 @@ class Reads:
 
     def verify_pin(self, employee_id: str, pin: str) -> StaffMember | None:
         """The active staff member when the PIN matches (offline: hashes come by pull)."""
-        row = self._conn.execute(
+        found = row(
+            self._conn,
             "SELECT employee_id, name, role, active, pin_hash FROM staff WHERE employee_id = ?",
             (employee_id.strip(),),
-        ).fetchone()
-        if not row or not row[3] or not pins.verify_pin(pin, row[4]):
+        )
+        if not found or not found["active"] or not pins.verify_pin(pin, found["pin_hash"]):
             return None
-        return _staff(row)
+        return _staff(found)
 
     def item(self, sku: str) -> Item | None:
-        row = self._conn.execute(
+        found = row(
+            self._conn,
             "SELECT sku, name, location, location_seq, price, final_sale FROM items WHERE sku = ?",
             (sku,),
-        ).fetchone()
-        if row is None:
+        )
+        if found is None:
             return None
         codes = tuple(
             r[0]
@@ -279,27 +295,39 @@ class Reads:
                 "SELECT gtin FROM gtins WHERE sku = ? ORDER BY gtin", (sku,)
             )
         )
-        return Item(row[0], row[1], row[2], row[3], row[4], codes, bool(row[5]))
+        return Item(
+            sku=found["sku"],
+            name=found["name"],
+            location=found["location"],
+            location_seq=found["location_seq"],
+            price=found["price"],
+            gtins=codes,
+            final_sale=bool(found["final_sale"]),
+        )
 
     def item_by_gtin(self, gtin: str) -> Item | None:
         sku = self._one("SELECT sku FROM gtins WHERE gtin = ?", (gtin,))
         return self.item(sku) if sku else None
 
     def tasks(self, *, open_only: bool = True) -> list[Task]:
-        rows = self._conn.execute(
-            """SELECT task_id, kind, sku, location, qty, order_id, reason, state, created_at
-               FROM tasks ORDER BY created_at, task_id"""
-        ).fetchall()
-        found = [_task(r) for r in rows]
+        found = [
+            _task(r)
+            for r in rows(
+                self._conn,
+                """SELECT task_id, kind, sku, location, qty, order_id, reason, state, created_at
+                   FROM tasks ORDER BY created_at, task_id""",
+            )
+        ]
         return [t for t in found if t.is_open] if open_only else found
 
     def task(self, task_id: str) -> Task | None:
-        row = self._conn.execute(
+        found = row(
+            self._conn,
             """SELECT task_id, kind, sku, location, qty, order_id, reason, state, created_at
                FROM tasks WHERE task_id = ?""",
             (task_id,),
-        ).fetchone()
-        return _task(row) if row else None
+        )
+        return _task(found) if found else None
 
     def open_task_count(self) -> int:
         states = sorted(OPEN_TASK_STATES)
@@ -322,74 +350,78 @@ class Reads:
         return [d for d in self.docs("exception") if d.get("state", "open") == "open"]
 
     def outbox(self, limit: int = 100) -> list[PendingOp]:
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             "SELECT seq, op_id, type, actor_id, payload, occurred_at FROM outbox ORDER BY seq LIMIT ?",
             (limit,),
-        ).fetchall()
-        return [PendingOp(r[0], r[1], r[2], r[3], json.loads(r[4]), from_iso(r[5])) for r in rows]  # type: ignore[arg-type]
+        )
+        return [
+            PendingOp(
+                seq=r["seq"],
+                op_id=r["op_id"],
+                type=r["type"],
+                actor_id=r["actor_id"],
+                payload=json.loads(r["payload"]),
+                occurred_at=from_iso(r["occurred_at"]),  # type: ignore[arg-type]
+            )
+            for r in found
+        ]
 
     def op_log(self, *, attention_only: bool = False, limit: int = 100) -> list[LoggedOp]:
         """Acknowledged ops, newest first; `attention_only`: refused or compensated, not seen."""
         where = "WHERE seen = 0" if attention_only else ""
-        rows = self._conn.execute(
+        found = rows(
+            self._conn,
             f"""SELECT seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
                        code, message, followups, acked_at, seen
                 FROM op_log {where} ORDER BY seq DESC LIMIT ?""",
             (limit,),
-        ).fetchall()
+        )
         return [
             LoggedOp(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                json.loads(r[4]),
-                from_iso(r[5]),
-                r[6],
-                r[7],
-                r[8],
-                r[9],  # type: ignore[arg-type]
-                tuple(json.loads(r[10])),
-                from_iso(r[11]),
-                bool(r[12]),  # type: ignore[arg-type]
+                seq=r["seq"],
+                op_id=r["op_id"],
+                type=r["type"],
+                actor_id=r["actor_id"],
+                payload=json.loads(r["payload"]),
+                occurred_at=from_iso(r["occurred_at"]),  # type: ignore[arg-type]
+                status=r["status"],
+                original_status=r["original_status"],
+                code=r["code"],
+                message=r["message"],
+                followups=tuple(json.loads(r["followups"])),
+                acked_at=from_iso(r["acked_at"]),  # type: ignore[arg-type]
+                seen=bool(r["seen"]),
             )
-            for r in rows
+            for r in found
         ]
 
 
-def _staff(row: Sequence[Any]) -> StaffMember:
+def _staff(r: sqlite3.Row) -> StaffMember:
     try:
-        role = Role(row[2])
+        role = Role(r["role"])
     except ValueError:
         role = Role.ASSOCIATE
-    return StaffMember(row[0], row[1], role, bool(row[3]))
+    return StaffMember(r["employee_id"], r["name"], role, bool(r["active"]))
 
 
-def _task(r: Sequence[Any]) -> Task:
+def _task(r: sqlite3.Row) -> Task:
     return Task(
-        r[0], r[1], r[2] or "", r[3] or "", r[4] or 0, r[5], r[6] or "", r[7], from_iso(r[8])
+        task_id=r["task_id"],
+        kind=r["kind"],
+        sku=r["sku"] or "",
+        location=r["location"] or "",
+        qty=r["qty"] or 0,
+        order_id=r["order_id"],
+        reason=r["reason"] or "",
+        state=r["state"],
+        created_at=from_iso(r["created_at"]),
     )
 
 
-def count_record(data: dict[str, Any], pending: bool) -> CountRecord:
-    counted_at = from_iso(str(data["counted_at"]))
-    assert counted_at is not None
-    return CountRecord(
-        count_id=str(data["count_id"]),
-        task_id=data.get("task_id"),
-        sku=str(data["sku"]),
-        location=str(data["location"]),
-        name=str(data.get("name") or data["sku"]),
-        counted=int(data["counted"]),
-        counted_at=counted_at,
-        counted_by=str(data["counted_by"]),
-        counted_by_name=str(data.get("counted_by_name") or data["counted_by"]),
-        state=str(data["state"]),
-        book=None if data.get("book") is None else int(data["book"]),
-        variance=None if data.get("variance") is None else int(data["variance"]),
-        adjustment=int(data.get("adjustment") or 0),
-        message=str(data.get("message") or ""),
-        decided_by=data.get("decided_by"),
-        decided_by_name=data.get("decided_by_name"),
-        pending=pending,
-    )
+def _return(r: sqlite3.Row) -> ReturnRecord:
+    return ReturnRecord(Return.model_validate_json(r["data"]), bool(r["pending"]))
+
+
+def _count(r: sqlite3.Row) -> CountRecord:
+    return count_record(json.loads(r["data"]), bool(r["pending"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +23,27 @@ __all__ = [
     "SyncState",
     "Task",
     "from_iso",
+    "row",
+    "rows",
     "to_iso",
 ]
+
+
+def _named(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row
+    return cur
+
+
+def row(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    """The first row of `sql`, read by column name (None: no row)."""
+    found: sqlite3.Row | None = _named(conn).execute(sql, params).fetchone()
+    return found
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """Every row of `sql`, read by column name."""
+    return _named(conn).execute(sql, params).fetchall()
 
 
 def to_iso(dt: datetime) -> str:

@@ -93,8 +93,8 @@ class KeyringTokens:
 def _real_keyring() -> Any | None:
     """The keyring backend when the package is installed and its backend really works."""
     try:
-        import keyring  # type: ignore[import-not-found]
-        from keyring.backends import fail, null  # type: ignore[import-not-found]
+        import keyring  # type: ignore[import-not-found,unused-ignore]
+        from keyring.backends import fail, null  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     try:

@@ -16,7 +16,7 @@ from typing import Any
 from fulfillment import signin
 from fulfillment.signin import PinAttempts
 
-from ._records import StaffMember, from_iso, to_iso
+from ._records import StaffMember, from_iso, row, to_iso
 
 __all__ = ["PinCheck", "PinGuard"]
 
@@ -41,12 +41,14 @@ class PinGuard:
     _conn: Any
 
     def _attempts(self, conn: Any, key: str) -> PinAttempts:
-        row = conn.execute(
-            "SELECT failures, last_failure_at, locked FROM pin_attempts WHERE key = ?", (key,)
-        ).fetchone()
-        if row is None:
+        found = row(
+            conn, "SELECT failures, last_failure_at, locked FROM pin_attempts WHERE key = ?", (key,)
+        )
+        if found is None:
             return PinAttempts()
-        return PinAttempts(row[0], from_iso(row[1]), bool(row[2]))
+        return PinAttempts(
+            found["failures"], from_iso(found["last_failure_at"]), bool(found["locked"])
+        )
 
     def _save_attempts(self, conn: Any, key: str, a: PinAttempts) -> None:
         conn.execute(
@@ -74,10 +76,10 @@ class PinGuard:
             return PinCheck(None, signin.failure_message(after, employee_id), after.locked)
 
     def is_locked(self, employee_id: str) -> bool:
-        row = self._conn.execute(
-            "SELECT locked FROM pin_attempts WHERE key = ?", (_key(employee_id),)
-        ).fetchone()
-        return bool(row and row[0])
+        found = row(
+            self._conn, "SELECT locked FROM pin_attempts WHERE key = ?", (_key(employee_id),)
+        )
+        return bool(found and found["locked"])
 
     def unlock(self, manager_id: str, manager_pin: str, employee_id: str, now: datetime) -> str:
         """A manager lifts `employee_id`'s lockout with their own id and PIN; a sentence."""

@@ -4,9 +4,11 @@ One instance per thread (each has its own connection). Every write is one
 `BEGIN IMMEDIATE` transaction, so the next `seq` is read and written under the
 write lock and two threads never take the same one.
 
-Implements `sync.replica.Replica` for the sync engine, plus what the
-view-models need: `act` (the one transaction that writes a local effect and
-its outbox op), reads of the projections, PIN check, attention list.
+Implements `sync.replica.Replica` for the sync engine (`identity` here, the rest in
+`_replica.ReplicaSide`), plus what the view-models need: `act` (the one transaction that
+writes a local effect and its outbox op, through the op's catalogue entry and its
+document kind's apply step, `_kinds.KINDS`), the reads of `_reads.Reads`, the PIN check
+of `_signin.PinGuard`, and marking the attention list seen.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,38 +28,20 @@ from sqlite_utils import Database
 
 from fulfillment.codes import Code
 from fulfillment.model import Order, Policy, Role
-from fulfillment.outcome import Context, Status
-from fulfillment.picking import ORDER_OPS, apply_order_op
-from fulfillment.returns import Return, override
-from fulfillment.tasks import OPEN_TASK_STATES, close_task, settle_exception
-from sync.protocol import (
-    PAYLOADS,
-    Change,
-    EnrollResponse,
-    OpResult,
-    PullResponse,
-    SnapshotHeader,
-    may_perform,
-)
-from sync.replica import Identity, PendingSummary
+from sync.protocol import OPS, EnrollResponse, OpSpec
+from sync.replica import Identity, Replica
 
-from . import _projection as proj
+from ._docs import Acting, Staff, staff_index, store_policy, wipe_server_state
 from ._files import private_file
-from ._reads import Reads, count_record
-from ._records import (
-    ActResult,
-    CountRecord,
-    SyncState,
-    from_iso,
-    to_iso,
-)
-from ._schema import PROJECTION_TABLES, create_srv_docs, migrate
+from ._kinds import KINDS
+from ._reads import Reads
+from ._records import ActResult, SyncState, from_iso, row, to_iso
+from ._replica import ReplicaSide
+from ._schema import migrate
 from ._secrets import TokenStore, token_store
 from ._signin import PinGuard
 
 __all__ = ["LocalStore", "LocalStoreError"]
-
-_ATTENTION = ("rejected", "compensated")
 
 
 class LocalStoreError(Exception):
@@ -69,15 +54,6 @@ class _Refused(Exception):
     def __init__(self, result: ActResult) -> None:
         super().__init__(result.message)
         self.result = result
-
-
-# Every op type `_act_one` writes a local effect for; any other is refused before it is queued.
-LOCAL_OPS = (
-    ORDER_OPS
-    | proj.RETURN_OPS
-    | proj.COUNT_OPS
-    | frozenset({"stock.adjust", "exception.resolve", "task.done"})
-)
 
 
 def _unknown_op(op_type: str) -> ActResult:
@@ -100,7 +76,7 @@ def _field_sentence(exc: ValidationError) -> str:
     return f"{where.replace('_', ' ')}: {first['msg']}"
 
 
-class LocalStore(Reads, PinGuard):
+class LocalStore(Reads, PinGuard, ReplicaSide):
     """The tablet's replica: server truth, projections, outbox, op log, sync state."""
 
     def __init__(
@@ -182,7 +158,7 @@ class LocalStore(Reads, PinGuard):
                 )
                 conn.execute("DELETE FROM op_log")  # its seqs were the old device's
                 if store_id != response.store_id:
-                    proj.wipe_server_state(conn)
+                    wipe_server_state(conn)
             self._tokens.set(response.token)  # checks passed; a failure here rolls back
             conn.execute(
                 """UPDATE sync_state SET server_url = ?, device_id = ?, store_id = ?,
@@ -191,14 +167,19 @@ class LocalStore(Reads, PinGuard):
             )
 
     def identity(self) -> Identity | None:
-        row = self._conn.execute(
-            "SELECT server_url, device_id, store_id FROM sync_state WHERE id = 1"
-        ).fetchone()
-        if not row or not row[1]:
+        found = row(
+            self._conn, "SELECT server_url, device_id, store_id FROM sync_state WHERE id = 1"
+        )
+        if not found or not found["device_id"]:
             return None
         # no token (its file removed): central answers 401 and the tablet asks to enroll
         token = self._tokens.get() or ""
-        return Identity(server_url=row[0], device_id=row[1], store_id=row[2], token=token)
+        return Identity(
+            server_url=found["server_url"],
+            device_id=found["device_id"],
+            store_id=found["store_id"],
+            token=token,
+        )
 
     @property
     def token_location(self) -> str:
@@ -222,25 +203,27 @@ class LocalStore(Reads, PinGuard):
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def sync_state(self) -> SyncState:
-        r = self._conn.execute(
+        r = row(
+            self._conn,
             """SELECT server_url, device_id, store_id, next_seq, cursor, last_applied_seq,
                       pulled_version, last_sync_at, last_ok_at, last_error, server_time,
                       clock_offset_s
-               FROM sync_state WHERE id = 1"""
-        ).fetchone()
+               FROM sync_state WHERE id = 1""",
+        )
+        assert r is not None  # the schema makes the one row
         return SyncState(
-            server_url=r[0],
-            device_id=r[1],
-            store_id=r[2],
-            next_seq=r[3],
-            cursor=r[4],
-            last_applied_seq=r[5],
-            pulled_version=r[6],
-            last_sync_at=from_iso(r[7]),
-            last_ok_at=from_iso(r[8]),
-            last_error=r[9],
-            server_time=from_iso(r[10]),
-            clock_offset_s=r[11],
+            server_url=r["server_url"],
+            device_id=r["device_id"],
+            store_id=r["store_id"],
+            next_seq=r["next_seq"],
+            cursor=r["cursor"],
+            last_applied_seq=r["last_applied_seq"],
+            pulled_version=r["pulled_version"],
+            last_sync_at=from_iso(r["last_sync_at"]),
+            last_ok_at=from_iso(r["last_ok_at"]),
+            last_error=r["last_error"],
+            server_time=from_iso(r["server_time"]),
+            clock_offset_s=r["clock_offset_s"],
         )
 
     # --- the one local write ----------------------------------------------------------
@@ -285,18 +268,20 @@ class LocalStore(Reads, PinGuard):
         `all_or_nothing`, one refused op writes nothing at all: the others come back
         refused too (code `NOT_SAVED`) with the first refusal's sentence.
         """
-        checked: list[tuple[str, str, dict[str, Any] | ActResult]] = []
+        checked: list[tuple[str, OpSpec | None, dict[str, Any] | ActResult]] = []
         for actor_id, op_type, payload in steps:
-            model = PAYLOADS.get(op_type)
-            if model is None or op_type not in LOCAL_OPS:
-                checked.append((actor_id, op_type, _unknown_op(op_type)))
+            spec = OPS.get(op_type)
+            if spec is None:  # never queue an op this tablet has no local effect for
+                checked.append((actor_id, None, _unknown_op(op_type)))
                 continue
             raw = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
             try:
-                body: dict[str, Any] | ActResult = model.model_validate(raw).model_dump(mode="json")
+                body: dict[str, Any] | ActResult = spec.payload.model_validate(raw).model_dump(
+                    mode="json"
+                )
             except ValidationError as exc:
                 body = ActResult("rejected", False, Code.INVALID_INPUT, _field_sentence(exc))
-            checked.append((actor_id, op_type, body))
+            checked.append((actor_id, spec, body))
         if all_or_nothing:
             bad = next((b for _, _, b in checked if isinstance(b, ActResult)), None)
             if bad is not None:
@@ -304,19 +289,16 @@ class LocalStore(Reads, PinGuard):
         results: list[ActResult] = []
         try:
             with self._write() as conn:
-                staff = proj.staff_index(conn)
+                staff = staff_index(conn)
                 policy: Policy | None = None
-                for actor_id, op_type, body in checked:
+                for actor_id, spec, body in checked:
                     if isinstance(body, ActResult):
                         results.append(body)
                         continue
-                    if policy is None and (
-                        op_type in ORDER_OPS
-                        or op_type in proj.RETURN_OPS
-                        or op_type in proj.COUNT_OPS
-                    ):
-                        policy = proj.store_policy(conn)
-                    got = self._act_one(conn, actor_id, op_type, body, now, policy, staff)
+                    assert spec is not None  # an unknown type was refused above
+                    if policy is None and KINDS[spec.document].needs_policy:
+                        policy = store_policy(conn)
+                    got = self._act_one(conn, actor_id, spec, body, now, policy, staff)
                     results.append(got)
                     if all_or_nothing and not got.queued:
                         raise _Refused(got)
@@ -330,409 +312,54 @@ class LocalStore(Reads, PinGuard):
         self,
         conn: sqlite3.Connection,
         actor_id: str,
-        op_type: str,
+        spec: OpSpec,
         payload: dict[str, Any],
         now: datetime,
         policy: Policy | None,
-        staff: dict[str, tuple[str, str]],
+        staff: Staff,
     ) -> ActResult:
+        """One op through its catalogue entry: the role check, its document kind's apply
+        step (`_kinds.KINDS`), then — unless the step refused it — the outbox."""
         role = staff.get(actor_id, ("", Role.ASSOCIATE.value))[1]
-        if not may_perform(role, op_type):
+        if not spec.may_perform(role):
             return ActResult("rejected", False, Code.FORBIDDEN, "Only a manager can do this")
-        status, code, message = Status.APPLIED.value, None, None
-        order: Order | None = None
-        ret: Return | None = None
-        followups: tuple[Any, ...] = ()
-        count: CountRecord | None = None
-        if op_type in ORDER_OPS:
-            assert policy is not None
-            order_id = payload["order_id"]
-            row = conn.execute(
-                "SELECT data, pending FROM orders WHERE order_id = ?", (order_id,)
-            ).fetchone()
-            if row is None:
-                if op_type not in proj.ORDER_FACTS:
-                    return ActResult(
-                        "rejected",
-                        False,
-                        Code.UNKNOWN_ORDER,
-                        f"Order {order_id} is not on this tablet",
-                    )
-                status, code = Status.COMPENSATED.value, Code.UNKNOWN_ORDER
-                message = f"Order {order_id} is not on this tablet yet: saved for central to check"
-            else:
-                ctx = proj.context_for(
-                    actor_id, now, policy, staff, timezone=proj.store_timezone(conn)
-                )
-                outcome = apply_order_op(self._order_from(order_id, row[0]), op_type, payload, ctx)
-                status, code, message = outcome.status.value, outcome.code, outcome.message
-                followups = outcome.followups
-                if outcome.status is Status.REJECTED and op_type not in proj.ORDER_FACTS:
-                    return ActResult(status, False, code, message, order=outcome.order)
-                order = outcome.order
-                conn.execute(proj.UPSERT_ORDER, proj.order_row(order, row[1] + 1))
-        elif op_type in proj.RETURN_OPS:
-            assert policy is not None
-            ctx = proj.context_for(actor_id, now, policy, staff, timezone=proj.store_timezone(conn))
-            if op_type == "return.receive":
-                done = self._receive_return(conn, payload, ctx)
-            else:
-                done = self._override_return(conn, payload, ctx)
-            if not done.queued:
-                return done
-            status, code, message, ret = done.status, done.code, done.message, done.ret
-            order = done.order
-        elif op_type in proj.COUNT_OPS:
-            assert policy is not None
-            ctx = proj.context_for(actor_id, now, policy, staff, timezone=proj.store_timezone(conn))
-            done = self._act_count(conn, op_type, payload, ctx, staff)
-            if not done.queued:
-                return done
-            status, code, message, count = done.status, done.code, done.message, done.count
-        elif op_type == "stock.adjust":
-            if not self._one("SELECT 1 FROM items WHERE sku = ?", (payload["sku"],)):
-                return ActResult(
-                    "rejected",
-                    False,
-                    Code.UNKNOWN_ITEM,
-                    f"{payload['sku']} is not an item of this store",
-                )
-        elif op_type == "exception.resolve":
-            doc = proj.doc(conn, "exception", payload["exception_id"])
-            decision = settle_exception(
-                payload["exception_id"], None if doc is None else doc.get("state", "open")
-            )
-            if not decision.changes:
-                return ActResult(decision.status.value, False, decision.code, decision.message)
-        elif op_type == "task.done":
-            state = self._one("SELECT state FROM tasks WHERE task_id = ?", (payload["task_id"],))
-            decision = close_task(payload["task_id"], state)
-            if decision.status is Status.REJECTED:
-                return ActResult(decision.status.value, False, decision.code, decision.message)
-            status, code, message = decision.status.value, decision.code, decision.message
-            if decision.changes:
-                conn.execute(
-                    "UPDATE tasks SET state = 'done' WHERE task_id = ?", (payload["task_id"],)
-                )
-        else:  # never queue an op this tablet has no local effect for
-            return _unknown_op(op_type)
-        seq, base_seq = conn.execute(
-            "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1"
-        ).fetchone()
-        op_id = str(uuid.uuid4())
-        at = to_iso(now)
+        acting = Acting(conn, spec, actor_id, payload, now, staff, policy, self._order_from)
+        done = KINDS[spec.document].apply(acting)
+        if not done.queued:
+            return done
+        seq, op_id = self._queue(conn, spec, actor_id, payload, now)
+        return replace(done, seq=seq, op_id=op_id)
+
+    def _queue(
+        self,
+        conn: sqlite3.Connection,
+        spec: OpSpec,
+        actor_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> tuple[int, str]:
+        """Put the op in the outbox with the next seq; its (seq, op_id)."""
+        state = row(conn, "SELECT next_seq, pulled_version FROM sync_state WHERE id = 1")
+        assert state is not None
+        seq, op_id, at = state["next_seq"], str(uuid.uuid4()), to_iso(now)
         conn.execute(
             """INSERT INTO outbox
                (seq, op_id, type, type_v, actor_id, payload, occurred_at, base_seq, created_at)
-               VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 seq,
                 op_id,
-                op_type,
+                spec.name,
+                spec.version,
                 actor_id,
                 json.dumps(payload, separators=(",", ":")),
                 at,
-                base_seq,
+                state["pulled_version"],
                 at,
             ),
         )
         conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (seq + 1,))
-        return ActResult(status, True, code, message, seq, op_id, order, followups, ret, count)
-
-    def _act_count(
-        self,
-        conn: sqlite3.Connection,
-        op_type: str,
-        payload: dict[str, Any],
-        ctx: Context,
-        staff: dict[str, tuple[str, str]],
-    ) -> ActResult:
-        """The local effect of a count op. `count.record` is a fact: a pending count (no
-        book) and its task shown done. A decision is an intent: refused (nothing queued)
-        when the count is not waiting or was made by the same person."""
-        count_id = payload["count_id"]
-        row = conn.execute(
-            "SELECT data, pending FROM counts WHERE count_id = ?", (count_id,)
-        ).fetchone()
-        if op_type == "count.record":
-            if row is not None:
-                return ActResult(
-                    "rejected", False, Code.DUPLICATE_COUNT, f"Count {count_id} is already recorded"
-                )
-            data = proj.submitted_count(conn, payload, ctx.actor_id, staff)
-            conn.execute(proj.UPSERT_COUNT, proj.count_row(data, 1))
-            if payload.get("task_id"):
-                states = sorted(OPEN_TASK_STATES)
-                conn.execute(
-                    f"""UPDATE tasks SET state = 'done' WHERE task_id = ?
-                        AND state IN ({", ".join("?" * len(states))})""",
-                    (payload["task_id"], *states),
-                )
-            return ActResult("applied", True, count=count_record(data, True))
-        if row is None:
-            return ActResult(
-                "rejected", False, Code.UNKNOWN_COUNT, f"Count {count_id} is not on this tablet"
-            )
-        outcome = proj.decide_count(json.loads(row[0]), op_type, ctx)
-        if outcome.count is None:
-            return ActResult(outcome.status.value, False, outcome.code, outcome.message)
-        data = outcome.count.model_dump(mode="json")
-        conn.execute(proj.UPSERT_COUNT, proj.count_row(data, row[1] + 1))
-        return ActResult(
-            outcome.status.value,
-            True,
-            outcome.code,
-            outcome.message,
-            count=count_record(data, True),
-        )
-
-    def _receive_return(
-        self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
-    ) -> ActResult:
-        """The local effect of `return.receive`: the order's lines count the returned units
-        and the return is listed. A fact: only a return with nothing returnable in it (every
-        unit refused) is not queued."""
-        return_id = payload["return_id"]
-        if self._one("SELECT 1 FROM returns WHERE return_id = ?", (return_id,)):
-            return ActResult(
-                "rejected", False, Code.DUPLICATE_RETURN, f"Return {return_id} is already recorded"
-            )
-        order: Order | None = None
-        pending = 0
-        order_id = payload.get("order_id")
-        if order_id:
-            row = conn.execute(
-                "SELECT data, pending FROM orders WHERE order_id = ?", (order_id,)
-            ).fetchone()
-            if row is not None:
-                order, pending = self._order_from(order_id, row[0]), row[1]
-        if order is None and not all(w.get("sku") for w in payload["lines"]):
-            return ActResult(
-                "rejected",
-                False,
-                Code.UNKNOWN_ORDER,
-                f"Order {order_id} is not on this tablet: scan each item to return it",
-            )
-        outcome = proj.receive_return(conn, order, payload, ctx)
-        if outcome.ret is None:
-            return ActResult(
-                outcome.status.value, False, outcome.code, outcome.message or "Nothing to return"
-            )
-        if outcome.order is not None:
-            conn.execute(proj.UPSERT_ORDER, proj.order_row(outcome.order, pending + 1))
-        conn.execute(proj.UPSERT_RETURN, proj.return_row(outcome.ret, 1))
-        return ActResult(
-            outcome.status.value,
-            True,
-            outcome.code,
-            outcome.message,
-            order=outcome.order,
-            ret=outcome.ret,
-        )
-
-    def _override_return(
-        self, conn: sqlite3.Connection, payload: dict[str, Any], ctx: Context
-    ) -> ActResult:
-        """A manager's override of a return outside policy; refused: nothing queued."""
-        return_id = payload["return_id"]
-        row = conn.execute(
-            "SELECT data, pending FROM returns WHERE return_id = ?", (return_id,)
-        ).fetchone()
-        if row is None:
-            return ActResult(
-                "rejected", False, Code.UNKNOWN_RETURN, f"Return {return_id} is not on this tablet"
-            )
-        outcome = override(Return.model_validate_json(row[0]), payload["reason"], ctx)
-        if outcome.ret is None:
-            return ActResult(outcome.status.value, False, outcome.code, outcome.message)
-        conn.execute(proj.UPSERT_RETURN, proj.return_row(outcome.ret, row[1] + 1))
-        return ActResult(outcome.status.value, True, outcome.code, outcome.message, ret=outcome.ret)
-
-    # --- Replica: push side ------------------------------------------------------------
-
-    def pending(self, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
-        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first; only those with
-        `seq > after_seq` (the sync engine reads the next batch while one is still in flight)."""
-        device_id = self._one("SELECT device_id FROM sync_state WHERE id = 1")
-        rows = self._conn.execute(
-            """SELECT op_id, seq, actor_id, type, type_v, payload, occurred_at, base_seq
-               FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?""",
-            (after_seq, limit),
-        ).fetchall()
-        return [
-            {
-                "op_id": r[0],
-                "device_id": device_id,
-                "seq": r[1],
-                "actor_id": r[2],
-                "type": r[3],
-                "type_v": r[4],
-                "payload": json.loads(r[5]),
-                "occurred_at": r[6],
-                "base_seq": r[7],
-            }
-            for r in rows
-        ]
-
-    def pending_summary(self) -> PendingSummary:
-        count, oldest = self._conn.execute(
-            "SELECT count(*), min(occurred_at) FROM outbox"
-        ).fetchone()
-        attention = self._one("SELECT count(*) FROM op_log WHERE seen = 0")
-        return PendingSummary(count=count, oldest_occurred_at=from_iso(oldest), attention=attention)
-
-    def acknowledge(self, results: Iterable[OpResult], *, at: datetime | None = None) -> None:
-        """Move acknowledged ops from the outbox to the op log with their results.
-
-        The screens keep the op's effect until the next pull brings central's
-        version (then the order is rebased); refused or compensated ops wait in
-        the attention list until someone marks them seen.
-        """
-        results = list(results)
-        if not results:
-            return
-        acked_at = to_iso(at or datetime.now(UTC))
-        acks = []
-        for result in results:
-            outcome = result.original_status if result.status == "duplicate" else result.status
-            followups = [f.model_dump(mode="json") for f in result.followups]
-            acks.append(
-                (
-                    str(result.op_id),
-                    result.status,
-                    result.original_status,
-                    result.code,
-                    result.message,
-                    json.dumps(followups) if followups else "[]",
-                    0 if outcome in _ATTENTION else 1,
-                )
-            )
-        with self._write() as conn:  # set-based: a 500-op batch is four statements
-            conn.execute(
-                """CREATE TEMP TABLE IF NOT EXISTS acks (op_id TEXT PRIMARY KEY, status TEXT,
-                   original_status TEXT, code TEXT, message TEXT, followups TEXT, seen INTEGER)"""
-            )
-            conn.execute("DELETE FROM acks")
-            conn.executemany("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?, ?, ?, ?)", acks)
-            # an op no longer in the outbox was acknowledged before (a retried response)
-            conn.execute(
-                """INSERT OR REPLACE INTO op_log
-                   (seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
-                    code, message, followups, acked_at, seen, rebased)
-                   SELECT o.seq, o.op_id, o.type, o.actor_id, o.payload, o.occurred_at, a.status,
-                          a.original_status, a.code, a.message, a.followups, ?, a.seen, 0
-                   FROM outbox o JOIN acks a ON a.op_id = o.op_id""",
-                (acked_at,),
-            )
-            conn.execute("DELETE FROM outbox WHERE op_id IN (SELECT op_id FROM acks)")
-
-    # --- Replica: pull side ----------------------------------------------------------
-
-    def cursor(self) -> str | None:
-        return self._one("SELECT cursor FROM sync_state WHERE id = 1")  # type: ignore[no-any-return]
-
-    def apply_pull(self, page: PullResponse) -> None:
-        """Apply a pull page, store its cursor and last_applied_seq, and rebase; one transaction.
-
-        A page with `reset` set starts a full re-download: server state is
-        wiped first (the outbox and op log are kept).
-        """
-        with self._write() as conn:
-            if page.reset is not None:
-                proj.wipe_server_state(conn)
-                conn.execute("UPDATE sync_state SET pulled_version = 0 WHERE id = 1")
-            changed: dict[str, set[str]] = {}
-            top = 0
-            for change in page.changes:
-                version, data = proj.admit_change(change)
-                proj.upsert_doc(conn, change.kind, change.id, version, change.op, data)
-                changed.setdefault(change.kind, set()).add(change.id)
-                top = max(top, version)
-            for kind in ("staff", "item", "stock"):
-                proj.project(conn, kind, changed.get(kind, ()))
-            conn.execute(
-                """UPDATE sync_state SET cursor = ?, last_applied_seq = ?,
-                   pulled_version = max(pulled_version, ?) WHERE id = 1""",
-                (page.cursor, page.last_applied_seq, top),
-            )
-            proj.rebase(
-                conn,
-                changed.get("order", ()),
-                changed.get("task", ()),
-                return_ids=changed.get("return", ()),
-                count_ids=changed.get("count", ()),
-                everything="store" in changed,  # a policy change can change any fold
-            )
-
-    def load_snapshot(self, header: SnapshotHeader, changes: Iterable[Change]) -> None:
-        """Replace all server state with a snapshot, keeping the outbox, and rebase.
-
-        Documents go into a shadow table first (the screens keep reading the old
-        state); one transaction then swaps it in and rebuilds the projections.
-        """
-        shadow = "srv_docs_shadow"
-        self.db.execute(f"DROP TABLE IF EXISTS {shadow}")
-        create_srv_docs(self.db, shadow)
-        top = 0
-        batch: list[Change] = []
-
-        def flush() -> None:
-            with self._write() as conn:
-                for c in batch:
-                    version, data = proj.admit_change(c)
-                    proj.upsert_doc(conn, c.kind, c.id, version, c.op, data, table=shadow)
-                    nonlocal top
-                    top = max(top, version)
-            batch.clear()
-
-        for change in changes:
-            batch.append(change)
-            if len(batch) >= 1000:
-                flush()
-        flush()
-        with self._write() as conn:
-            conn.execute("DROP TABLE srv_docs")
-            conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
-            for table in PROJECTION_TABLES:
-                conn.execute(f"DELETE FROM {table}")
-            for kind in ("staff", "item", "stock"):
-                ids = [
-                    r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = ?", (kind,))
-                ]
-                proj.project(conn, kind, ids)
-            tasks = [r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'task'")]
-            conn.execute(
-                """UPDATE sync_state SET cursor = ?, last_applied_seq = ?, pulled_version = ?
-                   WHERE id = 1""",
-                (header.cursor, header.last_applied_seq, top),
-            )
-            proj.rebase(conn, (), tasks, everything=True)
-
-    def record_sync(
-        self,
-        *,
-        at: datetime,
-        ok: bool,
-        error: str | None = None,
-        server_time: datetime | None = None,
-    ) -> None:
-        """Remember the last pass for the status chip (and the clock offset)."""
-        with self._write() as conn:
-            conn.execute(
-                """UPDATE sync_state SET last_sync_at = :at,
-                       last_ok_at = CASE WHEN :ok THEN :at ELSE last_ok_at END,
-                       last_error = CASE WHEN :ok THEN NULL ELSE :error END,
-                       server_time = coalesce(:server_time, server_time),
-                       clock_offset_s = coalesce(:offset, clock_offset_s)
-                   WHERE id = 1""",
-                {
-                    "at": to_iso(at),
-                    "ok": ok,
-                    "error": error or ("Sync failed" if not ok else None),
-                    "server_time": to_iso(server_time) if server_time else None,
-                    "offset": (server_time - at).total_seconds() if server_time else None,
-                },
-            )
+        return seq, op_id
 
     # --- the one write the attention list makes ---------------------------------------
 
@@ -743,3 +370,7 @@ class LocalStore(Reads, PinGuard):
                 conn.execute("UPDATE op_log SET seen = 1 WHERE seen = 0")
             else:
                 conn.executemany("UPDATE op_log SET seen = 1 WHERE seq = ?", [(s,) for s in seqs])
+
+
+def _is_a_replica(store: LocalStore) -> Replica:
+    return store  # mypy checks here that LocalStore is what the sync engine asks for

@@ -1,0 +1,118 @@
+"""The document kinds of the op catalogue (`sync.protocol.Document`) on the tablet: per kind
+its local apply step, the documents a pending op of it touches (whose rows the rebase
+folds again), and whether its rules need the store's policy. `LocalStore.act` applies an op
+through `KINDS[OPS[type].document]`; `rebase` folds pending ops through the same entry.
+
+Rebase (PROTOCOL.md, "The tablet's side"): the screens show server truth plus this device's
+pending ops — orders (`_orders`), returns (`_returns`), counts (`_counts`), tasks
+(`_tasks`). Stock and exception ops change nothing here before central answers: they are
+listed in the outbox (the sync screen) and their documents come back by pull.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from fulfillment.returns import Return
+from sync.protocol import OPS, Document
+
+from ._catalogue import apply_stock
+from ._counts import apply_count, fold_count, touched_by_count_op
+from ._docs import Acting, pending_ops, staff_index, store_policy, store_timezone
+from ._orders import apply_order, fold_order, touched_by_order_op
+from ._records import ActResult
+from ._returns import apply_return, fold_return, receive_in_order, touched_by_return_op
+from ._tasks import apply_exception, apply_task, fold_tasks, touched_by_task_op
+
+__all__ = ["KINDS", "Kind", "rebase"]
+
+Touches = Callable[[str, dict[str, Any]], Iterable[tuple[Document, str]]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the tablet does with the ops on one document kind."""
+
+    apply: Callable[[Acting], ActResult]  # the local effect; `queued=False`: refused, nothing
+    touches: Touches  # the documents (kind, id) a pending op of this kind changes the rows of
+    needs_policy: bool = False  # its rules read the store's policy (`Acting.context`)
+
+
+def _listed_only(op_type: str, payload: dict[str, Any]) -> Iterator[tuple[Document, str]]:
+    """No local fold: the op is listed in the outbox until central's document comes back."""
+    return iter(())
+
+
+KINDS: Mapping[Document, Kind] = MappingProxyType(
+    {
+        Document.ORDER: Kind(apply_order, touched_by_order_op, needs_policy=True),
+        Document.RETURN: Kind(apply_return, touched_by_return_op, needs_policy=True),
+        Document.COUNT: Kind(apply_count, touched_by_count_op, needs_policy=True),
+        Document.STOCK: Kind(apply_stock, _listed_only),
+        Document.EXCEPTION: Kind(apply_exception, _listed_only),
+        Document.TASK: Kind(apply_task, touched_by_task_op),
+    }
+)
+
+
+def _touches(type_: str, payload: dict[str, Any], touched: dict[Document, set[str]]) -> None:
+    spec = OPS.get(type_)
+    if spec is None:  # not an op this version knows (never queued by it)
+        return
+    for document, id_ in KINDS[spec.document].touches(type_, payload):
+        touched[document].add(id_)
+
+
+def rebase(
+    conn: sqlite3.Connection,
+    order_ids: Iterable[str] = (),
+    task_ids: Iterable[str] = (),
+    *,
+    return_ids: Iterable[str] = (),
+    count_ids: Iterable[str] = (),
+    everything: bool = False,
+) -> None:
+    """Recompute orders (tasks, returns, counts) = server document + pending ops, for the ids
+    given, every one a pending op touches, and those of ops acknowledged since the last pull
+    (their result is in this pull). `everything` re-projects every doc."""
+    pending = pending_ops(conn)
+    touched: dict[Document, set[str]] = {document: set() for document in Document}
+    touched[Document.ORDER] |= set(order_ids)
+    touched[Document.TASK] |= set(task_ids)
+    touched[Document.RETURN] |= set(return_ids)
+    touched[Document.COUNT] |= set(count_ids)
+    for p in pending:
+        _touches(p.type, p.payload, touched)
+    for type_, payload_text in conn.execute(
+        "SELECT type, payload FROM op_log WHERE rebased = 0"
+    ).fetchall():
+        _touches(type_, json.loads(payload_text), touched)
+    conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
+    orders, returns = touched[Document.ORDER], touched[Document.RETURN]
+    counts, tasks = touched[Document.COUNT], touched[Document.TASK]
+    if everything:
+        for table, kind, ids in (
+            ("orders", "order", orders),
+            ("returns", "return", returns),
+            ("counts", "count", counts),
+        ):
+            conn.execute(f"DELETE FROM {table}")
+            ids |= {r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = ?", (kind,))}
+    if orders or returns or counts:
+        policy, staff = store_policy(conn), staff_index(conn)
+        timezone = store_timezone(conn)
+        folded: dict[str, Return | None] = {}  # return_id -> the return its order's fold made
+        receive = receive_in_order(conn, folded)
+        for order_id in sorted(orders):
+            fold_order(conn, order_id, pending, policy, staff, timezone, receive)
+        for return_id in sorted(returns):
+            fold_return(conn, return_id, pending, policy, staff, timezone, folded)
+        for count_id in sorted(counts):
+            fold_count(conn, count_id, pending, policy, staff, timezone)
+    if tasks:
+        fold_tasks(conn, tasks, pending)

@@ -1,0 +1,227 @@
+"""The sync engine's side of `LocalStore`: what `sync.replica.Replica` asks of it besides
+`identity` (push: the outbox and the acknowledgements; pull: the cursor, pull pages and
+snapshots; the pass's outcome). A mixin on the store's own connection, like `_reads.Reads`
+for the screens; the screens read only `pending_summary` of it (the attention count).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync.protocol import Change, OpResult, PullResponse, SnapshotHeader
+from sync.replica import PendingSummary
+
+from ._catalogue import PROJECT
+from ._docs import admit_change, doc, upsert_doc, wipe_server_state
+from ._kinds import rebase
+from ._records import from_iso, rows, to_iso
+from ._schema import PROJECTION_TABLES, create_srv_docs
+
+__all__ = ["ReplicaSide"]
+
+_ATTENTION = ("rejected", "compensated")
+
+
+class ReplicaSide:
+    """Push, pull and the pass's outcome, for the sync engine (its own store instance)."""
+
+    _conn: sqlite3.Connection
+    db: Database
+    _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _one: Callable[..., Any]  # `_reads.Reads._one`
+
+    # --- Replica: push side ------------------------------------------------------------
+
+    def pending(self, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
+        """Outbox envelopes (JSON-ready dicts) in seq order, oldest first; only those with
+        `seq > after_seq` (the sync engine reads the next batch while one is still in flight)."""
+        device_id = self._one("SELECT device_id FROM sync_state WHERE id = 1")
+        found = rows(
+            self._conn,
+            """SELECT op_id, seq, actor_id, type, type_v, payload, occurred_at, base_seq
+               FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?""",
+            (after_seq, limit),
+        )
+        return [
+            {
+                "op_id": r["op_id"],
+                "device_id": device_id,
+                "seq": r["seq"],
+                "actor_id": r["actor_id"],
+                "type": r["type"],
+                "type_v": r["type_v"],
+                "payload": json.loads(r["payload"]),
+                "occurred_at": r["occurred_at"],
+                "base_seq": r["base_seq"],
+            }
+            for r in found
+        ]
+
+    def pending_summary(self) -> PendingSummary:
+        count, oldest = self._conn.execute(
+            "SELECT count(*), min(occurred_at) FROM outbox"
+        ).fetchone()
+        attention = self._one("SELECT count(*) FROM op_log WHERE seen = 0")
+        return PendingSummary(count=count, oldest_occurred_at=from_iso(oldest), attention=attention)
+
+    def acknowledge(self, results: Iterable[OpResult], *, at: datetime | None = None) -> None:
+        """Move acknowledged ops from the outbox to the op log with their results.
+
+        The screens keep the op's effect until the next pull brings central's
+        version (then the order is rebased); refused or compensated ops wait in
+        the attention list until someone marks them seen.
+        """
+        results = list(results)
+        if not results:
+            return
+        acked_at = to_iso(at or datetime.now(UTC))
+        acks = []
+        for result in results:
+            outcome = result.original_status if result.status == "duplicate" else result.status
+            followups = [f.model_dump(mode="json") for f in result.followups]
+            acks.append(
+                (
+                    str(result.op_id),
+                    result.status,
+                    result.original_status,
+                    result.code,
+                    result.message,
+                    json.dumps(followups) if followups else "[]",
+                    0 if outcome in _ATTENTION else 1,
+                )
+            )
+        with self._write() as conn:  # set-based: a 500-op batch is four statements
+            conn.execute(
+                """CREATE TEMP TABLE IF NOT EXISTS acks (op_id TEXT PRIMARY KEY, status TEXT,
+                   original_status TEXT, code TEXT, message TEXT, followups TEXT, seen INTEGER)"""
+            )
+            conn.execute("DELETE FROM acks")
+            conn.executemany("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?, ?, ?, ?)", acks)
+            # an op no longer in the outbox was acknowledged before (a retried response)
+            conn.execute(
+                """INSERT OR REPLACE INTO op_log
+                   (seq, op_id, type, actor_id, payload, occurred_at, status, original_status,
+                    code, message, followups, acked_at, seen, rebased)
+                   SELECT o.seq, o.op_id, o.type, o.actor_id, o.payload, o.occurred_at, a.status,
+                          a.original_status, a.code, a.message, a.followups, ?, a.seen, 0
+                   FROM outbox o JOIN acks a ON a.op_id = o.op_id""",
+                (acked_at,),
+            )
+            conn.execute("DELETE FROM outbox WHERE op_id IN (SELECT op_id FROM acks)")
+
+    # --- Replica: pull side ----------------------------------------------------------
+
+    def cursor(self) -> str | None:
+        return self._one("SELECT cursor FROM sync_state WHERE id = 1")  # type: ignore[no-any-return]
+
+    def apply_pull(self, page: PullResponse) -> None:
+        """Apply a pull page, store its cursor and last_applied_seq, and rebase; one transaction.
+
+        A page with `reset` set starts a full re-download: server state is
+        wiped first (the outbox and op log are kept).
+        """
+        with self._write() as conn:
+            if page.reset is not None:
+                wipe_server_state(conn)
+                conn.execute("UPDATE sync_state SET pulled_version = 0 WHERE id = 1")
+            changed: dict[str, set[str]] = {}
+            top = 0
+            for change in page.changes:
+                version, data = admit_change(change)
+                upsert_doc(conn, change.kind, change.id, version, change.op, data)
+                changed.setdefault(change.kind, set()).add(change.id)
+                top = max(top, version)
+            for kind, project in PROJECT.items():
+                for id_ in changed.get(kind, ()):
+                    project(conn, id_, doc(conn, kind, id_))
+            conn.execute(
+                """UPDATE sync_state SET cursor = ?, last_applied_seq = ?,
+                   pulled_version = max(pulled_version, ?) WHERE id = 1""",
+                (page.cursor, page.last_applied_seq, top),
+            )
+            rebase(
+                conn,
+                changed.get("order", ()),
+                changed.get("task", ()),
+                return_ids=changed.get("return", ()),
+                count_ids=changed.get("count", ()),
+                everything="store" in changed,  # a policy change can change any fold
+            )
+
+    def load_snapshot(self, header: SnapshotHeader, changes: Iterable[Change]) -> None:
+        """Replace all server state with a snapshot, keeping the outbox, and rebase.
+
+        Documents go into a shadow table first (the screens keep reading the old
+        state); one transaction then swaps it in and rebuilds the projections.
+        """
+        shadow = "srv_docs_shadow"
+        self.db.execute(f"DROP TABLE IF EXISTS {shadow}")
+        create_srv_docs(self.db, shadow)
+        top = 0
+        batch: list[Change] = []
+
+        def flush() -> None:
+            with self._write() as conn:
+                for c in batch:
+                    version, data = admit_change(c)
+                    upsert_doc(conn, c.kind, c.id, version, c.op, data, table=shadow)
+                    nonlocal top
+                    top = max(top, version)
+            batch.clear()
+
+        for change in changes:
+            batch.append(change)
+            if len(batch) >= 1000:
+                flush()
+        flush()
+        with self._write() as conn:
+            conn.execute("DROP TABLE srv_docs")
+            conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
+            for table in PROJECTION_TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            for kind, project in PROJECT.items():
+                ids = [
+                    r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = ?", (kind,))
+                ]
+                for id_ in ids:
+                    project(conn, id_, doc(conn, kind, id_))
+            tasks = [r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = 'task'")]
+            conn.execute(
+                """UPDATE sync_state SET cursor = ?, last_applied_seq = ?, pulled_version = ?
+                   WHERE id = 1""",
+                (header.cursor, header.last_applied_seq, top),
+            )
+            rebase(conn, (), tasks, everything=True)
+
+    def record_sync(
+        self,
+        *,
+        at: datetime,
+        ok: bool,
+        error: str | None = None,
+        server_time: datetime | None = None,
+    ) -> None:
+        """Remember the last pass for the status chip (and the clock offset)."""
+        with self._write() as conn:
+            conn.execute(
+                """UPDATE sync_state SET last_sync_at = :at,
+                       last_ok_at = CASE WHEN :ok THEN :at ELSE last_ok_at END,
+                       last_error = CASE WHEN :ok THEN NULL ELSE :error END,
+                       server_time = coalesce(:server_time, server_time),
+                       clock_offset_s = coalesce(:offset, clock_offset_s)
+                   WHERE id = 1""",
+                {
+                    "at": to_iso(at),
+                    "ok": ok,
+                    "error": error or ("Sync failed" if not ok else None),
+                    "server_time": to_iso(server_time) if server_time else None,
+                    "offset": (server_time - at).total_seconds() if server_time else None,
+                },
+            )
