@@ -155,14 +155,10 @@ def context_for(
     timezone: str = "UTC",
 ) -> Context:
     _, role = staff.get(actor_id, ("", Role.ASSOCIATE.value))
-    try:
-        actor_role = Role(role)
-    except ValueError:
-        actor_role = Role.ASSOCIATE
-    return Context(
-        actor_id=actor_id,
-        now=now,
-        role=actor_role,
+    return Context.of(
+        actor_id,
+        now,
+        role=role,
         policy=policy,
         staff_names={k: v[0] for k, v in staff.items()},
         timezone=timezone,
