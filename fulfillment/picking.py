@@ -22,8 +22,9 @@ State machine (DOMAIN.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 from .barcodes import InvalidBarcode, normalize_gtin
@@ -51,6 +52,7 @@ from .outcome import (
 
 __all__ = [
     "ORDER_OPS",
+    "ORDER_RULES",
     "apply_order_op",
     "assign",
     "cancel",
@@ -681,49 +683,41 @@ def _get(item: Mapping[str, Any] | Any, name: str) -> Any:
     return item[name] if isinstance(item, Mapping) else getattr(item, name)
 
 
-ORDER_OPS = frozenset(
+OrderRule = Callable[[Order, Mapping[str, Any], Context], Outcome]
+
+# the rule of each op on an order (`Document.ORDER` in the op catalogue): a new order op is
+# one entry here (tests/sync/test_op_catalogue.py checks the two lists agree)
+ORDER_RULES: Mapping[str, OrderRule] = MappingProxyType(
     {
-        "order.claim",
-        "order.release",
-        "order.assign",
-        "order.prioritize",
-        "order.stage",
-        "order.ship",
-        "order.handoff",
-        "order.reject",
-        "pick.scan",
-        "pick.unscan",
-        "pick.short",
+        "order.claim": lambda order, p, ctx: claim(order, ctx),
+        "order.release": lambda order, p, ctx: release(order, ctx),
+        "order.assign": lambda order, p, ctx: assign(order, p["associate_id"], ctx),
+        "order.prioritize": lambda order, p, ctx: prioritize(order, int(p["priority"]), ctx),
+        "order.stage": lambda order, p, ctx: stage(
+            order, p["staging_location"], int(p.get("packages") or 0), ctx
+        ),
+        "order.ship": lambda order, p, ctx: ship(
+            order, p["carrier"], p["tracking"], int(p.get("packages") or 0), ctx
+        ),
+        "order.handoff": lambda order, p, ctx: hand_over(order, p["verified_by"], p["lines"], ctx),
+        "order.reject": lambda order, p, ctx: reject(order, p["reason"], ctx),
+        "pick.scan": lambda order, p, ctx: scan(
+            order, p["line_id"], p["gtin"], int(p["qty"]), p.get("location") or "", ctx
+        ),
+        "pick.unscan": lambda order, p, ctx: unscan(order, p["line_id"], int(p["qty"]), ctx),
+        "pick.short": lambda order, p, ctx: short_pick(
+            order, p["line_id"], int(p["qty"]), p["reason"], ctx
+        ),
     }
 )
+ORDER_OPS = frozenset(ORDER_RULES)
 
 
 def apply_order_op(
     order: Order, op_type: str, payload: Mapping[str, Any] | Any, ctx: Context
 ) -> Outcome:
     """Apply one order op (validated payload) to `order`. Both ends call this."""
-    p = _payload(payload)
-    match op_type:
-        case "order.claim":
-            return claim(order, ctx)
-        case "order.release":
-            return release(order, ctx)
-        case "order.assign":
-            return assign(order, p["associate_id"], ctx)
-        case "order.prioritize":
-            return prioritize(order, int(p["priority"]), ctx)
-        case "order.stage":
-            return stage(order, p["staging_location"], int(p.get("packages") or 0), ctx)
-        case "order.ship":
-            return ship(order, p["carrier"], p["tracking"], int(p.get("packages") or 0), ctx)
-        case "order.handoff":
-            return hand_over(order, p["verified_by"], p["lines"], ctx)
-        case "order.reject":
-            return reject(order, p["reason"], ctx)
-        case "pick.scan":
-            return scan(order, p["line_id"], p["gtin"], int(p["qty"]), p.get("location") or "", ctx)
-        case "pick.unscan":
-            return unscan(order, p["line_id"], int(p["qty"]), ctx)
-        case "pick.short":
-            return short_pick(order, p["line_id"], int(p["qty"]), p["reason"], ctx)
-    raise ValueError(f"not an order op: {op_type}")
+    rule = ORDER_RULES.get(op_type)
+    if rule is None:
+        raise ValueError(f"not an order op: {op_type}")
+    return rule(order, _payload(payload), ctx)

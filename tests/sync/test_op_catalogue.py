@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from fulfillment.model import Role
+from fulfillment.picking import ORDER_RULES
 from storeapp.local import LocalStore
 from storeapp.viewmodels.sync_status import describe_op
-from sync.protocol import PAYLOADS, may_perform
+from sync.protocol import OPS, PAYLOADS, Document, may_perform
 from tests.support.central import Central, TestStore
 from tests.support.device import RawDevice
 from tests.support.faults import FaultyTransport
@@ -128,8 +129,24 @@ def test_every_op_type_is_told_in_words_on_the_sync_screen(store: TestStore) -> 
 def test_every_op_type_is_listed_in_the_design_notes_op_catalogue() -> None:
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("## The op catalogue", 1)[1].split("\n## ", 1)[0]
-    listed = set(re.findall(r"^- `([a-z]+\.[a-z]+)`", section, re.MULTILINE))
-    assert listed == set(PAYLOADS)
+    entries = re.findall(r"^- `([a-z]+\.[a-z]+)`(.*)$", section, re.MULTILINE)
+    assert {op_type for op_type, _ in entries} == set(OPS)
+    for op_type, rest in entries:
+        spec = OPS[op_type]
+        assert ("(fact)" in rest) == spec.fact, f"{op_type}: the notes and OPS disagree on fact"
+        assert ("manager only" in rest) == spec.manager_only, f"{op_type}: who may do it"
+
+
+def test_every_op_on_an_order_has_its_one_rule_in_fulfillment() -> None:
+    on_orders = {name for name, spec in OPS.items() if spec.document is Document.ORDER}
+    assert on_orders == set(ORDER_RULES)
+
+
+def test_a_manager_only_op_is_refused_to_an_associate_and_an_unknown_one_to_all() -> None:
+    assert not may_perform(Role.ASSOCIATE, "stock.adjust")
+    assert may_perform(Role.MANAGER, "stock.adjust")
+    assert may_perform(Role.ASSOCIATE, "pick.scan")
+    assert not may_perform(Role.MANAGER, "order.teleport")
 
 
 def test_storeapp_sync_runs_one_pass_with_or_without_once(
