@@ -60,6 +60,8 @@ __all__ = [
 ]
 
 C = TypeVar("C", bound=BaseControl)
+# The default of a `type: type[C]` parameter: with no type given, any control matches.
+_ANY_CONTROL: Any = BaseControl
 
 # What a Chromium client at 1280x800 reports in REGISTER_CLIENT (captured from
 # the web transport's debug log with FLET_LOG_LEVEL=debug).
@@ -355,7 +357,7 @@ class FletFake:
 
     def find_all(
         self,
-        type: type[C] = cast(Any, BaseControl),
+        type: type[C] = _ANY_CONTROL,
         *,
         identifier: str | None = None,
         text: str | None = None,
@@ -385,7 +387,7 @@ class FletFake:
             found.append(c)
         return found
 
-    def find(self, type: type[C] = cast(Any, BaseControl), **criteria: Any) -> C:
+    def find(self, type: type[C] = _ANY_CONTROL, **criteria: Any) -> C:
         """Exactly one control matching (see :meth:`find_all`), else LookupError."""
         found = self.find_all(type, **criteria)
         if len(found) != 1:
