@@ -49,7 +49,7 @@ def main() -> None:
         claim(store, session, ids)
         picking = PickListVM(store, session, clock=lambda: T0)
         screen = picking.open(ids)
-        timings = []
+        timings: list[float] = []
         while len(timings) < args.scans and screen.current is not None:
             code = gtin(int(screen.current.sku.removeprefix("SKU")))
             start = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,20 +12,20 @@ import pytest
 from central.db.engine import make_engine
 from central.service.clock import utcnow
 from central.service.oms import expire_pickups
-from tests.support.central import Central, ok
+from tests.support.central import Central, TestStore, ok
 from tests.support.device import RawDevice
 
 
 @pytest.fixture
-def store(any_central: Central):
+def store(any_central: Central) -> TestStore:
     return any_central.new_store(policy={"pickup_hold_days": 2})
 
 
-def scan(sku_gtin: str, oid: str, qty: int = 1, line: str = "1") -> dict:
+def scan(sku_gtin: str, oid: str, qty: int = 1, line: str = "1") -> dict[str, Any]:
     return {"order_id": oid, "line_id": line, "gtin": sku_gtin, "qty": qty, "location": "A-01-1"}
 
 
-def stage_one(tablet: RawDevice, store, sku: str, oid: str, shelf: str = "P-1") -> None:
+def stage_one(tablet: RawDevice, store: TestStore, sku: str, oid: str, shelf: str = "P-1") -> None:
     """Claim, pick one unit and stage the order on `shelf`, all applied."""
     results = tablet.push(
         tablet.op("order.claim", {"order_id": oid}),
@@ -34,12 +35,12 @@ def stage_one(tablet: RawDevice, store, sku: str, oid: str, shelf: str = "P-1") 
     assert [r["status"] for r in results] == ["applied"] * 3, results
 
 
-def tasks_of(changes: list[dict], kind: str) -> list[dict]:
+def tasks_of(changes: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [c["data"] for c in changes if c["kind"] == "task" and c["data"]["kind"] == kind]
 
 
 def test_the_first_claim_wins_and_the_second_names_who_and_when(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, b = tablets
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
@@ -78,7 +79,7 @@ def test_who_picks_an_order_is_told_at_the_store_s_wall_clock_time(any_central: 
 
 
 def test_two_tablets_picking_one_order_make_one_put_back_and_count_stock_once(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, b = tablets
     sku = store.skus[0]
@@ -111,7 +112,7 @@ def test_two_tablets_picking_one_order_make_one_put_back_and_count_stock_once(
 
 
 def test_units_scanned_one_by_one_after_a_lost_claim_go_back_as_one_task_per_push(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, b = tablets
     sku = store.skus[0]
@@ -138,7 +139,7 @@ def test_units_scanned_one_by_one_after_a_lost_claim_go_back_as_one_task_per_pus
 
 
 def test_scans_for_an_order_cancelled_centrally_become_a_restock_task(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     sku = store.skus[1]
@@ -157,7 +158,7 @@ def test_scans_for_an_order_cancelled_centrally_become_a_restock_task(
 
 
 def test_cancelling_a_picked_order_makes_a_restock_task_the_tablet_pulls(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     sku = store.skus[1]
@@ -172,7 +173,9 @@ def test_cancelling_a_picked_order_makes_a_restock_task_the_tablet_pulls(
     assert order["state"] == "cancelled"
 
 
-def test_a_cancel_of_a_handed_over_order_is_refused(any_central: Central, store, tablets) -> None:
+def test_a_cancel_of_a_handed_over_order_is_refused(
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
+) -> None:
     a, _ = tablets
     sku = store.skus[0]
     oid = any_central.order(store, [(sku, 1)])["order_id"]
@@ -191,7 +194,7 @@ def test_a_cancel_of_a_handed_over_order_is_refused(any_central: Central, store,
 
 
 def test_a_short_creates_a_recount_task_and_marks_the_stock_doubtful(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     sku = store.skus[2]
@@ -208,7 +211,7 @@ def test_a_short_creates_a_recount_task_and_marks_the_stock_doubtful(
 
 @pytest.mark.parametrize("end", ["cancel", "expire"])
 def test_a_hand_over_recorded_after_cancel_or_expiry_stands_and_opens_an_exception(
-    any_central: Central, store, tablets, end: str
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice], end: str
 ) -> None:
     a, _ = tablets
     sku = store.skus[0]
@@ -238,7 +241,7 @@ def test_a_hand_over_recorded_after_cancel_or_expiry_stands_and_opens_an_excepti
 
 
 def test_an_uncollected_pickup_expires_with_a_restock_task(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     sku = store.skus[3]
@@ -255,7 +258,9 @@ def test_an_uncollected_pickup_expires_with_a_restock_task(
     assert any_central.stock(store, sku)["reserved"] == 0
 
 
-def test_a_rejected_order_goes_back_to_the_oms(any_central: Central, store, tablets) -> None:
+def test_a_rejected_order_goes_back_to_the_oms(
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
+) -> None:
     a, _ = tablets
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     a.push(
@@ -268,7 +273,7 @@ def test_a_rejected_order_goes_back_to_the_oms(any_central: Central, store, tabl
 
 
 def test_a_manager_assigns_and_reprioritises_and_an_associate_may_not(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
@@ -286,7 +291,7 @@ def test_a_manager_assigns_and_reprioritises_and_an_associate_may_not(
 
 
 def test_customer_facing_changes_are_recorded_for_the_oms(
-    any_central: Central, store, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     sku = store.skus[0]

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.support.central import Central, ok
+from tests.support.central import Central, TestStore, ok
 from tests.support.device import RawDevice
 
 # --- enrollment and scope ---------------------------------------------------------
 
 
-def test_enrollment_code_works_once(any_central: Central, store) -> None:
+def test_enrollment_code_works_once(any_central: Central, store: TestStore) -> None:
     code = any_central.enroll_code(store.store_id)
     first = httpx.post(
         f"{any_central.url}/v1/devices/enroll", json={"code": code, "device_name": "t1"}
@@ -47,7 +47,7 @@ def test_sync_without_a_token_or_with_a_wrong_one_is_401(any_central: Central) -
 
 
 def test_a_device_token_cannot_call_the_oms_api_and_a_key_cannot_push(
-    any_central: Central, device
+    any_central: Central, device: RawDevice
 ) -> None:
     r = device.http.get(f"/v1/oms/stores/{device.store.store_id}/stock")
     assert r.status_code == 403
@@ -55,7 +55,7 @@ def test_a_device_token_cannot_call_the_oms_api_and_a_key_cannot_push(
     assert r.status_code == 403
 
 
-def test_a_device_only_sees_its_own_store(any_central: Central, device) -> None:
+def test_a_device_only_sees_its_own_store(any_central: Central, device: RawDevice) -> None:
     other = any_central.new_store()
     any_central.order(other, [(other.skus[0], 1)], order_id=f"W-OTHER-{uuid.uuid4().hex[:6]}")
     ids = {(c["kind"], c["id"]) for c in device.pull_all()}
@@ -64,7 +64,9 @@ def test_a_device_only_sees_its_own_store(any_central: Central, device) -> None:
     assert not any(k == "order" for k, _ in ids)
 
 
-def test_ops_for_an_order_of_another_store_are_refused(any_central: Central, device) -> None:
+def test_ops_for_an_order_of_another_store_are_refused(
+    any_central: Central, device: RawDevice
+) -> None:
     other = any_central.new_store()
     order = any_central.order(other, [(other.skus[0], 1)])
     result = device.push_one("order.claim", {"order_id": order["order_id"]})
@@ -72,7 +74,9 @@ def test_ops_for_an_order_of_another_store_are_refused(any_central: Central, dev
     assert any_central.get_order(order["order_id"])["assignee"] is None
 
 
-def test_a_revoked_device_is_refused_on_its_next_request(any_central: Central, device) -> None:
+def test_a_revoked_device_is_refused_on_its_next_request(
+    any_central: Central, device: RawDevice
+) -> None:
     from central.db.engine import make_engine
     from central.service.auth import revoke_device
 
@@ -88,7 +92,7 @@ def test_a_revoked_device_is_refused_on_its_next_request(any_central: Central, d
 
 
 def test_a_pushed_op_applies_once_and_a_retry_gets_its_stored_result(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     order = any_central.order(store, [(store.skus[0], 2)])
     scan = device.op(
@@ -108,7 +112,7 @@ def test_a_pushed_op_applies_once_and_a_retry_gets_its_stored_result(
     assert any_central.get_order(order["order_id"])["lines"][0]["picked"] == 1
 
 
-def test_a_seq_past_the_next_expected_is_a_gap(device) -> None:
+def test_a_seq_past_the_next_expected_is_a_gap(device: RawDevice) -> None:
     op = device.op("order.claim", {"order_id": "W-x"}, seq=3)
     r = device.push_raw([op])
     assert r.status_code == 409
@@ -116,7 +120,9 @@ def test_a_seq_past_the_next_expected_is_a_gap(device) -> None:
     assert r.json()["expected_seq"] == 1
 
 
-def test_a_seq_reused_by_another_op_is_refused(any_central: Central, store, device) -> None:
+def test_a_seq_reused_by_another_op_is_refused(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
     order = any_central.order(store, [(store.skus[0], 1)])
     device.push_one("order.claim", {"order_id": order["order_id"]})
     r = device.push_raw([device.op("order.release", {"order_id": order["order_id"]}, seq=1)])
@@ -124,7 +130,7 @@ def test_a_seq_reused_by_another_op_is_refused(any_central: Central, store, devi
     assert r.json()["code"] == "SEQ_REUSED"
 
 
-def test_ops_must_be_contiguous(device) -> None:
+def test_ops_must_be_contiguous(device: RawDevice) -> None:
     r = device.push_raw(
         [
             device.op("order.claim", {"order_id": "a"}, seq=1),
@@ -135,7 +141,9 @@ def test_ops_must_be_contiguous(device) -> None:
     assert r.json()["code"] == "INVALID_REQUEST"
 
 
-def test_more_than_500_ops_is_413_and_nothing_applies(any_central: Central, store, device) -> None:
+def test_more_than_500_ops_is_413_and_nothing_applies(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
     order = any_central.order(store, [(store.skus[0], 1)])
     ops = [
         device.op(
@@ -164,7 +172,7 @@ def test_more_than_500_ops_is_413_and_nothing_applies(any_central: Central, stor
     ],
     ids=["not-json", "ops-not-a-list", "op-without-op_id"],
 )
-def test_a_body_that_is_not_a_push_is_422_in_words(device, body: bytes) -> None:
+def test_a_body_that_is_not_a_push_is_422_in_words(device: RawDevice, body: bytes) -> None:
     r = device.http.post(
         "/v1/sync/push", content=body, headers={"Content-Type": "application/json"}
     )
@@ -174,7 +182,7 @@ def test_a_body_that_is_not_a_push_is_422_in_words(device, body: bytes) -> None:
 
 
 def test_bad_ops_are_rejected_one_by_one_and_the_queue_moves_on(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     order = any_central.order(store, [(store.skus[0], 2)])
     oid = order["order_id"]
@@ -206,7 +214,7 @@ def test_bad_ops_are_rejected_one_by_one_and_the_queue_moves_on(
 
 
 def test_an_unknown_actor_and_a_wrong_role_are_forbidden(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     order = any_central.order(store, [(store.skus[0], 1)])
     oid = order["order_id"]
@@ -224,7 +232,7 @@ def test_an_unknown_actor_and_a_wrong_role_are_forbidden(
 
 
 def test_an_op_dated_in_the_future_is_clamped_and_flagged(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     sku = store.skus[0]
     order = any_central.order(store, [(sku, 1)])
@@ -245,7 +253,7 @@ def test_an_op_dated_in_the_future_is_clamped_and_flagged(
 
 
 def test_a_pickup_order_picked_staged_and_handed_over_leaves_the_store(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     sku = store.skus[0]
     order = any_central.order(store, [(sku, 2)])
@@ -275,7 +283,9 @@ def test_a_pickup_order_picked_staged_and_handed_over_leaves_the_store(
     assert kinds == ["receipt", "pick", "handoff"]
 
 
-def test_a_ship_from_store_order_ships_with_tracking(any_central: Central, store, device) -> None:
+def test_a_ship_from_store_order_ships_with_tracking(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
     sku = store.skus[1]
     oid = any_central.order(store, [(sku, 1)], type="ship_from_store")["order_id"]
     results = device.push(
@@ -299,7 +309,9 @@ def test_a_ship_from_store_order_ships_with_tracking(any_central: Central, store
     assert [(n["kind"], n["data"]["tracking"]) for n in notes] == [("shipped", "TRK123456")]
 
 
-def test_an_order_reserves_stock_until_it_leaves(any_central: Central, store, device) -> None:
+def test_an_order_reserves_stock_until_it_leaves(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
     sku = store.skus[2]
     oid = any_central.order(store, [(sku, 3)])["order_id"]
     assert any_central.stock(store, sku) | {} == {
@@ -321,7 +333,7 @@ def test_an_order_reserves_stock_until_it_leaves(any_central: Central, store, de
 
 
 def test_pull_pages_through_every_change_without_repeats(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     for _ in range(3):
         any_central.order(store, [(store.skus[0], 1)])
@@ -334,7 +346,7 @@ def test_pull_pages_through_every_change_without_repeats(
 
 
 def test_pull_after_the_cursor_returns_only_what_changed(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     device.pull_all()
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
@@ -347,7 +359,7 @@ def test_pull_after_the_cursor_returns_only_what_changed(
 
 
 def test_pull_reports_the_last_applied_seq_with_its_effects(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     device.push_one("order.claim", {"order_id": oid})
@@ -357,7 +369,7 @@ def test_pull_reports_the_last_applied_seq_with_its_effects(
     assert (order["data"]["state"], order["data"]["assignee"]) == ("picking", "E1")
 
 
-def test_a_cursor_from_another_store_gets_a_reset(any_central: Central, device) -> None:
+def test_a_cursor_from_another_store_gets_a_reset(any_central: Central, device: RawDevice) -> None:
     other = any_central.new_store()
     stranger = RawDevice(any_central, other)
     stranger.pull_all()
@@ -368,7 +380,7 @@ def test_a_cursor_from_another_store_gets_a_reset(any_central: Central, device) 
 
 
 def test_snapshot_holds_every_live_document_and_a_cursor_to_go_on_from(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     oid = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     r = device.http.get("/v1/sync/snapshot")
@@ -383,7 +395,7 @@ def test_snapshot_holds_every_live_document_and_a_cursor_to_go_on_from(
     assert {c["kind"] for c in device.pull_all()} == {"order", "stock"}
 
 
-def test_staff_pins_reach_the_tablet_only_as_salted_hashes(device) -> None:
+def test_staff_pins_reach_the_tablet_only_as_salted_hashes(device: RawDevice) -> None:
     staff = [c["data"] for c in device.pull_all() if c["kind"] == "staff"]
     assert {s["employee_id"] for s in staff} == {"E1", "E2", "M1"}
     assert all(s["pin_hash"].startswith("scrypt$") and "1111" not in s["pin_hash"] for s in staff)
@@ -391,7 +403,7 @@ def test_staff_pins_reach_the_tablet_only_as_salted_hashes(device) -> None:
 
 
 def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     from sqlalchemy import update
 
@@ -424,7 +436,7 @@ def test_an_op_that_keeps_failing_on_the_server_is_quarantined_after_three_tries
 
 
 def test_the_events_stream_pokes_when_the_store_changes(
-    any_central: Central, store, device
+    any_central: Central, store: TestStore, device: RawDevice
 ) -> None:
     with device.http.stream("GET", "/v1/sync/events", timeout=10) as stream:
         lines = stream.iter_lines()
@@ -437,7 +449,7 @@ def test_the_events_stream_pokes_when_the_store_changes(
 
 
 def test_an_op_whose_rows_break_a_database_rule_is_set_aside_alone(
-    any_central: Central, store, device, request
+    any_central: Central, store: TestStore, device: RawDevice, request: pytest.FixtureRequest
 ) -> None:
     if "sqlite" in request.node.callspec.id:
         pytest.skip("SQLite does not enforce column lengths, so it cannot break this rule")
@@ -470,7 +482,7 @@ def test_an_op_whose_rows_break_a_database_rule_is_set_aside_alone(
 
 
 def test_a_failing_op_is_logged_without_the_customer_s_data(
-    any_central: Central, store, device, caplog: pytest.LogCaptureFixture
+    any_central: Central, store: TestStore, device: RawDevice, caplog: pytest.LogCaptureFixture
 ) -> None:
     from sqlalchemy import update
 

@@ -446,7 +446,7 @@ def test_a_sale_and_a_count_in_one_push_see_each_other(
         "verified_by": "pickup_code",
         "lines": [{"line_id": "1", "qty": 2}],
     }
-    body = {
+    body: dict[str, Any] = {
         "count_id": new_id(),
         "sku": sku,
         "location": store.locations[sku],

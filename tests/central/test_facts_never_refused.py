@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from central.service.clock import utcnow
 from tests.support.central import Central, TestStore, ok
@@ -25,11 +26,11 @@ def staged(tablet: RawDevice, store: TestStore, sku: str, oid: str, place: str =
     assert [r["status"] for r in results] == ["applied"] * 3, results
 
 
-def handoff(oid: str, qty: int = 1) -> dict:
+def handoff(oid: str, qty: int = 1) -> dict[str, Any]:
     return {"order_id": oid, "verified_by": "pickup_code", "lines": [{"line_id": "1", "qty": qty}]}
 
 
-def open_exceptions(central: Central, store: TestStore) -> list[dict]:
+def open_exceptions(central: Central, store: TestStore) -> list[dict[str, Any]]:
     return list(ok(central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions")))
 
 
@@ -38,7 +39,7 @@ def moved(central: Central, store: TestStore, sku: str, kind: str) -> int:
 
 
 def test_a_second_tablet_s_hand_over_stands_tells_a_manager_and_takes_stock_once(
-    any_central: Central, store: TestStore, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, b = tablets
     sku = store.skus[0]
@@ -80,7 +81,7 @@ def test_a_second_tablet_s_hand_over_stands_tells_a_manager_and_takes_stock_once
 
 
 def test_a_second_tablet_s_shipment_stands_tells_a_manager_and_takes_stock_once(
-    any_central: Central, store: TestStore, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, b = tablets
     sku = store.skus[1]
@@ -106,7 +107,7 @@ def test_a_second_tablet_s_shipment_stands_tells_a_manager_and_takes_stock_once(
 
 
 def test_handing_over_more_than_was_picked_tells_a_manager_and_asks_a_recount(
-    any_central: Central, store: TestStore, tablets
+    any_central: Central, store: TestStore, tablets: tuple[RawDevice, RawDevice]
 ) -> None:
     a, _ = tablets
     sku = store.skus[2]

@@ -4,6 +4,7 @@ central on SQLite and PostgreSQL, each end in a per-op result and the queue move
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from tests.support.device import RawDevice
 
 
 @pytest.fixture
-def device(any_central: Central, store: TestStore):
+def device(any_central: Central, store: TestStore) -> Iterator[RawDevice]:
     d = RawDevice(any_central, store, "tablet A")
     yield d
     d.close()
@@ -141,7 +142,7 @@ def test_an_op_dated_at_the_ends_of_the_calendar_is_clamped_applied_and_flagged(
 def test_a_count_taken_under_a_wrong_clock_is_recorded_at_a_believable_time_and_flagged(
     any_central: Central, store: TestStore, device: RawDevice, when: str
 ) -> None:
-    count = {
+    count: dict[str, Any] = {
         "count_id": str(uuid.uuid4()),
         "sku": store.skus[0],
         "location": "A-1",
@@ -223,9 +224,9 @@ def test_hostile_ops_among_good_ones_each_get_their_own_result_and_the_good_ones
     body = ok(device.push_raw(ops))
     assert codes(body["results"]) == expected
     assert body["next_expected_seq"] == len(ops) + 1
-    for field, result in zip(fields, body["results"], strict=True):
-        if field is not None:
-            assert field in result["message"], result
+    for told, result in zip(fields, body["results"], strict=True):
+        if told is not None:
+            assert told in result["message"], result
             assert "\x00" not in result["message"] and len(result["message"]) <= 500
     assert any_central.get_order(oid)["lines"][0]["picked"] == len(hostile_ops(device))
     assert exception_codes(any_central, store).count("INVALID_OP") == len(hostile_ops(device))

@@ -16,6 +16,7 @@ from pathlib import Path
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
+from schemathesis.schemas import BaseSchema
 
 from tests.support.central import Central
 from tests.support.device import RawDevice
@@ -53,7 +54,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             ],
         }
     )
-    schema = schemathesis.openapi.from_url(f"{any_central.url}/openapi.json", config=config)
+    schema: BaseSchema = schemathesis.openapi.from_url(
+        f"{any_central.url}/openapi.json", config=config
+    )
     # the event stream never ends by design (a poke per change): it has its own contract test
     schema = schema.exclude(path="/v1/sync/events")
     failures: Counter[str] = Counter()

@@ -113,12 +113,12 @@ def test_central_killed_mid_push_and_mid_pull_and_restarted_loses_and_doubles_no
                             if floor.step(rng):
                                 figures.actions += 1
                     pusher, puller = tablets if kill % 2 == 0 else tablets[::-1]
-                    path = "/v1/sync/push" if kill % 2 == 0 else "/v1/sync/pull"
-                    if path == "/v1/sync/pull":
+                    route = "/v1/sync/push" if kill % 2 == 0 else "/v1/sync/pull"
+                    if route == "/v1/sync/pull":
                         pusher.sync()  # the other one has many changes to page through
-                    cut = _kill_during(central, pusher if "push" in path else puller, path, rng)
+                    cut = _kill_during(central, pusher if "push" in route else puller, route, rng)
                     back = time.monotonic()
-                    figures.faults[f"SIGKILL central {path.rsplit('/', 1)[1]}"] += 1
+                    figures.faults[f"SIGKILL central {route.rsplit('/', 1)[1]}"] += 1
                     assert not cut.ok or cut.waiting == 0
             finally:
                 for floor in floors:

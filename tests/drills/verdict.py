@@ -296,17 +296,19 @@ def _doubled(
             on_hand[(m["sku"], m["location"])] += int(m["on_hand_delta"])
     held: Counter[tuple[str, str]] = Counter()
     for r in order_rows:
-        for key, qty in reservations(Order.model_validate(r["data"])).items():
-            held[key] += qty
+        for place, qty in reservations(Order.model_validate(r["data"])).items():
+            held[place] += qty
     for s in stock_rows:
-        key = (s["sku"], s["location"])
-        if int(s["on_hand"]) != on_hand.get(key, 0):
+        place = (s["sku"], s["location"])
+        if int(s["on_hand"]) != on_hand.get(place, 0):
             verdict.fail(
-                "doubled", f"stock {key}: on_hand {s['on_hand']}, the ledger says {on_hand[key]}"
+                "doubled",
+                f"stock {place}: on_hand {s['on_hand']}, the ledger says {on_hand[place]}",
             )
-        if int(s["reserved"]) != held.get(key, 0):
+        if int(s["reserved"]) != held.get(place, 0):
             verdict.fail(
-                "doubled", f"stock {key}: reserved {s['reserved']}, open orders hold {held[key]}"
+                "doubled",
+                f"stock {place}: reserved {s['reserved']}, open orders hold {held[place]}",
             )
 
 
@@ -370,7 +372,7 @@ def _replicas(
 def _screens_show_docs(verdict: Verdict, name: str, t: dict[str, Any]) -> None:
     """The tables the screens read are the documents (nothing pending after a final sync)."""
     docs = {k: json.loads(v[1]) for k, v in t["docs"].items()}
-    of = defaultdict(dict)
+    of: defaultdict[str, dict[str, Any]] = defaultdict(dict)
     for (kind, id_), data in docs.items():
         of[kind][id_] = data
     if set(t["orders"]) != set(of["order"]):
@@ -381,10 +383,13 @@ def _screens_show_docs(verdict: Verdict, name: str, t: dict[str, Any]) -> None:
         doc = of["order"].get(oid)
         if doc is None:
             continue
-        lines = lambda o: [  # noqa: E731
-            (x["line_id"], x["qty"], x["picked"], x["short"], x["fulfilled"], x["returned"])
-            for x in o["lines"]
-        ]
+
+        def lines(o: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return [
+                (x["line_id"], x["qty"], x["picked"], x["short"], x["fulfilled"], x["returned"])
+                for x in o["lines"]
+            ]
+
         if (state, assignee, lines(data)) != (doc["state"], doc.get("assignee"), lines(doc)):
             verdict.fail("replicas", f"{name}: order {oid} on screen differs from central's")
     shown_stock = {

@@ -71,7 +71,8 @@ def free_port() -> int:
     """Return a TCP port that is free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @contextlib.contextmanager
@@ -118,6 +119,7 @@ def flet_server(
                 proc.kill()
                 proc.wait()
         if log_path:
+            assert not isinstance(log, int)
             log.close()
 
 

@@ -84,9 +84,10 @@ def browser(hub: Hub) -> Iterator[Browser]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """On a failure, keep a screenshot of the tablet next to the hub's log."""
     report = yield
-    page = getattr(item, "funcargs", {}).get("page")
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    page = funcargs.get("page")
     if report.when == "call" and report.failed and page is not None:
-        shot = Path(str(item.funcargs["hub"].data_dir)).parent / f"{item.name}.png"
+        shot = Path(str(funcargs["hub"].data_dir)).parent / f"{item.name}.png"
         page.screenshot(path=str(shot))
         report.sections.append(("screenshot", str(shot)))
     return report

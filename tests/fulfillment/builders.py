@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fulfillment.barcodes import check_digit
 from fulfillment.model import Line, Order, OrderType, Policy, Role
@@ -17,7 +18,7 @@ def gtin(n: int) -> str:
     return payload + check_digit(payload)
 
 
-def line(n: int, qty: int = 2, **kw: object) -> Line:
+def line(n: int, qty: int = 2, **kw: Any) -> Line:
     return Line(
         line_id=str(n),
         sku=f"SKU-{n}",
@@ -31,7 +32,7 @@ def line(n: int, qty: int = 2, **kw: object) -> Line:
 
 
 def order(
-    *lines: Line, type: OrderType = OrderType.PICKUP, order_id: str = "W-1", **kw: object
+    *lines: Line, type: OrderType = OrderType.PICKUP, order_id: str = "W-1", **kw: Any
 ) -> Order:
     return Order(
         order_id=order_id,
@@ -45,6 +46,6 @@ def order(
 
 
 def ctx(
-    actor: str = "E1", *, role: Role = Role.ASSOCIATE, now: datetime = NOW, **policy: object
+    actor: str = "E1", *, role: Role = Role.ASSOCIATE, now: datetime = NOW, **policy: Any
 ) -> Context:
     return Context(actor_id=actor, now=now, role=role, policy=Policy(**policy), staff_names=NAMES)

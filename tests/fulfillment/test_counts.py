@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from fulfillment.counts import (
+    CountOutcome,
     CountState,
     approve,
     over_threshold,
@@ -19,7 +21,7 @@ from fulfillment.outcome import Status, TaskKind
 from .builders import NOW, ctx
 
 
-def count(counted: int, book: int, *, actor: str = "E1", **kw: object):
+def count(counted: int, book: int, *, actor: str = "E1", **kw: Any) -> CountOutcome:
     return record(
         count_id=str(kw.pop("count_id", "C1")),
         task_id=None,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fulfillment.counts import record
+from fulfillment.counts import Count, record
 from fulfillment.kpis import Rate, store_kpis
-from fulfillment.model import OrderType
+from fulfillment.model import Order, OrderType
 from fulfillment.picking import claim, scan, ship, short_pick, stage
 
 from .builders import NOW, ctx, gtin, line, order
@@ -12,7 +12,9 @@ from .builders import NOW, ctx, gtin, line, order
 DAY = (NOW.replace(hour=0), NOW.replace(hour=0) + timedelta(days=1))
 
 
-def ready(order_id: str, at_hour: int, *, due_hour: int, short: int = 0, sfs: bool = False):
+def ready(
+    order_id: str, at_hour: int, *, due_hour: int, short: int = 0, sfs: bool = False
+) -> Order:
     at = ctx(now=NOW.replace(hour=at_hour))
     o = order(
         line(1, qty=2),
@@ -26,7 +28,7 @@ def ready(order_id: str, at_hour: int, *, due_hour: int, short: int = 0, sfs: bo
     return stage(o, "P-1", 1, at).order
 
 
-def counted(count_id: str, counted: int, book: int):
+def counted(count_id: str, counted: int, book: int) -> Count:
     out = record(
         count_id=count_id,
         task_id=None,

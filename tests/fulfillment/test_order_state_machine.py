@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -25,7 +27,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.handed_over: Order | None = None
         self.returns = 0
 
-    def _do(self, actor: str, op_type: str, payload: dict) -> None:
+    def _do(self, actor: str, op_type: str, payload: dict[str, Any]) -> None:
         role = Role.MANAGER if actor == "M1" else Role.ASSOCIATE
         out = apply_order_op(
             self.order, op_type, {"order_id": "W-1", **payload}, ctx(actor, role=role)
@@ -115,7 +117,7 @@ class OrderMachine(RuleBasedStateMachine):
         """A later hand-over (another tablet's, recorded offline) may only take units picked
         and not yet out of the store out of it: each unit leaves once."""
 
-        def fixed(o: Order) -> dict:
+        def fixed(o: Order) -> dict[str, Any]:
             data = o.model_dump(exclude={"updated_at", "fulfilled_at", "fulfilled_by"})
             for ln in data["lines"]:
                 ln.pop("returned")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fulfillment.ledger import MovementKind
-from fulfillment.model import OrderState, OrderType, Role
+from fulfillment.model import Order, OrderState, OrderType, Role
 from fulfillment.outcome import Status, TaskKind
 from fulfillment.picking import (
     cancel,
@@ -22,7 +22,7 @@ from fulfillment.picking import (
 from .builders import NOW, ctx, gtin, line, order
 
 
-def picked(o=None, qty: int = 2):
+def picked(o: Order | None = None, qty: int = 2) -> Order:
     o = o or order(line(1, qty=qty))
     o = claim(o, ctx()).order
     return scan(o, "1", gtin(1), qty, "A-01-1", ctx()).order

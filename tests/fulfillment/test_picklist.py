@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from fulfillment.model import Order
 from fulfillment.picking import claim, scan
 from fulfillment.picklist import allocate_scan, build_pick_list
 
 from .builders import ctx, gtin, line, order
 
 
-def two_orders():
+def two_orders() -> tuple[Order, Order]:
     a = order(line(3, qty=1), line(1, qty=2), order_id="W-A")
     b = order(line(1, qty=1), line(2, qty=1), order_id="W-B")
     return a, b

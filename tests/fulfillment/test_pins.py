@@ -5,7 +5,7 @@ from fulfillment.pins import hash_pin, verify_pin
 SALT = bytes(range(16))
 
 
-def test_hash_pin_has_the_documented_format():
+def test_hash_pin_has_the_documented_format() -> None:
     encoded = hash_pin("4821", SALT)
     algo, n, r, p, salt, digest = encoded.split("$")
     assert (algo, n, r, p) == ("scrypt", "16384", "8", "1")
@@ -13,13 +13,13 @@ def test_hash_pin_has_the_documented_format():
     assert len(base64.b64decode(digest)) == 32
 
 
-def test_verify_pin_accepts_the_right_pin_and_refuses_a_wrong_one():
+def test_verify_pin_accepts_the_right_pin_and_refuses_a_wrong_one() -> None:
     encoded = hash_pin("4821", SALT)
     assert verify_pin("4821", encoded) is True
     assert verify_pin("4822", encoded) is False
 
 
-def test_verify_pin_refuses_malformed_hashes_without_raising():
+def test_verify_pin_refuses_malformed_hashes_without_raising() -> None:
     for bad in [
         "",
         "scrypt$1$2",

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from fulfillment.ledger import MovementKind
-from fulfillment.model import Order, OrderState, Role
+from fulfillment.model import Line, Order, OrderState, Role
 from fulfillment.outcome import Status
 from fulfillment.picking import claim, hand_over, scan, stage
 from fulfillment.returns import (
@@ -23,7 +24,7 @@ from sync.protocol import PAYLOADS
 from .builders import NOW, ctx, gtin, line, order
 
 
-def sold(*lines, days_ago: int = 3) -> Order:
+def sold(*lines: Line, days_ago: int = 3) -> Order:
     """A pickup order picked and handed over `days_ago` days before NOW."""
     at = ctx(now=NOW - timedelta(days=days_ago))
     o = claim(order(*lines or (line(1, qty=2, price=Decimal("12.50")),)), at).order
@@ -34,7 +35,9 @@ def sold(*lines, days_ago: int = 3) -> Order:
     return hand_over(o, "pickup_code", handed, at).order
 
 
-def want(line_id: str = "1", qty: int = 1, condition: str = "sellable", **kw: str) -> dict:
+def want(
+    line_id: str = "1", qty: int = 1, condition: str = "sellable", **kw: str
+) -> dict[str, Any]:
     disposition = "restock" if condition == "sellable" else "damaged_bin"
     return {
         "line_id": line_id,
@@ -188,7 +191,7 @@ def test_an_order_not_yet_handed_over_has_nothing_to_return() -> None:
         ),
     ],
 )
-def test_a_bad_return_line_is_refused_in_words(lines: list[dict], words: str) -> None:
+def test_a_bad_return_line_is_refused_in_words(lines: list[dict[str, Any]], words: str) -> None:
     with pytest.raises(ValidationError, match=words):
         PAYLOADS["return.receive"].model_validate(
             {"return_id": "R1", "order_id": "W-1", "lines": lines}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fulfillment import counts
@@ -12,7 +13,7 @@ from fulfillment.barcodes import check_digit
 from fulfillment.model import Customer, Line, Order, OrderState, OrderType, Policy
 from fulfillment.outcome import Context
 from fulfillment.pins import hash_pin
-from sync.protocol import Change, EnrollResponse, OpResult, PullResponse
+from sync.protocol import Change, EnrollResponse, OpResult, PullResponse, Reset
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 STORE = "S001"
@@ -136,7 +137,7 @@ def order_doc(
                 line_id=line_id,
                 sku=sku,
                 qty=qty,
-                price="9.99",
+                price=Decimal("9.99"),
                 name=CATALOGUE[sku][0],
                 gtins=(gtin14_of(sku),),
                 location=CATALOGUE[sku][1],
@@ -157,7 +158,11 @@ class Feed:
         self.version = 0
 
     def change(
-        self, kind: str, id: str, data: dict[str, Any] | None = None, op: str = "upsert"
+        self,
+        kind: str,
+        id: str,
+        data: dict[str, Any] | None = None,
+        op: Literal["upsert", "delete"] = "upsert",
     ) -> Change:
         self.version += 1
         return Change(kind=kind, id=id, version=self.version, op=op, data=data or {})
@@ -175,7 +180,7 @@ class Feed:
             server_time=T0,
             last_applied_seq=last_applied_seq,
             changes=list(changes),
-            reset={"reason": reset} if reset else None,
+            reset=Reset(reason=reset) if reset else None,
         )
 
     def orders(self, *docs: dict[str, Any], last_applied_seq: int = 0) -> PullResponse:
@@ -195,7 +200,11 @@ class Feed:
         )
 
 
-def result(op: dict[str, Any], status: str = "applied", **extra: Any) -> OpResult:
+def result(
+    op: dict[str, Any],
+    status: Literal["applied", "compensated", "rejected", "duplicate"] = "applied",
+    **extra: Any,
+) -> OpResult:
     """Central's answer to one pushed envelope (as `LocalStore.pending` gives it)."""
     return OpResult(op_id=UUID(op["op_id"]), seq=op["seq"], status=status, **extra)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,7 +46,7 @@ ops = st.lists(
 )
 
 
-def fold(order: Order, steps: list[tuple[str, dict]]) -> Order:
+def fold(order: Order, steps: list[tuple[str, dict[str, Any]]]) -> Order:
     ctx = Context(actor_id="E1", now=T0)
     for op_type, payload in steps:
         outcome = apply_order_op(order, op_type, payload, ctx)
@@ -56,7 +57,9 @@ def fold(order: Order, steps: list[tuple[str, dict]]) -> Order:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=ops, data=st.data())
-def test_the_screen_is_server_truth_plus_unapplied_ops_for_any_applied_prefix(steps, data):
+def test_the_screen_is_server_truth_plus_unapplied_ops_for_any_applied_prefix(
+    steps: list[tuple[str, dict[str, Any]]], data: st.DataObject
+) -> None:
     applied = data.draw(st.integers(0, len(steps)), label="ops central applied")
     start = Order.model_validate(order_doc("W-1", LINES, state="picking", assignee="E1"))
     with tempfile.TemporaryDirectory() as tmp, LocalStore(Path(tmp) / "t.db") as store:
@@ -67,7 +70,9 @@ def test_the_screen_is_server_truth_plus_unapplied_ops_for_any_applied_prefix(st
         for op_type, payload in steps:
             store.act("E1", op_type, payload, T0)
         expected = fold(start, steps)
-        assert store.order("W-1").lines == expected.lines
+        on_screen = store.order("W-1")
+        assert on_screen is not None and on_screen.lines == expected.lines
         server = fold(start, steps[:applied])
         store.apply_pull(feed.orders(server.model_dump(mode="json"), last_applied_seq=applied))
-        assert store.order("W-1").lines == expected.lines
+        on_screen = store.order("W-1")
+        assert on_screen is not None and on_screen.lines == expected.lines

@@ -128,7 +128,7 @@ def test_with_a_keyring_the_token_goes_there_and_no_token_file_is_written(
 
 def test_without_a_usable_keyring_the_token_store_is_the_file(tmp_path: Path) -> None:
     try:
-        import keyring  # type: ignore[import-not-found]  # noqa: F401
+        import keyring  # noqa: F401
     except ImportError:
         pass
     else:

@@ -6,6 +6,8 @@ import json
 import sqlite3
 import threading
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +29,7 @@ from tests.storeapp.builders import (
 )
 
 
-def outbox_rows(store: LocalStore) -> list[dict]:
+def outbox_rows(store: LocalStore) -> list[dict[str, Any]]:
     rows = list(
         store.db.query(
             "SELECT seq, type, actor_id, payload, occurred_at, base_seq FROM outbox ORDER BY seq"
@@ -38,7 +40,7 @@ def outbox_rows(store: LocalStore) -> list[dict]:
     return rows
 
 
-def order_state(store: LocalStore, order_id: str) -> dict:
+def order_state(store: LocalStore, order_id: str) -> dict[str, Any]:
     order = store.order(order_id)
     assert order is not None
     return {
@@ -49,7 +51,7 @@ def order_state(store: LocalStore, order_id: str) -> dict:
     }
 
 
-def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
+def test_a_new_file_has_strict_tables_in_wal_mode(db_path: Path) -> None:
     with LocalStore(db_path) as store:
         assert store.db.journal_mode == "wal"
         assert {t for t in store.db.table_names() if not t.startswith("_")} == {
@@ -68,7 +70,7 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
             "pin_attempts",
         }
         assert all(
-            store.db[t].strict
+            store.db.table(t).strict
             for t in [
                 "orders",
                 "returns",
@@ -89,21 +91,25 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path):
         ]
 
 
-def test_enroll_saves_the_identity_for_the_sync_engine(store):
+def test_enroll_saves_the_identity_for_the_sync_engine(store: LocalStore) -> None:
     assert store.identity() == Identity("http://central.test", "dev-1", STORE, "tok-1")
 
 
-def test_enrolling_as_another_device_is_refused_while_ops_wait(store, feed):
+def test_enrolling_as_another_device_is_refused_while_ops_wait(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     with pytest.raises(LocalStoreError):
         store.enroll(EnrollResponse(device_id="dev-2", store_id=STORE, token="t2"), "http://c")
-    assert store.identity().device_id == "dev-1"
+    identity = store.identity()
+    assert identity is not None
+    assert identity.device_id == "dev-1"
 
 
 def test_act_writes_the_local_effect_and_the_outbox_op_in_one_transaction_with_gapless_seq(
-    store, feed
-):
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 2)])))
     pulled = feed.version
     claim = store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
@@ -149,7 +155,7 @@ def test_act_writes_the_local_effect_and_the_outbox_op_in_one_transaction_with_g
     assert store.pending_summary() == PendingSummary(count=2, oldest_occurred_at=T0, attention=0)
 
 
-def test_a_refused_claim_writes_nothing(store, feed):
+def test_a_refused_claim_writes_nothing(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(
         feed.orders(
             order_doc(
@@ -170,7 +176,9 @@ def test_a_refused_claim_writes_nothing(store, feed):
     assert store.sync_state().next_seq == 1
 
 
-def test_a_manager_only_op_from_an_associate_is_refused_without_writing(store, feed):
+def test_a_manager_only_op_from_an_associate_is_refused_without_writing(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     outcome = store.act("E1", "order.prioritize", {"order_id": "W-1", "priority": 5}, T0)
     assert (outcome.status, outcome.queued, outcome.code) == ("rejected", False, "FORBIDDEN")
@@ -178,17 +186,22 @@ def test_a_manager_only_op_from_an_associate_is_refused_without_writing(store, f
     assert [r["seq"] for r in outbox_rows(store)] == [1]
 
 
-def test_a_payload_that_does_not_validate_is_a_message_not_an_exception(store, feed):
+def test_a_payload_that_does_not_validate_is_a_message_not_an_exception(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)], type="ship_from_store")))
     outcome = store.act(
         "E1", "order.ship", {"order_id": "W-1", "carrier": "DHL", "tracking": "12"}, T0
     )
     assert (outcome.status, outcome.queued, outcome.code) == ("rejected", False, "INVALID_INPUT")
+    assert outcome.message is not None
     assert outcome.message.startswith("tracking:")
     assert outbox_rows(store) == []
 
 
-def test_an_op_type_the_tablet_does_not_know_is_refused_in_words_and_never_queued(store, feed):
+def test_an_op_type_the_tablet_does_not_know_is_refused_in_words_and_never_queued(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     claim, unknown = store.act_many(
         "E1", [("order.claim", {"order_id": "W-1"}), ("order.teleport", {"order_id": "W-1"})], T0
@@ -208,7 +221,9 @@ def test_an_op_type_the_tablet_does_not_know_is_refused_in_words_and_never_queue
     assert order_state(store, "W-1")["state"] == "picking"
 
 
-def test_facts_are_queued_even_when_the_local_rules_compensate_them(store, feed):
+def test_facts_are_queued_even_when_the_local_rules_compensate_them(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)], state="cancelled")))
     outcome = store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
     assert (outcome.status, outcome.queued, outcome.code) == (
@@ -219,7 +234,9 @@ def test_facts_are_queued_even_when_the_local_rules_compensate_them(store, feed)
     assert [r["type"] for r in outbox_rows(store)] == ["pick.scan"]
 
 
-def test_a_failed_write_rolls_back_the_local_effect_and_the_seq(store, feed):
+def test_a_failed_write_rolls_back_the_local_effect_and_the_seq(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.db.execute(
         "CREATE TRIGGER boom BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END"
@@ -230,7 +247,9 @@ def test_a_failed_write_rolls_back_the_local_effect_and_the_seq(store, feed):
     assert store.sync_state().next_seq == 1
 
 
-def test_threads_with_their_own_connections_take_gapless_seqs(store, feed, db_path):
+def test_threads_with_their_own_connections_take_gapless_seqs(
+    store: LocalStore, feed: Feed, db_path: Path
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 100)])))
 
     def scans() -> None:
@@ -249,7 +268,9 @@ def test_threads_with_their_own_connections_take_gapless_seqs(store, feed, db_pa
     assert order_state(store, "W-1")["picked"] == {"1": 50}
 
 
-def test_pending_gives_envelopes_that_central_parses_as_typed_ops(store, feed):
+def test_pending_gives_envelopes_that_central_parses_as_typed_ops(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     store.act(
@@ -265,7 +286,7 @@ def test_pending_gives_envelopes_that_central_parses_as_typed_ops(store, feed):
     assert [e["seq"] for e in store.pending(limit=1)] == [1]
 
 
-def test_apply_pull_shows_server_truth_plus_pending_ops(store, feed):
+def test_apply_pull_shows_server_truth_plus_pending_ops(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 2), ("2", "BOWL", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1)}, T0)
@@ -303,7 +324,7 @@ def test_apply_pull_shows_server_truth_plus_pending_ops(store, feed):
     assert len(outbox_rows(store)) == 2  # only acknowledge removes ops
 
 
-def test_rebase_drops_a_claim_that_lost_to_another_tablet(store, feed):
+def test_rebase_drops_a_claim_that_lost_to_another_tablet(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     store.apply_pull(
@@ -316,7 +337,9 @@ def test_rebase_drops_a_claim_that_lost_to_another_tablet(store, feed):
     assert order_state(store, "W-1")["assignee"] == "E2"
 
 
-def test_acknowledge_moves_ops_to_the_op_log_with_their_results(store, feed):
+def test_acknowledge_moves_ops_to_the_op_log_with_their_results(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     store.act("E1", "pick.scan", {"order_id": "W-1", "line_id": "1", "gtin": gtin(1), "qty": 2}, T0)
@@ -377,7 +400,7 @@ def test_acknowledge_moves_ops_to_the_op_log_with_their_results(store, feed):
     assert store.db["op_log"].count == 2
 
 
-def test_a_refused_op_is_undone_on_screen_by_the_next_pull(store, feed):
+def test_a_refused_op_is_undone_on_screen_by_the_next_pull(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     (claim,) = store.pending(10)
@@ -389,7 +412,9 @@ def test_a_refused_op_is_undone_on_screen_by_the_next_pull(store, feed):
     assert order_state(store, "W-1")["assignee"] is None
 
 
-def test_a_duplicate_result_keeps_the_original_status_for_the_attention_list(store, feed):
+def test_a_duplicate_result_keeps_the_original_status_for_the_attention_list(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
     (claim,) = store.pending(10)
@@ -402,7 +427,9 @@ def test_a_duplicate_result_keeps_the_original_status_for_the_attention_list(sto
     assert store.op_log(attention_only=True) == []
 
 
-def test_a_pull_projects_staff_items_stock_and_tasks_and_deletes_tombstones(store, feed):
+def test_a_pull_projects_staff_items_stock_and_tasks_and_deletes_tombstones(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(
         feed.page(
             feed.change(
@@ -438,8 +465,10 @@ def test_a_pull_projects_staff_items_stock_and_tasks_and_deletes_tombstones(stor
     assert store.docs("gizmo") == [{"anything": True}]
 
 
-def test_verify_pin_works_offline_from_pulled_hashes(store, feed):
-    assert store.verify_pin("E1", "1234").name == "Ana"
+def test_verify_pin_works_offline_from_pulled_hashes(store: LocalStore, feed: Feed) -> None:
+    staff_e1 = store.verify_pin("E1", "1234")
+    assert staff_e1 is not None
+    assert staff_e1.name == "Ana"
     assert store.verify_pin("E1", "1235") is None
     assert store.verify_pin("NOBODY", "1234") is None
     store.apply_pull(
@@ -448,7 +477,9 @@ def test_verify_pin_works_offline_from_pulled_hashes(store, feed):
     assert store.verify_pin("E1", "1234") is None
 
 
-def test_task_done_is_local_at_once_and_survives_a_pull_until_central_answers(store, feed):
+def test_task_done_is_local_at_once_and_survives_a_pull_until_central_answers(
+    store: LocalStore, feed: Feed
+) -> None:
     task = task_doc("T-1")
     store.apply_pull(feed.page(feed.change("task", "T-1", task)))
     done = store.act("E1", "task.done", {"task_id": "T-1"}, T0)
@@ -461,7 +492,9 @@ def test_task_done_is_local_at_once_and_survives_a_pull_until_central_answers(st
     assert (unknown.queued, unknown.code) == (False, "UNKNOWN_TASK")
 
 
-def test_snapshot_swap_replaces_server_state_and_keeps_the_outbox(store, feed):
+def test_snapshot_swap_replaces_server_state_and_keeps_the_outbox(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(
         feed.orders(order_doc("W-1", [("1", "DOG2", 2)]), order_doc("W-OLD", [("1", "BOWL", 1)]))
     )
@@ -492,7 +525,9 @@ def test_snapshot_swap_replaces_server_state_and_keeps_the_outbox(store, feed):
     assert store.verify_pin("E1", "1234") is not None
 
 
-def test_a_reset_page_wipes_server_state_and_keeps_the_outbox(store, feed):
+def test_a_reset_page_wipes_server_state_and_keeps_the_outbox(
+    store: LocalStore, feed: Feed
+) -> None:
     store.apply_pull(
         feed.orders(order_doc("W-1", [("1", "DOG2", 2)]), order_doc("W-2", [("1", "BOWL", 1)]))
     )
@@ -508,7 +543,7 @@ def test_a_reset_page_wipes_server_state_and_keeps_the_outbox(store, feed):
     assert len(outbox_rows(store)) == 1
 
 
-def test_record_sync_remembers_the_last_error_and_the_clock_offset(store):
+def test_record_sync_remembers_the_last_error_and_the_clock_offset(store: LocalStore) -> None:
     store.record_sync(at=T0, ok=False, error="No network: central did not answer")
     state = store.sync_state()
     assert (state.last_sync_at, state.last_ok_at, state.last_error) == (
@@ -525,14 +560,16 @@ def test_record_sync_remembers_the_last_error_and_the_clock_offset(store):
     )
 
 
-def test_order_json_in_the_projection_is_a_valid_order(store, feed):
+def test_order_json_in_the_projection_is_a_valid_order(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     (data,) = [r["data"] for r in store.db.query("SELECT data FROM orders")]
     assert Order.model_validate_json(data).order_id == "W-1"
     assert store.orders(["W-404", "W-1"])[0].order_id == "W-1"
 
 
-def test_a_refused_claim_names_the_time_on_the_store_s_wall_clock(store, feed):
+def test_a_refused_claim_names_the_time_on_the_store_s_wall_clock(
+    store: LocalStore, feed: Feed
+) -> None:
     doc = {**store_doc(), "timezone": "America/New_York"}
     store.apply_pull(feed.page(feed.change("store", STORE, doc)))
     store.apply_pull(

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from fulfillment.returns import Condition, Disposition, Return, ReturnLine, ReturnReason
+from fulfillment.returns import (
+    Condition,
+    Disposition,
+    Return,
+    ReturnLine,
+    ReturnReason,
+    ReturnState,
+)
+from storeapp.local import LocalStore
 from storeapp.viewmodels import ApprovalsVM, CountVM, HomeVM, SessionVM
 from storeapp.viewmodels.approvals import MANAGERS_ONLY
-from tests.storeapp.builders import T0, count_doc, decided_count_doc, gtin, result
+from tests.storeapp.builders import T0, Feed, count_doc, decided_count_doc, gtin, result
+from tests.storeapp.conftest import FakeClock
 
 
-def return_doc(return_id: str, received_by: str = "E1", state: str = "awaiting_override"):
+def return_doc(
+    return_id: str, received_by: str = "E1", state: ReturnState = ReturnState.AWAITING_OVERRIDE
+) -> dict[str, Any]:
     return Return(
         return_id=return_id,
         order_id="W-7",
@@ -39,7 +51,7 @@ def return_doc(return_id: str, received_by: str = "E1", state: str = "awaiting_o
 
 
 @pytest.fixture
-def waiting(store, feed):
+def waiting(store: LocalStore, feed: Feed) -> None:
     """Ana's count over the threshold (14 vs 20), a disputed one, a posted one, Maria's own
     count over the threshold, and two returns waiting (Ana's and Maria's)."""
     first = count_doc("C-0", "CAT1", 11, 11, counted_at=T0.replace(hour=7))
@@ -64,16 +76,18 @@ def waiting(store, feed):
             feed.change("count", "C-3", count_doc("C-3", "BOWL", 3, 3)),
             feed.change("count", "C-4", count_doc("C-4", "DOG12", 1, 30, counted_by="M1")),
             feed.change("return", "R-1", return_doc("R-1")),
-            feed.change("return", "R-2", return_doc("R-2", "M1", state="needs_review")),
+            feed.change("return", "R-2", return_doc("R-2", "M1", state=ReturnState.NEEDS_REVIEW)),
         )
     )
 
 
-def vm(store, session, clock):
+def vm(store: LocalStore, session: SessionVM, clock: FakeClock) -> ApprovalsVM:
     return ApprovalsVM(store, session, clock=clock)
 
 
-def test_approvals_are_only_for_managers(store, waiting, ana, clock):
+def test_approvals_are_only_for_managers(
+    store: LocalStore, waiting: None, ana: SessionVM, clock: FakeClock
+) -> None:
     approvals = vm(store, ana, clock)
     s = approvals.screen()
     assert (s.allowed, s.counts, s.returns, s.message) == (False, (), (), MANAGERS_ONLY)
@@ -88,8 +102,8 @@ def test_approvals_are_only_for_managers(store, waiting, ana, clock):
 
 
 def test_the_manager_sees_counts_waiting_with_book_variance_who_and_when(
-    store, waiting, maria, clock
-):
+    store: LocalStore, waiting: None, maria: SessionVM, clock: FakeClock
+) -> None:
     s = vm(store, maria, clock).screen()
     assert s.allowed and s.waiting == 5
     assert [c.count_id for c in s.counts] == ["C-2", "C-1", "C-4"]
@@ -122,7 +136,9 @@ def test_the_manager_sees_counts_waiting_with_book_variance_who_and_when(
     assert HomeVM(store, maria, clock=clock).screen().approvals == 5
 
 
-def test_approve_and_send_back_queue_the_right_ops(store, waiting, maria, clock):
+def test_approve_and_send_back_queue_the_right_ops(
+    store: LocalStore, waiting: None, maria: SessionVM, clock: FakeClock
+) -> None:
     approvals = vm(store, maria, clock)
     approved = approvals.approve_count("C-1")
     assert (approved.tone, approved.message) == ("ok", "Approved: \u22126 Dog Food 2 kg at A-12.")
@@ -138,7 +154,11 @@ def test_approve_and_send_back_queue_the_right_ops(store, waiting, maria, clock)
         (2, "count.recount", "M1", {"count_id": "C-2"}),
     ]
     assert [c.count_id for c in sent.counts] == ["C-4"]
-    assert (store.get_count("C-1").state, store.get_count("C-2").state) == ("approved", "recount")
+    count_c1 = store.get_count("C-1")
+    assert count_c1 is not None
+    count_c2 = store.get_count("C-2")
+    assert count_c2 is not None
+    assert (count_c1.state, count_c2.state) == ("approved", "recount")
     again = approvals.approve_count("C-1")
     assert again.message == "That count is no longer waiting for a decision."
     # the store refuses a decision on a count no longer waiting, with the rules' sentence
@@ -146,7 +166,9 @@ def test_approve_and_send_back_queue_the_right_ops(store, waiting, maria, clock)
     assert (late.queued, late.code) == (False, "NOT_WAITING")
 
 
-def test_a_manager_cannot_decide_their_own_count_or_return(store, waiting, maria, clock):
+def test_a_manager_cannot_decide_their_own_count_or_return(
+    store: LocalStore, waiting: None, maria: SessionVM, clock: FakeClock
+) -> None:
     approvals = vm(store, maria, clock)
     own = approvals.approve_count("C-4")
     assert (own.tone, own.message) == (
@@ -164,17 +186,21 @@ def test_a_manager_cannot_decide_their_own_count_or_return(store, waiting, maria
     assert store.outbox() == []
 
 
-def test_a_decision_keeps_its_effect_until_central_answers(store, feed, waiting, maria, clock):
+def test_a_decision_keeps_its_effect_until_central_answers(
+    store: LocalStore, feed: Feed, waiting: None, maria: SessionVM, clock: FakeClock
+) -> None:
     approvals = vm(store, maria, clock)
     approvals.approve_count("C-1")
     store.apply_pull(feed.page(last_applied_seq=0))
     c = store.get_count("C-1")
+    assert c is not None
     assert (c.state, c.pending) == ("approved", True)
     [op] = store.pending(10)
     store.acknowledge([result(op)])
     decided = decided_count_doc(count_doc("C-1", "DOG2", 14, 20), "M1")
     store.apply_pull(feed.page(feed.change("count", "C-1", decided), last_applied_seq=1))
     c = store.get_count("C-1")
+    assert c is not None
     assert (c.state, c.pending, c.adjustment, c.decided_by_name) == ("approved", False, -6, "Maria")
     # and Ana's recent counts now say so
     ana = SessionVM(store)
@@ -183,7 +209,9 @@ def test_a_decision_keeps_its_effect_until_central_answers(store, feed, waiting,
     assert recent[0].text == "14 counted · \u22126 approved by Maria"
 
 
-def test_a_count_central_has_not_answered_cannot_be_decided(store, ana, maria, clock):
+def test_a_count_central_has_not_answered_cannot_be_decided(
+    store: LocalStore, ana: SessionVM, maria: SessionVM, clock: FakeClock
+) -> None:
     counting = CountVM(store, ana, clock=clock)
     counting.scan(gtin(1))
     counting.set_qty(5)
@@ -194,7 +222,9 @@ def test_a_count_central_has_not_answered_cannot_be_decided(store, ana, maria, c
     assert (early.queued, early.code) == (False, "NOT_WAITING")
 
 
-def test_a_return_override_needs_a_reason(store, waiting, maria, clock):
+def test_a_return_override_needs_a_reason(
+    store: LocalStore, waiting: None, maria: SessionVM, clock: FakeClock
+) -> None:
     approvals = vm(store, maria, clock)
     assert approvals.approve_return("R-1", "  ").message == (
         "Say why you approve it (the reason is kept)."
@@ -208,10 +238,14 @@ def test_a_return_override_needs_a_reason(store, waiting, maria, clock):
         {"return_id": "R-1", "reason": "Loyal customer, unopened"},
     )
     assert [r.return_id for r in done.returns] == ["R-2"]
-    assert store.get_return("R-1").ret.state.value == "completed"
+    return_r1 = store.get_return("R-1")
+    assert return_r1 is not None
+    assert return_r1.ret.state.value == "completed"
 
 
-def test_a_stock_adjustment_is_validated_then_queued(store, maria, clock):
+def test_a_stock_adjustment_is_validated_then_queued(
+    store: LocalStore, maria: SessionVM, clock: FakeClock
+) -> None:
     approvals = vm(store, maria, clock)
     assert approvals.submit_adjust().message == "Scan the item to adjust first."
     scanned = approvals.adjust_scan(gtin(1))

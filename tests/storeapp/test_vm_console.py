@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from storeapp.local import LocalStore
 from storeapp.viewmodels import SessionVM
@@ -14,7 +15,7 @@ from tests.storeapp.builders import T0, Feed, count_doc, order_doc
 from .conftest import FakeClock
 
 
-def exception_doc(exception_id: str, code: str, message: str, **kw: object) -> dict:
+def exception_doc(exception_id: str, code: str, message: str, **kw: object) -> dict[str, object]:
     return {
         "exception_id": exception_id,
         "code": code,
@@ -96,7 +97,7 @@ def test_an_associate_sees_no_console(
     assert KpisVM(store, ana, clock=clock).screen().message == "Only a manager can see this."
 
 
-def health(name: str, **kw: object) -> DeviceHealth:
+def health(name: str, **kw: Any) -> DeviceHealth:
     return DeviceHealth(device_id=f"D-{name}", name=name, **kw)
 
 
@@ -151,7 +152,7 @@ def test_devices_offline_keep_the_last_list_and_say_why(maria: SessionVM, clock:
 def test_kpis_of_today_from_what_the_tablet_holds(
     store: LocalStore, feed: Feed, maria: SessionVM, clock: FakeClock
 ) -> None:
-    def ready(order_id: str, due_in: timedelta) -> dict:
+    def ready(order_id: str, due_in: timedelta) -> dict[str, Any]:
         doc = order_doc(order_id, [("1", "DOG2", 2)], state="staged", picked={"1": 2})
         doc["staged_at"] = (T0 - timedelta(hours=1)).isoformat()  # 08:00
         doc["due_at"] = (T0 - timedelta(hours=1) + due_in).isoformat()

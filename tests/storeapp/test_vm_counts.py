@@ -6,15 +6,17 @@ import dataclasses
 
 import pytest
 
-from storeapp.viewmodels import CountVM, TasksVM
+from storeapp.local import LocalStore
+from storeapp.viewmodels import CountVM, SessionVM, TasksVM
 from storeapp.viewmodels.counting import CountScreen, RecentCount
-from tests.storeapp.builders import T0, count_doc, gtin, result, task_doc
+from tests.storeapp.builders import T0, Feed, count_doc, gtin, result, task_doc
+from tests.storeapp.conftest import FakeClock
 
 ON_HAND = 4711  # what the local stock table says: never on the count screen
 
 
 @pytest.fixture
-def stocked(store, feed):
+def stocked(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(
         feed.page(
             feed.change(
@@ -39,11 +41,13 @@ def stocked(store, feed):
     )
 
 
-def vm(store, session, clock):
+def vm(store: LocalStore, session: SessionVM, clock: FakeClock) -> CountVM:
     return CountVM(store, session, clock=clock)
 
 
-def test_an_ad_hoc_count_by_scan_is_queued_with_its_payload_and_seq(store, stocked, ana, clock):
+def test_an_ad_hoc_count_by_scan_is_queued_with_its_payload_and_seq(
+    store: LocalStore, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     counting = vm(store, ana, clock)
     started = counting.scan(gtin(1))
     assert (started.sku, started.name, started.location, started.tone) == (
@@ -84,6 +88,7 @@ def test_an_ad_hoc_count_by_scan_is_queued_with_its_payload_and_seq(store, stock
         ),
     )
     local = store.get_count(op.payload["count_id"])
+    assert local is not None
     assert (local.state, local.book, local.variance, local.pending) == (
         "submitted",
         None,
@@ -92,7 +97,9 @@ def test_an_ad_hoc_count_by_scan_is_queued_with_its_payload_and_seq(store, stock
     )
 
 
-def test_zero_is_a_count_and_the_location_can_be_changed(store, stocked, ana, clock):
+def test_zero_is_a_count_and_the_location_can_be_changed(
+    store: LocalStore, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     counting = vm(store, ana, clock)
     counting.scan(gtin(1))
     assert counting.set_location(" b-07 ").location == "B-07"
@@ -104,7 +111,9 @@ def test_zero_is_a_count_and_the_location_can_be_changed(store, stocked, ana, cl
     assert (op.payload["location"], op.payload["qty"]) == ("B-07", 0)
 
 
-def test_the_number_pad_clears_takes_back_and_caps(store, stocked, ana, clock):
+def test_the_number_pad_clears_takes_back_and_caps(
+    store: LocalStore, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     counting = vm(store, ana, clock)
     assert counting.digit(3).message == "Scan the item to count first."
     counting.scan(gtin(1))
@@ -121,7 +130,9 @@ def test_the_number_pad_clears_takes_back_and_caps(store, stocked, ana, clock):
     assert store.outbox() == []
 
 
-def test_counting_is_blind_no_book_before_submit(store, stocked, ana, clock):
+def test_counting_is_blind_no_book_before_submit(
+    store: LocalStore, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     names = {f.name for f in dataclasses.fields(CountScreen)}
     assert not names & {"book", "expected", "on_hand", "stock", "variance", "available"}
     counting = vm(store, ana, clock)
@@ -132,7 +143,9 @@ def test_counting_is_blind_no_book_before_submit(store, stocked, ana, clock):
     assert screens[-2].qty == 47
 
 
-def test_a_recount_task_opens_the_count_and_shows_done_at_once(store, stocked, ana, clock):
+def test_a_recount_task_opens_the_count_and_shows_done_at_once(
+    store: LocalStore, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     tasks = TasksVM(store, ana, clock=clock)
     [row] = tasks.screen().rows
     assert row.opens_count
@@ -164,12 +177,16 @@ def test_a_recount_task_opens_the_count_and_shows_done_at_once(store, stocked, a
     assert done.tasks == ()
     [op] = store.outbox()
     assert (op.payload["task_id"], op.payload["sku"], op.payload["qty"]) == ("T-2", "BOWL", 3)
-    assert store.task("T-2").state == "done"
+    task_t2 = store.task("T-2")
+    assert task_t2 is not None
+    assert task_t2.state == "done"
     assert tasks.screen().rows == ()
     assert counting.start("T-2").message == "That recount is no longer open."
 
 
-def test_central_answer_replaces_the_pending_count_after_the_pull(store, feed, stocked, ana, clock):
+def test_central_answer_replaces_the_pending_count_after_the_pull(
+    store: LocalStore, feed: Feed, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     counting = vm(store, ana, clock)
     counting.start("T-2")
     counting.set_qty(14)
@@ -183,7 +200,9 @@ def test_central_answer_replaces_the_pending_count_after_the_pull(store, feed, s
             last_applied_seq=0,
         )
     )
-    assert store.task("T-2").state == "done"
+    task_t2 = store.task("T-2")
+    assert task_t2 is not None
+    assert task_t2.state == "done"
     assert counting.screen().recent[0].text == "14 counted · waiting to sync"
     # central applied it: its count doc and the closed task arrive
     store.acknowledge([result(op)])
@@ -201,11 +220,16 @@ def test_central_answer_replaces_the_pending_count_after_the_pull(store, feed, s
         False,
     )
     row = store.get_count(count_id)
+    assert row is not None
     assert (row.state, row.book, row.adjustment) == ("posted", 16, -2)
-    assert store.task("T-2").state == "done"
+    task_t2 = store.task("T-2")
+    assert task_t2 is not None
+    assert task_t2.state == "done"
 
 
-def test_recent_counts_say_what_central_made_of_them(store, feed, ana, clock):
+def test_recent_counts_say_what_central_made_of_them(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     first = count_doc("C-1", "DOG2", 11, 11, counted_at=T0.replace(hour=8))
     store.apply_pull(
         feed.page(
@@ -236,7 +260,9 @@ def test_recent_counts_say_what_central_made_of_them(store, feed, ana, clock):
     assert "10" not in texts[0][1]  # a waiting count never shows its book
 
 
-def test_unknown_scans_and_a_submit_with_nothing_chosen_are_sentences(store, ana, clock):
+def test_unknown_scans_and_a_submit_with_nothing_chosen_are_sentences(
+    store: LocalStore, ana: SessionVM, clock: FakeClock
+) -> None:
     counting = vm(store, ana, clock)
     assert counting.submit().message == "Scan the item to count first."
     assert counting.scan("not a barcode").tone == "error"
@@ -247,8 +273,8 @@ def test_unknown_scans_and_a_submit_with_nothing_chosen_are_sentences(store, ana
 
 
 def test_a_full_re_download_keeps_the_pending_count_and_its_task_done(
-    store, feed, stocked, ana, clock
-):
+    store: LocalStore, feed: Feed, stocked: None, ana: SessionVM, clock: FakeClock
+) -> None:
     counting = vm(store, ana, clock)
     counting.start("T-2")
     counting.set_qty(2)
@@ -262,4 +288,6 @@ def test_a_full_re_download_keeps_the_pending_count_and_its_task_done(
     )
     [recent] = counting.screen().recent
     assert (recent.text, recent.pending) == ("2 counted · waiting to sync", True)
-    assert store.task("T-2").state == "done"
+    task_t2 = store.task("T-2")
+    assert task_t2 is not None
+    assert task_t2.state == "done"

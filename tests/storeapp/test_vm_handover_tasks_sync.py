@@ -6,14 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from storeapp.viewmodels import HandoverVM, PickListVM, SyncStatusVM, TasksVM
+from fulfillment.model import Order
+from storeapp.local import LocalStore
+from storeapp.viewmodels import HandoverVM, PickListVM, SessionVM, SyncStatusVM, TasksVM
 from storeapp.viewmodels.sync_status import AttentionRow, Chip
 from sync.engine import Progress
-from tests.storeapp.builders import T0, gtin, order_doc, result, task_doc
+from tests.storeapp.builders import T0, Feed, gtin, order_doc, result, task_doc
+from tests.storeapp.conftest import FakeClock
 
 
 @pytest.fixture
-def staged(store, feed):
+def staged(store: LocalStore, feed: Feed) -> None:
     """Two pickup orders on the shelf: Jo's (code AB12CD, 2 lines) and Lee's."""
     store.apply_pull(
         feed.orders(
@@ -38,10 +41,11 @@ def staged(store, feed):
 
 
 def test_a_scanned_pickup_code_finds_the_order_in_any_case_and_verifies_it(
-    store, staged, ana, clock
-):
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock
+) -> None:
     screen = HandoverVM(store, ana, clock=clock).find(" ab12cd ")
     assert (screen.message, screen.tone) == ("Pickup code matches: hand over the bag.", "ok")
+    assert screen.order is not None
     assert (screen.order.order_id, screen.order.verified_by, screen.order.units_to_hand) == (
         "W-1",
         "pickup_code",
@@ -49,29 +53,40 @@ def test_a_scanned_pickup_code_finds_the_order_in_any_case_and_verifies_it(
     )
 
 
-def test_a_name_search_needs_a_code_or_id_check_before_hand_over(store, staged, ana, clock):
+def test_a_name_search_needs_a_code_or_id_check_before_hand_over(
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock
+) -> None:
     handover = HandoverVM(store, ana, clock=clock)
     found = handover.find("park")
+    assert found.order is not None
     assert ([m.order_id for m in found.matches], found.order.verified_by) == (["W-2"], None)
     assert handover.hand_over().message == "Check the pickup code or a photo ID first."
     assert (
         handover.verify_code("AB12CD").message
         == "That is not this order's pickup code: check a photo ID instead."
     )
-    assert handover.verify_id().order.verified_by == "id"
+    verified = handover.verify_id().order
+    assert verified is not None
+    assert verified.verified_by == "id"
     done = handover.hand_over()
     assert (done.done, done.message) == (True, "Handed over 1 item(s) of W-2.")
-    assert store.order("W-2").state.value == "handed_over"
+    order_w2 = store.order("W-2")
+    assert order_w2 is not None
+    assert order_w2.state.value == "handed_over"
 
 
-def test_search_by_phone_digits_and_nothing_found(store, staged, ana, clock):
+def test_search_by_phone_digits_and_nothing_found(
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock
+) -> None:
     handover = HandoverVM(store, ana, clock=clock)
     assert [m.order_id for m in handover.find("7700 900123").matches] == ["W-1"]
     assert [m.order_id for m in handover.find("example.com").matches] == ["W-1", "W-2"]
     assert handover.find("QQ11QQ").message == "No order ready for pickup matches “QQ11QQ”."
 
 
-def test_a_partial_hand_over_keeps_the_rest_staged(store, staged, ana, clock):
+def test_a_partial_hand_over_keeps_the_rest_staged(
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock
+) -> None:
     handover = HandoverVM(store, ana, clock=clock)
     handover.find("AB12CD")
     assert handover.set_qty("1", 3).message == "Between 0 and 2 for this line."
@@ -86,11 +101,14 @@ def test_a_partial_hand_over_keeps_the_rest_staged(store, staged, ana, clock):
         "lines": [{"line_id": "1", "qty": 1}],
     }
     order = store.order("W-1")
+    assert order is not None
     assert (order.state.value, [x.fulfilled for x in order.lines]) == ("staged", [1, 0])
     assert handover.hand_over().message == "Already handed over."
 
 
-def test_tasks_list_in_plain_words_and_done_takes_one_off(store, feed, ana, clock):
+def test_tasks_list_in_plain_words_and_done_takes_one_off(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(
         feed.page(
             feed.change(
@@ -124,8 +142,8 @@ def test_tasks_list_in_plain_words_and_done_takes_one_off(store, feed, ana, cloc
 
 
 def test_the_chip_before_the_first_sync_offline_sending_attention_and_online(
-    store, feed, ana, clock
-):
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     sync = SyncStatusVM(store, clock=clock)
     assert sync.chip() == Chip("Not synced yet", "warning", "never", 0, 0)
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 2)])))
@@ -153,7 +171,9 @@ def test_the_chip_before_the_first_sync_offline_sending_attention_and_online(
     assert sync.chip() == Chip("Online · synced 12 s ago", "ok", "online", 0, 0)
 
 
-def test_the_attention_list_says_what_happened_who_when_and_what_to_do(store, feed, ana, clock):
+def test_the_attention_list_says_what_happened_who_when_and_what_to_do(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(
         feed.orders(order_doc("W-1", [("1", "DOG2", 1)], state="picking", assignee="E1"))
     )
@@ -200,7 +220,9 @@ def test_the_attention_list_says_what_happened_who_when_and_what_to_do(store, fe
     assert seen.attention == ()
 
 
-def test_sync_now_wakes_the_engine_and_the_screen_lists_pending_ops(store, feed, ana, clock):
+def test_sync_now_wakes_the_engine_and_the_screen_lists_pending_ops(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     PickListVM(store, ana, clock=clock)  # views hold one of each
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
@@ -224,13 +246,16 @@ def test_sync_now_wakes_the_engine_and_the_screen_lists_pending_ops(store, feed,
     ids=["tagged", "email-link", "bare"],
 )
 def test_the_qr_from_the_customer_s_email_finds_and_verifies_the_order(
-    store, staged, ana, clock, scanned
-):
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock, scanned: str
+) -> None:
     screen = HandoverVM(store, ana, clock=clock).find(scanned)
+    assert screen.order is not None
     assert (screen.order.order_id, screen.order.verified_by) == ("W-1", "pickup_code")
 
 
-def test_scanning_the_item_back_on_its_shelf_closes_its_put_back_task(store, feed, ana, clock):
+def test_scanning_the_item_back_on_its_shelf_closes_its_put_back_task(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     task = task_doc("T-9")
     store.apply_pull(feed.page(feed.change("task", "T-9", task)))
     tasks = TasksVM(store, ana, clock=clock)
@@ -254,7 +279,7 @@ def test_every_op_the_tablet_can_queue_is_told_in_words() -> None:
 
 
 def test_a_hand_over_another_tablet_already_recorded_says_what_happens_next(
-    store, staged, ana, clock
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock
 ) -> None:
     handover = HandoverVM(store, ana, clock=clock)
     handover.find("AB12CD")
@@ -283,7 +308,7 @@ def test_a_hand_over_another_tablet_already_recorded_says_what_happens_next(
 
 
 def test_a_change_the_server_set_aside_is_told_in_words_not_field_names(
-    store, staged, ana, clock
+    store: LocalStore, staged: None, ana: SessionVM, clock: FakeClock
 ) -> None:
     handover = HandoverVM(store, ana, clock=clock)
     handover.find("AB12CD")
@@ -313,7 +338,7 @@ def test_every_hand_over_or_shipment_a_manager_is_told_about_says_what_happens_n
     from tests.fulfillment.builders import NOW, ctx, line, order
     from tests.fulfillment.builders import gtin as rule_gtin
 
-    def picked(type_: OrderType):
+    def picked(type_: OrderType) -> Order:
         o = claim(order(line(1, qty=1), type=type_), ctx()).order
         return scan(o, "1", rule_gtin(1), 1, "", ctx()).order
 

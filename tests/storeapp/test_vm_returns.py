@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from storeapp.viewmodels import ReturnsVM
-from tests.storeapp.builders import T0, gtin, gtin14_of, sold_order_doc
+from storeapp.local import LocalStore
+from storeapp.viewmodels import ReturnsVM, SessionVM
+from tests.storeapp.builders import T0, Feed, gtin, gtin14_of, sold_order_doc
+from tests.storeapp.conftest import FakeClock
 
 
 @pytest.fixture
-def sold(store, feed):
+def sold(store: LocalStore, feed: Feed) -> None:
     """Jo's pickup order handed over 3 days ago (2 × dog food, 1 bowl), Lee's shipped
     order from 40 days ago."""
     store.apply_pull(
@@ -29,11 +31,13 @@ def sold(store, feed):
     )
 
 
-def vm(store, session, clock):
+def vm(store: LocalStore, session: SessionVM, clock: FakeClock) -> ReturnsVM:
     return ReturnsVM(store, session, clock=clock)
 
 
-def test_lookup_by_order_number_email_phone_and_pickup_code(store, sold, ana, clock):
+def test_lookup_by_order_number_email_phone_and_pickup_code(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     assert returns.find("w-1").order_id == "W-1"
     assert returns.find("lee@example.com").order_id == "W-2"
@@ -46,13 +50,17 @@ def test_lookup_by_order_number_email_phone_and_pickup_code(store, sold, ana, cl
     assert missing.tone == "error" and "Return it on the receipt" in missing.message
 
 
-def test_orders_with_nothing_left_to_return_are_not_offered(store, feed, ana, clock):
+def test_orders_with_nothing_left_to_return_are_not_offered(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.orders(sold_order_doc("W-5", [("1", "DOG2", 1)], returned={"1": 1})))
     screen = vm(store, ana, clock).find("W-5")
     assert screen.order_id is None and screen.tone == "error"
 
 
-def test_qty_is_capped_at_what_is_still_returnable(store, feed, ana, clock):
+def test_qty_is_capped_at_what_is_still_returnable(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.orders(sold_order_doc("W-6", [("1", "DOG2", 3)], returned={"1": 1})))
     returns = vm(store, ana, clock)
     line = returns.find("W-6").lines[0]
@@ -70,8 +78,8 @@ def test_qty_is_capped_at_what_is_still_returnable(store, feed, ana, clock):
 
 
 def test_restock_only_for_sellable_and_the_disposition_follows_the_condition(
-    store, sold, ana, clock
-):
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     returns.find("W-1")
     returns.set_qty("1", 1)
@@ -89,7 +97,9 @@ def test_restock_only_for_sellable_and_the_disposition_follows_the_condition(
     assert returns.set_disposition("1", "damaged_bin").lines[0].disposition == "damaged_bin"
 
 
-def test_refund_summary_and_receipt_like_confirmation(store, sold, ana, clock):
+def test_refund_summary_and_receipt_like_confirmation(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     returns.find("W-1")
     returns.set_qty("1", 2)
@@ -97,6 +107,7 @@ def test_refund_summary_and_receipt_like_confirmation(store, sold, ana, clock):
     returns.set_qty("2", 1)
     screen = returns.set_condition("2", "damaged")
     s = screen.summary
+    assert s is not None
     assert (s.units, s.refund, s.to_shelf, s.to_damaged, s.breaches) == (
         3,
         Decimal("29.97"),
@@ -115,11 +126,15 @@ def test_refund_summary_and_receipt_like_confirmation(store, sold, ana, clock):
     ]
     [op] = store.outbox()
     assert (op.type, op.actor_id, op.payload["order_id"]) == ("return.receive", "E1", "W-1")
-    assert [x.returned for x in store.order("W-1").lines] == [2, 1]
+    order = store.order("W-1")
+    assert order is not None
+    assert [x.returned for x in order.lines] == [2, 1]
     assert vm(store, ana, clock).find("W-1").tone == "error"  # nothing left to return
 
 
-def test_other_needs_a_note_and_an_empty_return_is_a_sentence(store, sold, ana, clock):
+def test_other_needs_a_note_and_an_empty_return_is_a_sentence(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     returns.find("W-1")
     assert returns.submit().message == "Choose at least one item that comes back."
@@ -131,10 +146,13 @@ def test_other_needs_a_note_and_an_empty_return_is_a_sentence(store, sold, ana, 
     assert store.outbox()[0].payload["lines"][0]["note"] == "gift duplicate"
 
 
-def test_outside_the_window_needs_another_manager_pin(store, sold, ana, clock):
+def test_outside_the_window_needs_another_manager_pin(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     returns.find("W-2")
     screen = returns.set_qty("1", 1)
+    assert screen.summary is not None
     assert screen.summary.breaches == ("Sold 40 days ago: returns are accepted for 30 days",)
     blocked = returns.submit()
     assert (blocked.tone, blocked.done) == ("warning", False)
@@ -158,6 +176,7 @@ def test_outside_the_window_needs_another_manager_pin(store, sold, ana, clock):
         "reason": "loyal customer",
     }
     record = store.get_return(receive.payload["return_id"])
+    assert record is not None
     assert (record.ret.state.value, record.ret.override_by, record.pending) == (
         "completed",
         "M1",
@@ -165,7 +184,9 @@ def test_outside_the_window_needs_another_manager_pin(store, sold, ana, clock):
     )
 
 
-def test_the_manager_at_the_desk_cannot_approve_their_own_return(store, sold, maria, clock):
+def test_the_manager_at_the_desk_cannot_approve_their_own_return(
+    store: LocalStore, sold: None, maria: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, maria, clock)
     returns.find("W-2")
     returns.set_qty("1", 1)
@@ -175,14 +196,15 @@ def test_the_manager_at_the_desk_cannot_approve_their_own_return(store, sold, ma
 
 
 def test_without_the_order_a_return_on_the_receipt_within_the_offline_limit(
-    store, sold, ana, clock
-):
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     screen = returns.without_order(" W-77 ")
     assert (screen.mode, screen.receipt) == ("receipt", "W-77")
     returns.scan(gtin(2))
     screen = returns.scan(gtin(2))
     assert [(x.sku, x.qty, x.returnable) for x in screen.lines] == [("DOG12", 2, None)]
+    assert screen.summary is not None
     assert screen.summary.breaches == ()
     assert returns.scan("0000000000000").tone == "error"
     done = returns.submit()
@@ -194,12 +216,15 @@ def test_without_the_order_a_return_on_the_receipt_within_the_offline_limit(
     assert [r.order_id for r in done.today] == ["W-77"]
 
 
-def test_without_the_order_over_the_offline_limit_needs_a_manager(store, feed, ana, clock):
+def test_without_the_order_over_the_offline_limit_needs_a_manager(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.basics(offline_return_limit="15"))
     returns = vm(store, ana, clock)
     returns.without_order("W-88")
     returns.scan(gtin14_of("BOWL"))
     screen = returns.scan(gtin14_of("BOWL"))
+    assert screen.summary is not None
     assert screen.summary.breaches == (
         "19.98 without the order on this tablet is over the offline limit of 15.00",
     )
@@ -209,12 +234,16 @@ def test_without_the_order_over_the_offline_limit_needs_a_manager(store, feed, a
     assert [op.type for op in store.outbox()] == ["return.receive", "return.override"]
 
 
-def test_a_receipt_number_of_an_order_on_the_tablet_opens_that_order(store, sold, ana, clock):
+def test_a_receipt_number_of_an_order_on_the_tablet_opens_that_order(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     screen = vm(store, ana, clock).without_order("W-1")
     assert (screen.mode, screen.order_id) == ("order", "W-1")
 
 
-def test_rebase_keeps_a_pending_return_after_a_pull_without_it(store, feed, sold, ana, clock):
+def test_rebase_keeps_a_pending_return_after_a_pull_without_it(
+    store: LocalStore, feed: Feed, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     returns.find("W-1")
     returns.set_qty("1", 1)
@@ -225,14 +254,18 @@ def test_rebase_keeps_a_pending_return_after_a_pull_without_it(store, feed, sold
             sold_order_doc("W-1", [("1", "DOG2", 2), ("2", "BOWL", 1)], pickup_code="AB12CD")
         )
     )
-    assert [x.returned for x in store.order("W-1").lines] == [1, 0]
+    order = store.order("W-1")
+    assert order is not None
+    assert [x.returned for x in order.lines] == [1, 0]
     assert store.order("W-1") is not None
     [row] = vm(store, ana, clock).screen().today
     assert (row.order_id, row.units, row.pending) == ("W-1", 1, True)
     assert vm(store, ana, clock).find("W-1").lines[0].returnable == 1
 
 
-def test_bad_input_is_a_sentence(store, sold, ana, clock):
+def test_bad_input_is_a_sentence(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     assert returns.set_qty("1", 1).message == "Choose the order and the item first."
     assert returns.scan("abc").tone == "error"
@@ -245,7 +278,9 @@ def test_bad_input_is_a_sentence(store, sold, ana, clock):
     assert returns.start().mode == "find"
 
 
-def test_the_clock_only_moves_the_today_list(store, sold, ana, clock):
+def test_the_clock_only_moves_the_today_list(
+    store: LocalStore, sold: None, ana: SessionVM, clock: FakeClock
+) -> None:
     returns = vm(store, ana, clock)
     returns.find("W-1")
     returns.set_qty("2", 1)

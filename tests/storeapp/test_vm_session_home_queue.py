@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+from storeapp.local import LocalStore
 from storeapp.viewmodels import HomeVM, QueueVM, SessionVM
 from storeapp.viewmodels.session import Associate
-from tests.storeapp.builders import T0, order_doc
+from tests.storeapp.builders import T0, Feed, order_doc
+from tests.storeapp.conftest import FakeClock
 
 
-def test_sign_in_with_the_right_pin_names_the_associate(store):
+def test_sign_in_with_the_right_pin_names_the_associate(store: LocalStore) -> None:
     screen = SessionVM(store).sign_in(" E1 ", "1234")
     assert (screen.associate, screen.message, screen.tone) == (
         Associate("E1", "Ana", "associate"),
@@ -18,7 +21,7 @@ def test_sign_in_with_the_right_pin_names_the_associate(store):
     )
 
 
-def test_sign_in_with_a_wrong_pin_says_so_and_stays_signed_out(store):
+def test_sign_in_with_a_wrong_pin_says_so_and_stays_signed_out(store: LocalStore) -> None:
     session = SessionVM(store)
     screen = session.sign_in("E1", "9999")
     assert (screen.signed_in, screen.message, screen.tone) == (
@@ -33,7 +36,7 @@ def test_sign_in_with_a_wrong_pin_says_so_and_stays_signed_out(store):
     )
 
 
-def test_sign_in_before_any_staff_was_pulled_explains_what_to_do(db_path):
+def test_sign_in_before_any_staff_was_pulled_explains_what_to_do(db_path: Path) -> None:
     from storeapp.local import LocalStore
 
     with LocalStore(db_path) as empty:
@@ -42,14 +45,14 @@ def test_sign_in_before_any_staff_was_pulled_explains_what_to_do(db_path):
         )
 
 
-def test_sign_out_forgets_the_associate(ana):
+def test_sign_out_forgets_the_associate(ana: SessionVM) -> None:
     assert ana.sign_out().message == "Signed out Ana."
     assert ana.associate is None
 
 
 def test_home_counts_orders_to_pick_late_ones_ready_for_pickup_and_attention(
-    store, feed, ana, maria, clock
-):
+    store: LocalStore, feed: Feed, ana: SessionVM, maria: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(
         feed.orders(
             order_doc("P-1", [("1", "DOG2", 1)], due_in=timedelta(minutes=-10)),
@@ -71,7 +74,9 @@ def test_home_counts_orders_to_pick_late_ones_ready_for_pickup_and_attention(
     assert (manager.is_manager, manager.queue, manager.queue_late) == (True, 4, 1)
 
 
-def test_queue_sorts_by_priority_then_due_time_and_marks_late_and_at_risk(store, feed, ana, clock):
+def test_queue_sorts_by_priority_then_due_time_and_marks_late_and_at_risk(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(
         feed.orders(
             order_doc("A", [("1", "DOG2", 1)], due_in=timedelta(hours=3)),
@@ -91,7 +96,9 @@ def test_queue_sorts_by_priority_then_due_time_and_marks_late_and_at_risk(store,
     assert (screen.late, screen.at_risk) == (1, 1)
 
 
-def test_claiming_one_order_opens_it_as_a_pick_list(store, feed, ana, clock):
+def test_claiming_one_order_opens_it_as_a_pick_list(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.orders(order_doc("A", [("1", "DOG2", 1)])))
     changes = []
     queue = QueueVM(store, ana, clock=clock, on_change=lambda: changes.append(1))
@@ -106,8 +113,8 @@ def test_claiming_one_order_opens_it_as_a_pick_list(store, feed, ana, clock):
 
 
 def test_selecting_several_orders_claims_each_into_one_pick_list_up_to_the_policy_limit(
-    store, feed, ana, clock
-):
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.basics(max_orders_per_pick_list=2))
     store.apply_pull(feed.orders(*(order_doc(x, [("1", "DOG2", 1)]) for x in "ABC")))
     queue = QueueVM(store, ana, clock=clock)
@@ -123,7 +130,9 @@ def test_selecting_several_orders_claims_each_into_one_pick_list_up_to_the_polic
     assert [x["type"] for x in store.pending(10)] == ["order.claim", "order.claim"]
 
 
-def test_a_claim_another_associate_won_is_a_message(store, feed, clock):
+def test_a_claim_another_associate_won_is_a_message(
+    store: LocalStore, feed: Feed, clock: FakeClock
+) -> None:
     store.apply_pull(
         feed.orders(
             order_doc("A", [("1", "DOG2", 1)], state="picking", assignee="E2", assignee_name="Ben")
@@ -140,7 +149,9 @@ def test_a_claim_another_associate_won_is_a_message(store, feed, clock):
     assert store.pending(10) == []
 
 
-def test_managers_reprioritize_and_associates_may_not(store, feed, ana, maria, clock):
+def test_managers_reprioritize_and_associates_may_not(
+    store: LocalStore, feed: Feed, ana: SessionVM, maria: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.orders(order_doc("A", [("1", "DOG2", 1)])))
     assert (
         QueueVM(store, ana, clock=clock).prioritize("A", 9).message == "Only a manager can do this"
@@ -150,7 +161,9 @@ def test_managers_reprioritize_and_associates_may_not(store, feed, ana, maria, c
     assert T0 == clock()
 
 
-def test_a_manager_assigns_an_order_to_an_associate_chosen_by_name(store, feed, ana, maria, clock):
+def test_a_manager_assigns_an_order_to_an_associate_chosen_by_name(
+    store: LocalStore, feed: Feed, ana: SessionVM, maria: SessionVM, clock: FakeClock
+) -> None:
     store.apply_pull(feed.orders(order_doc("A", [("1", "DOG2", 1)])))
     queue = QueueVM(store, maria, clock=clock)
     assert queue.screen().associates == (("E1", "Ana"), ("E2", "Ben"), ("M1", "Maria"))

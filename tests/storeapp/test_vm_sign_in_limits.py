@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storeapp.local import LocalStore
 from storeapp.viewmodels import SessionVM
-from tests.storeapp.builders import T0, order_doc
+from tests.storeapp.builders import T0, Feed, order_doc
 
 S = timedelta(seconds=1)
 
@@ -116,7 +116,7 @@ def test_a_manager_approving_a_return_is_held_to_the_same_limits(store: LocalSto
 
 
 def test_after_five_idle_minutes_the_session_signs_out_and_pending_work_is_kept(
-    store: LocalStore, feed
+    store: LocalStore, feed: Feed
 ) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     session = SessionVM(store)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import uvicorn
@@ -274,15 +274,15 @@ class Central:
         }
         if pickup_code:
             body["pickup_code"] = pickup_code
-        return ok(self.oms.post("/v1/oms/orders", json=body))
+        return cast("dict[str, Any]", ok(self.oms.post("/v1/oms/orders", json=body)))
 
     def get_order(self, order_id: str) -> dict[str, Any]:
-        return ok(self.oms.get(f"/v1/oms/orders/{order_id}"))
+        return cast("dict[str, Any]", ok(self.oms.get(f"/v1/oms/orders/{order_id}")))
 
     def stock(self, store: TestStore, sku: str) -> dict[str, Any]:
         rows = ok(self.oms.get(f"/v1/oms/stores/{store.store_id}/stock", params={"sku": sku}))
         assert len(rows) == 1, rows
-        return rows[0]
+        return cast("dict[str, Any]", rows[0])
 
     def ledger(self, store: TestStore, sku: str) -> list[dict[str, Any]]:
         return list(
@@ -305,8 +305,13 @@ class Central:
 
     def enroll(self, store: TestStore, name: str = "tablet") -> dict[str, Any]:
         code = ok(self.oms.post(f"/v1/oms/stores/{store.store_id}/enrollment-codes"))["code"]
-        return ok(
-            httpx.post(f"{self.url}/v1/devices/enroll", json={"code": code, "device_name": name})
+        return cast(
+            "dict[str, Any]",
+            ok(
+                httpx.post(
+                    f"{self.url}/v1/devices/enroll", json={"code": code, "device_name": name}
+                )
+            ),
         )
 
     def enroll_code(self, store_id: str) -> str:

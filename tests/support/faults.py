@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 
@@ -117,9 +119,9 @@ class _CutStream(httpx.SyncByteStream):
         self._limit = limit
         self._request = request
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         sent = 0
-        for chunk in self._response.stream:
+        for chunk in cast(httpx.SyncByteStream, self._response.stream):
             room = self._limit - sent
             if len(chunk) >= room:
                 yield chunk[:room]

@@ -20,7 +20,7 @@ def sell(
     """An order sold by a tablet of its own: every unit picked, then handed over (pickup) or
     shipped. `days_ago`: the tablet did it offline that long ago and syncs only now (its
     first push, so its clock is believed). `at`: exactly when (instead of `days_ago`)."""
-    oid = central.order(store, lines, type=type)["order_id"]
+    oid: str = central.order(store, lines, type=type)["order_id"]
     seller = RawDevice(central, store, "till")
     at = at or datetime.now(UTC) - timedelta(days=days_ago)
     try:

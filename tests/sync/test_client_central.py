@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
@@ -13,27 +15,28 @@ from central.service.auth import revoke_device
 from sync.client import CentralClient
 from sync.errors import Offline, RequestRejected, SeqGap, SeqReused, Unauthorized
 from sync.protocol import Change, EnrollResponse
+from tests.support.central import Central, TestStore
 from tests.support.faults import FaultyTransport
 
 
 @pytest.fixture
-def store(central):
+def store(central: Central) -> TestStore:
     return central.new_store()
 
 
 @pytest.fixture
-def device(central, store) -> EnrollResponse:
+def device(central: Central, store: TestStore) -> EnrollResponse:
     with CentralClient(central.url) as client:
         return client.enroll(central.enroll_code(store.store_id), "tablet-1")
 
 
 @pytest.fixture
-def client(central, device):
+def client(central: Central, device: EnrollResponse) -> Iterator[CentralClient]:
     with CentralClient(central.url, device.token) as client:
         yield client
 
 
-def scan_op(device: EnrollResponse, seq: int, order_id: str = "W-1") -> dict:
+def scan_op(device: EnrollResponse, seq: int, order_id: str = "W-1") -> dict[str, Any]:
     return {
         "op_id": str(uuid4()),
         "device_id": device.device_id,
@@ -45,13 +48,17 @@ def scan_op(device: EnrollResponse, seq: int, order_id: str = "W-1") -> dict:
     }
 
 
-def test_enrolling_gives_this_store_a_device_and_a_token(device, store):
+def test_enrolling_gives_this_store_a_device_and_a_token(
+    device: EnrollResponse, store: TestStore
+) -> None:
     assert device.store_id == store.store_id
     assert device.device_id and device.token
 
 
 @pytest.mark.parametrize(("reuse", "code"), [(False, "INVALID_CODE"), (True, "CODE_USED")])
-def test_a_bad_enrollment_code_is_unauthorized_with_central_reason(central, store, reuse, code):
+def test_a_bad_enrollment_code_is_unauthorized_with_central_reason(
+    central: Central, store: TestStore, reuse: bool, code: str
+) -> None:
     enroll_code = central.enroll_code(store.store_id) if reuse else "NOPE-1234"
     with CentralClient(central.url) as client:
         if reuse:
@@ -61,7 +68,9 @@ def test_a_bad_enrollment_code_is_unauthorized_with_central_reason(central, stor
     assert caught.value.code == code
 
 
-def test_a_revoked_tablet_is_refused_on_its_next_call(central, device, client):
+def test_a_revoked_tablet_is_refused_on_its_next_call(
+    central: Central, device: EnrollResponse, client: CentralClient
+) -> None:
     client.pull(None, 10)
     engine = make_engine(central.server.database_url)
     try:
@@ -73,25 +82,31 @@ def test_a_revoked_tablet_is_refused_on_its_next_call(central, device, client):
     assert caught.value.code == "DEVICE_REVOKED"
 
 
-def test_a_call_without_a_token_is_unauthorized(central):
+def test_a_call_without_a_token_is_unauthorized(central: Central) -> None:
     with CentralClient(central.url) as client, pytest.raises(Unauthorized):
         client.pull(None, 10)
 
 
-def test_a_push_past_the_next_expected_seq_is_a_seq_gap(device, client):
+def test_a_push_past_the_next_expected_seq_is_a_seq_gap(
+    device: EnrollResponse, client: CentralClient
+) -> None:
     with pytest.raises(SeqGap) as caught:
         client.push(device_id=device.device_id, ops=[scan_op(device, 5)])
     assert caught.value.expected_seq == 1
 
 
-def test_a_seq_sent_again_with_another_op_id_is_seq_reused(device, client):
+def test_a_seq_sent_again_with_another_op_id_is_seq_reused(
+    device: EnrollResponse, client: CentralClient
+) -> None:
     first = client.push(device_id=device.device_id, ops=[scan_op(device, 1)])
     assert [r.seq for r in first.results] == [1]
     with pytest.raises(SeqReused):
         client.push(device_id=device.device_id, ops=[scan_op(device, 1)])
 
 
-def test_the_same_op_sent_twice_comes_back_duplicate_with_its_first_result(device, client):
+def test_the_same_op_sent_twice_comes_back_duplicate_with_its_first_result(
+    device: EnrollResponse, client: CentralClient
+) -> None:
     op = scan_op(device, 1)
     first = client.push(device_id=device.device_id, ops=[op]).results[0]
     again = client.push(device_id=device.device_id, ops=[op]).results[0]
@@ -99,13 +114,17 @@ def test_the_same_op_sent_twice_comes_back_duplicate_with_its_first_result(devic
     assert (again.code, again.message) == (first.code, first.message)
 
 
-def test_ops_not_contiguous_in_seq_are_an_invalid_request(device, client):
+def test_ops_not_contiguous_in_seq_are_an_invalid_request(
+    device: EnrollResponse, client: CentralClient
+) -> None:
     with pytest.raises(RequestRejected) as caught:
         client.push(device_id=device.device_id, ops=[scan_op(device, 1), scan_op(device, 3)])
     assert caught.value.code == "INVALID_REQUEST" and caught.value.status_code == 422
 
 
-def test_the_snapshot_streams_its_header_and_then_exactly_its_changes(central, store, client):
+def test_the_snapshot_streams_its_header_and_then_exactly_its_changes(
+    central: Central, store: TestStore, client: CentralClient
+) -> None:
     central.order(store, [(store.skus[0], 1)])
     header, changes = client.snapshot()
     with changes:
@@ -117,7 +136,9 @@ def test_the_snapshot_streams_its_header_and_then_exactly_its_changes(central, s
     assert page.changes == [] and not page.has_more
 
 
-def test_a_snapshot_cut_short_raises_offline_instead_of_ending_early(central, store, device):
+def test_a_snapshot_cut_short_raises_offline_instead_of_ending_early(
+    central: Central, store: TestStore, device: EnrollResponse
+) -> None:
     transport = FaultyTransport()
     transport.cut_stream("/v1/sync/snapshot", 1500)
     try:
@@ -130,7 +151,9 @@ def test_a_snapshot_cut_short_raises_offline_instead_of_ending_early(central, st
     assert header.count > 0
 
 
-def test_pull_pages_follow_the_cursor_until_has_more_is_false(central, store, client):
+def test_pull_pages_follow_the_cursor_until_has_more_is_false(
+    central: Central, store: TestStore, client: CentralClient
+) -> None:
     for _ in range(4):
         central.order(store, [(store.skus[0], 1)])
     seen, cursor, pages = [], None, 0
@@ -148,9 +171,11 @@ def test_pull_pages_follow_the_cursor_until_has_more_is_false(central, store, cl
         assert sorted(seen) == sorted((c.kind, c.id) for c in changes)
 
 
-def test_events_poke_with_the_newest_change_seq(central, store, device):
+def test_events_poke_with_the_newest_change_seq(
+    central: Central, store: TestStore, device: EnrollResponse
+) -> None:
     with CentralClient(central.url, device.token) as client:
-        pokes = client.events(read_timeout=10)
+        pokes = cast(Generator[int, None, None], client.events(read_timeout=10))
         first = next(pokes)
         threading.Timer(0.2, lambda: central.order(store, [(store.skus[0], 1)])).start()
         second = next(pokes)
@@ -158,7 +183,9 @@ def test_events_poke_with_the_newest_change_seq(central, store, device):
     assert second > first
 
 
-def test_a_stopped_central_is_offline_and_answers_again_once_started(central, client):
+def test_a_stopped_central_is_offline_and_answers_again_once_started(
+    central: Central, client: CentralClient
+) -> None:
     central.stop()
     with pytest.raises(Offline):
         client.pull(None, 10)

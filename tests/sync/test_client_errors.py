@@ -7,6 +7,7 @@ from patching httpx.
 
 import json
 import socket
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -57,26 +58,28 @@ def pull_with(client: CentralClient) -> None:
         (302, None, ServerError),
     ],
 )
-def test_each_status_becomes_its_own_error(status, body, error):
+def test_each_status_becomes_its_own_error(
+    status: int, body: dict[str, Any] | None, error: type[SyncError]
+) -> None:
     with pytest.raises(error) as caught:
         pull_with(answering(status, body))
     assert isinstance(caught.value, SyncError)
     assert caught.value.status_code == status
 
 
-def test_seq_gap_carries_the_seq_central_expects():
+def test_seq_gap_carries_the_seq_central_expects() -> None:
     client = answering(409, {"code": "SEQ_GAP", "message": "expected 7", "expected_seq": 7})
     with pytest.raises(SeqGap) as caught:
         pull_with(client)
     assert caught.value.expected_seq == 7
 
 
-def test_a_seq_gap_without_expected_seq_is_a_server_error_not_a_guess():
+def test_a_seq_gap_without_expected_seq_is_a_server_error_not_a_guess() -> None:
     with pytest.raises(ServerError):
         pull_with(answering(409, {"code": "SEQ_GAP", "message": "gap"}))
 
 
-def test_a_refusal_keeps_central_code_and_sentence():
+def test_a_refusal_keeps_central_code_and_sentence() -> None:
     client = answering(422, {"code": "INVALID_REQUEST", "message": "ops: not a list"})
     with pytest.raises(RequestRejected) as caught:
         pull_with(client)
@@ -84,25 +87,25 @@ def test_a_refusal_keeps_central_code_and_sentence():
     assert str(caught.value) == "INVALID_REQUEST: ops: not a list"
 
 
-def test_a_refusal_wrapped_in_fastapi_detail_is_read_too():
+def test_a_refusal_wrapped_in_fastapi_detail_is_read_too() -> None:
     client = answering(400, {"detail": {"code": "NO_STORE", "message": "unknown store"}})
     with pytest.raises(RequestRejected) as caught:
         pull_with(client)
     assert caught.value.code == "NO_STORE"
 
 
-def test_a_refusal_without_our_body_still_has_a_code():
+def test_a_refusal_without_our_body_still_has_a_code() -> None:
     with pytest.raises(RequestRejected) as caught:
         pull_with(answering(418, text="I'm a teapot"))
     assert caught.value.code == "HTTP_418"
 
 
-def test_a_success_body_that_is_not_the_contract_is_a_server_error():
+def test_a_success_body_that_is_not_the_contract_is_a_server_error() -> None:
     with pytest.raises(ServerError):
         pull_with(answering(200, {"hello": "world"}))
 
 
-def test_the_token_is_sent_as_a_bearer_header():
+def test_the_token_is_sent_as_a_bearer_header() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -140,14 +143,16 @@ class Raising(httpx.BaseTransport):
         httpx.RemoteProtocolError,
     ],
 )
-def test_network_failures_are_offline_and_keep_their_cause(exc_type):
+def test_network_failures_are_offline_and_keep_their_cause(
+    exc_type: type[httpx.TransportError],
+) -> None:
     client = CentralClient("http://central.test", "tok", transport=Raising(exc_type))
     with pytest.raises(Offline) as caught:
         pull_with(client)
     assert isinstance(caught.value.__cause__, exc_type)
 
 
-def test_a_url_without_a_usable_scheme_is_a_sync_error_not_offline():
+def test_a_url_without_a_usable_scheme_is_a_sync_error_not_offline() -> None:
     client = CentralClient("ftp://central.test", "tok")
     with pytest.raises(SyncError) as caught:
         pull_with(client)
@@ -157,10 +162,11 @@ def test_a_url_without_a_usable_scheme_is_a_sync_error_not_offline():
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def test_a_server_that_is_not_there_is_offline():
+def test_a_server_that_is_not_there_is_offline() -> None:
     with CentralClient(f"http://127.0.0.1:{closed_port()}", "tok") as client:
         with pytest.raises(Offline):
             pull_with(client)
@@ -179,7 +185,7 @@ class CountingTransport(httpx.BaseTransport):
         return httpx.Response(500)
 
 
-def test_a_push_over_one_mebibyte_is_refused_before_it_is_sent():
+def test_a_push_over_one_mebibyte_is_refused_before_it_is_sent() -> None:
     transport = CountingTransport()
     client = CentralClient("http://central.test", "tok", transport=transport)
     op = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tests.support.central import Central, TestStore
 from tests.support.selling import sell
 from tests.support.tablet import Tablet
+from tests.sync.conftest import MakeTablet
 
 ANA, MARIA = ("E1", "1111"), ("M1", "999999")
 
@@ -18,7 +19,7 @@ def synced(tablet: Tablet) -> None:
 
 
 def test_a_blind_count_taken_offline_while_the_store_sells_adjusts_against_its_moment(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[0]  # 20 on the books at A-01-1
     tablet = make_tablet()
@@ -46,7 +47,7 @@ def test_a_blind_count_taken_offline_while_the_store_sells_adjusts_against_its_m
 
 
 def test_a_big_variance_waits_for_a_manager_on_another_tablet(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[1]
     counter, desk = make_tablet("aisle"), make_tablet("desk")

@@ -10,24 +10,31 @@ from __future__ import annotations
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from storeapp.local import LocalStore
 from sync.backoff import Backoff
 from sync.engine import SyncEngine
 from sync.scheduler import SyncScheduler
-from tests.support.central import Central
+from tests.support.central import Central, TestStore
 from tests.support.faults import FaultyTransport
 from tests.support.tablet import Tablet
+from tests.sync.conftest import MakeTablet
 
 NOW = datetime.now(UTC)
 
 
 def picked(central: Central, order: dict[str, Any], line: int = 1) -> int:
-    return central.get_order(order["order_id"])["lines"][line - 1]["picked"]
+    done: int = central.get_order(order["order_id"])["lines"][line - 1]["picked"]
+    return done
 
 
-def test_the_first_sync_downloads_the_store_through_the_snapshot(central, store, make_tablet):
+def test_the_first_sync_downloads_the_store_through_the_snapshot(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 2)])
     tablet = make_tablet()
     report = tablet.sync()
@@ -42,8 +49,8 @@ def test_the_first_sync_downloads_the_store_through_the_snapshot(central, store,
 
 
 def test_actions_while_central_is_down_queue_up_and_drain_after_it_returns(
-    central, store, make_tablet
-):
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 5)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -52,6 +59,7 @@ def test_actions_while_central_is_down_queue_up_and_drain_after_it_returns(
 
     down = tablet.sync()
     assert (down.ok, down.offline, down.pushed, down.waiting) == (False, True, 0, 3)
+    assert down.error_in_words is not None
     assert down.error_in_words.startswith("Offline · 3 changes waiting · oldest ")
     with tablet.local() as local:
         assert local.sync_state().last_error == down.error_in_words
@@ -65,10 +73,14 @@ def test_actions_while_central_is_down_queue_up_and_drain_after_it_returns(
         assert local.outbox() == []
         assert [op.status for op in local.op_log()] == ["applied"] * 3
         assert local.sync_state().last_error is None
-        assert local.order(order["order_id"]).lines[0].picked == 3
+        on_tablet = local.order(order["order_id"])
+        assert on_tablet is not None
+        assert on_tablet.lines[0].picked == 3
 
 
-def test_a_push_whose_response_was_lost_is_retried_without_doubling(central, store, make_tablet):
+def test_a_push_whose_response_was_lost_is_retried_without_doubling(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 4)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -85,11 +97,15 @@ def test_a_push_whose_response_was_lost_is_retried_without_doubling(central, sto
     with tablet.local() as local:
         [logged] = local.op_log()
         assert (logged.status, logged.original_status) == ("duplicate", "applied")
-        assert local.order(order["order_id"]).lines[0].picked == 1
+        on_tablet = local.order(order["order_id"])
+        assert on_tablet is not None
+        assert on_tablet.lines[0].picked == 1
     assert tablet.transport.calls["/v1/sync/push"] == 2
 
 
-def test_two_tablets_of_one_store_converge(central, store, make_tablet):
+def test_two_tablets_of_one_store_converge(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 3), (store.skus[1], 2)])
     first, second = make_tablet("tablet-1"), make_tablet("tablet-2")
     assert first.sync().ok and second.sync().ok
@@ -105,12 +121,16 @@ def test_two_tablets_of_one_store_converge(central, store, make_tablet):
     assert first.docs() == second.docs()
     with first.local() as a, second.local() as b:
         assert a.order(order["order_id"]) == b.order(order["order_id"])
-        line1, line2 = a.order(order["order_id"]).lines
+        on_a = a.order(order["order_id"])
+        assert on_a is not None
+        line1, line2 = on_a.lines
     assert (line1.picked, line2.picked) == (3, 2)
     assert [line["picked"] for line in central.get_order(order["order_id"])["lines"]] == [3, 2]
 
 
-def test_a_pull_interrupted_half_way_resumes_without_skipping(central, store, make_tablet):
+def test_a_pull_interrupted_half_way_resumes_without_skipping(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     tablet = make_tablet()
     tablet.pull_limit = 5
     assert tablet.sync().ok
@@ -133,8 +153,8 @@ def test_a_pull_interrupted_half_way_resumes_without_skipping(central, store, ma
 
 
 def test_a_restarted_tablet_with_a_full_outbox_loses_nothing(
-    central, store, make_tablet, transports
-):
+    central: Central, store: TestStore, make_tablet: MakeTablet, transports: list[FaultyTransport]
+) -> None:
     order = central.order(store, [(store.skus[0], 700)])
     central.oms.post(
         f"/v1/oms/stores/{store.store_id}/stock",
@@ -158,7 +178,9 @@ def test_a_restarted_tablet_with_a_full_outbox_loses_nothing(
     assert sending == ["Sending 500/620", "Sending 620/620"]
 
 
-def test_a_batch_refused_as_too_large_is_halved_until_it_fits(central, store, make_tablet):
+def test_a_batch_refused_as_too_large_is_halved_until_it_fits(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 50)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -172,8 +194,8 @@ def test_a_batch_refused_as_too_large_is_halved_until_it_fits(central, store, ma
 
 
 def test_a_revoked_or_wrong_token_asks_for_enrollment_and_keeps_the_outbox(
-    central, store, make_tablet
-):
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 2)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -182,12 +204,15 @@ def test_a_revoked_or_wrong_token_asks_for_enrollment_and_keeps_the_outbox(
 
     report = tablet.sync()
     assert (report.ok, report.offline, report.needs_enrollment) == (False, False, True)
+    assert report.error_in_words is not None
     assert "enroll it again" in report.error_in_words
     assert report.waiting == 1
     assert picked(central, order) == 0
 
 
-def test_a_seq_gap_stops_sending_in_plain_words_and_still_receives(central, store, make_tablet):
+def test_a_seq_gap_stops_sending_in_plain_words_and_still_receives(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 5)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -198,6 +223,7 @@ def test_a_seq_gap_stops_sending_in_plain_words_and_still_receives(central, stor
 
     report = tablet.sync()
     assert not report.ok and not report.offline
+    assert report.error_in_words is not None
     assert "missing this tablet's change #1–#2" in report.error_in_words
     assert "receiving goes on" in report.error_in_words
     with tablet.local() as local:
@@ -207,8 +233,8 @@ def test_a_seq_gap_stops_sending_in_plain_words_and_still_receives(central, stor
 
 
 def test_a_cursor_central_no_longer_knows_reloads_the_snapshot(
-    central, store, make_tablet, tmp_path
-):
+    central: Central, store: TestStore, make_tablet: MakeTablet, tmp_path: Path
+) -> None:
     other_store = central.new_store()
     order = central.order(store, [(store.skus[0], 1)])
     tablet = make_tablet()
@@ -229,16 +255,19 @@ def test_a_cursor_central_no_longer_knows_reloads_the_snapshot(
     assert tablet.docs() == fresh.docs()
 
 
-def test_a_tablet_that_is_not_enrolled_says_so(tmp_path):
+def test_a_tablet_that_is_not_enrolled_says_so(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     LocalStore(path).close()
     engine = SyncEngine(lambda: LocalStore(path))
     report = engine.run_once()
     assert (report.ok, report.needs_enrollment) == (False, True)
+    assert report.error_in_words is not None
     assert "not enrolled" in report.error_in_words
 
 
-def test_a_pass_logs_one_line_without_customer_data(central, store, make_tablet, caplog):
+def test_a_pass_logs_one_line_without_customer_data(
+    central: Central, store: TestStore, make_tablet: MakeTablet, caplog: pytest.LogCaptureFixture
+) -> None:
     central.order(store, [(store.skus[0], 1)])
     tablet = make_tablet()
     with caplog.at_level("INFO", logger="sync.engine"):
@@ -249,7 +278,9 @@ def test_a_pass_logs_one_line_without_customer_data(central, store, make_tablet,
     assert "Olivia" not in caplog.text and "olivia@example.com" not in caplog.text
 
 
-def test_the_oldest_waiting_change_is_told_in_hours_and_minutes(central, store, make_tablet):
+def test_the_oldest_waiting_change_is_told_in_hours_and_minutes(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 2)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -267,7 +298,9 @@ def test_the_oldest_waiting_change_is_told_in_hours_and_minutes(central, store, 
     assert report.error_in_words == "Offline · 1 change waiting · oldest 3 h 12 min"
 
 
-def test_a_poke_from_central_makes_the_other_tablet_pull_at_once(central, store, make_tablet):
+def test_a_poke_from_central_makes_the_other_tablet_pull_at_once(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 3)])
     first, second = make_tablet("tablet-1"), make_tablet("tablet-2")
     assert first.sync().ok
@@ -295,7 +328,9 @@ def test_a_poke_from_central_makes_the_other_tablet_pull_at_once(central, store,
         listener.shutdown()
 
 
-def test_a_tablet_restored_from_a_backup_is_told_its_numbers_are_taken(central, store, make_tablet):
+def test_a_tablet_restored_from_a_backup_is_told_its_numbers_are_taken(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
     order = central.order(store, [(store.skus[0], 5)])
     tablet = make_tablet()
     assert tablet.sync().ok
@@ -309,5 +344,6 @@ def test_a_tablet_restored_from_a_backup_is_told_its_numbers_are_taken(central, 
 
     report = tablet.sync()
     assert not report.ok and not report.offline and report.waiting == 2
+    assert report.error_in_words is not None
     assert "restored from a backup" in report.error_in_words
     assert picked(central, order) == 1

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.central import Central, TestStore
 from tests.support.tablet import Hands, Tablet
+from tests.sync.conftest import MakeTablet
 
 PEOPLE = {"E1": ("Ana", "1111"), "E2": ("Ben", "2222")}
 
@@ -34,7 +35,9 @@ def synced(tablet: Tablet) -> None:
     assert report.ok, report.error_in_words
 
 
-def offline_with(central: Central, store: TestStore, make_tablet, sku: str) -> tuple[str, Tablet]:
+def offline_with(
+    central: Central, store: TestStore, make_tablet: MakeTablet, sku: str
+) -> tuple[str, Tablet]:
     """A 2-unit order of `sku`, and a tablet that downloaded it and then lost the network."""
     oid = central.order(store, [(sku, 2)])["order_id"]
     tablet = make_tablet()
@@ -45,7 +48,7 @@ def offline_with(central: Central, store: TestStore, make_tablet, sku: str) -> t
 
 @pytest.mark.parametrize("first", ["A", "B"])
 def test_two_tablets_picking_one_order_offline_leave_one_picker_and_one_put_back(
-    central: Central, store: TestStore, make_tablet, first: str
+    central: Central, store: TestStore, make_tablet: MakeTablet, first: str
 ) -> None:
     sku = store.skus[0]
     order = central.order(store, [(sku, 3)])
@@ -122,7 +125,7 @@ def test_two_tablets_picking_one_order_offline_leave_one_picker_and_one_put_back
 
 
 def test_scans_of_an_order_cancelled_while_picking_offline_become_a_restock_task(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[1]
     oid, tablet = offline_with(central, store, make_tablet, sku)
@@ -141,7 +144,9 @@ def test_scans_of_an_order_cancelled_while_picking_offline_become_a_restock_task
         screen = ana.picking.screen()
         assert screen.banners == (f"Order {oid} was cancelled: put its 2 item(s) back.",)
         assert screen.stops == ()
-        assert ana.store.order(oid).state.value == "cancelled"
+        order = ana.store.order(oid)
+        assert order is not None
+        assert order.state.value == "cancelled"
         assert [r.title for r in ana.tasks.screen().rows] == ["Restock 2 × Item 2 at A-02-1"]
         attention = ana.sync_status.screen().attention
         assert [r.code for r in attention if r.what.startswith("Pick of")] == [
@@ -155,7 +160,7 @@ def test_scans_of_an_order_cancelled_while_picking_offline_become_a_restock_task
 
 
 def test_a_short_picked_offline_comes_back_as_a_recount_task_and_doubtful_stock(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[2]
     oid, tablet = offline_with(central, store, make_tablet, sku)
@@ -175,7 +180,9 @@ def test_a_short_picked_offline_comes_back_as_a_recount_task_and_doubtful_stock(
 
         assert [r.title for r in ana.tasks.screen().rows] == ["Recount Item 3 at A-03-1"]
         assert ana.sync_status.screen().attention == ()
-        line = ana.store.order(oid).lines[0]
+        order = ana.store.order(oid)
+        assert order is not None
+        line = order.lines[0]
         assert (line.picked, line.short) == (1, 1)
 
     assert central.stock(store, sku)["doubtful"] is True

@@ -11,6 +11,7 @@ from storeapp.viewmodels import HandoverVM, StagingVM
 from storeapp.viewmodels.console import ExceptionsVM
 from tests.support.central import Central, TestStore
 from tests.support.tablet import Hands, Tablet
+from tests.sync.conftest import MakeTablet
 
 
 def synced(tablet: Tablet) -> None:
@@ -40,7 +41,7 @@ def hand_over_at_the_desk(hands: Hands, code: str) -> None:
 
 
 def test_one_bag_handed_over_on_two_offline_tablets_leaves_stock_once_and_tells_a_manager(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[3]
     oid = central.order(store, [(sku, 2)], pickup_code="AB12CD")["order_id"]

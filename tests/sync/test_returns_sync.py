@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from tests.support.central import Central, TestStore, ok
 from tests.support.selling import sell
 from tests.support.tablet import Hands, Tablet
+from tests.sync.conftest import MakeTablet
 
 ANA, BEN = ("E1", "1111"), ("E2", "2222")
 
@@ -20,7 +22,7 @@ def synced(tablet: Tablet) -> None:
     assert report.ok, report.error_in_words
 
 
-def returns_of(central: Central, store: TestStore, order_id: str) -> list[dict]:
+def returns_of(central: Central, store: TestStore, order_id: str) -> list[dict[str, Any]]:
     response = central.oms.get(
         f"/v1/oms/stores/{store.store_id}/returns", params={"order_id": order_id}
     )
@@ -33,6 +35,7 @@ def bring_back(hands: Hands, order_id: str, qty: int = 1) -> str:
     assert [m.order_id for m in found.matches] == [order_id], found.message
     screen = hands.returns.select(order_id)
     screen = hands.returns.set_qty(screen.lines[0].key, qty)
+    assert screen.summary is not None
     assert not screen.summary.needs_manager, screen.summary.breaches
     done = hands.returns.submit()
     assert done.tone == "ok", done.message
@@ -40,7 +43,7 @@ def bring_back(hands: Hands, order_id: str, qty: int = 1) -> str:
 
 
 def test_a_return_taken_offline_reaches_central_once_and_restocks_its_shelf(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[0]
     oid = sell(central, store, [(sku, 2)])
@@ -63,7 +66,9 @@ def test_a_return_taken_offline_reaches_central_once_and_restocks_its_shelf(
 
         [row] = ana.returns.screen().today
         assert (row.pending, row.state, row.refund) == (False, "Refund requested", "4.99")
-        assert ana.store.order(oid).lines[0].returned == 1
+        order = ana.store.order(oid)
+        assert order is not None
+        assert order.lines[0].returned == 1
         assert ana.sync_status.screen().attention == ()
 
     [ret] = returns_of(central, store, oid)
@@ -76,7 +81,7 @@ def test_a_return_taken_offline_reaches_central_once_and_restocks_its_shelf(
 
 
 def test_the_same_unit_returned_on_two_tablets_offline_is_refunded_once(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[1]
     oid = sell(central, store, [(sku, 1)])
@@ -100,7 +105,9 @@ def test_the_same_unit_returned_on_two_tablets_offline_is_refunded_once(
         ), attention.result
         assert ana.sync_status.screen().attention == ()
         for hands in (ana, ben):  # both tablets agree with central: one unit back
-            assert hands.store.order(oid).lines[0].returned == 1
+            order = hands.store.order(oid)
+            assert order is not None
+            assert order.lines[0].returned == 1
 
     returns = returns_of(central, store, oid)
     assert len(returns) == 1

@@ -14,6 +14,7 @@ from typing import Any
 from storeapp.local import ActResult
 from tests.support.central import Central, TestStore
 from tests.support.tablet import Tablet
+from tests.sync.conftest import MakeTablet
 
 RETURN_LINE = {
     "qty": 1,
@@ -59,12 +60,12 @@ def centrals_answer(tablet: Tablet, op_id: str) -> tuple[str, str | None]:
 
 
 def test_a_refused_intent_gets_the_same_code_on_the_tablet_and_on_central(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     tablet = make_tablet()
     synced(tablet)
     sku = store.skus[0]
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any], str]] = [
         ("E1", "order.claim", {"order_id": "W-404"}, "UNKNOWN_ORDER"),
         ("E1", "task.done", {"task_id": "T-404"}, "UNKNOWN_TASK"),
         (
@@ -85,19 +86,23 @@ def test_a_refused_intent_gets_the_same_code_on_the_tablet_and_on_central(
 
 
 def test_a_count_or_return_recorded_twice_gets_the_same_code_on_both_ends(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     tablet = make_tablet()
     synced(tablet)
     sku = store.skus[0]
-    count = {
+    count: dict[str, Any] = {
         "count_id": "C-1",
         "sku": sku,
         "location": "A-01-1",
         "qty": 20,
         "counted_at": datetime.now(UTC).isoformat(),
     }
-    ret = {"return_id": "R-1", "receipt": "T-99", "lines": [{**RETURN_LINE, "sku": sku}]}
+    ret: dict[str, Any] = {
+        "return_id": "R-1",
+        "receipt": "T-99",
+        "lines": [{**RETURN_LINE, "sku": sku}],
+    }
     for op_type, payload, code in [
         ("count.record", count, "DUPLICATE_COUNT"),
         ("return.receive", ret, "DUPLICATE_RETURN"),
@@ -111,7 +116,7 @@ def test_a_count_or_return_recorded_twice_gets_the_same_code_on_both_ends(
 
 
 def test_a_fact_on_an_order_neither_end_has_is_unknown_order_on_both(
-    store: TestStore, make_tablet
+    store: TestStore, make_tablet: MakeTablet
 ) -> None:
     tablet = make_tablet()
     synced(tablet)
@@ -127,7 +132,7 @@ def test_a_fact_on_an_order_neither_end_has_is_unknown_order_on_both(
 
 
 def test_a_task_done_twice_is_applied_with_already_done_on_both_ends(
-    central: Central, store: TestStore, make_tablet
+    central: Central, store: TestStore, make_tablet: MakeTablet
 ) -> None:
     sku = store.skus[2]
     order = central.order(store, [(sku, 1)])

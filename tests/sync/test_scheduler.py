@@ -2,13 +2,14 @@
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 
 from sync.backoff import Backoff
-from sync.engine import SyncReport
+from sync.engine import SyncEngine, SyncReport
 from sync.errors import Offline
 from sync.scheduler import SyncScheduler
 
@@ -18,6 +19,8 @@ OFFLINE = SyncReport(ok=False, offline=True, error_in_words="Offline · 3 change
 
 class StandInEngine:
     """Counts passes, can hold a pass open, and says what `reports` tells it to."""
+
+    listen: Callable[[], Iterator[int]]  # set by the test that listens
 
     def __init__(self, *reports: SyncReport | Exception) -> None:
         self.reports = list(reports)
@@ -44,7 +47,7 @@ class StandInEngine:
         return outcome
 
 
-def wait_until(condition, timeout: float = 5.0) -> None:
+def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -52,40 +55,48 @@ def wait_until(condition, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+def next_run(scheduler: SyncScheduler) -> datetime:
+    at = scheduler.next_run_time()
+    assert at is not None
+    return at
+
+
 @pytest.fixture
-def schedulers():
+def schedulers() -> Iterator[list[SyncScheduler]]:
     made: list[SyncScheduler] = []
     yield made
     for scheduler in made:
-        scheduler.engine.hold.set()
+        cast(StandInEngine, scheduler.engine).hold.set()
         scheduler.shutdown()
 
 
-def test_start_runs_a_first_pass_at_once(schedulers):
+def test_start_runs_a_first_pass_at_once(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine()
-    scheduler = SyncScheduler(engine, interval=3600)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600)
     schedulers.append(scheduler)
     scheduler.start()
     wait_until(lambda: engine.passes == 1)
     assert scheduler.last_report == OK and scheduler.last_error is None
 
 
-def test_sync_now_moves_the_one_job_to_now(schedulers):
+def test_sync_now_moves_the_one_job_to_now(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine()
-    scheduler = SyncScheduler(engine, interval=3600)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600)
     schedulers.append(scheduler)
     scheduler.start(run_now=False)
-    assert scheduler.next_run_time() > datetime.now(UTC) + timedelta(minutes=59)
+    assert next_run(scheduler) > datetime.now(UTC) + timedelta(minutes=59)
     scheduler.sync_now()
     wait_until(lambda: engine.passes == 1)
     assert len(scheduler._scheduler.get_jobs()) == 1
-    wait_until(lambda: scheduler.next_run_time() > datetime.now(UTC) + timedelta(minutes=59))
+    wait_until(lambda: next_run(scheduler) > datetime.now(UTC) + timedelta(minutes=59))
 
 
-def test_taps_during_a_pass_give_exactly_one_more_pass_after_it(schedulers):
+def test_taps_during_a_pass_give_exactly_one_more_pass_after_it(
+    schedulers: list[SyncScheduler],
+) -> None:
     engine = StandInEngine()
     engine.hold.clear()
-    scheduler = SyncScheduler(engine, interval=3600)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600)
     schedulers.append(scheduler)
     scheduler.start()
     assert engine.entered.wait(5)
@@ -98,24 +109,24 @@ def test_taps_during_a_pass_give_exactly_one_more_pass_after_it(schedulers):
     assert engine.most_at_once == 1
 
 
-def test_a_failed_pass_moves_the_next_run_by_the_backoff(schedulers):
+def test_a_failed_pass_moves_the_next_run_by_the_backoff(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine(OFFLINE)
     backoff = Backoff(initial=600, maximum=3000, rand=lambda: 0.0)
-    scheduler = SyncScheduler(engine, interval=3600, backoff=backoff)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600, backoff=backoff)
     schedulers.append(scheduler)
     scheduler.start()
     # the failure is counted just before the job is moved: wait for the move itself
-    wait_until(lambda: scheduler.next_run_time() < datetime.now(UTC) + timedelta(seconds=1800))
+    wait_until(lambda: next_run(scheduler) < datetime.now(UTC) + timedelta(seconds=1800))
     expected = datetime.now(UTC) + timedelta(seconds=600)
     assert backoff.failures == 1
-    assert abs(scheduler.next_run_time() - expected) < timedelta(seconds=5)
+    assert abs(next_run(scheduler) - expected) < timedelta(seconds=5)
     assert scheduler.last_error == "Offline · 3 changes waiting"
 
 
-def test_a_good_pass_resets_the_backoff(schedulers):
+def test_a_good_pass_resets_the_backoff(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine(OFFLINE, OK)
     backoff = Backoff(initial=0.05, rand=lambda: 0.0)
-    scheduler = SyncScheduler(engine, interval=3600, backoff=backoff)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600, backoff=backoff)
     schedulers.append(scheduler)
     scheduler.start()
     wait_until(lambda: engine.passes == 2)
@@ -123,20 +134,23 @@ def test_a_good_pass_resets_the_backoff(schedulers):
     assert scheduler.last_error is None
 
 
-def test_a_crashing_pass_is_logged_recorded_and_retried(schedulers, caplog):
+def test_a_crashing_pass_is_logged_recorded_and_retried(
+    schedulers: list[SyncScheduler], caplog: pytest.LogCaptureFixture
+) -> None:
     engine = StandInEngine(RuntimeError("disk full"), OK)
     backoff = Backoff(initial=0.05, rand=lambda: 0.0)
-    scheduler = SyncScheduler(engine, interval=3600, backoff=backoff)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600, backoff=backoff)
     schedulers.append(scheduler)
     scheduler.start()
     wait_until(lambda: engine.passes == 1 and scheduler.last_error is not None)
+    assert scheduler.last_error is not None
     assert "RuntimeError" in scheduler.last_error
     assert "sync_pass crashed" in caplog.text
     wait_until(lambda: engine.passes == 2)
     assert scheduler.running
 
 
-def test_every_poke_asks_for_a_pass(schedulers):
+def test_every_poke_asks_for_a_pass(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine()
     pokes = threading.Semaphore(0)
     stop = threading.Event()
@@ -148,7 +162,7 @@ def test_every_poke_asks_for_a_pass(schedulers):
                 seq += 1
                 yield seq
 
-    scheduler = SyncScheduler(engine, interval=3600, events=events)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600, events=events)
     schedulers.append(scheduler)
     try:
         scheduler.start(run_now=False)
@@ -160,7 +174,7 @@ def test_every_poke_asks_for_a_pass(schedulers):
         stop.set()
 
 
-def test_the_listener_reconnects_after_the_stream_breaks(schedulers):
+def test_the_listener_reconnects_after_the_stream_breaks(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine()
     calls = []
     stop = threading.Event()
@@ -173,7 +187,7 @@ def test_the_listener_reconnects_after_the_stream_breaks(schedulers):
         stop.wait(5)
 
     scheduler = SyncScheduler(
-        engine,
+        cast(SyncEngine, engine),
         interval=3600,
         events=events,
         listener_backoff=Backoff(initial=0.05, rand=lambda: 0.0),
@@ -188,7 +202,7 @@ def test_the_listener_reconnects_after_the_stream_breaks(schedulers):
         stop.set()
 
 
-def test_listen_true_reads_pokes_from_the_engine(schedulers):
+def test_listen_true_reads_pokes_from_the_engine(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine()
     stop = threading.Event()
 
@@ -197,7 +211,7 @@ def test_listen_true_reads_pokes_from_the_engine(schedulers):
         stop.wait(5)
 
     engine.listen = listen
-    scheduler = SyncScheduler(engine, interval=3600, listen=True)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600, listen=True)
     schedulers.append(scheduler)
     try:
         scheduler.start(run_now=False)
@@ -206,9 +220,9 @@ def test_listen_true_reads_pokes_from_the_engine(schedulers):
         stop.set()
 
 
-def test_after_shutdown_sync_now_does_nothing(schedulers):
+def test_after_shutdown_sync_now_does_nothing(schedulers: list[SyncScheduler]) -> None:
     engine = StandInEngine()
-    scheduler = SyncScheduler(engine, interval=3600)
+    scheduler = SyncScheduler(cast(SyncEngine, engine), interval=3600)
     scheduler.start(run_now=False)
     scheduler.shutdown()
     scheduler.sync_now()

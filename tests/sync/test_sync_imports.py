@@ -17,13 +17,13 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-def test_sync_never_imports_storeapp_central_or_flet():
+def test_sync_never_imports_storeapp_central_or_flet() -> None:
     offenders = {
         path.name: sorted(imported_roots(path) & FORBIDDEN) for path in SYNC_DIR.glob("*.py")
     }
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
-def test_every_sync_module_is_checked():
+def test_every_sync_module_is_checked() -> None:
     names = {path.name for path in SYNC_DIR.glob("*.py")}
     assert {"client.py", "engine.py", "scheduler.py", "errors.py", "protocol.py"} <= names

@@ -34,7 +34,8 @@ import inspect
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, NamedTuple, TypeVar
+from contextvars import ContextVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import flet as ft
 import msgpack
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 C = TypeVar("C", bound=BaseControl)
+# The default of a `type: type[C]` parameter: with no type given, any control matches.
+_ANY_CONTROL: Any = BaseControl
 
 # What a Chromium client at 1280x800 reports in REGISTER_CLIENT (captured from
 # the web transport's debug log with FLET_LOG_LEVEL=debug).
@@ -120,9 +123,9 @@ class RecordingConnection(Connection):
         loop: asyncio.AbstractEventLoop,
         method_results: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # flet's Connection.__init__ is unannotated
         self.loop = loop
-        self.executor = _CountingExecutor()
+        self.executor: _CountingExecutor = _CountingExecutor()
         self.pubsubhub = PubSubHub(loop=loop, executor=self.executor)
         self.page_name = ""
         self.page_url = "http://127.0.0.1/"
@@ -281,7 +284,8 @@ class FletFake:
     # -- state -----------------------------------------------------------
     @property
     def page(self) -> ft.Page:
-        return self.session.page
+        page: ft.Page = self.session.page
+        return page
 
     @property
     def messages(self) -> list[Message]:
@@ -353,7 +357,7 @@ class FletFake:
 
     def find_all(
         self,
-        type: type[C] = BaseControl,
+        type: type[C] = _ANY_CONTROL,
         *,
         identifier: str | None = None,
         text: str | None = None,
@@ -383,7 +387,7 @@ class FletFake:
             found.append(c)
         return found
 
-    def find(self, type: type[C] = BaseControl, **criteria: Any) -> C:
+    def find(self, type: type[C] = _ANY_CONTROL, **criteria: Any) -> C:
         """Exactly one control matching (see :meth:`find_all`), else LookupError."""
         found = self.find_all(type, **criteria)
         if len(found) != 1:
@@ -392,7 +396,7 @@ class FletFake:
             )
         return found[0]
 
-    def by_identifier(self, identifier: str) -> BaseControl:
+    def by_identifier(self, identifier: str) -> ft.Control | None:
         """The ``content`` of ``ft.Semantics(identifier=identifier)``."""
         return self.find(ft.Semantics, identifier=identifier).content
 
@@ -469,7 +473,7 @@ class FletFake:
     def settle(self, timeout: float = 2.0) -> bool:
         """Run the loop until tasks (``page.run_task``) and threads
         (``page.run_thread``) are done or ``timeout`` passes. True if idle."""
-        idle = self._run(self._settle(timeout))
+        idle: bool = self._run(self._settle(timeout))
         self._check_crashes()
         return idle
 
@@ -477,7 +481,7 @@ class FletFake:
         """Call ``fn()`` (sync or async) on the session's loop and page context."""
 
         async def call() -> Any:
-            _context_page.set(self.page)
+            cast("ContextVar[ft.Page | None]", _context_page).set(self.page)
             result = fn()
             if inspect.isawaitable(result):
                 result = await result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,9 @@ def test_scans_answer_in_the_message_and_keep_the_scan_field_focused(
 
         app.submit(scan, gtin14_of("DOG2"))
         assert app.text_of("scan-message").startswith("Dog Food 2 kg")
-        assert app.by_identifier("scan-message").color == ft.Colors.GREEN_900
+        message = app.by_identifier("scan-message")
+        assert isinstance(message, ft.Text)
+        assert message.color == ft.Colors.GREEN_900
         assert scan.value == "" and app.calls("focus")[-1].control is scan
         assert app.text_of("pick-progress") == "1 of 2 done"
 
@@ -104,7 +107,9 @@ def test_scans_answer_in_the_message_and_keep_the_scan_field_focused(
         assert app.text_of("scan-message") == (
             "This is Dog Food 12 kg — the list wants Steel Bowl at C-01."
         )
-        assert app.by_identifier("scan-message").color == ft.Colors.RED_900
+        message = app.by_identifier("scan-message")
+        assert isinstance(message, ft.Text)
+        assert message.color == ft.Colors.RED_900
         assert len(app.calls("focus")) == focus_calls + 1
         assert app.calls("focus")[-1].control is scan
         assert app.find_all(ft.AlertDialog) == []  # a wrong scan is never a modal
@@ -145,7 +150,9 @@ def test_a_right_scan_plays_the_short_tone_and_a_wrong_one_the_error_tone(
         app.submit(scan, gtin14_of("DOG2"))
         assert tones_played(app) == ["tone-ok.wav"]
         app.submit(scan, gtin14_of("DOG2"))  # over-pick: the line wants 1
-        assert app.by_identifier("scan-message").color == ft.Colors.RED_900
+        message = app.by_identifier("scan-message")
+        assert isinstance(message, ft.Text)
+        assert message.color == ft.Colors.RED_900
         app.submit(scan, gtin14_of("DOG12"))  # the wrong item
         app.submit(scan, "not-a-barcode")
         assert tones_played(app) == ["tone-ok.wav", *["tone-error.wav"] * 3]
@@ -172,6 +179,8 @@ def test_the_screens_open_the_tablet_file_as_the_benchmark_measures_it(
 ) -> None:
     with FletFake(make_main(services.app)) as app:
         sign_in(app)
-        frame = app.page.on_close.__self__  # the session's Frame
+        close = app.page.on_close
+        assert inspect.ismethod(close)
+        frame: Any = close.__self__  # the session's Frame
         (pages,) = frame.tab.store.db.execute("PRAGMA wal_autocheckpoint").fetchone()
         assert pages == 20000  # checkpoints (an fsync each) are left to the sync engine

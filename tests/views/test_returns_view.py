@@ -48,8 +48,12 @@ def test_a_return_within_policy_is_saved_with_a_receipt_like_confirmation(
         assert app.text_of("returns-order").startswith("W-9 · Jo Smith · Sold")
         app.click(more(app))  # line 1: +1
         assert app.text_of("return-qty-1") == "1"
-        app.select(app.by_identifier("return-condition-1"), "damaged")
-        assert app.by_identifier("return-disposition-1").value == "damaged_bin"
+        condition = app.by_identifier("return-condition-1")
+        assert isinstance(condition, ft.Dropdown)
+        app.select(condition, "damaged")
+        disposition = app.by_identifier("return-disposition-1")
+        assert isinstance(disposition, ft.Dropdown)
+        assert disposition.value == "damaged_bin"
         assert app.text_of("returns-summary") == (
             "Refund 9.99 to the original payment · 0 back on the shelf · 1 to the damaged bin"
         )
