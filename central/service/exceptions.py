@@ -12,13 +12,21 @@ from sqlalchemy import select
 
 from fulfillment.outcome import ExceptionNote
 from fulfillment.tasks import settle_exception
+from sync.protocol import ExceptionResolve
 
 from ..db.tables import exceptions
+from .applying import Applying, Said
 
 if TYPE_CHECKING:
     from .feed import StoreTx
 
-__all__ = ["exception_doc", "open_exception", "open_exceptions", "resolve_exception"]
+__all__ = [
+    "apply_exception",
+    "exception_doc",
+    "open_exception",
+    "open_exceptions",
+    "resolve_exception",
+]
 
 
 def exception_doc(row: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +73,12 @@ def resolve_exception(
     tx.staged.exception_updates[exception_id] = settled
     tx.publish("exception", exception_id, exception_doc(settled))
     return "applied", None, None
+
+
+def apply_exception(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `exception` op (`exception.resolve`)."""
+    payload: ExceptionResolve = op.payload
+    return Said(*resolve_exception(tx, payload.exception_id, payload.note, op.actor_id))
 
 
 def open_exception(

@@ -10,13 +10,23 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from fulfillment.outcome import Followup, TaskKind
+from fulfillment.tasks import close_task
+from sync.protocol import TaskDone
 
 from ..db.tables import tasks
+from .applying import Applying, Said
 
 if TYPE_CHECKING:
     from .feed import StoreTx
 
-__all__ = ["close_order_tasks", "create_tasks", "find_task", "task_doc", "update_task"]
+__all__ = [
+    "apply_task",
+    "close_order_tasks",
+    "create_tasks",
+    "find_task",
+    "task_doc",
+    "update_task",
+]
 
 # units of one order that go back to one place in one push make one task, not one per scan
 _GROWING = (TaskKind.PUT_BACK, TaskKind.RESTOCK)
@@ -120,3 +130,14 @@ def update_task(
     else:
         tx.staged.task_updates[row["task_id"]] = changed
     tx.publish("task", row["task_id"], task_doc(changed))
+
+
+def apply_task(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `task` op (`task.done`: `fulfillment.tasks.close_task`)."""
+    payload: TaskDone = op.payload
+    row = find_task(tx, payload.task_id)
+    decision = close_task(payload.task_id, None if row is None else row["state"])
+    if decision.changes:
+        assert row is not None
+        update_task(tx, row, state="done", done_by=op.actor_id)
+    return Said(decision.status.value, decision.code, decision.message)
