@@ -16,6 +16,7 @@ from sync.protocol import ExceptionResolve
 
 from ..db.tables import exceptions
 from .applying import Applying, Said
+from .staging import EXCEPTION
 
 if TYPE_CHECKING:
     from .feed import StoreTx
@@ -70,7 +71,7 @@ def resolve_exception(
         "resolved_by": actor_id,
         "resolution": note,
     }
-    tx.staged.exception_updates[exception_id] = settled
+    tx.staged.stage_change(EXCEPTION, exception_id, settled)
     tx.publish("exception", exception_id, exception_doc(settled))
     return "applied", None, None
 
@@ -108,7 +109,7 @@ def open_exception(
         "sku": sku,
         "location": location,
     }
-    tx.staged.exceptions.append(row)
+    tx.staged.stage_new(EXCEPTION, exception_id, row)
     doc = exception_doc(row)
     tx.publish("exception", exception_id, doc)
     return doc

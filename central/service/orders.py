@@ -22,6 +22,7 @@ from .applying import Applying, Said
 from .documents import load_document
 from .effects import Effects, write_effects
 from .feed import StoreTx
+from .staging import ORDER
 
 __all__ = [
     "apply_order",
@@ -44,7 +45,7 @@ def _doc(order: Order) -> dict[str, Any]:
 def insert_order(tx: StoreTx, order: Order) -> None:
     if order.updated_at is None:
         order = order.model_copy(update={"updated_at": tx.now})
-    tx.staged.new_orders[order.order_id] = order
+    tx.staged.stage_new(ORDER, order.order_id, order)
     ledger.adjust_reserved(tx, None, order)
     tx.publish("order", order.order_id, order)  # dumped once, at flush
 
@@ -52,7 +53,7 @@ def insert_order(tx: StoreTx, order: Order) -> None:
 def save_order(tx: StoreTx, before: Order, after: Order) -> None:
     if after.updated_at is None:
         after = after.model_copy(update={"updated_at": tx.now})
-    tx.staged.orders[after.order_id] = after
+    tx.staged.stage_change(ORDER, after.order_id, after)
     ledger.adjust_reserved(tx, before, after)
     tx.publish("order", after.order_id, after)
 

@@ -30,7 +30,7 @@ from .effects import Effects, write_effects
 from .exceptions import resolve_exception
 from .feed import StoreTx
 from .orders import load_order, save_order
-from .staging import Staging
+from .staging import EXCEPTION, RETURN
 
 __all__ = ["apply_return", "item_facts", "load_return", "override_return", "receive_return"]
 
@@ -97,14 +97,11 @@ def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> Said | None:
 def _stage_return(
     tx: StoreTx, ret: Return, *, op_id: str, device_id: str | None, new: bool
 ) -> None:
-    staged = tx.staged
     stage_document(
         tx,
         "return",
         ret.return_id,
         ret,
-        staged.new_returns,
-        staged.return_updates,
         new=new,
         op_id=op_id,
         device_id=device_id,
@@ -226,23 +223,15 @@ def apply_return(tx: StoreTx, op: Applying) -> Said:
 def _settle_exceptions_of(tx: StoreTx, return_id: str, note: str, actor_id: str) -> None:
     """The override is the manager's decision on what the return's receipt raised (an order
     central could not find): those exceptions are settled with it, not left open."""
-    s: Staging | None = tx.staged
-    receive_op: str | None = None
-    while s is not None and receive_op is None:
-        row = s.new_returns.get(return_id)
-        receive_op = row["op_id"] if row is not None else None
-        s = s.parent
+    made = tx.staged.made(RETURN).get(return_id)
+    receive_op: str | None = made["op_id"] if made is not None else None
     if receive_op is None:
         receive_op = tx.conn.execute(
             select(returns.c.op_id).where(returns.c.return_id == return_id)
         ).scalar()
     if receive_op is None:
         return
-    ids: set[str] = set()
-    s = tx.staged
-    while s is not None:
-        ids |= {x["exception_id"] for x in s.exceptions if x["op_id"] == receive_op}
-        s = s.parent
+    ids = {x for x, row in tx.staged.made(EXCEPTION).items() if row["op_id"] == receive_op}
     ids |= set(
         tx.conn.execute(
             select(exceptions.c.exception_id).where(

@@ -15,6 +15,7 @@ from sync.protocol import TaskDone
 
 from ..db.tables import tasks
 from .applying import Applying, Said
+from .staging import TASK
 
 if TYPE_CHECKING:
     from .feed import StoreTx
@@ -65,8 +66,7 @@ def create_tasks(
         )
         if same is not None:
             grown = {**same, "qty": same["qty"] + f.qty}
-            tx.staged.task_updates.pop(grown["task_id"], None)
-            tx.staged.new_tasks[grown["task_id"]] = grown
+            tx.staged.stage_new(TASK, grown["task_id"], grown)
             tx.publish("task", grown["task_id"], task_doc(grown))
             made.append({**task_doc(grown), "qty": f.qty})
             continue
@@ -84,7 +84,7 @@ def create_tasks(
             "op_id": op_id,
             "created_at": tx.now,
         }
-        tx.staged.new_tasks[task_id] = row
+        tx.staged.stage_new(TASK, task_id, row)
         doc = task_doc(row)
         tx.publish("task", task_id, doc)
         made.append(doc)
@@ -125,10 +125,7 @@ def update_task(
     tx: StoreTx, row: dict[str, Any], *, state: str, done_by: str | None = None
 ) -> None:
     changed = {**row, "state": state, "done_by": done_by, "done_at": tx.now}
-    if row["task_id"] in tx.staged.new_tasks:
-        tx.staged.new_tasks[row["task_id"]] = changed
-    else:
-        tx.staged.task_updates[row["task_id"]] = changed
+    tx.staged.stage_change(TASK, row["task_id"], changed)
     tx.publish("task", row["task_id"], task_doc(changed))
 
 
