@@ -125,9 +125,11 @@ def _previous(tx: StoreTx, sku: str, location: str, at: datetime) -> Count | Non
 # --- writes ---------------------------------------------------------------------------------
 
 
-def _write(tx: StoreTx, outcome: CountOutcome, op: Applying, *, new: bool) -> list[dict[str, Any]]:
+def _write(
+    tx: StoreTx, outcome: CountOutcome, op: Applying, *, new: bool, task_id: str | None = None
+) -> list[dict[str, Any]]:
     """Stage what a count rule decided: the count, then its effects; returns the follow-up
-    tasks made. A recount finishes the task it was asked by."""
+    tasks made. `task_id`: the task the count was asked by, done now."""
     count = outcome.count
     assert count is not None
     device_id = op.device.device_id
@@ -143,7 +145,7 @@ def _write(tx: StoreTx, outcome: CountOutcome, op: Applying, *, new: bool) -> li
             count_id=count.count_id,
             settles=(count.sku, count.location) if count.state in SETTLED else None,
             followups=outcome.followups,
-            finishes_task=op.payload.task_id if new else None,
+            finishes_task=task_id,
         ),
     )
 
@@ -217,7 +219,7 @@ def record_count(tx: StoreTx, op: Applying) -> Said:
         previous=previous,
         moved_since_previous=moved,
     )
-    made = _write(tx, outcome, op, new=True)
+    made = _write(tx, outcome, op, new=True, task_id=payload.task_id)
     return Said(outcome.status.value, outcome.code, _said(outcome), tuple(made), skewed)
 
 
