@@ -3,6 +3,7 @@ the document it acts on (`push.APPLY`), one result builder for every kind."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from central.service.push import APPLY
@@ -47,7 +48,12 @@ def missing_documents(store: TestStore) -> dict[str, tuple[dict[str, object], st
         "pick.short": ({**line, "qty": 1, "reason": "not_found"}, "UNKNOWN_ORDER"),
         "return.override": ({"return_id": "R-NONE", "reason": "Kept"}, "UNKNOWN_RETURN"),
         "count.record": (
-            {**place, "count_id": "C-1", "qty": 1, "counted_at": datetime.now(UTC).isoformat()},
+            {
+                **place,
+                "count_id": f"C-{uuid.uuid4().hex[:12]}",  # count numbers are unique everywhere
+                "qty": 1,
+                "counted_at": datetime.now(UTC).isoformat(),
+            },
             "UNKNOWN_ITEM",
         ),
         "count.approve": ({"count_id": "C-NONE"}, "UNKNOWN_COUNT"),
