@@ -4,13 +4,14 @@ the limits on failed attempts (enrollment codes, unknown tokens) per client addr
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from ..service.auth import device_for_token, integration_key_ok, integration_key_revoked
+from ..service.devices import DeviceRow
 from ..service.errors import Forbidden, Unauthorized
 from ..service.limits import FailureLimiter
 from ..settings import CentralSettings
@@ -79,7 +80,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def current_device(request: Request, engine: EngineDep, credentials: Credentials) -> Any:
+def current_device(request: Request, engine: EngineDep, credentials: Credentials) -> DeviceRow:
     token = _token(credentials)
     device = device_for_token(engine, token)
     if device is None:
@@ -106,6 +107,6 @@ def integration(request: Request, engine: EngineDep, credentials: Credentials) -
     raise _unknown_token(request, "Unknown integration key")
 
 
-Device = Annotated[Any, Depends(current_device)]
+Device = Annotated[DeviceRow, Depends(current_device)]
 Integration = Depends(integration)
 Enrollment = Annotated[EnrollLimit, Depends(EnrollLimit)]

@@ -20,6 +20,7 @@ from sync.protocol import EnrollResponse
 from ..db.engine import reading
 from ..db.tables import devices, enrollment_codes, integration_keys, stores
 from .clock import as_utc, utcnow
+from .devices import DeviceRow
 from .errors import NotFound, Unauthorized
 
 __all__ = [
@@ -110,7 +111,7 @@ def enroll(
     return EnrollResponse(device_id=device_id, store_id=row.store_id, token=token)
 
 
-def device_for_token(engine: Engine, token: str) -> Any:
+def device_for_token(engine: Engine, token: str) -> DeviceRow | None:
     with reading(engine) as conn:
         row = conn.execute(
             select(devices).where(devices.c.token_hash == hash_secret(token))
@@ -119,7 +120,7 @@ def device_for_token(engine: Engine, token: str) -> Any:
         return None
     if row.revoked_at is not None:
         raise Unauthorized("This tablet was revoked: enroll it again", code="DEVICE_REVOKED")
-    return row
+    return DeviceRow.of(row)
 
 
 def revoke_device(engine: Engine, device_id: str) -> None:

@@ -73,8 +73,6 @@ def stage_count(tx: StoreTx, count: Count, *, op_id: str | None, device_id: str 
         "count",
         count.count_id,
         count,
-        staged.new_counts,
-        staged.count_updates,
         new=staged.count_doc(count.count_id) is None and op_id is not None,
         op_id=op_id,
         device_id=device_id,

@@ -1,5 +1,5 @@
-"""Cycle counts and stock adjustments on central: `count.record`, `count.approve`,
-`count.recount`, `stock.adjust`, and the re-derivation of counts by late movements.
+"""Cycle counts on central: `count.record`, `count.approve`, `count.recount` (their apply
+step), and the re-derivation of counts by late movements.
 
 The rules are `fulfillment.counts`; this module gives them what only central has — the
 book as of `counted_at` (the ledger's balance of the movements that occurred up to then,
@@ -17,7 +17,7 @@ waiting counts in between.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,34 +26,25 @@ from sqlalchemy import exists, func, select
 from fulfillment import counts as rules
 from fulfillment.codes import Code
 from fulfillment.counts import SETTLED, Count, CountOutcome, CountState
-from fulfillment.ledger import Movement, MovementKind
-from fulfillment.outcome import Context, Status, TaskKind
+from fulfillment.ledger import MovementKind
+from fulfillment.outcome import Context, Status
+from sync.protocol import CountDecision, CountRecord
 
 from ..db.tables import counts, items, ledger
-from . import ledger as ledger_service
+from .applying import Applying, ApplyStep, Said, clamp
 from .count_docs import stage_count
 from .documents import load_document, number_holder
+from .effects import Effects, write_effects
 from .feed import StoreTx
-from .tasks import create_tasks, find_task, update_task
 
 __all__ = [
-    "CountAnswer",
-    "adjust_stock",
+    "apply_count",
     "book_at",
     "decide_count",
+    "item_name",
     "load_count",
     "record_count",
 ]
-
-
-@dataclass(frozen=True)
-class CountAnswer:
-    """What the op's result says."""
-
-    status: str
-    code: str | None = None
-    message: str | None = None
-    followups: tuple[dict[str, Any], ...] = ()
 
 
 # --- reads that see what is staged ----------------------------------------------------------
@@ -135,41 +126,37 @@ def _previous(tx: StoreTx, sku: str, location: str, at: datetime) -> Count | Non
 
 
 def _write(
-    tx: StoreTx,
-    outcome: CountOutcome,
-    *,
-    op_id: str,
-    actor_id: str,
-    device_id: str | None,
-    new: bool,
+    tx: StoreTx, outcome: CountOutcome, op: Applying, *, new: bool, task_id: str | None = None
 ) -> list[dict[str, Any]]:
-    """Stage what a count rule decided; returns the follow-up tasks made."""
+    """Stage what a count rule decided: the count, then its effects; returns the follow-up
+    tasks made. `task_id`: the task the count was asked by, done now."""
     count = outcome.count
     assert count is not None
-    stage_count(tx, count, op_id=op_id if new else None, device_id=device_id)
-    ledger_service.record_movements(
+    device_id = op.device.device_id
+    stage_count(tx, count, op_id=op.op_id if new else None, device_id=device_id)
+    return write_effects(
         tx,
-        outcome.movements,
-        occurred_at=count.counted_at,
-        op_id=op_id,
-        actor_id=actor_id,
-        count_id=count.count_id,
+        Effects(
+            op_id=op.op_id,
+            actor_id=op.actor_id,
+            device_id=device_id,
+            occurred_at=count.counted_at,
+            movements=outcome.movements,
+            count_id=count.count_id,
+            settles=(count.sku, count.location) if count.state in SETTLED else None,
+            followups=outcome.followups,
+            finishes_task=task_id,
+        ),
     )
-    recounts = {(f.sku, f.location) for f in outcome.followups if f.kind is TaskKind.RECOUNT}
-    if recounts:
-        ledger_service.mark_doubtful(tx, recounts)
-    elif count.state in SETTLED:  # the shelf was counted and the books follow it
-        ledger_service.mark_doubtful(tx, [(count.sku, count.location)], doubtful=False)
-    return create_tasks(tx, outcome.followups, op_id)
 
 
-def _item_name(tx: StoreTx, sku: str) -> str | None:
+def item_name(tx: StoreTx, sku: str) -> str | None:
     return tx.conn.execute(
         select(items.c.name).where(items.c.store_id == tx.store_id, items.c.sku == sku)
     ).scalar()
 
 
-def _duplicate(tx: StoreTx, count_id: str, ctx: Context) -> CountAnswer | None:
+def _duplicate(tx: StoreTx, count_id: str, ctx: Context) -> Said | None:
     """A count number already used by another op: refused, so one count never posts twice."""
     staged = tx.staged.count_doc(count_id)
     holder = number_holder(tx, staged, counts, counts.c.count_id, count_id, Count)
@@ -183,7 +170,7 @@ def _duplicate(tx: StoreTx, count_id: str, ctx: Context) -> CountAnswer | None:
             f"Count {count_id} was already recorded by {earlier.counted_by_name or earlier.counted_by}"
             f" at {ctx.clock_time(earlier.counted_at)}: this one was not recorded again"
         )
-    return CountAnswer(Status.REJECTED.value, Code.DUPLICATE_COUNT, message)
+    return Said(Status.REJECTED.value, Code.DUPLICATE_COUNT, message)
 
 
 def _said(outcome: CountOutcome) -> str | None:
@@ -197,24 +184,25 @@ def _said(outcome: CountOutcome) -> str | None:
     return outcome.message or count.message or None
 
 
-def record_count(
-    tx: StoreTx,
-    payload: Any,
-    ctx: Context,
-    *,
-    op_id: str,
-    device_id: str | None,
-) -> CountAnswer:
-    """`count.record`: a blind count against book(counted_at)."""
+def record_count(tx: StoreTx, op: Applying) -> Said:
+    """`count.record`: a blind count against book(counted_at). A count is a physical fact:
+    a wrong clock moves when it counts (into the window `occurred_at` is accepted in, told
+    as CLOCK_SKEW), never refuses it."""
+    payload: CountRecord = op.payload
+    ctx = op.ctx
+    clamped, skewed = clamp(payload.counted_at, op.device, tx.now)
     duplicate = _duplicate(tx, payload.count_id, ctx)
     if duplicate is not None:
-        return duplicate
-    name = _item_name(tx, payload.sku)
+        return replace(duplicate, skewed=skewed)
+    name = item_name(tx, payload.sku)
     if name is None:
-        return CountAnswer(
-            Status.REJECTED.value, Code.UNKNOWN_ITEM, f"No item {payload.sku} in this store"
+        return Said(
+            Status.REJECTED.value,
+            Code.UNKNOWN_ITEM,
+            f"No item {payload.sku} in this store",
+            skewed=skewed,
         )
-    counted_at: datetime = min(payload.counted_at.astimezone(UTC), tx.now)
+    counted_at: datetime = min(clamped.astimezone(UTC), tx.now)
     sku, location = payload.sku, payload.location
     previous = _previous(tx, sku, location, counted_at)
     moved = previous is None or _moved_between(tx, sku, location, previous.counted_at, counted_at)
@@ -231,67 +219,40 @@ def record_count(
         previous=previous,
         moved_since_previous=moved,
     )
-    made = _write(tx, outcome, op_id=op_id, actor_id=ctx.actor_id, device_id=device_id, new=True)
-    if payload.task_id:
-        task = find_task(tx, payload.task_id)
-        if task is not None and task["state"] == "open":
-            update_task(tx, task, state="done", done_by=ctx.actor_id)
-    return CountAnswer(outcome.status.value, outcome.code, _said(outcome), tuple(made))
+    made = _write(tx, outcome, op, new=True, task_id=payload.task_id)
+    return Said(outcome.status.value, outcome.code, _said(outcome), tuple(made), skewed)
 
 
-def decide_count(
-    tx: StoreTx,
-    op_type: str,
-    payload: Any,
-    ctx: Context,
-    *,
-    op_id: str,
-    device_id: str | None,
-) -> CountAnswer:
+def decide_count(tx: StoreTx, op: Applying) -> Said:
     """`count.approve` (the adjustment against book(counted_at) as the ledger has it now) or
     `count.recount` (a new blind count)."""
+    payload: CountDecision = op.payload
+    ctx = op.ctx
     count = load_count(tx, payload.count_id)
     if count is None:
-        return CountAnswer(
+        return Said(
             Status.REJECTED.value, Code.UNKNOWN_COUNT, f"No count {payload.count_id} in this store"
         )
-    if op_type == "count.approve":
+    if op.op_type == "count.approve":
         book = book_at(tx, count.sku, count.location, count.counted_at)
         outcome = rules.approve(count, book, ctx)
     else:
         outcome = rules.send_back(count, ctx)
     if outcome.count is None:
-        return CountAnswer(outcome.status.value, outcome.code, outcome.message)
-    made = _write(tx, outcome, op_id=op_id, actor_id=ctx.actor_id, device_id=device_id, new=False)
-    return CountAnswer(
+        return Said(outcome.status.value, outcome.code, outcome.message)
+    made = _write(tx, outcome, op, new=False)
+    return Said(
         outcome.status.value, outcome.code, outcome.message or outcome.count.message, tuple(made)
     )
 
 
-def adjust_stock(
-    tx: StoreTx, payload: Any, ctx: Context, *, op_id: str, occurred_at: datetime
-) -> CountAnswer:
-    """`stock.adjust` (a manager): an `adjust` movement; its reason is the ledger row's note."""
-    name = _item_name(tx, payload.sku)
-    if name is None:
-        return CountAnswer(
-            Status.REJECTED.value, Code.UNKNOWN_ITEM, f"No item {payload.sku} in this store"
-        )
-    move = Movement(
-        kind=MovementKind.ADJUST, sku=payload.sku, location=payload.location, qty=payload.delta
-    )
-    ledger_service.record_movements(
-        tx,
-        [move],
-        occurred_at=occurred_at,
-        op_id=op_id,
-        actor_id=ctx.actor_id,
-        note=payload.reason,
-    )
-    return CountAnswer(
-        Status.APPLIED.value,
-        message=f"{payload.delta:+d} × {name} at {payload.location}: {payload.reason}",
-    )
+_STEPS: dict[str, ApplyStep] = {
+    "count.record": record_count,
+    "count.approve": decide_count,
+    "count.recount": decide_count,
+}
 
 
-# --- late movements -------------------------------------------------------------------------
+def apply_count(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `count` op."""
+    return _STEPS[op.op_type](tx, op)

@@ -3,6 +3,7 @@ view — last sync, pending ops, oldest pending op, clock offset, app version)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,34 @@ from ..db.engine import reading
 from ..db.tables import devices
 from .clock import as_utc
 
-__all__ = ["record_status", "store_devices"]
+__all__ = ["DeviceRow", "record_status", "store_devices"]
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    """A tablet as a request (and a push's apply steps) sees it: read where its token is
+    checked (`auth.device_for_token`), and again, locked, where a push starts."""
+
+    device_id: str
+    store_id: str
+    name: str
+    app_version: str | None
+    last_applied_seq: int
+    last_server_time: datetime | None  # aware UTC; None before its first push
+    clock_offset_s: int | None
+
+    @classmethod
+    def of(cls, row: Any) -> DeviceRow:
+        """From a `devices` row."""
+        return cls(
+            device_id=row.device_id,
+            store_id=row.store_id,
+            name=row.name,
+            app_version=row.app_version,
+            last_applied_seq=int(row.last_applied_seq),
+            last_server_time=as_utc(row.last_server_time),
+            clock_offset_s=row.clock_offset_s,
+        )
 
 
 def record_status(engine: Engine, device_id: str, status: DeviceStatus, now: datetime) -> None:

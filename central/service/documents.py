@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import Column, Table, select
 
-from .staging import Rows
+from .staging import KINDS
 
 if TYPE_CHECKING:
     from .feed import StoreTx
@@ -63,8 +63,6 @@ def stage_document(
     kind: str,
     doc_id: str,
     doc: BaseModel,
-    new_rows: Rows,
-    updates: Rows,
     *,
     new: bool,
     op_id: str | None,
@@ -72,9 +70,10 @@ def stage_document(
 ) -> None:
     """Stage a new document (its row, made by op_id on device_id) or a changed one (a change
     to one this op made new stays new); published as a `kind` change, dumped at flush."""
+    registered = KINDS[kind]
     if new:
-        new_rows[doc_id] = {
-            f"{kind}_id": doc_id,  # the table's id column: return_id, count_id
+        row = {
+            registered.key: doc_id,
             "store_id": tx.store_id,
             "op_id": op_id,
             "device_id": device_id,
@@ -82,8 +81,7 @@ def stage_document(
             "updated_at": tx.now,
             "data": doc,
         }
-    elif doc_id in new_rows:
-        new_rows[doc_id] = {**new_rows[doc_id], "data": doc, "updated_at": tx.now}
+        tx.staged.stage_new(registered, doc_id, row)
     else:
-        updates[doc_id] = {"data": doc, "updated_at": tx.now}
+        tx.staged.stage_change(registered, doc_id, {"data": doc, "updated_at": tx.now})
     tx.publish(kind, doc_id, doc)

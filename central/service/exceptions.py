@@ -12,13 +12,22 @@ from sqlalchemy import select
 
 from fulfillment.outcome import ExceptionNote
 from fulfillment.tasks import settle_exception
+from sync.protocol import ExceptionResolve
 
 from ..db.tables import exceptions
+from .applying import Applying, Said
+from .staging import EXCEPTION
 
 if TYPE_CHECKING:
     from .feed import StoreTx
 
-__all__ = ["exception_doc", "open_exception", "open_exceptions", "resolve_exception"]
+__all__ = [
+    "apply_exception",
+    "exception_doc",
+    "open_exception",
+    "open_exceptions",
+    "resolve_exception",
+]
 
 
 def exception_doc(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,9 +71,15 @@ def resolve_exception(
         "resolved_by": actor_id,
         "resolution": note,
     }
-    tx.staged.exception_updates[exception_id] = settled
+    tx.staged.stage_change(EXCEPTION, exception_id, settled)
     tx.publish("exception", exception_id, exception_doc(settled))
     return "applied", None, None
+
+
+def apply_exception(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `exception` op (`exception.resolve`)."""
+    payload: ExceptionResolve = op.payload
+    return Said(*resolve_exception(tx, payload.exception_id, payload.note, op.actor_id))
 
 
 def open_exception(
@@ -94,7 +109,7 @@ def open_exception(
         "sku": sku,
         "location": location,
     }
-    tx.staged.exceptions.append(row)
+    tx.staged.stage_new(EXCEPTION, exception_id, row)
     doc = exception_doc(row)
     tx.publish("exception", exception_id, doc)
     return doc

@@ -250,7 +250,7 @@ def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
 
 
 def _context(tx: StoreTx, actor: str = "oms") -> Context:
-    return Context(actor_id=actor, now=tx.now, policy=tx.policy, timezone=tx.timezone)
+    return Context.of(actor, tx.now, policy=tx.policy, timezone=tx.timezone)
 
 
 def create_order(engine: Engine, body: OrderIn, now: datetime | None = None) -> tuple[Order, bool]:

@@ -1,8 +1,9 @@
-"""Orders on central: load, save, and write everything an `Outcome` asks for.
+"""Orders on central: load, save, the `order` ops' apply step, and writing an `Outcome`.
 
-`apply_outcome` is where a rule's result becomes rows: the order document,
-reservations, ledger movements, follow-up tasks, manager exceptions and
-customer notifications — all in the caller's store transaction.
+`apply_outcome` is where a rule's result becomes rows: the order document and its
+reservations here, then its effects (ledger movements, follow-up tasks, manager exceptions,
+customer notifications) through `effects.write_effects` — all in the caller's store
+transaction.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from fulfillment.codes import Code
 from fulfillment.model import Order
-from fulfillment.outcome import Outcome, TaskKind
+from fulfillment.outcome import Outcome, Status
+from fulfillment.picking import apply_order_op
 
 from ..db.tables import orders
 from . import ledger
+from .applying import Applying, Said
 from .documents import load_document
-from .exceptions import open_exceptions
+from .effects import Effects, write_effects
 from .feed import StoreTx
-from .tasks import close_order_tasks, create_tasks
+from .staging import ORDER
 
 __all__ = [
+    "apply_order",
     "apply_outcome",
     "insert_order",
     "load_order",
@@ -40,7 +45,7 @@ def _doc(order: Order) -> dict[str, Any]:
 def insert_order(tx: StoreTx, order: Order) -> None:
     if order.updated_at is None:
         order = order.model_copy(update={"updated_at": tx.now})
-    tx.staged.new_orders[order.order_id] = order
+    tx.staged.stage_new(ORDER, order.order_id, order)
     ledger.adjust_reserved(tx, None, order)
     tx.publish("order", order.order_id, order)  # dumped once, at flush
 
@@ -48,7 +53,7 @@ def insert_order(tx: StoreTx, order: Order) -> None:
 def save_order(tx: StoreTx, before: Order, after: Order) -> None:
     if after.updated_at is None:
         after = after.model_copy(update={"updated_at": tx.now})
-    tx.staged.orders[after.order_id] = after
+    tx.staged.stage_change(ORDER, after.order_id, after)
     ledger.adjust_reserved(tx, before, after)
     tx.publish("order", after.order_id, after)
 
@@ -63,30 +68,45 @@ def apply_outcome(
     device_id: str | None = None,
     occurred_at: datetime,
 ) -> list[dict[str, Any]]:
-    """Write what the outcome says; returns the follow-up tasks made (for the op result)."""
+    """Write what the outcome says: the order, then its effects (`write_effects`); returns
+    the follow-up tasks made (for the op result)."""
     if not outcome.changed:
         return []
     if outcome.order is not before:  # rules hand back the very same order when nothing changed
         save_order(tx, before, outcome.order)
-    ledger.record_movements(
-        tx, outcome.movements, occurred_at=occurred_at, op_id=op_id, actor_id=actor_id
+    return write_effects(
+        tx,
+        Effects(
+            op_id=op_id,
+            actor_id=actor_id,
+            device_id=device_id,
+            occurred_at=occurred_at,
+            movements=outcome.movements,
+            closes_tasks_of=before.order_id if outcome.closes_order_tasks else None,
+            followups=outcome.followups,
+            exceptions=outcome.exceptions,
+            notifications=outcome.notifications,
+        ),
     )
-    recounts = {(f.sku, f.location) for f in outcome.followups if f.kind is TaskKind.RECOUNT}
-    if recounts:
-        ledger.mark_doubtful(tx, recounts)
-    if outcome.closes_order_tasks:
-        close_order_tasks(tx, before.order_id)
-    made = create_tasks(tx, outcome.followups, op_id)
-    open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=actor_id)
-    for n in outcome.notifications:
-        tx.staged.notifications.append(
-            {
-                "store_id": tx.store_id,
-                "order_id": n.order_id,
-                "kind": n.kind,
-                "data": dict(n.data),
-                "op_id": op_id,
-                "created_at": tx.now,
-            }
+
+
+def apply_order(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `order` op (`fulfillment.picking.apply_order_op`)."""
+    order = load_order(tx, op.payload.order_id)
+    if order is None:
+        return Said(
+            Status.REJECTED.value,
+            Code.UNKNOWN_ORDER,
+            f"No order {op.payload.order_id} in this store",
         )
-    return made
+    outcome = apply_order_op(order, op.op_type, op.payload, op.ctx)
+    made = apply_outcome(
+        tx,
+        order,
+        outcome,
+        op_id=op.op_id,
+        actor_id=op.actor_id,
+        device_id=op.device.device_id,
+        occurred_at=op.occurred_at,
+    )
+    return Said(outcome.status.value, outcome.code, outcome.message, tuple(made))

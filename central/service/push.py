@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -43,42 +45,39 @@ from sqlalchemy.exc import OperationalError
 
 from fulfillment.codes import Code
 from fulfillment.model import Role
-from fulfillment.outcome import Context
-from fulfillment.picking import ORDER_OPS, apply_order_op
-from fulfillment.tasks import close_task
+from fulfillment.outcome import Context, Status
 from sync.protocol import (
+    OPS,
+    Document,
     LooseEnvelope,
     OpResult,
     PushRequest,
     PushResponse,
     RawEnvelope,
-    may_perform,
     op_error,
     validate_payload,
 )
 
 from ..db.engine import reading
 from ..db.tables import OP_ID_USED, dead_letters, devices, op_results, staff
-from .clock import as_utc
-from .counts import adjust_stock, decide_count, record_count
+from .applying import Applying, ApplyStep, Said, clamp
+from .counts import apply_count
+from .devices import DeviceRow
 from .errors import CentralError, Conflict, Invalid
-from .exceptions import open_exception, resolve_exception
+from .exceptions import apply_exception, open_exception
 from .feed import StoreTx, store_tx
-from .orders import apply_outcome, load_order
-from .returns import override_return, receive_return
-from .tasks import find_task, update_task
+from .orders import apply_order
+from .returns import apply_return
+from .stock import apply_stock
+from .tasks import apply_task
 
-__all__ = ["QUARANTINE_AFTER", "push"]
+__all__ = ["APPLY", "QUARANTINE_AFTER", "push"]
 
 Envelope = RawEnvelope | LooseEnvelope
 
 log = logging.getLogger("central.push")
 
 QUARANTINE_AFTER = 3
-SKEW_WINDOW = timedelta(minutes=5)
-# a device's first push is believed back to this (a tablet a long time offline); older, or
-# an unstorable year 1, is clamped to it
-OLDEST_BELIEVED = timedelta(days=730)
 OFFSET_LIMIT_S = 2**31 - 1  # what `devices.clock_offset_s` holds (a 32-bit integer)
 
 _MARKS = re.compile(r"[\x00-\x1f\x7f]+")
@@ -129,40 +128,22 @@ class _Staff:
         self.roles = {r.employee_id: Role(r.role) for r in rows if r.active}
 
 
-def _clamp(occurred_at: datetime, device: Any, now: datetime) -> tuple[datetime, bool]:
-    """`occurred_at` within [the server time the device last saw − 5 min (on its first push:
-    OLDEST_BELIEVED ago), now]; True when it had to be moved. Aware datetimes of any offset
-    compare without converting, so year 1 or 9999 never overflows here."""
-    seen = as_utc(device.last_server_time)
-    low = seen - SKEW_WINDOW if seen is not None else now - OLDEST_BELIEVED
-    if occurred_at > now:
-        return now, True
-    if occurred_at < low:
-        return low, True
-    return occurred_at, False
-
-
-def _result(
-    raw: Envelope,
-    status: str,
-    code: str | None = None,
-    message: str | None = None,
-    followups: list[dict[str, Any]] | None = None,
-) -> OpResult:
+def _result(raw: Envelope, said: Said) -> OpResult:
+    """The op's result: what its step said (its sentence made safe for any column)."""
     return OpResult.model_validate(
         {
             "op_id": raw.op_id,
             "seq": raw.seq,
-            "status": status,
-            "code": code,
-            "message": _words(message) if message else message,
-            "followups": followups or [],
+            "status": said.status,
+            "code": said.code,
+            "message": _words(said.message) if said.message else said.message,
+            "followups": list(said.followups),
         }
     )
 
 
 def _set_aside(
-    tx: StoreTx, device: Any, raw: Envelope, code: str, message: str, attempts: int = 0
+    tx: StoreTx, device: DeviceRow, raw: Envelope, code: str, message: str, attempts: int = 0
 ) -> None:
     """Keep a refused op's raw JSON in `dead_letters` and list it for managers."""
     _dead_letter(tx, device, raw, code, message, attempts)
@@ -177,7 +158,9 @@ def _set_aside(
     )
 
 
-def _earlier_use(device: Any, raw: Envelope, batch: dict[UUID, int], used: dict[str, Any]) -> str:
+def _earlier_use(
+    device: DeviceRow, raw: Envelope, batch: dict[UUID, int], used: dict[str, Any]
+) -> str:
     """Which op used this op's id before, in words ("" when none did). Another store's is
     named no further than that."""
     if raw.op_id in batch:
@@ -210,134 +193,74 @@ def _used_op_ids(tx: StoreTx, ops: list[Envelope]) -> dict[str, Any]:
 
 
 def _answer(
-    tx: StoreTx, device: Any, raw: Envelope, people: _Staff, reused: str
+    tx: StoreTx, device: DeviceRow, raw: Envelope, people: _Staff, reused: str
 ) -> tuple[OpResult, datetime]:
     """One op's result and the time its result row keeps (the clamped `occurred_at`)."""
     if reused:
         message = f"Its op_id was already used by {reused}: this change was not applied"
         _set_aside(tx, device, raw, Code.OP_ID_REUSED, message)
-        return _result(raw, "rejected", Code.OP_ID_REUSED, message), tx.now
+        return _result(raw, Said(Status.REJECTED.value, Code.OP_ID_REUSED, message)), tx.now
     if isinstance(raw, LooseEnvelope):
         message = raw.problem()
         _set_aside(tx, device, raw, Code.INVALID_OP, message)
-        return _result(raw, "rejected", Code.INVALID_OP, message), tx.now
-    occurred_at, skewed = _clamp(raw.occurred_at, device, tx.now)
+        return _result(raw, Said(Status.REJECTED.value, Code.INVALID_OP, message)), tx.now
+    occurred_at, skewed = clamp(raw.occurred_at, device, tx.now)
     return _apply(tx, device, raw, people, occurred_at, skewed), occurred_at
+
+
+APPLY: Mapping[Document, ApplyStep] = MappingProxyType(
+    {
+        Document.ORDER: apply_order,
+        Document.RETURN: apply_return,
+        Document.COUNT: apply_count,
+        Document.STOCK: apply_stock,
+        Document.EXCEPTION: apply_exception,
+        Document.TASK: apply_task,
+    }
+)
+"""The apply step of each document kind an op of the catalogue (`OPS`) acts on."""
 
 
 def _apply(
     tx: StoreTx,
-    device: Any,
+    device: DeviceRow,
     raw: RawEnvelope,
     people: _Staff,
     occurred_at: datetime,
     skewed: bool,
 ) -> OpResult:
-    """Apply one op inside the caller's savepoint; returns its result."""
-
-    def result(
-        status: str,
-        code: str | None = None,
-        message: str | None = None,
-        followups: list[dict[str, Any]] | None = None,
-    ) -> OpResult:
-        return _result(raw, status, code, message, followups)
-
+    """Apply one op through its catalogue entry, inside the caller's op scope."""
+    spec = OPS.get(raw.type)
     try:
-        payload: Any = validate_payload(raw)
+        payload = validate_payload(raw)
     except ValidationError as exc:
         message = op_error(exc)
         _set_aside(tx, device, raw, Code.INVALID_OP, message)
-        return result("rejected", Code.INVALID_OP, message)
-
-    op_type, actor_id = raw.type, raw.actor_id
-    role = people.roles.get(actor_id)
+        return _result(raw, Said(Status.REJECTED.value, Code.INVALID_OP, message))
+    assert spec is not None  # validate_payload knows only the catalogue's types
+    role = people.roles.get(raw.actor_id)
     if role is None:
-        return result("rejected", Code.FORBIDDEN, f"{actor_id} is not active staff of this store")
-    if not may_perform(role, op_type):
-        return result("rejected", Code.FORBIDDEN, f"Only a manager may do {op_type}")
-
-    ctx = Context(
-        actor_id=actor_id,
-        now=occurred_at,
-        role=role,
-        policy=tx.policy,
-        staff_names=people.names,
-        timezone=tx.timezone,
-    )
-
-    if op_type in ORDER_OPS:
-        order = load_order(tx, payload.order_id)
-        if order is None:
-            return result(
-                "rejected", Code.UNKNOWN_ORDER, f"No order {payload.order_id} in this store"
-            )
-        outcome = apply_order_op(order, op_type, payload, ctx)
-        made = apply_outcome(
-            tx,
-            order,
-            outcome,
-            op_id=str(raw.op_id),
-            actor_id=actor_id,
-            device_id=device.device_id,
-            occurred_at=occurred_at,
+        said = Said(
+            Status.REJECTED.value,
+            Code.FORBIDDEN,
+            f"{raw.actor_id} is not active staff of this store",
         )
-        code = outcome.code or (Code.CLOCK_SKEW if skewed else None)
-        return result(outcome.status.value, code, outcome.message, made)
-
-    if op_type == "return.receive":
-        answer = receive_return(
-            tx,
-            payload,
-            ctx,
-            op_id=str(raw.op_id),
-            device_id=device.device_id,
-            device_name=device.name,
-            occurred_at=occurred_at,
+    elif not spec.may_perform(role):
+        said = Said(Status.REJECTED.value, Code.FORBIDDEN, f"Only a manager may do {spec.name}")
+    else:
+        ctx = Context.of(
+            raw.actor_id,
+            occurred_at,
+            role=role,
+            policy=tx.policy,
+            staff_names=people.names,
+            timezone=tx.timezone,
         )
-        code = answer.code or (Code.CLOCK_SKEW if skewed else None)
-        return result(answer.status, code, answer.message)
-
-    if op_type == "return.override":
-        answer = override_return(tx, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id)
-        return result(
-            answer.status, answer.code or (Code.CLOCK_SKEW if skewed else None), answer.message
-        )
-
-    if op_type in ("count.record", "count.approve", "count.recount", "stock.adjust"):
-        if op_type == "count.record":
-            # a count is a physical fact: a wrong clock moves when it counts, never refuses it
-            counted_at, count_skewed = _clamp(payload.counted_at, device, tx.now)
-            skewed = skewed or count_skewed
-            payload = payload.model_copy(update={"counted_at": counted_at})
-            said = record_count(tx, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id)
-        elif op_type == "stock.adjust":
-            said = adjust_stock(tx, payload, ctx, op_id=str(raw.op_id), occurred_at=occurred_at)
-        else:
-            said = decide_count(
-                tx, op_type, payload, ctx, op_id=str(raw.op_id), device_id=device.device_id
-            )
-        code = said.code or (Code.CLOCK_SKEW if skewed else None)
-        return result(said.status, code, said.message, list(said.followups))
-
-    if op_type == "task.done":
-        return _task_done(tx, actor_id, payload, result)
-
-    if op_type == "exception.resolve":
-        return result(*resolve_exception(tx, payload.exception_id, payload.note, actor_id))
-
-    return result("rejected", Code.NOT_SUPPORTED, f"{op_type} is not handled by this server yet")
-
-
-def _task_done(
-    tx: StoreTx, actor_id: str, payload: Any, result: Callable[..., OpResult]
-) -> OpResult:
-    row = find_task(tx, payload.task_id)
-    decision = close_task(payload.task_id, None if row is None else row["state"])
-    if decision.changes:
-        assert row is not None
-        update_task(tx, row, state="done", done_by=actor_id)
-    return result(decision.status.value, decision.code, decision.message)
+        op = Applying(str(raw.op_id), spec.name, payload, ctx, device, occurred_at)
+        said = APPLY[spec.document](tx, op)
+        if (skewed or said.skewed) and said.code is None:
+            said = replace(said, code=Code.CLOCK_SKEW)
+    return _result(raw, said)
 
 
 def _raw_json(raw: Envelope, minimal: bool = False) -> dict[str, Any]:
@@ -350,7 +273,7 @@ def _raw_json(raw: Envelope, minimal: bool = False) -> dict[str, Any]:
 
 def _dead_letter(
     tx: StoreTx,
-    device: Any,
+    device: DeviceRow,
     raw: Envelope,
     code: str,
     message: str,
@@ -382,7 +305,7 @@ def _failures(engine: Engine, device_id: str, seq: int) -> int:
 
 
 def _record_failure(
-    engine: Engine, store_id: str, device: Any, raw: Envelope, exc: Exception
+    engine: Engine, store_id: str, device: DeviceRow, raw: Envelope, exc: Exception
 ) -> int:
     attempts = _failures(engine, device.device_id, raw.seq) + 1
     message = f"{type(exc).__name__}: {exc}"
@@ -442,9 +365,11 @@ def _push(
     results: list[OpResult] = []
     failed: tuple[Envelope, Exception] | None = None
     with store_tx(engine, store_id, now) as tx:
-        device = tx.conn.execute(
-            select(devices).where(devices.c.device_id == device_id).with_for_update()
-        ).one()
+        device = DeviceRow.of(
+            tx.conn.execute(
+                select(devices).where(devices.c.device_id == device_id).with_for_update()
+            ).one()
+        )
         expected = device.last_applied_seq + 1
         if ops and ops[0].seq > expected:
             raise Conflict(
@@ -544,7 +469,7 @@ def _store_result(
 
 
 def _quarantine(
-    engine: Engine, store_id: str, device: Any, raw: Envelope, attempts: int
+    engine: Engine, store_id: str, device: DeviceRow, raw: Envelope, attempts: int
 ) -> OpResult:
     """Set the op aside for good. Its dead letter and exception are written if they can be
     (the op's JSON, else its ids alone); its result row always is: fixed words, bounded ids,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,23 +24,15 @@ from fulfillment.returns import ItemFacts, Return
 from sync.protocol import ReturnOverride, ReturnReceive
 
 from ..db.tables import exceptions, items, returns
-from . import ledger
+from .applying import Applying, ApplyStep, Said
 from .documents import load_document, number_holder, stage_document
-from .exceptions import open_exceptions, resolve_exception
+from .effects import Effects, write_effects
+from .exceptions import resolve_exception
 from .feed import StoreTx
 from .orders import load_order, save_order
-from .staging import Staging
+from .staging import EXCEPTION, RETURN
 
-__all__ = ["OpAnswer", "item_facts", "load_return", "override_return", "receive_return"]
-
-
-@dataclass(frozen=True)
-class OpAnswer:
-    """What the op's result says (its status, code and sentence)."""
-
-    status: str
-    code: str | None = None
-    message: str | None = None
+__all__ = ["apply_return", "item_facts", "load_return", "override_return", "receive_return"]
 
 
 def load_return(tx: StoreTx, return_id: str) -> Return | None:
@@ -86,7 +76,7 @@ def item_facts(tx: StoreTx, skus: Iterable[str]) -> dict[str, ItemFacts]:
     }
 
 
-def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> OpAnswer | None:
+def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> Said | None:
     """A return number already used by another op: refused, so its goods never count twice."""
     staged = tx.staged.return_doc(return_id)
     holder = number_holder(tx, staged, returns, returns.c.return_id, return_id, Return)
@@ -101,29 +91,28 @@ def _duplicate(tx: StoreTx, return_id: str, ctx: Context) -> OpAnswer | None:
             f"Return {return_id} was already received{where} at "
             f"{ctx.clock_time(earlier.received_at)}: this one was not recorded again"
         )
-    return OpAnswer(Status.REJECTED.value, Code.DUPLICATE_RETURN, message)
+    return Said(Status.REJECTED.value, Code.DUPLICATE_RETURN, message)
 
 
 def _stage_return(
     tx: StoreTx, ret: Return, *, op_id: str, device_id: str | None, new: bool
 ) -> None:
-    staged = tx.staged
     stage_document(
         tx,
         "return",
         ret.return_id,
         ret,
-        staged.new_returns,
-        staged.return_updates,
         new=new,
         op_id=op_id,
         device_id=device_id,
     )
 
 
-def _request_refund(tx: StoreTx, ret: Return, amount: Decimal, op_id: str) -> None:
+def _refund(tx: StoreTx, ret: Return, amount: Decimal | None, op_id: str) -> list[dict[str, Any]]:
     """One refund request per op (op_id is unique): the payment system executes it."""
-    tx.staged.refunds.append(
+    if amount is None:
+        return []
+    return [
         {
             "refund_id": f"RF-{uuid.uuid4().hex[:12]}",
             "store_id": tx.store_id,
@@ -135,19 +124,14 @@ def _request_refund(tx: StoreTx, ret: Return, amount: Decimal, op_id: str) -> No
             "op_id": op_id,
             "created_at": tx.now,
         }
-    )
+    ]
 
 
-def receive_return(
-    tx: StoreTx,
-    payload: ReturnReceive,
-    ctx: Context,
-    *,
-    op_id: str,
-    device_id: str | None,
-    device_name: str,
-    occurred_at: datetime,
-) -> OpAnswer:
+def receive_return(tx: StoreTx, op: Applying) -> Said:
+    """`return.receive`: the goods are back in the store (a fact: refused only when its
+    return number is already used)."""
+    payload: ReturnReceive = op.payload
+    ctx = op.ctx
     duplicate = _duplicate(tx, payload.return_id, ctx)
     if duplicate is not None:
         return duplicate
@@ -166,70 +150,88 @@ def receive_return(
         # an order central does not have keeps the number the associate typed, either way
         receipt=payload.receipt if order is not None else wanted_id,
         earlier=_earlier_returns(tx, order.order_id) if order is not None else (),
-        device_name=device_name,
+        device_name=op.device.name,
         at_central=True,
     )
-    # a refused excess still goes to manager review: exceptions are written whatever the status
-    open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
     ret = outcome.ret
     if ret is not None:
         if order is not None and outcome.order is not None:
             save_order(tx, order, outcome.order)
-        ledger.record_movements(
-            tx, outcome.movements, occurred_at=occurred_at, op_id=op_id, actor_id=ctx.actor_id
-        )
-        _stage_return(tx, ret, op_id=op_id, device_id=device_id, new=True)
-        if outcome.refund is not None:
-            _request_refund(tx, ret, outcome.refund, op_id)
-    return OpAnswer(outcome.status.value, outcome.code, outcome.message)
+        _stage_return(tx, ret, op_id=op.op_id, device_id=op.device.device_id, new=True)
+    # a refused excess still goes to manager review: exceptions are written whatever the status
+    write_effects(
+        tx,
+        Effects(
+            op_id=op.op_id,
+            actor_id=ctx.actor_id,
+            device_id=op.device.device_id,
+            occurred_at=op.occurred_at,
+            movements=outcome.movements if ret is not None else (),
+            exceptions=outcome.exceptions,
+            refunds=_refund(tx, ret, outcome.refund, op.op_id) if ret is not None else (),
+        ),
+    )
+    return Said(outcome.status.value, outcome.code, outcome.message)
 
 
-def override_return(
-    tx: StoreTx,
-    payload: ReturnOverride,
-    ctx: Context,
-    *,
-    op_id: str,
-    device_id: str | None,
-) -> OpAnswer:
+def override_return(tx: StoreTx, op: Applying) -> Said:
+    """`return.override` (a manager): the return is accepted past the policy's limits."""
+    payload: ReturnOverride = op.payload
+    ctx = op.ctx
     ret = load_return(tx, payload.return_id)
     if ret is None:
-        return OpAnswer(
+        return Said(
             Status.REJECTED.value,
             Code.UNKNOWN_RETURN,
             f"No return {payload.return_id} in this store",
         )
     outcome = rules.override(ret, payload.reason, ctx)
-    open_exceptions(tx, outcome.exceptions, op_id=op_id, device_id=device_id, actor_id=ctx.actor_id)
     if outcome.ret is not None:
-        _stage_return(tx, outcome.ret, op_id=op_id, device_id=device_id, new=False)
-        if outcome.refund is not None:
-            _request_refund(tx, outcome.ret, outcome.refund, op_id)
+        _stage_return(tx, outcome.ret, op_id=op.op_id, device_id=op.device.device_id, new=False)
+    write_effects(
+        tx,
+        Effects(
+            op_id=op.op_id,
+            actor_id=ctx.actor_id,
+            device_id=op.device.device_id,
+            occurred_at=op.occurred_at,
+            exceptions=outcome.exceptions,
+            refunds=(
+                _refund(tx, outcome.ret, outcome.refund, op.op_id)
+                if outcome.ret is not None
+                else ()
+            ),
+        ),
+    )
+    if outcome.ret is not None:
         note = f"Return {ret.return_id} approved by {ctx.name_of(ctx.actor_id)}: {payload.reason}"
         _settle_exceptions_of(tx, ret.return_id, note, ctx.actor_id)
-    return OpAnswer(outcome.status.value, outcome.code, outcome.message)
+    return Said(outcome.status.value, outcome.code, outcome.message)
+
+
+_STEPS: dict[str, ApplyStep] = {
+    "return.receive": receive_return,
+    "return.override": override_return,
+}
+
+
+def apply_return(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `return` op."""
+    return _STEPS[op.op_type](tx, op)
 
 
 def _settle_exceptions_of(tx: StoreTx, return_id: str, note: str, actor_id: str) -> None:
     """The override is the manager's decision on what the return's receipt raised (an order
     central could not find): those exceptions are settled with it, not left open."""
-    s: Staging | None = tx.staged
-    receive_op: str | None = None
-    while s is not None and receive_op is None:
-        row = s.new_returns.get(return_id)
-        receive_op = row["op_id"] if row is not None else None
-        s = s.parent
+    made = tx.staged.made(RETURN).get(return_id)
+    receive_op: str | None = made["op_id"] if made is not None else None
     if receive_op is None:
         receive_op = tx.conn.execute(
             select(returns.c.op_id).where(returns.c.return_id == return_id)
         ).scalar()
     if receive_op is None:
         return
-    ids: set[str] = set()
-    s = tx.staged
-    while s is not None:
-        ids |= {x["exception_id"] for x in s.exceptions if x["op_id"] == receive_op}
-        s = s.parent
+    ids = {x for x, row in tx.staged.made(EXCEPTION).items() if row["op_id"] == receive_op}
     ids |= set(
         tx.conn.execute(
             select(exceptions.c.exception_id).where(

@@ -7,17 +7,23 @@ completes the child merges into the transaction's staging, and when it raises
 the child is dropped — the same all-or-nothing per op that a savepoint gives.
 `flush` then writes everything with `executemany` and publishes each changed
 document once, under the next numbers of the store's change sequence.
+
+The documents with a table of their own (orders, tasks, returns, counts, exceptions) are
+staged one way, by kind (`KINDS`: a `DocKind` says the table, its id column and how a new
+and a changed one become rows): `Staging.new[kind][id]` and `Staging.changed[kind][id]`,
+read back with `latest`, merged and flushed by the same code for every kind.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
@@ -41,7 +47,18 @@ from ..db.tables import (
     tasks,
 )
 
-__all__ = ["Key", "Staging", "stock_doc"]
+__all__ = [
+    "COUNT",
+    "EXCEPTION",
+    "KINDS",
+    "ORDER",
+    "RETURN",
+    "TASK",
+    "DocKind",
+    "Key",
+    "Staging",
+    "stock_doc",
+]
 
 Key = tuple[str, str]
 
@@ -104,104 +121,173 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     conn.exec_driver_sql(sql, params)
 
 
-Rows = dict[str, dict[str, Any]]  # a documents table's staged rows by id; "data": the model
-_DocsOf = Callable[["Staging"], tuple[Rows, Rows]]  # (new rows, updates) of one kind
+Rows = dict[str, Any]  # one document kind's staged values by id
 
 
-def _returns_of(s: Staging) -> tuple[Rows, Rows]:
-    return s.new_returns, s.return_updates
+def _dumped(doc: Any) -> dict[str, Any]:
+    """A documents table's row for its model in `data`: its state and its JSON."""
+    return {"state": doc.state.value, "data": doc.model_dump(mode="json")}
 
 
-def _counts_of(s: Staging) -> tuple[Rows, Rows]:
-    return s.new_counts, s.count_updates
+@dataclass(frozen=True)
+class DocKind:
+    """A kind of document staged in a store transaction and written in bulk at flush.
+
+    `value`: what is staged per id (an `Order`; for the others a row, whose `data` holds the
+    model for returns and counts). `patch`: a change staged over a new one of the same
+    transaction is laid over its row (True) or replaces it (False). `insert_row` and
+    `update_row`: a new value's row, and a changed one's `update_columns`."""
+
+    name: str
+    table: Table
+    key: str  # the id column
+    patch: bool
+    insert_row: Callable[[Any], dict[str, Any]]
+    update_columns: tuple[str, ...]
+    update_row: Callable[[Any], dict[str, Any]]
+
+    def flush(self, conn: Connection, new: Rows | None, changed: Rows | None) -> None:
+        if new:
+            conn.execute(insert(self.table), [self.insert_row(v) for v in new.values()])
+        if changed:
+            conn.execute(
+                update(self.table)
+                .where(self.table.c[self.key] == bindparam("k_id"))
+                .values({c: bindparam(f"v_{c}") for c in self.update_columns}),
+                [
+                    {"k_id": doc_id, **{f"v_{c}": v for c, v in self.update_row(value).items()}}
+                    for doc_id, value in changed.items()
+                ],
+            )
 
 
-def _merge_documents(new: Rows, updates: Rows, into_new: Rows, into_updates: Rows) -> None:
-    """One op's new and changed documents of a kind, handed to the transaction's staging: a
-    change to a document the transaction made new stays new, with the change on top."""
-    if new:
-        into_new.update(new)
-    for doc_id, changed in updates.items():
-        if doc_id in into_new:
-            into_new[doc_id] = {**into_new[doc_id], **changed}
-        else:
-            into_updates[doc_id] = changed
+def _order_row(o: Order) -> dict[str, Any]:
+    return {
+        "order_id": o.order_id,
+        "store_id": o.store_id,
+        "type": o.type.value,
+        "updated_at": o.updated_at,
+        **_dumped(o),
+    }
 
 
-def _flush_documents(
-    conn: Connection,
-    table: Table,
-    id_column: str,
-    new: Rows,
-    updates: Rows,
-    facts: Callable[[Any], dict[str, Any]],
-) -> None:
-    """Insert a documents table's new rows (with the columns `facts` reads off the document,
-    its state and its JSON) and write its changed ones (state, data, updated_at) by id."""
-    if new:
-        conn.execute(
-            insert(table),
-            [
-                {
-                    **row,
-                    **facts(row["data"]),
-                    "state": row["data"].state.value,
-                    "data": row["data"].model_dump(mode="json"),
-                }
-                for row in new.values()
-            ],
-        )
-    if updates:
-        conn.execute(
-            update(table)
-            .where(table.c[id_column] == bindparam("doc_id"))
-            .values(
-                state=bindparam("state"),
-                data=bindparam("data"),
-                updated_at=bindparam("updated_at"),
-            ),
-            [
-                {
-                    "doc_id": doc_id,
-                    "state": row["data"].state.value,
-                    "data": row["data"].model_dump(mode="json"),
-                    "updated_at": row["updated_at"],
-                }
-                for doc_id, row in updates.items()
-            ],
-        )
+def _document_row(facts: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """A return's or count's new row: its row, the columns `facts` reads off its document,
+    its state and its JSON."""
+    return lambda row: {**row, **facts(row["data"]), **_dumped(row["data"])}
+
+
+def _document_change(row: Any) -> dict[str, Any]:
+    return {**_dumped(row["data"]), "updated_at": row["updated_at"]}
+
+
+_DOC_COLUMNS = ("state", "data", "updated_at")
+
+ORDER = DocKind(
+    "order",
+    orders,
+    "order_id",
+    patch=False,
+    insert_row=_order_row,
+    update_columns=_DOC_COLUMNS,
+    update_row=lambda o: {**_dumped(o), "updated_at": o.updated_at},
+)
+TASK = DocKind(
+    "task",
+    tasks,
+    "task_id",
+    patch=False,
+    # one executemany needs every row to name the same columns: a task closed in the
+    # transaction that made it carries done_by/done_at, the others do not
+    insert_row=lambda row: {"done_by": None, "done_at": None, **row},
+    update_columns=("state", "done_by", "done_at"),
+    update_row=lambda row: {
+        "state": row["state"],
+        "done_by": row.get("done_by"),
+        "done_at": row.get("done_at"),
+    },
+)
+RETURN = DocKind(
+    "return",
+    returns,
+    "return_id",
+    patch=True,
+    insert_row=_document_row(lambda ret: {"order_id": ret.order_id}),
+    update_columns=_DOC_COLUMNS,
+    update_row=_document_change,
+)
+COUNT = DocKind(
+    "count",
+    counts,
+    "count_id",
+    patch=True,
+    insert_row=_document_row(
+        lambda c: {"sku": c.sku, "location": c.location, "counted_at": c.counted_at}
+    ),
+    update_columns=_DOC_COLUMNS,
+    update_row=_document_change,
+)
+_SETTLED = ("state", "resolved_at", "resolved_by", "resolution")
+EXCEPTION = DocKind(
+    "exception",
+    exceptions,
+    "exception_id",
+    patch=False,
+    insert_row=lambda row: {"resolved_at": None, "resolved_by": None, "resolution": None, **row},
+    update_columns=_SETTLED,
+    update_row=lambda row: {c: row[c] for c in _SETTLED},
+)
+
+KINDS: Mapping[str, DocKind] = MappingProxyType(
+    {k.name: k for k in (ORDER, TASK, RETURN, COUNT, EXCEPTION)}
+)
+"""The documents a store transaction stages and flushes in bulk, by kind."""
 
 
 @dataclass
 class Staging:
     parent: Staging | None = None
-    docs: dict[tuple[str, str], Any] = field(default_factory=dict)  # a dict or a pydantic model
-    new_orders: dict[str, Order] = field(default_factory=dict)
-    orders: dict[str, Order] = field(default_factory=dict)  # changed, not new
-    new_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    task_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    docs: dict[tuple[str, str], Any] = field(default_factory=dict)  # to publish: a dict or model
+    new: dict[str, Rows] = field(default_factory=dict)  # documents made, by kind (`KINDS`)
+    changed: dict[str, Rows] = field(default_factory=dict)  # documents changed, not new
     on_hand: defaultdict[Key, int] = field(default_factory=lambda: defaultdict(int))
     reserved: defaultdict[Key, int] = field(default_factory=lambda: defaultdict(int))
     doubtful: dict[Key, bool] = field(default_factory=dict)
     touched: set[Key] = field(default_factory=set)
     ledger: list[dict[str, Any]] = field(default_factory=list)
-    exceptions: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-    new_returns: Rows = field(default_factory=dict)  # rows; "data": a Return
-    return_updates: Rows = field(default_factory=dict)  # data, updated_at
     refunds: list[dict[str, Any]] = field(default_factory=list)
-    new_counts: Rows = field(default_factory=dict)  # rows; "data": a Count
-    count_updates: Rows = field(default_factory=dict)  # data, updated_at
-    exception_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # whole rows
+
+    # --- staging a document ------------------------------------------------------------
+
+    def stage_new(self, kind: DocKind, doc_id: str, value: Any) -> None:
+        """A document made in this scope (or one made earlier in the transaction, grown)."""
+        changed = self.changed.get(kind.name)
+        if changed:
+            changed.pop(doc_id, None)
+        self.new.setdefault(kind.name, {})[doc_id] = value
+
+    def stage_change(self, kind: DocKind, doc_id: str, value: Any) -> None:
+        """A changed document: a change to one this scope made stays new, with the change."""
+        made = self.new.get(kind.name)
+        if made is not None and doc_id in made:
+            made[doc_id] = {**made[doc_id], **value} if kind.patch else value
+        else:
+            self.changed.setdefault(kind.name, {})[doc_id] = value
 
     # --- reads that see what is staged ------------------------------------------
 
-    def order(self, order_id: str) -> Order | None:
+    def latest(self, kind: DocKind, doc_id: str) -> Any:
+        """A staged document's latest value (None when none is staged)."""
+        name = kind.name
         s: Staging | None = self
         while s is not None:
-            found = s.orders.get(order_id) or s.new_orders.get(order_id)
+            changed, made = s.changed.get(name), s.new.get(name)
+            found = (changed.get(doc_id) if changed else None) or (
+                made.get(doc_id) if made else None
+            )
             if found is not None:
                 return found
             s = s.parent
@@ -217,42 +303,43 @@ class Staging:
         chain.reverse()
         return chain
 
-    def _document(self, doc_id: str, of: _DocsOf) -> Any:
-        """A staged document's latest `data` (a return or a count), None when none is staged."""
-        s: Staging | None = self
-        while s is not None:
-            new, updates = of(s)
-            found = updates.get(doc_id) or new.get(doc_id)
-            if found is not None:
-                return found["data"]
-            s = s.parent
-        return None
-
-    def _documents(self, of: _DocsOf) -> dict[str, Any]:
-        """Every staged document's latest `data` by id, in the order they were first staged."""
+    def every(self, kind: DocKind) -> dict[str, Any]:
+        """Every staged document of a kind (its latest value) by id, in the order they were
+        first staged."""
         seen: dict[str, Any] = {}
         for s in self._chain():  # oldest first, so later stages win
-            new, updates = of(s)
-            for doc_id, row in (*new.items(), *updates.items()):
-                seen[doc_id] = row["data"]
+            seen.update(s.new.get(kind.name, {}))
+            seen.update(s.changed.get(kind.name, {}))
         return seen
 
+    def made(self, kind: DocKind) -> dict[str, Any]:
+        """The documents of a kind made in this transaction (not written yet), as made, in
+        the order they were made."""
+        seen: dict[str, Any] = {}
+        for s in self._chain():
+            seen.update(s.new.get(kind.name, {}))
+        return seen
+
+    def order(self, order_id: str) -> Order | None:
+        found: Order | None = self.latest(ORDER, order_id)
+        return found
+
     def return_doc(self, return_id: str) -> Return | None:
-        doc: Return | None = self._document(return_id, _returns_of)
-        return doc
+        row = self.latest(RETURN, return_id)
+        return None if row is None else row["data"]
 
     def returns_of_order(self, order_id: str) -> list[Return]:
         """The returns of an order staged in this transaction (their latest documents)."""
-        staged: dict[str, Return] = self._documents(_returns_of)
-        return [r for r in staged.values() if r.order_id == order_id]
+        staged: list[Return] = [row["data"] for row in self.every(RETURN).values()]
+        return [r for r in staged if r.order_id == order_id]
 
     def count_doc(self, count_id: str) -> Count | None:
-        doc: Count | None = self._document(count_id, _counts_of)
-        return doc
+        row = self.latest(COUNT, count_id)
+        return None if row is None else row["data"]
 
     def counts_of(self, sku: str, location: str) -> dict[str, Count]:
         """The counts of one sku/location staged in this transaction (their latest documents)."""
-        staged: dict[str, Count] = self._documents(_counts_of)
+        staged: dict[str, Count] = {k: row["data"] for k, row in self.every(COUNT).items()}
         return {
             cid: doc for cid, doc in staged.items() if doc.sku == sku and doc.location == location
         }
@@ -267,50 +354,22 @@ class Staging:
         ]
 
     def exception(self, exception_id: str) -> dict[str, Any] | None:
-        s: Staging | None = self
-        while s is not None:
-            found = s.exception_updates.get(exception_id) or next(
-                (x for x in s.exceptions if x["exception_id"] == exception_id), None
-            )
-            if found is not None:
-                return found
-            s = s.parent
-        return None
+        found: dict[str, Any] | None = self.latest(EXCEPTION, exception_id)
+        return found
 
     def task(self, task_id: str) -> dict[str, Any] | None:
-        s: Staging | None = self
-        while s is not None:
-            found = s.task_updates.get(task_id) or s.new_tasks.get(task_id)
-            if found is not None:
-                return found
-            s = s.parent
-        return None
+        found: dict[str, Any] | None = self.latest(TASK, task_id)
+        return found
 
     def tasks_of_order(self, order_id: str) -> list[dict[str, Any]]:
-        seen: dict[str, dict[str, Any]] = {}
-        chain = []
-        s: Staging | None = self
-        while s is not None:
-            chain.append(s)
-            s = s.parent
-        for s in reversed(chain):  # oldest first, so later stages win
-            for row in (*s.new_tasks.values(), *s.task_updates.values()):
-                if row.get("order_id") == order_id:
-                    seen[row["task_id"]] = row
-        return list(seen.values())
+        return [row for row in self.every(TASK).values() if row.get("order_id") == order_id]
 
     def unwritten_task(
         self, kind: str, order_id: str | None, sku: str, location: str
     ) -> dict[str, Any] | None:
         """An open task of this kind, order, item and place made in this transaction: not
         written yet, so no tablet has seen it and it may still grow."""
-        chain = []
-        s: Staging | None = self
-        while s is not None:
-            chain.append(s)
-            s = s.parent
-        made = dict.fromkeys(tid for s in reversed(chain) for tid in s.new_tasks)
-        for task_id in made:
+        for task_id in self.made(TASK):
             row = self.task(task_id)
             if (
                 row is not None
@@ -331,20 +390,21 @@ class Staging:
         p = self.parent
         assert p is not None
         p.docs.update(self.docs)
-        if self.new_orders:
-            p.new_orders.update(self.new_orders)
-        for order_id, order in self.orders.items():
-            if order_id in p.new_orders:
-                p.new_orders[order_id] = order
+        for name, made in self.new.items():
+            into = p.new.get(name)
+            if into is None:
+                p.new[name] = made
             else:
-                p.orders[order_id] = order
-        if self.new_tasks:
-            p.new_tasks.update(self.new_tasks)
-        for task_id, row in self.task_updates.items():
-            if task_id in p.new_tasks:
-                p.new_tasks[task_id] = row
-            else:
-                p.task_updates[task_id] = row
+                into.update(made)
+        for name, changed in self.changed.items():
+            into_new = p.new.get(name) or {}
+            into_changed = p.changed.setdefault(name, {})
+            patch = KINDS[name].patch
+            for doc_id, value in changed.items():
+                if doc_id in into_new:
+                    into_new[doc_id] = {**into_new[doc_id], **value} if patch else value
+                else:
+                    into_changed[doc_id] = value
         for key, delta in self.on_hand.items():
             p.on_hand[key] += delta
         for key, delta in self.reserved.items():
@@ -354,82 +414,34 @@ class Staging:
         if self.touched:
             p.touched |= self.touched
         p.ledger += self.ledger
-        if self.exceptions:
-            p.exceptions += self.exceptions
         if self.notifications:
             p.notifications += self.notifications
         p.results += self.results
         if self.dead_letters:
             p.dead_letters.update(self.dead_letters)
-        _merge_documents(self.new_returns, self.return_updates, p.new_returns, p.return_updates)
         if self.refunds:
             p.refunds += self.refunds
-        if self.exception_updates:
-            p.exception_updates.update(self.exception_updates)
-        _merge_documents(self.new_counts, self.count_updates, p.new_counts, p.count_updates)
 
     # --- writing it all ------------------------------------------------------------
+
+    def _flush_kind(self, conn: Connection, kind: DocKind) -> None:
+        kind.flush(conn, self.new.get(kind.name), self.changed.get(kind.name))
 
     def flush(self, conn: Connection, store_id: str) -> list[tuple[str, str, Any]]:
         """Write what is staged; returns the documents to publish, in order.
 
         The caller starts a new `Staging` afterwards (`StoreTx.flush`)."""
         assert self.parent is None, "flush the transaction's staging, not an op's"
-        self._flush_orders(conn)
-        if self.new_tasks:
-            # one executemany needs every row to name the same columns: a task closed in
-            # the transaction that made it carries done_by/done_at, the others do not
-            conn.execute(
-                insert(tasks),
-                [{"done_by": None, "done_at": None, **row} for row in self.new_tasks.values()],
-            )
-        if self.task_updates:
-            conn.execute(
-                update(tasks)
-                .where(tasks.c.task_id == bindparam("t_id"))
-                .values(
-                    state=bindparam("state"),
-                    done_by=bindparam("done_by"),
-                    done_at=bindparam("done_at"),
-                ),
-                [
-                    {
-                        "t_id": k,
-                        "state": v["state"],
-                        "done_by": v.get("done_by"),
-                        "done_at": v.get("done_at"),
-                    }
-                    for k, v in self.task_updates.items()
-                ],
-            )
+        self._flush_kind(conn, ORDER)
+        self._flush_kind(conn, TASK)
         if self.ledger:
             bulk_insert(conn, ledger, self.ledger)
-        self._flush_returns(conn)
-        self._flush_counts(conn)
+        self._flush_kind(conn, RETURN)
+        if self.refunds:
+            conn.execute(insert(refunds), self.refunds)
+        self._flush_kind(conn, COUNT)
         stock_docs = self._flush_stock(conn, store_id)
-        if self.exceptions:
-            conn.execute(insert(exceptions), self.exceptions)
-        if self.exception_updates:
-            conn.execute(
-                update(exceptions)
-                .where(exceptions.c.exception_id == bindparam("x_id"))
-                .values(
-                    state=bindparam("state"),
-                    resolved_at=bindparam("resolved_at"),
-                    resolved_by=bindparam("resolved_by"),
-                    resolution=bindparam("resolution"),
-                ),
-                [
-                    {
-                        "x_id": k,
-                        "state": v["state"],
-                        "resolved_at": v["resolved_at"],
-                        "resolved_by": v["resolved_by"],
-                        "resolution": v["resolution"],
-                    }
-                    for k, v in self.exception_updates.items()
-                ],
-            )
+        self._flush_kind(conn, EXCEPTION)
         if self.notifications:
             conn.execute(insert(notifications), self.notifications)
         if self.results:
@@ -438,64 +450,6 @@ class Staging:
         docs: list[tuple[str, str, Any]] = [(k, i, d) for (k, i), d in self.docs.items()]
         docs += stock_docs
         return docs
-
-    def _flush_orders(self, conn: Connection) -> None:
-        if self.new_orders:
-            conn.execute(
-                insert(orders),
-                [
-                    {
-                        "order_id": o.order_id,
-                        "store_id": o.store_id,
-                        "type": o.type.value,
-                        "state": o.state.value,
-                        "data": o.model_dump(mode="json"),
-                        "updated_at": o.updated_at,
-                    }
-                    for o in self.new_orders.values()
-                ],
-            )
-        if self.orders:
-            conn.execute(
-                update(orders)
-                .where(orders.c.order_id == bindparam("o_id"))
-                .values(
-                    state=bindparam("state"),
-                    data=bindparam("data"),
-                    updated_at=bindparam("updated_at"),
-                ),
-                [
-                    {
-                        "o_id": o.order_id,
-                        "state": o.state.value,
-                        "data": o.model_dump(mode="json"),
-                        "updated_at": o.updated_at,
-                    }
-                    for o in self.orders.values()
-                ],
-            )
-
-    def _flush_returns(self, conn: Connection) -> None:
-        _flush_documents(
-            conn,
-            returns,
-            "return_id",
-            self.new_returns,
-            self.return_updates,
-            lambda ret: {"order_id": ret.order_id},
-        )
-        if self.refunds:
-            conn.execute(insert(refunds), self.refunds)
-
-    def _flush_counts(self, conn: Connection) -> None:
-        _flush_documents(
-            conn,
-            counts,
-            "count_id",
-            self.new_counts,
-            self.count_updates,
-            lambda c: {"sku": c.sku, "location": c.location, "counted_at": c.counted_at},
-        )
 
     def _flush_stock(
         self, conn: Connection, store_id: str

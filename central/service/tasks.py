@@ -10,13 +10,24 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from fulfillment.outcome import Followup, TaskKind
+from fulfillment.tasks import close_task
+from sync.protocol import TaskDone
 
 from ..db.tables import tasks
+from .applying import Applying, Said
+from .staging import TASK
 
 if TYPE_CHECKING:
     from .feed import StoreTx
 
-__all__ = ["close_order_tasks", "create_tasks", "find_task", "task_doc", "update_task"]
+__all__ = [
+    "apply_task",
+    "close_order_tasks",
+    "create_tasks",
+    "find_task",
+    "task_doc",
+    "update_task",
+]
 
 # units of one order that go back to one place in one push make one task, not one per scan
 _GROWING = (TaskKind.PUT_BACK, TaskKind.RESTOCK)
@@ -55,8 +66,7 @@ def create_tasks(
         )
         if same is not None:
             grown = {**same, "qty": same["qty"] + f.qty}
-            tx.staged.task_updates.pop(grown["task_id"], None)
-            tx.staged.new_tasks[grown["task_id"]] = grown
+            tx.staged.stage_new(TASK, grown["task_id"], grown)
             tx.publish("task", grown["task_id"], task_doc(grown))
             made.append({**task_doc(grown), "qty": f.qty})
             continue
@@ -74,7 +84,7 @@ def create_tasks(
             "op_id": op_id,
             "created_at": tx.now,
         }
-        tx.staged.new_tasks[task_id] = row
+        tx.staged.stage_new(TASK, task_id, row)
         doc = task_doc(row)
         tx.publish("task", task_id, doc)
         made.append(doc)
@@ -115,8 +125,16 @@ def update_task(
     tx: StoreTx, row: dict[str, Any], *, state: str, done_by: str | None = None
 ) -> None:
     changed = {**row, "state": state, "done_by": done_by, "done_at": tx.now}
-    if row["task_id"] in tx.staged.new_tasks:
-        tx.staged.new_tasks[row["task_id"]] = changed
-    else:
-        tx.staged.task_updates[row["task_id"]] = changed
+    tx.staged.stage_change(TASK, row["task_id"], changed)
     tx.publish("task", row["task_id"], task_doc(changed))
+
+
+def apply_task(tx: StoreTx, op: Applying) -> Said:
+    """The apply step of every `task` op (`task.done`: `fulfillment.tasks.close_task`)."""
+    payload: TaskDone = op.payload
+    row = find_task(tx, payload.task_id)
+    decision = close_task(payload.task_id, None if row is None else row["state"])
+    if decision.changes:
+        assert row is not None
+        update_task(tx, row, state="done", done_by=op.actor_id)
+    return Said(decision.status.value, decision.code, decision.message)

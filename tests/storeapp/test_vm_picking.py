@@ -143,7 +143,9 @@ def test_finish_sends_back_a_partly_short_order_when_the_store_refuses_partial_o
     picking.short("not_found")
     done = picking.finish()
     assert (done.to_stage, done.sent_back) == ((), ("W-1",))
-    assert store.order("W-1").reason == "partly short and the store sends no partial orders"
+    order_w1 = store.order("W-1")
+    assert order_w1 is not None
+    assert order_w1.reason == "partly short and the store sends no partial orders"
     assert done.banners == ("Order W-1 was sent back to the online store: put its 1 item(s) back.",)
 
 
