@@ -28,6 +28,7 @@ from sync.client import CentralClient  # noqa: E402
 from sync.engine import Progress, SyncEngine  # noqa: E402
 from tests.support.central import (  # noqa: E402
     Central,
+    CentralProcess,
     fresh_pg_database,
     ok,
     pg_url,
@@ -83,9 +84,13 @@ def drain(label: str, database_url: str, ops: int, workdir: Path) -> None:
                 sent_at.append(time.perf_counter())
 
         engine = SyncEngine(lambda: LocalStore(path), on_progress=on_progress)
+        server = central.server
+        assert isinstance(server, CentralProcess)
+        cpu_before = server.cpu_seconds()
         started = time.perf_counter()
         report = engine.run_once()
         drained_s = time.perf_counter() - started
+        central_cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
         push_s = sent_at[-1] - started if sent_at else 0.0
 
         assert report.ok, report.error_in_words
@@ -95,7 +100,7 @@ def drain(label: str, database_url: str, ops: int, workdir: Path) -> None:
     print(
         f"{label:<10} {ops} ops drained in {drained_s:6.2f} s = {ops / drained_s:7.0f} ops/s "
         f"(push {push_s:.2f} s in {len(sent_at)} batches, then pulled {report.pulled} changes; "
-        f"queueing took {queued_s:.1f} s)"
+        f"queueing took {queued_s:.1f} s); central CPU {central_cpu_ms / ops:.3f} ms per op"
     )
 
 

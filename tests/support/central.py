@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -130,6 +131,12 @@ class CentralProcess(CentralServer):
         if proc is not None and proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=10)
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the central process has used so far (Linux /proc): a
+        benchmark's steadier measure than wall time on a shared machine."""
+        fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         """SIGKILL, as a crash or the OOM killer would: no shutdown, no flush, no goodbye."""
