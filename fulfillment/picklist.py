@@ -139,6 +139,7 @@ class Allocation:
     stop: Stop | None = None
     parts: tuple[tuple[Split, int], ...] = ()
     excess: int = 0
+    gtin: str = ""  # the scanned code as a validated GTIN-14, once it matched a stop
 
 
 def allocate_scan(pick_list: PickList, code: str, qty: int = 1) -> Allocation:
@@ -181,7 +182,7 @@ def allocate_scan(pick_list: PickList, code: str, qty: int = 1) -> Allocation:
             excess=left,
         )
     totes = ", ".join(f"{take} in {split.tote}" for split, take in parts)
-    return Allocation(True, f"{stop.name}: {totes}", stop=stop, parts=tuple(parts))
+    return Allocation(True, f"{stop.name}: {totes}", stop=stop, parts=tuple(parts), gtin=gtin)
 
 
 def _norm(gtin: str) -> str:

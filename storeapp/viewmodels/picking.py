@@ -232,8 +232,7 @@ class PickListVM(ActingVM[PickScreen]):
         if not allocation.ok or allocation.stop is None:
             message = self._wrong_scan_message(pick_list, code, allocation.message, allocation.stop)
             return self._screen(pick_list, orders, banners, message, "error")
-        gtin = parse_scan(code).gtin
-        stop = allocation.stop
+        gtin, stop = allocation.gtin, allocation.stop  # validated once, by allocate_scan
         results = self._store.act_many(
             who.employee_id,
             [
