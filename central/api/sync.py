@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -29,7 +28,7 @@ from ..service import auth, devices, feed
 from ..service.clock import utcnow
 from ..service.errors import Forbidden, TooLarge, Unauthorized
 from ..service.push import push as apply_push
-from .deps import Device, EngineDep, Enrollment
+from .deps import Device, EngineDep, Enrollment, change_hub
 
 router = APIRouter(prefix="/v1")
 
@@ -157,25 +156,25 @@ def snapshot(device: Device, engine: EngineDep) -> StreamingResponse:
     },
 )
 async def events(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
-    interval = 0.5
+    # the stream waits on this process's one change listener (central/service/notify.py);
+    # it reads the database once, for its first poke
     keepalive = request.app.state.settings.events_keepalive_s
     store_id = device.store_id
+    hub = change_hub(request)
 
     async def stream() -> AsyncIterator[str]:
-        last = -1
-        quiet = 0.0
-        yield "retry: 3000\n\n"
-        while not await request.is_disconnected():
-            seq = await run_in_threadpool(feed.current_seq, engine, store_id)
-            if seq != last:
-                last = seq
-                quiet = 0.0
-                yield f"event: poke\ndata: {json.dumps({'seq': seq})}\n\n"
-            elif quiet >= keepalive:
-                quiet = 0.0
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(interval)
-            quiet += interval
+        async with hub.subscribe(store_id) as sub:
+            yield "retry: 3000\n\n"
+            sub.wake(await run_in_threadpool(feed.current_seq, engine, store_id))
+            last = -1
+            while True:
+                if sub.seq != last:
+                    last = sub.seq
+                    yield f"event: poke\ndata: {json.dumps({'seq': last})}\n\n"
+                elif not await sub.wait(keepalive):
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
