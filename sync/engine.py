@@ -189,6 +189,12 @@ class SyncEngine:
         self._on_progress = on_progress
         self._pull_limit = pull_limit
         self._lock = threading.Lock()
+        self._poked = threading.Event()
+
+    def poke(self) -> None:
+        """Central says the store changed (an SSE poke): a pass pulls soon, and a pass busy
+        pushing a long outbox pulls between two batches rather than only at its end."""
+        self._poked.set()
 
     def run_once(self) -> SyncReport:
         """One full pass; waits for a pass already running on another thread to end."""
@@ -228,6 +234,7 @@ class SyncEngine:
     # --- the pass ----------------------------------------------------------------
 
     def _pass(self, replica: Replica, started: float) -> SyncReport:
+        self._poked.clear()  # the pass ends with a pull anyway
         tally = _Tally()
         needs_enrollment = False
         offline = False
@@ -312,6 +319,8 @@ class SyncEngine:
                     )
                 total = max(total, tally.pushed)
                 self._progress(Progress("sending", tally.pushed, total))
+                if self._poked.is_set():
+                    self._pull_between(replica, client, tally)
                 if not _whole(response, batch):
                     # central stopped early: the batch read ahead was not sent (the worker
                     # checks), so it is dropped, not told as a SEQ_GAP; go on from the first
@@ -321,6 +330,18 @@ class SyncEngine:
         finally:
             # nothing may still be sending when the pull starts (or the client closes)
             worker.shutdown(wait=True, cancel_futures=True)
+
+    def _pull_between(self, replica: Replica, client: CentralClient, tally: _Tally) -> None:
+        """A pull while the push goes on (the next batch may be in flight: central reads a
+        store without waiting for its writes): a cancel is learned mid-drain. A failure other
+        than offline or revoked is left to the pull that ends the pass."""
+        self._poked.clear()
+        try:
+            self._pull(replica, client, tally)
+        except (Offline, Unauthorized):
+            raise
+        except SyncError as exc:
+            log.info("sync_pull_between failed reason=%s", type(exc).__name__)
 
     def _read_batch(
         self, replica: Replica, identity: Identity, size: int, after_seq: int
