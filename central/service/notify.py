@@ -87,8 +87,10 @@ class ChangeHub:
         self.connections_opened = 0
         self.polls = 0
 
-    @property
-    def subscribers(self) -> int:
+    def subscribers(self, store_id: str | None = None) -> int:
+        """Open subscriptions (event streams) of `store_id`, or of every store."""
+        if store_id is not None:
+            return len(self._subs.get(store_id, ()))
         return sum(len(s) for s in self._subs.values())
 
     def start(self) -> None:
