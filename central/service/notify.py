@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,12 +41,25 @@ CHANNEL = "storeapp_changes"
 # a listener that lost its connection tries again after this long (doubling to the cap)
 RETRY_S = 0.5
 RETRY_MAX_S = 10.0
+# SQLite: a write of this process is polled this long after it asked (its commit is done)
+HURRY_S = 0.005
+
+
+# this process's hubs by database (SQLite): a write hurries their poll (`changed`)
+_local_hubs: dict[str, weakref.WeakSet[ChangeHub]] = {}
 
 
 def changed(conn: Connection, store_id: str, seq: int) -> None:
-    """Tell every central process, once this transaction commits, that `store_id` is at `seq`."""
+    """Tell every central process, once this transaction commits, that `store_id` is at `seq`.
+
+    SQLite has no NOTIFY: this process's hubs on the same database poll a few milliseconds
+    from now instead of at their next tick (the poll, not this call, is what they trust:
+    a poll that runs before the commit sees the old seq, and the next tick sees the new)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": f"{seq} {store_id}"})
+        return
+    for hub in list(_local_hubs.get(str(conn.engine.url), ())):
+        hub.hurry()
 
 
 class Subscription:
@@ -86,6 +100,8 @@ class ChangeHub:
         self.connections = 0
         self.connections_opened = 0
         self.polls = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._hurried = asyncio.Event()  # a write in this process: poll soon (SQLite)
 
     def subscribers(self, store_id: str | None = None) -> int:
         """Open subscriptions (event streams) of `store_id`, or of every store."""
@@ -96,10 +112,20 @@ class ChangeHub:
     def start(self) -> None:
         """Start the listener on the running loop (once; a later call does nothing)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="change-hub")
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._run(), name="change-hub")
+            if self._engine.dialect.name != "postgresql":
+                _local_hubs.setdefault(str(self._engine.url), weakref.WeakSet()).add(self)
+
+    def hurry(self) -> None:
+        """From any thread: a write of this process is committing; poll in a moment."""
+        loop = self._loop
+        if loop is not None and self._someone.is_set() and not loop.is_closed():
+            loop.call_soon_threadsafe(self._hurried.set)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        _local_hubs.get(str(self._engine.url), weakref.WeakSet()).discard(self)
         if task is not None:
             task.cancel()
             try:
@@ -143,7 +169,12 @@ class ChangeHub:
                 await self._poll_once()
             except Exception as exc:  # the database is away: streams stay open, try again
                 log.warning("change_poll failed exc=%s", type(exc).__name__)
-            await asyncio.sleep(self._poll_interval)
+            try:
+                await asyncio.wait_for(self._hurried.wait(), self._poll_interval)
+                await asyncio.sleep(HURRY_S)  # the write that hurried us commits meanwhile
+            except TimeoutError:
+                pass
+            self._hurried.clear()
 
     async def _poll_once(self) -> None:
         wanted = list(self._subs)
