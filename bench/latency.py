@@ -178,15 +178,17 @@ def run(label: str, database_url: str, samples: int, drain_ops: int, workdir: Pa
             time.sleep(1.0)  # the stream is open
             drain_started = time.perf_counter()
             scheduler.sync_now()
-            ms, mid_drain = [], 0
+            ms, after_commit, mid_drain = [], [], 0
             for order_id in doomed:
                 if probe.outbox() == 0:
                     break
                 time.sleep(random.uniform(0.2, 0.4))
                 sent = time.perf_counter()
                 ok(central.oms.post(f"/v1/oms/orders/{order_id}/cancel", json={}))
+                committed = time.perf_counter()
                 seen = probe.wait(lambda o: bool(o and o["state"] == "cancelled"), order_id)
                 ms.append((seen - sent) * 1000)
+                after_commit.append((seen - committed) * 1000)
                 mid_drain += probe.outbox() > 0
             while probe.outbox():
                 time.sleep(0.05)
@@ -197,6 +199,12 @@ def run(label: str, database_url: str, samples: int, drain_ops: int, workdir: Pa
                 ms,
                 f"; {mid_drain} of {len(ms)} learned with ops still waiting; "
                 f"the drain took {drain_s:.1f} s",
+            )
+            _line(
+                label,
+                "  the same from the cancel's commit",
+                after_commit,
+                " (without the cancel's wait for the store lock the drain holds)",
             )
         finally:
             scheduler.shutdown()

@@ -170,11 +170,12 @@ class SyncScheduler:
         while not self._stop.is_set():
             opened = time.monotonic()
             try:
-                for _seq in self._events():
+                for seq in self._events():
                     if self._stop.is_set():
                         return
                     self._listener_backoff.succeeded()
-                    self.engine.poke()  # a pass busy pushing pulls between batches
+                    if not getattr(seq, "own", False):  # its own push: nothing new to pull
+                        self.engine.poke()  # a pass busy pushing pulls beside the push
                     self.sync_now()
                 healthy = True  # central closed the stream: reconnect
             except SyncError as exc:

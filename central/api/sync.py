@@ -24,7 +24,7 @@ from sync.protocol import (
     PushResponse,
 )
 
-from ..service import auth, devices, feed
+from ..service import auth, devices, feed, notify
 from ..service.clock import utcnow
 from ..service.errors import Forbidden, TooLarge, Unauthorized
 from ..service.push import push as apply_push
@@ -88,9 +88,10 @@ async def push(request: Request, device: Device, engine: EngineDep) -> Response:
         raise Forbidden("This token belongs to another device")
     if len(body.ops) > MAX_PUSH_OPS:
         raise TooLarge(f"At most {MAX_PUSH_OPS} ops per push; this one has {len(body.ops)}")
-    result = await run_in_threadpool(
-        apply_push, engine, device.device_id, device.store_id, body, utcnow()
-    )
+    with notify.caused_by(device.device_id):  # the pusher's own stream says "own"
+        result = await run_in_threadpool(
+            apply_push, engine, device.device_id, device.store_id, body, utcnow()
+        )
     return Response(result.model_dump_json(), media_type="application/json")
 
 
@@ -163,14 +164,16 @@ async def events(request: Request, device: Device, engine: EngineDep) -> Streami
     hub = change_hub(request)
 
     async def stream() -> AsyncIterator[str]:
-        async with hub.subscribe(store_id) as sub:
+        async with hub.subscribe(store_id, device.device_id) as sub:
             yield "retry: 3000\n\n"
             sub.wake(await run_in_threadpool(feed.current_seq, engine, store_id))
             last = -1
             while True:
                 if sub.seq != last:
                     last = sub.seq
-                    yield f"event: poke\ndata: {json.dumps({'seq': last})}\n\n"
+                    # "own": every change since the last poke was this tablet's own push
+                    data = {"seq": last, "own": True} if sub.told() else {"seq": last}
+                    yield f"event: poke\ndata: {json.dumps(data)}\n\n"
                 elif not await sub.wait(keepalive):
                     if await request.is_disconnected():
                         return

@@ -178,7 +178,9 @@ def store_tx(engine: Engine, store_id: str, now: datetime | None = None) -> Iter
         yield tx
         tx.flush()
         if tx.change_seq != row.change_seq:
-            notify.changed(conn, store_id, tx.change_seq)  # event streams learn at commit
+            notify.changed(
+                conn, store_id, row.change_seq, tx.change_seq
+            )  # event streams learn at commit
 
 
 def encode_cursor(store_id: str, version: int) -> str:

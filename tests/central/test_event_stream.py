@@ -35,6 +35,7 @@ class Stream:
 
     def __init__(self, device: RawDevice) -> None:
         self.seqs: list[int] = []
+        self.own: list[bool] = []
         self._got = threading.Condition()
         self._cm = device.http.stream("GET", "/v1/sync/events", timeout=30)
         self._response = self._cm.__enter__()
@@ -46,7 +47,9 @@ class Stream:
             for line in self._response.iter_lines():
                 if line.startswith("data:"):
                     with self._got:
-                        self.seqs.append(json.loads(line[5:])["seq"])
+                        event = json.loads(line[5:])
+                        self.seqs.append(event["seq"])
+                        self.own.append(event.get("own") is True)
                         self._got.notify_all()
         except httpx.HTTPError:
             pass
@@ -127,6 +130,25 @@ def test_many_streams_share_one_listener_and_all_wake(
             assert s.poke_after(first) > first
         time.sleep(0.5)  # the other store's streams stay quiet
         assert all(s.seqs == [f] for s, f in zip(streams[20:], firsts[20:], strict=True))
+
+
+def test_a_push_pokes_its_own_tablet_as_own_and_the_others_plainly(
+    any_central: Central,
+    store: TestStore,
+    tablets: tuple[RawDevice, RawDevice],
+    streams: list[Stream],
+) -> None:
+    a, b = tablets
+    streams.extend([Stream(a), Stream(b)])
+    first_a, first_b = (s.poke_after(-1) for s in streams)
+    order = any_central.order(store, [(store.skus[0], 1)])
+    after_a, after_b = streams[0].poke_after(first_a), streams[1].poke_after(first_b)
+    assert (streams[0].own[-1], streams[1].own[-1]) == (False, False)  # the OMS wrote it
+
+    assert a.push_one("order.claim", {"order_id": order["order_id"]})["status"] == "applied"
+    claimed = streams[0].poke_after(after_a)
+    assert streams[1].poke_after(after_b) == claimed
+    assert (streams[0].own[-1], streams[1].own[-1]) == (True, False)
 
 
 def test_a_closed_stream_leaves_the_hub(
