@@ -110,7 +110,9 @@ def _tablet(central: Central, store: TestStore, path: Path) -> None:
         local.enroll(enrolled, central.url)
 
 
-def run(label: str, database_url: str, samples: int, drain_ops: int, workdir: Path) -> None:
+def run(
+    label: str, database_url: str, samples: int, drain_ops: int, workdir: Path, cancels: bool
+) -> None:
     with running_central(database_url, own_process=True) as central:
         store = central.new_store(items=3)
         sku, claim_sku, cancel_sku = store.skus
@@ -179,7 +181,7 @@ def run(label: str, database_url: str, samples: int, drain_ops: int, workdir: Pa
             drain_started = time.perf_counter()
             scheduler.sync_now()
             ms, after_commit, mid_drain = [], [], 0
-            for order_id in doomed:
+            for order_id in doomed if cancels else ():
                 if probe.outbox() == 0:
                     break
                 time.sleep(random.uniform(0.2, 0.4))
@@ -220,6 +222,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--drain-ops", type=int, default=10_000)
+    parser.add_argument(
+        "--no-cancels", action="store_true", help="drain without cancels (the drain's own time)"
+    )
     args = parser.parse_args()
     print(
         "conditions: central one process (uvicorn, 1 worker), tablets and probe in this "
@@ -228,13 +233,27 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        run("sqlite", f"sqlite:///{workdir / 'central.db'}", args.samples, args.drain_ops, workdir)
+        run(
+            "sqlite",
+            f"sqlite:///{workdir / 'central.db'}",
+            args.samples,
+            args.drain_ops,
+            workdir,
+            not args.no_cancels,
+        )
         admin_url = pg_url()
         if admin_url is None:
             print("postgresql skipped: set CENTRAL_TEST_PG to run it")
             return
         with fresh_pg_database(admin_url) as database_url:
-            run("postgresql", database_url, args.samples, args.drain_ops, workdir)
+            run(
+                "postgresql",
+                database_url,
+                args.samples,
+                args.drain_ops,
+                workdir,
+                not args.no_cancels,
+            )
 
 
 if __name__ == "__main__":
