@@ -152,7 +152,8 @@ def snapshot(device: Device, engine: EngineDep) -> StreamingResponse:
     responses={
         200: {
             "content": {"text/event-stream": {}},
-            "description": 'a "poke" event with {"seq": N} whenever the store changes',
+            "description": 'a "poke" event with {"seq": N} whenever the store changes '
+            '(and "own": true when every change since the last poke was this device\'s push)',
         }
     },
 )
