@@ -287,7 +287,7 @@ class ChangeHub:
                     self.listening.clear()
                     self.connections -= 1
                     await conn.close()
-            except (psycopg.Error, OSError) as exc:
+            except Exception as exc:  # the database went away (or worse): listen again
                 log.warning("change_listener lost exc=%s retry_s=%.1f", type(exc).__name__, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
