@@ -20,6 +20,9 @@ class CentralSettings(BaseSettings):
     retention_days: int = 90
     # SSE keep-alive comment interval
     events_keepalive_s: float = 15.0
+    # SQLite: how often the process's one poller reads its open streams' store seqs
+    # (PostgreSQL is told at once through LISTEN/NOTIFY)
+    events_poll_s: float = 0.2
     log_level: str = "info"
     # failed attempts per client IP and window before 429 RATE_LIMITED (0: no limit);
     # in memory, per serve process (central/service/limits.py says why that is enough)

@@ -43,7 +43,7 @@ from .protocol import (
     SnapshotHeader,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "EVENTS_READ_TIMEOUT", "CentralClient", "ChangeStream"]
+__all__ = ["DEFAULT_TIMEOUT", "EVENTS_READ_TIMEOUT", "CentralClient", "ChangeStream", "Poke"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # SSE: central may be silent for long; a read timeout ends the stream so the
@@ -171,8 +171,9 @@ class CentralClient:
             raise
         return header, ChangeStream(header, lines, response)
 
-    def events(self, *, read_timeout: float | None = EVENTS_READ_TIMEOUT) -> Iterator[int]:
-        """Pokes from GET /v1/sync/events: the newest store change-seq, one per event.
+    def events(self, *, read_timeout: float | None = EVENTS_READ_TIMEOUT) -> Iterator[Poke]:
+        """Pokes from GET /v1/sync/events: the newest store change-seq, one per event
+        (a `Poke`: an int whose `own` says the changes were all this tablet's own push).
 
         Ends when central closes the stream; raises Offline when the connection
         breaks or is silent for `read_timeout` seconds.
@@ -187,10 +188,11 @@ class CentralClient:
                     continue  # comments (keep-alives), event:, id:, retry:, blank separators
                 data = line[len("data:") :].strip()
                 try:
-                    seq = json.loads(data)["seq"]
-                except (ValueError, KeyError, TypeError) as exc:
+                    event = json.loads(data)
+                    poke = Poke(int(event["seq"]), own=event.get("own") is True)
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     raise ServerError(f"unreadable event from central: {data[:80]!r}") from exc
-                yield int(seq)
+                yield poke
         finally:
             response.close()
 
@@ -233,6 +235,17 @@ class CentralClient:
         response.close()
         _raise_for_status(response)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Poke(int):
+    """A poke's change-seq; `own`: every change it tells of was this tablet's own push."""
+
+    own: bool
+
+    def __new__(cls, seq: int, *, own: bool = False) -> Poke:
+        poke = super().__new__(cls, seq)
+        poke.own = own
+        return poke
 
 
 class ChangeStream(Iterator[Change]):

@@ -6,6 +6,8 @@
       │        Offline / Unauthorized → the pass ends here
       │        any other failure (SeqGap, SeqReused, a refused request, a 5xx)
       │        → told in words, and the pass goes on to pull
+      │        a poke (`poke()`, from the event stream) while a batch is in flight or
+      │        between two: a pull at once, beside the push (a cancel is learned mid-drain)
       ├─ pull: no cursor yet → the snapshot; then pages until has_more is false,
       │        replica.apply_pull(page) per page; a page with `reset` → the snapshot
       └─ replica.record_sync(...) always; one log line per pass
@@ -189,6 +191,14 @@ class SyncEngine:
         self._on_progress = on_progress
         self._pull_limit = pull_limit
         self._lock = threading.Lock()
+        self._poked = threading.Event()
+        self._wake = threading.Event()  # a poke, or the batch in flight came back
+
+    def poke(self) -> None:
+        """Central says the store changed (an SSE poke): a pass pulls soon, and a pass busy
+        pushing a long outbox pulls between two batches rather than only at its end."""
+        self._poked.set()
+        self._wake.set()
 
     def run_once(self) -> SyncReport:
         """One full pass; waits for a pass already running on another thread to end."""
@@ -228,6 +238,7 @@ class SyncEngine:
     # --- the pass ----------------------------------------------------------------
 
     def _pass(self, replica: Replica, started: float) -> SyncReport:
+        self._poked.clear()  # the pass ends with a pull anyway
         tally = _Tally()
         needs_enrollment = False
         offline = False
@@ -296,6 +307,8 @@ class SyncEngine:
                 if not ahead:
                     return
                 batch = ahead.popleft()
+                if batch.sent is not None:
+                    self._wait_pulling(replica, client, tally, batch.sent)
                 response = self._outcome(batch)
                 if response is None:  # too large: halved; read again from the first unacknowledged
                     batch_size = max(1, len(batch.ops) // 2)
@@ -321,6 +334,32 @@ class SyncEngine:
         finally:
             # nothing may still be sending when the pull starts (or the client closes)
             worker.shutdown(wait=True, cancel_futures=True)
+
+    def _wait_pulling(
+        self, replica: Replica, client: CentralClient, tally: _Tally, sent: Future[Any]
+    ) -> None:
+        """Wait for the batch in flight; a poke meanwhile is pulled at once (central serves
+        the pull beside the push), so a long drain learns of a cancel within a pull."""
+        sent.add_done_callback(lambda _: self._wake.set())
+        while True:
+            if self._poked.is_set():
+                self._pull_between(replica, client, tally)
+            if sent.done():
+                return
+            self._wake.wait()
+            self._wake.clear()
+
+    def _pull_between(self, replica: Replica, client: CentralClient, tally: _Tally) -> None:
+        """A pull while the push goes on (the next batch may be in flight: central reads a
+        store without waiting for its writes): a cancel is learned mid-drain. A failure other
+        than offline or revoked is left to the pull that ends the pass."""
+        self._poked.clear()
+        try:
+            self._pull(replica, client, tally)
+        except (Offline, Unauthorized):
+            raise
+        except SyncError as exc:
+            log.info("sync_pull_between failed reason=%s", type(exc).__name__)
 
     def _read_batch(
         self, replica: Replica, identity: Identity, size: int, after_seq: int

@@ -8,7 +8,8 @@
 - After a failed pass the next run is moved to now + `Backoff` (1 s doubling
   to 5 min, with jitter); a good pass resets it and the interval takes over.
 - An optional listener thread reads central's event stream (`engine.listen()`)
-  and calls `sync_now()` on every poke; it reconnects with its own backoff.
+  and calls `engine.poke()` and `sync_now()` on every poke (a pass busy pushing a long
+  outbox then pulls between batches); it reconnects with its own backoff.
 
 The job wrapper is the only broad `except` of the package: it logs and keeps
 `last_error` for the status chip.
@@ -169,10 +170,12 @@ class SyncScheduler:
         while not self._stop.is_set():
             opened = time.monotonic()
             try:
-                for _seq in self._events():
+                for seq in self._events():
                     if self._stop.is_set():
                         return
                     self._listener_backoff.succeeded()
+                    if not getattr(seq, "own", False):  # its own push: nothing new to pull
+                        self.engine.poke()  # a pass busy pushing pulls beside the push
                     self.sync_now()
                 healthy = True  # central closed the stream: reconnect
             except SyncError as exc:

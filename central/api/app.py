@@ -67,6 +67,9 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            hub = getattr(app.state, "change_hub", None)
+            if hub is not None:
+                await hub.stop()
             engine.dispose()
 
     app = FastAPI(

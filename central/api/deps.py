@@ -14,6 +14,7 @@ from ..service.auth import device_for_token, integration_key_ok, integration_key
 from ..service.devices import DeviceRow
 from ..service.errors import Forbidden, Unauthorized
 from ..service.limits import FailureLimiter
+from ..service.notify import ChangeHub
 from ..settings import CentralSettings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -24,6 +25,20 @@ def get_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def change_hub(request: Request) -> ChangeHub:
+    """This process's one change listener, made (and started) on first use."""
+    state = request.app.state
+    hub: ChangeHub | None = getattr(state, "change_hub", None)
+    if hub is None:
+        settings: CentralSettings = state.settings
+        hub = ChangeHub(state.engine, poll_interval=settings.events_poll_s)
+        state.change_hub = hub
+    hub.start()
+    return hub
+
+
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

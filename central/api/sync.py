@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -25,11 +24,11 @@ from sync.protocol import (
     PushResponse,
 )
 
-from ..service import auth, devices, feed
+from ..service import auth, devices, feed, notify
 from ..service.clock import utcnow
 from ..service.errors import Forbidden, TooLarge, Unauthorized
 from ..service.push import push as apply_push
-from .deps import Device, EngineDep, Enrollment
+from .deps import Device, EngineDep, Enrollment, change_hub
 
 router = APIRouter(prefix="/v1")
 
@@ -89,9 +88,10 @@ async def push(request: Request, device: Device, engine: EngineDep) -> Response:
         raise Forbidden("This token belongs to another device")
     if len(body.ops) > MAX_PUSH_OPS:
         raise TooLarge(f"At most {MAX_PUSH_OPS} ops per push; this one has {len(body.ops)}")
-    result = await run_in_threadpool(
-        apply_push, engine, device.device_id, device.store_id, body, utcnow()
-    )
+    with notify.caused_by(device.device_id):  # the pusher's own stream says "own"
+        result = await run_in_threadpool(
+            apply_push, engine, device.device_id, device.store_id, body, utcnow()
+        )
     return Response(result.model_dump_json(), media_type="application/json")
 
 
@@ -152,30 +152,33 @@ def snapshot(device: Device, engine: EngineDep) -> StreamingResponse:
     responses={
         200: {
             "content": {"text/event-stream": {}},
-            "description": 'a "poke" event with {"seq": N} whenever the store changes',
+            "description": 'a "poke" event with {"seq": N} whenever the store changes '
+            '(and "own": true when every change since the last poke was this device\'s push)',
         }
     },
 )
 async def events(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
-    interval = 0.5
+    # the stream waits on this process's one change listener (central/service/notify.py);
+    # it reads the database once, for its first poke
     keepalive = request.app.state.settings.events_keepalive_s
     store_id = device.store_id
+    hub = change_hub(request)
 
     async def stream() -> AsyncIterator[str]:
-        last = -1
-        quiet = 0.0
-        yield "retry: 3000\n\n"
-        while not await request.is_disconnected():
-            seq = await run_in_threadpool(feed.current_seq, engine, store_id)
-            if seq != last:
-                last = seq
-                quiet = 0.0
-                yield f"event: poke\ndata: {json.dumps({'seq': seq})}\n\n"
-            elif quiet >= keepalive:
-                quiet = 0.0
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(interval)
-            quiet += interval
+        async with hub.subscribe(store_id, device.device_id) as sub:
+            yield "retry: 3000\n\n"
+            sub.wake(await run_in_threadpool(feed.current_seq, engine, store_id))
+            last = -1
+            while True:
+                if sub.seq != last:
+                    last = sub.seq
+                    # "own": every change since the last poke was this tablet's own push
+                    data = {"seq": last, "own": True} if sub.told() else {"seq": last}
+                    yield f"event: poke\ndata: {json.dumps(data)}\n\n"
+                elif not await sub.wait(keepalive):
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

@@ -28,6 +28,7 @@ from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
 from ..db.engine import reading
 from ..db.tables import devices, stores, sync_docs
+from . import notify
 from .clock import utcnow
 from .errors import NotFound
 from .staging import Staging
@@ -176,6 +177,10 @@ def store_tx(engine: Engine, store_id: str, now: datetime | None = None) -> Iter
         )
         yield tx
         tx.flush()
+        if tx.change_seq != row.change_seq:
+            notify.changed(
+                conn, store_id, row.change_seq, tx.change_seq
+            )  # event streams learn at commit
 
 
 def encode_cursor(store_id: str, version: int) -> str:

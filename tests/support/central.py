@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -59,6 +60,7 @@ class CentralServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self.app: FastAPI | None = None  # the running app (a thread's server only)
 
     def start(self) -> None:
         settings = CentralSettings(
@@ -68,8 +70,9 @@ class CentralServer:
             settings = settings.model_copy(
                 update={"enroll_failure_limit": 0, "token_failure_limit": 0}
             )
+        self.app = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

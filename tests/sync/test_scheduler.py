@@ -31,6 +31,10 @@ class StandInEngine:
         self.hold.set()
         self.entered = threading.Event()
         self.lock = threading.Lock()
+        self.pokes = 0
+
+    def poke(self) -> None:
+        self.pokes += 1
 
     def run_once(self) -> SyncReport:
         with self.lock:
