@@ -15,19 +15,19 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, Text, cast, func, select, update
+from sqlalchemy import Connection, Engine, Text, and_, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from fulfillment.model import Policy
+from fulfillment.model import OPEN_STATES, Policy
 from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
 from ..db.engine import reading
-from ..db.tables import devices, stores, sync_docs
+from ..db.tables import change_horizons, devices, orders, stores, sync_docs
 from .clock import utcnow
 from .errors import NotFound
 from .staging import Staging
@@ -229,10 +229,16 @@ def pull(
             select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
         ).scalar_one()
         since = decode_cursor(cursor, store_id)
-        if since is None or since > store.change_seq:
+        horizon = conn.execute(
+            select(change_horizons.c.pruned_seq).where(change_horizons.c.store_id == store_id)
+        ).scalar_one_or_none()
+        pruned = since is not None and 0 < since < (horizon or 0)
+        if since is None or since > store.change_seq or pruned:
             reason = (
                 "the cursor is from another store or not a cursor"
                 if since is None
+                else "the cursor is older than the change log's retention"
+                if pruned
                 else "the cursor is ahead of this server's change log"
             )
             return PullResponse(
@@ -269,6 +275,10 @@ def snapshot_stream(
 ) -> tuple[SnapshotHeader, Iterator[bytes]]:
     """The snapshot's header and its changes as NDJSON, read from the database as they go.
 
+    The horizon: every live document but those of orders that ended (handed over, shipped,
+    cancelled …) before the store's returns window; a return past the window is refused
+    anyway, and the returns desk takes one without the order on the receipt's number.
+
     One read transaction (one consistent snapshot: the header's cursor and `count` match
     the rows) stays open until the iterator is exhausted or closed. The rows are written in
     the wire format straight from the stored JSON text (no model per row) and handed out
@@ -278,15 +288,27 @@ def snapshot_stream(
     conn = reading(engine)
     try:
         tx = conn.begin()
-        seq = conn.execute(
-            select(stores.c.change_seq).where(stores.c.store_id == store_id)
-        ).scalar_one_or_none()
-        if seq is None:
+        store = conn.execute(
+            select(stores.c.change_seq, stores.c.policy).where(stores.c.store_id == store_id)
+        ).first()
+        if store is None:
             raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
+        seq = store.change_seq
         last_applied = conn.execute(
             select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
         ).scalar_one()
-        live = (sync_docs.c.store_id == store_id, sync_docs.c.deleted.is_(False))
+        # the horizon: orders that ended before the returns window stay on central
+        window = Policy.model_validate(store.policy).return_window_days
+        ended = select(orders.c.order_id).where(
+            orders.c.store_id == store_id,
+            orders.c.state.notin_([s.value for s in OPEN_STATES]),
+            orders.c.updated_at < utcnow() - timedelta(days=window),
+        )
+        live = (
+            sync_docs.c.store_id == store_id,
+            sync_docs.c.deleted.is_(False),
+            ~and_(sync_docs.c.kind == "order", sync_docs.c.entity_id.in_(ended)),
+        )
         count = conn.execute(select(func.count()).select_from(sync_docs).where(*live)).scalar_one()
     except BaseException:
         conn.close()
