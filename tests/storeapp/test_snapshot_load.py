@@ -17,6 +17,7 @@ from storeapp.local import LocalStore
 from storeapp.local._catalogue import _gtin14
 from sync.engine import Progress
 from sync.protocol import Change, EnrollResponse, PullResponse, SnapshotHeader
+from tests.support.central import Central
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 ENROLLED = EnrollResponse(device_id="d1", store_id="S1", token="t")
@@ -152,3 +153,37 @@ def test_progress_lines_come_at_most_every_half_second_and_always_at_the_end(
         "Receiving 30,000 of 50,000 · 25,000/s · about 1 s left",
         "Receiving 50,000 of 50,000 · 25,000/s",
     ]
+
+
+def test_storeapp_enroll_downloads_the_store_and_prints_its_progress(
+    central: Central, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from storeapp.cli import app
+
+    store = central.new_store(items=40)
+    central.order(store, [(store.skus[0], 1)])
+    done = CliRunner().invoke(
+        app,
+        [
+            "enroll",
+            "--server",
+            central.url,
+            "--code",
+            central.enroll_code(store.store_id),
+            "--data-dir",
+            str(tmp_path / "tablet"),
+            "--name",
+            "t1",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    receiving = [line for line in lines if line.startswith("Receiving")]
+    assert receiving[0].startswith("Receiving 0 of ")
+    total = receiving[0].removeprefix("Receiving 0 of ")
+    assert any(line.startswith(f"Receiving {total} of {total} · ") for line in receiving)
+    assert lines[-1].startswith("sync ok")
+    with LocalStore(tmp_path / "tablet" / "store.db") as local:
+        assert len(tables(local)["items"]) == 40
