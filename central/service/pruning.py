@@ -20,6 +20,7 @@ older than the retention. Then, per store, under the store's lock:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,11 +58,18 @@ class Pruned:
         return Pruned(self.changes + other.changes, self.results + other.results)
 
 
-def prune(engine: Engine, retention_days: int, now: datetime | None = None) -> Pruned:
-    """One pruning run over every store; what it removed."""
+def prune(
+    engine: Engine,
+    retention_days: int,
+    now: datetime | None = None,
+    *,
+    store_ids: Iterable[str] | None = None,
+) -> Pruned:
+    """One pruning run over every store (or those named); what it removed."""
     now = now or utcnow()
-    with engine.connect() as conn:
-        store_ids = list(conn.execute(select(stores.c.store_id)).scalars())
+    if store_ids is None:
+        with engine.connect() as conn:
+            store_ids = list(conn.execute(select(stores.c.store_id)).scalars())
     total = Pruned()
     for store_id in store_ids:
         total += _prune_store(engine, store_id, now, now - timedelta(days=retention_days))

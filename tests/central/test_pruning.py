@@ -53,10 +53,14 @@ def test_a_cursor_older_than_a_pruned_change_gets_reset_and_a_newer_one_does_not
     ended = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     cancel(any_central, ended)
     current.pull_all()  # this one saw the cancellation
-    assert pruning.prune(engine, 90) == pruning.Pruned()  # first run: it only marks
+    assert (
+        pruning.prune(engine, 90, store_ids=[store.store_id]) == pruning.Pruned()
+    )  # first run: it only marks
     assert pull_page(behind, behind.cursor)["reset"] is None
 
-    pruned = pruning.prune(engine, 90, now=utcnow() + timedelta(days=91))
+    pruned = pruning.prune(
+        engine, 90, now=utcnow() + timedelta(days=91), store_ids=[store.store_id]
+    )
 
     assert pruned.changes == 1  # the cancelled order's document left the feed
     page = pull_page(behind, behind.cursor)
@@ -71,11 +75,21 @@ def test_an_open_order_and_a_recent_change_are_never_pruned(
 ) -> None:
     open_order = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     device.pull_all()
-    pruning.prune(engine, 90)
-    assert pruning.prune(engine, 90, now=utcnow() + timedelta(days=91)).changes == 0
+    pruning.prune(engine, 90, store_ids=[store.store_id])
+    assert (
+        pruning.prune(
+            engine, 90, now=utcnow() + timedelta(days=91), store_ids=[store.store_id]
+        ).changes
+        == 0
+    )
     ended = any_central.order(store, [(store.skus[0], 1)])["order_id"]
     cancel(any_central, ended)  # after the last mark: younger than the retention
-    assert pruning.prune(engine, 90, now=utcnow() + timedelta(days=92)).changes == 0
+    assert (
+        pruning.prune(
+            engine, 90, now=utcnow() + timedelta(days=92), store_ids=[store.store_id]
+        ).changes
+        == 0
+    )
     ids = {c["id"] for c in device.pull_all() if c["kind"] == "order"}
     assert ended in ids
     assert pull_page(device, device.cursor)["reset"] is None
@@ -99,8 +113,13 @@ def test_op_results_past_the_retention_go_except_the_newest_a_device_may_send_ag
     sent.append(device.op("order.claim", {"order_id": order_id}))
     assert [r["status"] for r in device.push(*sent)] == ["applied"] * 3
 
-    assert pruning.prune(engine, 90).results == 0  # not old yet
-    assert pruning.prune(engine, 90, now=utcnow() + timedelta(days=91)).results == 2
+    assert pruning.prune(engine, 90, store_ids=[store.store_id]).results == 0  # not old yet
+    assert (
+        pruning.prune(
+            engine, 90, now=utcnow() + timedelta(days=91), store_ids=[store.store_id]
+        ).results
+        == 2
+    )
 
     with engine.connect() as conn:
         kept = conn.execute(
