@@ -165,6 +165,21 @@ def device_revoke(
 
 
 @app.command()
+def prune(database_url: DatabaseUrl = None) -> None:
+    """Remove change-log rows and op results older than CENTRAL_RETENTION_DAYS (the serve
+    process does it every CENTRAL_PRUNE_INTERVAL_S as well)."""
+    from .service.pruning import prune as prune_now
+
+    settings = _settings(database_url)
+    engine = _engine(database_url)
+    try:
+        pruned = prune_now(engine, settings.retention_days)
+    finally:
+        engine.dispose()
+    typer.echo(f"pruned {pruned.changes} change-log rows and {pruned.results} op results")
+
+
+@app.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="the demo store S001")] = False,
     database_url: DatabaseUrl = None,

@@ -15,9 +15,13 @@ class CentralSettings(BaseSettings):
     port: int = 8000
     # how often the pickup-expiry job runs; 0 turns it off (tests drive it by hand)
     expiry_interval_s: int = 300
-    # meant for pruning change-log tombstones (older cursors would get `reset`): nothing
-    # prunes yet, so the setting has no effect today (docs/design-notes.md, op catalogue)
+    # the pruning job (central/service/pruning.py) removes change-log rows (tombstones, ended
+    # orders' documents) and op results older than this; a pull cursor older than what it
+    # removed gets `reset`. PROTOCOL.md: results are kept at least 90 days.
     retention_days: int = 90
+    # how often the pruning job runs (it also marks each store's change-seq with the time:
+    # the clock the retention is measured by); 0 turns it off
+    prune_interval_s: int = 3600
     # SSE keep-alive comment interval
     events_keepalive_s: float = 15.0
     # SQLite: how often the process's one poller reads its open streams' store seqs

@@ -93,11 +93,39 @@ class Progress:
     phase: Literal["sending", "receiving"]
     done: int
     total: int | None
+    elapsed_s: float | None = None  # since this phase began (the snapshot: its first row)
 
     @property
     def words(self) -> str:
         verb = "Sending" if self.phase == "sending" else "Receiving"
         return f"{verb} {self.done}/{self.total}" if self.total else f"{verb} {self.done}"
+
+    @property
+    def rate(self) -> float | None:
+        """Rows (or ops) per second so far; None before there is a measure."""
+        if not self.elapsed_s or self.done <= 0:
+            return None
+        return self.done / self.elapsed_s
+
+    @property
+    def left_s(self) -> float | None:
+        """Seconds still to go at the rate so far; None when the total or the rate is unknown."""
+        rate = self.rate
+        if rate is None or not self.total:
+            return None
+        return max(self.total - self.done, 0) / rate
+
+    @property
+    def detail(self) -> str:
+        """`words` with the rate and the time left, for a terminal: "Receiving 25,000 of
+        100,006 · 12,400/s · about 6 s left"."""
+        verb = "Sending" if self.phase == "sending" else "Receiving"
+        line = f"{verb} {self.done:,}" + (f" of {self.total:,}" if self.total else "")
+        if self.rate is not None:
+            line += f" · {self.rate:,.0f}/s"
+        if self.left_s is not None and self.total and self.done < self.total:
+            line += f" · about {self.left_s:.0f} s left"
+        return line
 
 
 @dataclass(frozen=True)
@@ -458,10 +486,12 @@ class SyncEngine:
 
     def _counted(self, stream: ChangeStream, tally: _Tally) -> Iterator[Change]:
         total = stream.header.count
+        started = time.monotonic()
+        self._progress(Progress("receiving", 0, total, 0.0))
         for n, change in enumerate(stream, start=1):
             tally.pulled += 1
             if n % SNAPSHOT_PROGRESS_EVERY == 0 or n == total:
-                self._progress(Progress("receiving", n, total))
+                self._progress(Progress("receiving", n, total, time.monotonic() - started))
             yield change
 
     def _progress(self, progress: Progress) -> None:

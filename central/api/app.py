@@ -21,6 +21,7 @@ from sync.protocol import Op, PushRequest
 from ..db.engine import make_engine
 from ..service.errors import CentralError
 from ..service.oms import expire_pickups
+from ..service.pruning import prune
 from ..settings import CentralSettings
 from . import oms, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
@@ -50,17 +51,28 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
-        if settings.expiry_interval_s > 0:
+        if settings.expiry_interval_s > 0 or settings.prune_interval_s > 0:
             scheduler = BackgroundScheduler(timezone="UTC")
-            scheduler.add_job(
-                expire_pickups,
-                "interval",
-                args=[engine],
-                seconds=settings.expiry_interval_s,
-                max_instances=1,
-                coalesce=True,
-                id="expire_pickups",
-            )
+            if settings.expiry_interval_s > 0:
+                scheduler.add_job(
+                    expire_pickups,
+                    "interval",
+                    args=[engine],
+                    seconds=settings.expiry_interval_s,
+                    max_instances=1,
+                    coalesce=True,
+                    id="expire_pickups",
+                )
+            if settings.prune_interval_s > 0:
+                scheduler.add_job(
+                    prune,
+                    "interval",
+                    args=[engine, settings.retention_days],
+                    seconds=settings.prune_interval_s,
+                    max_instances=1,
+                    coalesce=True,
+                    id="prune",
+                )
             scheduler.start()
         try:
             yield

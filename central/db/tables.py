@@ -283,6 +283,25 @@ sync_docs = Table(
     Index("ix_sync_docs_store_version", "store_id", "version", unique=True),
 )
 
+# pruning (central/service/pruning.py): each run marks every store's change-seq with the
+# time it saw it, so "a change older than retention_days" needs no time on every change row
+change_marks = Table(
+    "change_marks",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("change_seq", BigInteger, primary_key=True),
+    _ts("marked_at", False),
+)
+
+# the store's pruned tombstones were all at or below `pruned_seq`: a pull cursor below it
+# may have missed a delete, so it gets `reset` (PROTOCOL.md, Pull)
+change_horizons = Table(
+    "change_horizons",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("pruned_seq", BigInteger, nullable=False),
+)
+
 returns = Table(
     "returns",
     metadata,

@@ -15,25 +15,33 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, Text, and_, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from fulfillment.model import Policy
+from fulfillment.model import OPEN_STATES, Policy
 from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
 from ..db.engine import reading
-from ..db.tables import devices, stores, sync_docs
+from ..db.tables import change_horizons, devices, orders, stores, sync_docs
 from . import notify
 from .clock import utcnow
 from .errors import NotFound
 from .staging import Staging
 
-__all__ = ["StoreTx", "decode_cursor", "encode_cursor", "pull", "snapshot", "store_tx", "upsert"]
+__all__ = [
+    "StoreTx",
+    "decode_cursor",
+    "encode_cursor",
+    "pull",
+    "snapshot_stream",
+    "store_tx",
+    "upsert",
+]
 
 
 def upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
@@ -226,10 +234,16 @@ def pull(
             select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
         ).scalar_one()
         since = decode_cursor(cursor, store_id)
-        if since is None or since > store.change_seq:
+        horizon = conn.execute(
+            select(change_horizons.c.pruned_seq).where(change_horizons.c.store_id == store_id)
+        ).scalar_one_or_none()
+        pruned = since is not None and 0 < since < (horizon or 0)
+        if since is None or since > store.change_seq or pruned:
             reason = (
                 "the cursor is from another store or not a cursor"
                 if since is None
+                else "the cursor is older than the change log's retention"
+                if pruned
                 else "the cursor is ahead of this server's change log"
             )
             return PullResponse(
@@ -258,28 +272,85 @@ def pull(
         )
 
 
-def snapshot(engine: Engine, store_id: str, device_id: str) -> tuple[SnapshotHeader, list[Change]]:
-    """Every live document of the store, and the cursor of that snapshot."""
-    with reading(engine) as conn, conn.begin():
-        seq = conn.execute(
-            select(stores.c.change_seq).where(stores.c.store_id == store_id)
-        ).scalar_one()
+SNAPSHOT_CHUNK_ROWS = 2000  # rows fetched, written and handed to the server per chunk
+
+
+def snapshot_stream(
+    engine: Engine, store_id: str, device_id: str
+) -> tuple[SnapshotHeader, Iterator[bytes]]:
+    """The snapshot's header and its changes as NDJSON, read from the database as they go.
+
+    The horizon: every live document but those of orders that ended (handed over, shipped,
+    cancelled …) before the store's returns window; a return past the window is refused
+    anyway, and the returns desk takes one without the order on the receipt's number.
+
+    One read transaction (one consistent snapshot: the header's cursor and `count` match
+    the rows) stays open until the iterator is exhausted or closed. The rows are written in
+    the wire format straight from the stored JSON text (no model per row) and handed out
+    `SNAPSHOT_CHUNK_ROWS` lines at a time: the server moves one chunk, not one line, per
+    thread hop. The header is read before the first byte, so an unknown store or device is
+    an error status, not a broken stream."""
+    conn = reading(engine)
+    try:
+        tx = conn.begin()
+        store = conn.execute(
+            select(stores.c.change_seq, stores.c.policy).where(stores.c.store_id == store_id)
+        ).first()
+        if store is None:
+            raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
+        seq = store.change_seq
         last_applied = conn.execute(
             select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
         ).scalar_one()
-        rows = conn.execute(
-            select(sync_docs)
-            .where(sync_docs.c.store_id == store_id, sync_docs.c.deleted.is_(False))
-            .order_by(sync_docs.c.version)
-        ).all()
-    changes = [_change(r) for r in rows]
+        # the horizon: orders that ended before the returns window stay on central
+        window = Policy.model_validate(store.policy).return_window_days
+        ended = select(orders.c.order_id).where(
+            orders.c.store_id == store_id,
+            orders.c.state.notin_([s.value for s in OPEN_STATES]),
+            orders.c.updated_at < utcnow() - timedelta(days=window),
+        )
+        live = (
+            sync_docs.c.store_id == store_id,
+            sync_docs.c.deleted.is_(False),
+            ~and_(sync_docs.c.kind == "order", sync_docs.c.entity_id.in_(ended)),
+        )
+        count = conn.execute(select(func.count()).select_from(sync_docs).where(*live)).scalar_one()
+    except BaseException:
+        conn.close()
+        raise
     header = SnapshotHeader(
         cursor=encode_cursor(store_id, seq),
         last_applied_seq=last_applied,
         server_time=utcnow(),
-        count=len(changes),
+        count=count,
     )
-    return header, changes
+
+    def chunks() -> Iterator[bytes]:
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        try:
+            result = conn.execution_options(stream_results=True).execute(
+                select(
+                    sync_docs.c.kind,
+                    sync_docs.c.entity_id,
+                    sync_docs.c.version,
+                    cast(sync_docs.c.data, Text),
+                )
+                .where(*live)
+                .order_by(sync_docs.c.version)
+            )
+            while rows := result.fetchmany(SNAPSHOT_CHUNK_ROWS):
+                yield "".join(
+                    [
+                        f'{{"kind":{dumps(kind)},"id":{dumps(entity_id)},"version":{version},'
+                        f'"op":"upsert","data":{data}}}\n'
+                        for kind, entity_id, version, data in rows
+                    ]
+                ).encode()
+            tx.commit()
+        finally:
+            conn.close()
+
+    return header, chunks()
 
 
 def current_seq(engine: Engine, store_id: str) -> int:

@@ -20,7 +20,7 @@ from fulfillment.returns import ItemFacts
 from ._docs import Acting, dumps
 from ._records import ActResult, rows
 
-__all__ = ["PROJECT", "apply_stock", "device_name", "item_facts"]
+__all__ = ["BULK_TABLES", "PROJECT", "PROJECT_MANY", "apply_stock", "device_name", "item_facts"]
 
 
 def _project_staff(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None) -> None:
@@ -40,8 +40,16 @@ def _project_staff(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | Non
 
 
 def _gtin14(code: Any) -> str | None:
+    text = str(code).strip()
+    if len(text) in (8, 12, 13, 14) and text.isascii() and text.isdigit():
+        # the common case without the full scan parser (a snapshot brings 50,000 items,
+        # at ~0.25 ms each there): a GTIN is itself, zero-padded to 14 digits
+        weights = (3, 1) * 7
+        total = sum(int(d) * w for d, w in zip(reversed(text[:-1]), weights, strict=False))
+        # a plain GTIN with a wrong check digit is no GTIN for the full parser either
+        return text.zfill(14) if (10 - total % 10) % 10 == int(text[-1]) else None
     try:
-        return normalize_gtin(str(code))
+        return normalize_gtin(text)
     except InvalidBarcode:
         return None
 
@@ -98,6 +106,63 @@ PROJECT: Mapping[str, Projector] = {
     "stock": _project_stock,
 }
 """The catalogue's projections by change kind: row(s) = central's document (None: deleted)."""
+
+
+def _items_many(
+    conn: sqlite3.Connection, docs: list[tuple[str, dict[str, Any], str]], suffix: str = ""
+) -> None:
+    conn.executemany(
+        f"""INSERT INTO items{suffix} (sku, name, price, location, location_seq, final_sale, data)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                doc.get("sku") or id_,
+                doc.get("name") or doc.get("sku") or id_,
+                None if doc.get("price") is None else str(doc["price"]),
+                doc.get("location") or "",
+                int(doc.get("location_seq") or 0),
+                1 if doc.get("final_sale") else 0,
+                text,
+            )
+            for id_, doc, text in docs
+        ],
+    )
+    codes = []
+    for id_, doc, _ in docs:
+        for code in doc.get("gtins") or ():
+            gtin = _gtin14(code)
+            if gtin:
+                codes.append((gtin, doc.get("sku") or id_))
+    conn.executemany(f"INSERT OR REPLACE INTO gtins{suffix} (gtin, sku) VALUES (?, ?)", codes)
+
+
+def _stock_many(
+    conn: sqlite3.Connection, docs: list[tuple[str, dict[str, Any], str]], suffix: str = ""
+) -> None:
+    conn.executemany(
+        f"""INSERT INTO stock{suffix} (id, sku, location, on_hand, reserved, available, doubtful)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                id_,
+                doc.get("sku") or "",
+                doc.get("location") or "",
+                doc.get("on_hand"),
+                doc.get("reserved"),
+                doc.get("available"),
+                1 if doc.get("doubtful") else 0,
+            )
+            for id_, doc, _ in docs
+        ],
+    )
+
+
+ManyProjector = Callable[[sqlite3.Connection, "list[tuple[str, dict[str, Any], str]]", str], None]
+
+PROJECT_MANY: Mapping[str, ManyProjector] = {"item": _items_many, "stock": _stock_many}
+"""Bulk projections into empty tables (a snapshot): (id, document, its stored JSON text)
+per row, the same rows as `PROJECT` writes one by one; into `<table><suffix>`."""
+BULK_TABLES = ("items", "gtins", "stock")  # what `PROJECT_MANY` writes
 
 
 def _price(text: Any) -> Decimal:

@@ -7,6 +7,7 @@ for the screens; the screens read only `pending_summary` of it (the attention co
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -18,8 +19,8 @@ from sqlite_utils import Database
 from sync.protocol import Change, OpResult, PullResponse, SnapshotHeader
 from sync.replica import PendingSummary
 
-from ._catalogue import PROJECT
-from ._docs import admit_change, doc, upsert_doc, wipe_server_state
+from ._catalogue import BULK_TABLES, PROJECT, PROJECT_MANY
+from ._docs import admit_change, doc, dumps, upsert_doc, wipe_server_state
 from ._kinds import rebase
 from ._records import from_iso, rows, to_iso
 from ._schema import PROJECTION_TABLES, create_srv_docs
@@ -27,6 +28,19 @@ from ._schema import PROJECTION_TABLES, create_srv_docs
 __all__ = ["ReplicaSide"]
 
 _ATTENTION = ("rejected", "compensated")
+SNAPSHOT_BATCH = 5000  # snapshot rows per executemany and per transaction
+SHADOW = "_snap"  # the catalogue tables' shadow copies while a snapshot loads
+
+
+def _shadow_of(conn: sqlite3.Connection, table: str) -> None:
+    """An empty copy of `table` (same columns, keys and STRICT), named `<table>_snap`."""
+    sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()[0]
+    conn.execute(f"DROP TABLE IF EXISTS {table}{SHADOW}")
+    conn.execute(
+        re.sub(r"^CREATE TABLE\s+[\"\[`]?\w+[\"\]`]?", f"CREATE TABLE {table}{SHADOW}", sql)
+    )
 
 
 class ReplicaSide:
@@ -158,35 +172,76 @@ class ReplicaSide:
     def load_snapshot(self, header: SnapshotHeader, changes: Iterable[Change]) -> None:
         """Replace all server state with a snapshot, keeping the outbox, and rebase.
 
-        Documents go into a shadow table first (the screens keep reading the old
-        state); one transaction then swaps it in and rebuilds the projections.
+        Documents go into a shadow table first, `SNAPSHOT_BATCH` rows per transaction and
+        one `executemany` each (the screens keep reading the old state); the catalogue's
+        rows (items, GTINs, stock) go into shadow copies of their tables in the same
+        transactions, from the documents in hand. One transaction then swaps it all in,
+        rebuilds the other projections and rebases. A snapshot that names an entity twice
+        or deletes one (central's never does) has its catalogue rebuilt from the documents.
         """
         shadow = "srv_docs_shadow"
         self.db.execute(f"DROP TABLE IF EXISTS {shadow}")
         create_srv_docs(self.db, shadow)
+        with self._write() as conn:
+            for table in BULK_TABLES:
+                _shadow_of(conn, table)
         top = 0
-        batch: list[Change] = []
+        upserts: list[tuple[str, str, int, str]] = []
+        deletes: list[tuple[str, str, int]] = []
+        bulk: dict[str, list[tuple[str, dict[str, Any], str]]] = {k: [] for k in PROJECT_MANY}
+        seen: dict[str, set[str]] = {k: set() for k in PROJECT_MANY}
+        in_bulk = True  # the catalogue's shadow rows are the documents' rows
 
         def flush() -> None:
             with self._write() as conn:
-                for c in batch:
-                    version, data = admit_change(c)
-                    upsert_doc(conn, c.kind, c.id, version, c.op, data, table=shadow)
-                    nonlocal top
-                    top = max(top, version)
-            batch.clear()
+                conn.executemany(
+                    f"""INSERT INTO {shadow} (kind, id, version, data) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version,
+                            data = excluded.data
+                        WHERE excluded.version >= {shadow}.version""",
+                    upserts,
+                )
+                conn.executemany(
+                    f"DELETE FROM {shadow} WHERE kind = ? AND id = ? AND version <= ?", deletes
+                )
+                for kind, docs in bulk.items():
+                    if in_bulk and docs:
+                        PROJECT_MANY[kind](conn, docs, SHADOW)
+                    docs.clear()
+            upserts.clear()
+            deletes.clear()
 
-        for change in changes:
-            batch.append(change)
-            if len(batch) >= 1000:
+        for c in changes:
+            version, data = admit_change(c)
+            top = max(top, version)
+            if c.op == "delete":
+                deletes.append((c.kind, c.id, version))
+                in_bulk = in_bulk and c.kind not in bulk
+            else:
+                text = dumps(data)
+                upserts.append((c.kind, c.id, version, text))
+                if c.kind in bulk and in_bulk:
+                    if c.id in seen[c.kind]:
+                        in_bulk = False
+                    seen[c.kind].add(c.id)
+                    bulk[c.kind].append((c.id, data, text))
+            if len(upserts) + len(deletes) >= SNAPSHOT_BATCH:
                 flush()
         flush()
+        seen.clear()
         with self._write() as conn:
             conn.execute("DROP TABLE srv_docs")
             conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
             for table in PROJECTION_TABLES:
                 conn.execute(f"DELETE FROM {table}")
+            if in_bulk:
+                for table in BULK_TABLES:
+                    conn.execute(f"INSERT INTO {table} SELECT * FROM {table}{SHADOW}")
+            for table in BULK_TABLES:
+                conn.execute(f"DROP TABLE {table}{SHADOW}")
             for kind, project in PROJECT.items():
+                if kind in PROJECT_MANY and in_bulk:
+                    continue
                 ids = [
                     r[0] for r in conn.execute("SELECT id FROM srv_docs WHERE kind = ?", (kind,))
                 ]
