@@ -13,13 +13,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.protocol import Op, PushRequest
 
-from ..db.engine import make_engine
+from ..db.engine import engine_for
 from ..service.errors import CentralError
+from ..service.leader import EXPIRY_LOCK, Leader
 from ..service.oms import expire_pickups
 from ..settings import CentralSettings
 from . import oms, sync
@@ -45,17 +47,20 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
 
 def create_app(settings: CentralSettings | None = None) -> FastAPI:
     settings = settings or CentralSettings()
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
+        leader = None
         if settings.expiry_interval_s > 0:
+            # every process schedules it, one process (the lock's holder) runs it
+            leader = Leader(engine, EXPIRY_LOCK)
             scheduler = BackgroundScheduler(timezone="UTC")
             scheduler.add_job(
-                expire_pickups,
+                _expire_if_leader,
                 "interval",
-                args=[engine],
+                args=[engine, leader],
                 seconds=settings.expiry_interval_s,
                 max_instances=1,
                 coalesce=True,
@@ -67,6 +72,8 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if leader is not None:
+                leader.close()
             engine.dispose()
 
     app = FastAPI(
@@ -123,6 +130,11 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.include_router(oms.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
+
+
+def _expire_if_leader(engine: Engine, leader: Leader) -> int:
+    """The pickup-expiry job, in the one process that leads (`central.service.leader`)."""
+    return expire_pickups(engine) if leader.holds() else 0
 
 
 def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:
