@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fulfillment.counts import Count
 from fulfillment.ledger import Movement, MovementKind
@@ -157,17 +156,39 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
 def bulk_upsert(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]
 ) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns):
-    one statement per chunk of rows, on SQLite and PostgreSQL alike, no read first."""
+    """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns),
+    no read first, in chunks.
+
+    PostgreSQL: SQLAlchemy's multi-row VALUES (a round trip per chunk). SQLite (no round
+    trips): one driver-level executemany, each value bound as its column's type binds it —
+    SQLAlchemy's per-row parameter work otherwise costs more than SQLite's."""
     if not rows:
         return
-    insert_of = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert_of(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    columns = list(rows[0])
+    updated = [c for c in columns if c not in keys]
+    if conn.dialect.name == "postgresql":
+        stmt = pg_insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in updated}
+        )
+        for start in range(0, len(rows), BULK_CHUNK):
+            conn.execute(stmt, list(rows[start : start + BULK_CHUNK]))
+        return
+    dialect = conn.dialect
+    binds = [(i, table.c[c].type.bind_processor(dialect)) for i, c in enumerate(columns)]
+    procs = [(i, f) for i, f in binds if f is not None]
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i, f in procs:
+            values[i] = f(values[i])
+        params.append(tuple(values))
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in updated)
     )
-    for start in range(0, len(rows), BULK_CHUNK):
-        conn.execute(stmt, list(rows[start : start + BULK_CHUNK]))
+    conn.exec_driver_sql(sql, params)
 
 
 def _sku_of_gtin(tx: StoreTx, gtin: str) -> str | None:
