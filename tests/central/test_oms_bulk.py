@@ -70,7 +70,11 @@ def test_stock_larger_than_a_chunk_adds_receipts_and_sets_levels(
     assert on_hand["B-00001"] == 12
     assert on_hand[f"B-{N - 1:05d}"] == 3
     ledger = any_central.ledger(store, "B-00001")
-    assert [(m["kind"], m["qty"]) for m in ledger] == [("receipt", 3), ("adjust", 7), ("receipt", 2)]
+    assert [(m["kind"], m["qty"]) for m in ledger] == [
+        ("receipt", 3),
+        ("adjust", 7),
+        ("receipt", 2),
+    ]
 
 
 def test_a_bad_row_past_the_first_chunk_writes_nothing(
