@@ -26,6 +26,7 @@ from ..service.oms import expire_pickups
 from ..settings import CentralSettings
 from . import oms, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
+from .ndjson import NdjsonBodies
 
 log = logging.getLogger("central")
 
@@ -87,6 +88,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     # control characters in the address, body limits on the stream, UTF-8, and a 500 for
     # anything unexpected (central/api/boundary.py)
+    app.add_middleware(NdjsonBodies)  # inside Boundary: the limits count the bytes sent
     app.add_middleware(Boundary)
 
     @app.exception_handler(CentralError)

@@ -112,3 +112,53 @@ def test_a_staff_load_replaces_a_person_and_adds_the_rest(
     assert staff["N1"]["role"] == "manager"
     assert staff["E2"]["name"] == "Ben"  # not in the load: kept
     assert staff["E1"]["pin_hash"] != staff["N1"]["pin_hash"]
+
+
+def _ndjson(rows: list[dict[str, Any]]) -> list[bytes]:
+    """The rows as NDJSON, sent in several pieces that split lines in the middle."""
+    import json
+
+    raw = b"\n\n".join(json.dumps(r).encode() for r in rows) + b"\n"
+    return [raw[i : i + 777] for i in range(0, len(raw), 777)]
+
+
+def test_items_and_stock_sent_as_ndjson_load_like_a_json_array(
+    any_central: Central, store: TestStore
+) -> None:
+    items = _items(0, 1200)
+    headers = {"Content-Type": "application/x-ndjson"}
+    put = any_central.oms.put(
+        f"/v1/oms/stores/{store.store_id}/items", content=iter(_ndjson(items)), headers=headers
+    )
+    assert ok(put) == {"upserted": 1200}
+    stock = [{"sku": r["sku"], "location": r["location"], "qty": 4} for r in items]
+    posted = any_central.oms.post(
+        f"/v1/oms/stores/{store.store_id}/stock", content=iter(_ndjson(stock)), headers=headers
+    )
+    assert ok(posted) == {"recorded": 1200}
+    on_hand = _stock(any_central, store)
+    assert on_hand["B-00000"] == 4 and on_hand["B-01199"] == 4
+
+
+def test_a_bad_ndjson_row_is_named_by_its_line_and_nothing_is_written(
+    any_central: Central, store: TestStore
+) -> None:
+    items = _items(0, 3)
+    items[2]["price"] = "-1"
+    headers = {"Content-Type": "application/x-ndjson"}
+    path = f"/v1/oms/stores/{store.store_id}/items"
+    refused = any_central.oms.put(path, content=b"".join(_ndjson(items)), headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "2.price"
+    broken = b'{"sku": "B-9"}\n{not json\n'
+    refused = any_central.oms.put(path, content=broken, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["message"] == "The body is not valid JSON"
+    tablet = RawDevice(any_central, store)
+    try:
+        loaded = [c["id"] for c in tablet.pull_all() if c["kind"] == "item"]
+    finally:
+        tablet.close()
+    assert loaded and not any(sku.startswith("B-") for sku in loaded)
+    empty = any_central.oms.put(path, content=b"\n\n", headers=headers)
+    assert ok(empty) == {"upserted": 0}
