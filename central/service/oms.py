@@ -6,9 +6,11 @@ lists the rows and fields, and nothing is written.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -212,18 +214,20 @@ def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
             errors.append({"row": i, "field": "employee_id", "message": "appears twice"})
         seen.add(person.employee_id)
     _row_errors(errors)
+    # scrypt on purpose (fulfillment.pins, ~30-50 ms a PIN): the bound on a staff load, done
+    # before the store's lock is taken, on a few threads (hashlib releases the GIL)
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        hashes = list(pool.map(lambda p: hash_pin(p.pin, secrets.token_bytes(16)), rows))
     people: list[dict[str, Any]] = [
         {
             "store_id": store_id,
             "employee_id": person.employee_id,
             "name": person.name,
             "role": person.role.value,
-            # scrypt on purpose (fulfillment.pins): the bound on a staff load, done before the
-            # store's lock is taken
-            "pin_hash": hash_pin(person.pin, secrets.token_bytes(16)),
+            "pin_hash": pin_hash,
             "active": True,
         }
-        for person in rows
+        for person, pin_hash in zip(rows, hashes, strict=True)
     ]
     with store_tx(engine, store_id) as tx:
         bulk_upsert(tx.conn, staff, people, ["store_id", "employee_id"])
