@@ -162,3 +162,31 @@ def test_a_bad_ndjson_row_is_named_by_its_line_and_nothing_is_written(
     assert loaded and not any(sku.startswith("B-") for sku in loaded)
     empty = any_central.oms.put(path, content=b"\n\n", headers=headers)
     assert ok(empty) == {"upserted": 0}
+
+
+def test_every_item_field_survives_the_bulk_write(any_central: Central, store: TestStore) -> None:
+    row = {
+        **_items(0, 1)[0],
+        "gtins": [gtin(777_001), gtin(777_002)],
+        "price": "1234.50",
+        "image_url": "https://img.example/b0.png",
+        "final_sale": True,
+    }
+    ok(any_central.oms.put(f"/v1/oms/stores/{store.store_id}/items", json=[row]))
+    tablet = RawDevice(any_central, store)
+    try:
+        docs = {c["id"]: c["data"] for c in tablet.pull_all() if c["kind"] == "item"}
+    finally:
+        tablet.close()
+    assert docs["B-00000"] == {
+        "sku": "B-00000",
+        "gtins": [gtin(777_001).zfill(14), gtin(777_002).zfill(14)],
+        "name": "Item 0",
+        "price": "1234.50",
+        "location": "Z-00",
+        "location_seq": 0,
+        "image_url": "https://img.example/b0.png",
+        "final_sale": True,
+    }
+    order = any_central.order(store, [("B-00000", 1)])
+    assert order["lines"][0]["sku"] == "B-00000"
