@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -56,24 +57,64 @@ def serve(
     host: Annotated[str, typer.Option(envvar="CENTRAL_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="CENTRAL_PORT")] = 8000,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            envvar="CENTRAL_WORKERS",
+            min=1,
+            help="serve processes (uvicorn workers) on one port; PostgreSQL only for more "
+            "than 1. Each holds its own pool (CENTRAL_DB_POOL_SIZE + _MAX_OVERFLOW).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API (uvicorn)."""
     import uvicorn
 
-    from .api import create_app
+    from .db.engine import is_sqlite
     from .db.migrate import upgrade
 
     settings = _settings(database_url, host=host, port=port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if workers > 1 and is_sqlite(settings.database_url):
+        typer.echo(
+            "--workers above 1 needs PostgreSQL: SQLite has one writer at a time, so one "
+            "process serves a SQLite database.",
+            err=True,
+        )
+        raise typer.Exit(2)
     if migrate_first:
         upgrade(settings.database_url)
+    if workers > 1:
+        # each worker is a fresh process that builds its app from CENTRAL_* (`worker_app`)
+        os.environ["CENTRAL_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "central.cli:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+        )
+        return
+    uvicorn.run(_frozen_app(settings), host=host, port=port, log_level=settings.log_level)
+
+
+def _frozen_app(settings: CentralSettings):  # type: ignore[no-untyped-def]
+    from .api import create_app
+
     api = create_app(settings)
     # Everything loaded so far (modules, pydantic and SQLAlchemy schemas) lives as long as the
     # process: keep it out of the collector's full passes, which otherwise walk it all again
     # and again under a steady push load (measured: ~15 % of a push's time).
     gc.collect()
     gc.freeze()
-    uvicorn.run(api, host=host, port=port, log_level=settings.log_level)
+    return api
+
+
+def worker_app():  # type: ignore[no-untyped-def]
+    """One `serve --workers N` process's app, its settings from CENTRAL_* variables."""
+    return _frozen_app(CentralSettings())
 
 
 @app.command("enroll-code")

@@ -28,6 +28,18 @@ class CentralSettings(BaseSettings):
     # (PostgreSQL is told at once through LISTEN/NOTIFY)
     events_poll_s: float = 0.2
     log_level: str = "info"
+    # PostgreSQL connection pool, per serve process (SQLite ignores them). Size it so that
+    # processes x (db_pool_size + db_pool_max_overflow) + the admin's few stays under the
+    # server's max_connections (docs/deploy.md, "Capacity (issue #9)"): 2 workers x (5 + 5) = 20
+    # of PostgreSQL's default 100. A request holds a connection only for its transaction.
+    db_pool_size: int = 5
+    db_pool_max_overflow: int = 5
+    # a round trip on every checkout to find connections the server dropped; off by default
+    # (a dropped connection fails that request with 503 and is replaced), on behind a proxy
+    # or failover that drops idle connections
+    db_pool_pre_ping: bool = False
+    # seconds after which a pooled connection is replaced (-1: never)
+    db_pool_recycle_s: int = 1800
     # failed attempts per client IP and window before 429 RATE_LIMITED (0: no limit);
     # in memory, per serve process (central/service/limits.py says why that is enough)
     enroll_failure_limit: int = 10

@@ -13,18 +13,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.protocol import Op, PushRequest
 
-from ..db.engine import make_engine
+from ..db.engine import engine_for
 from ..service.errors import CentralError
+from ..service.leader import EXPIRY_LOCK, Leader
 from ..service.oms import expire_pickups
 from ..service.pruning import prune
 from ..settings import CentralSettings
 from . import oms, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
+from .ndjson import NdjsonBodies
 
 log = logging.getLogger("central")
 
@@ -46,18 +49,21 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
 
 def create_app(settings: CentralSettings | None = None) -> FastAPI:
     settings = settings or CentralSettings()
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
+        leader = None
         if settings.expiry_interval_s > 0 or settings.prune_interval_s > 0:
             scheduler = BackgroundScheduler(timezone="UTC")
             if settings.expiry_interval_s > 0:
+                # every process schedules it, one process (the lock's holder) runs it
+                leader = Leader(engine, EXPIRY_LOCK)
                 scheduler.add_job(
-                    expire_pickups,
+                    _expire_if_leader,
                     "interval",
-                    args=[engine],
+                    args=[engine, leader],
                     seconds=settings.expiry_interval_s,
                     max_instances=1,
                     coalesce=True,
@@ -82,6 +88,8 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
             hub = getattr(app.state, "change_hub", None)
             if hub is not None:
                 await hub.stop()
+            if leader is not None:
+                leader.close()
             engine.dispose()
 
     app = FastAPI(
@@ -95,6 +103,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     # control characters in the address, body limits on the stream, UTF-8, and a 500 for
     # anything unexpected (central/api/boundary.py)
+    app.add_middleware(NdjsonBodies)  # inside Boundary: the limits count the bytes sent
     app.add_middleware(Boundary)
 
     @app.exception_handler(CentralError)
@@ -138,6 +147,11 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.include_router(oms.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
+
+
+def _expire_if_leader(engine: Engine, leader: Leader) -> int:
+    """The pickup-expiry job, in the one process that leads (`central.service.leader`)."""
+    return expire_pickups(engine) if leader.holds() else 0
 
 
 def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:

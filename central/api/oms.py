@@ -132,16 +132,28 @@ def put_store(store_id: StoreId, body: StoreIn, engine: EngineDep) -> dict[str, 
 
 @router.put("/stores/{store_id}/items")
 def put_items(store_id: StoreId, body: list[ItemIn], engine: EngineDep) -> dict[str, int]:
+    """Add or replace items of the store's catalogue.
+
+    The body: a JSON array of rows, or with `Content-Type: application/x-ndjson` one JSON
+    row a line (blank lines skipped). Every row is validated before any is written."""
     return {"upserted": oms.upsert_items(engine, store_id, body)}
 
 
 @router.post("/stores/{store_id}/stock")
 def post_stock(store_id: StoreId, body: list[StockIn], engine: EngineDep) -> dict[str, int]:
+    """Record receipts, or set stock levels (a `set` row).
+
+    The body: a JSON array of rows, or with `Content-Type: application/x-ndjson` one JSON
+    row a line (blank lines skipped). Every row is validated before any is written."""
     return {"recorded": oms.add_stock(engine, store_id, body)}
 
 
 @router.put("/stores/{store_id}/staff")
 def put_staff(store_id: StoreId, body: list[StaffIn], engine: EngineDep) -> dict[str, int]:
+    """Add or replace staff (PINs are stored hashed).
+
+    The body: a JSON array of rows, or with `Content-Type: application/x-ndjson` one JSON
+    row a line (blank lines skipped). Every row is validated before any is written."""
     return {"upserted": oms.upsert_staff(engine, store_id, body)}
 
 

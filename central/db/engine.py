@@ -6,22 +6,41 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-__all__ = ["is_sqlite", "make_engine", "reading"]
+from ..settings import CentralSettings
+
+__all__ = ["engine_for", "is_sqlite", "make_engine", "reading"]
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pre_ping: bool = False,
+    recycle_s: int = 1800,
+    **kwargs: Any,
+) -> Engine:
     """An engine whose transactions serialise a store's writes.
 
     SQLite: every transaction is `BEGIN IMMEDIATE` (one writer at a time, and a
     read sees one snapshot), WAL, foreign keys on, and savepoints that work.
-    PostgreSQL: the store row is locked with `SELECT … FOR UPDATE` by the service.
+    PostgreSQL: the store row is locked with `SELECT … FOR UPDATE` by the service; the pool
+    holds `pool_size` connections (+ `max_overflow` under bursts), checked without a ping
+    unless `pre_ping` (CentralSettings.db_pool_*; docs/deploy.md says how to size them).
     """
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, **kwargs)
+        return create_engine(
+            url,
+            pool_pre_ping=pre_ping,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_recycle=recycle_s,
+            **kwargs,
+        )
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -45,6 +64,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def engine_for(settings: CentralSettings) -> Engine:
+    """The engine a serve process uses, its pool as the settings say."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_max_overflow,
+        pre_ping=settings.db_pool_pre_ping,
+        recycle_s=settings.db_pool_recycle_s,
+    )
 
 
 def reading(engine: Engine) -> Connection:

@@ -6,13 +6,16 @@ lists the rows and fields, and nothing is written.
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import JSON, Connection, Engine, String, Table, func, insert, select, update
 
 from fulfillment.counts import Count
 from fulfillment.ledger import Movement, MovementKind
@@ -40,12 +43,14 @@ from ..db.tables import (
 from . import ledger as ledger_service
 from .clock import utcnow
 from .errors import Conflict, Invalid, NotFound
-from .feed import StoreTx, store_tx, upsert
+from .feed import StoreTx, store_tx
 from .orders import apply_outcome, insert_order, load_order
 from .returns import return_view
 
 __all__ = [
+    "BULK_CHUNK",
     "add_stock",
+    "bulk_upsert",
     "cancel_order",
     "counts_view",
     "create_order",
@@ -56,6 +61,13 @@ __all__ = [
     "upsert_staff",
     "upsert_store",
 ]
+
+
+# rows per statement in a bulk write: bounded so a statement's parameters stay under SQLite's
+# limit (32,766) and PostgreSQL's (65,535) whatever a table's width
+BULK_CHUNK = 2000
+# rows per statement on PostgreSQL (`bulk_upsert`)
+PG_VALUES_ROWS = 2000
 
 
 def _row_errors(errors: list[dict[str, Any]]) -> None:
@@ -138,11 +150,70 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
                         {"row": i, "field": "gtins", "message": f"{g} belongs to {other}"}
                     )
         _row_errors(errors)
-        for item in rows:
-            row = {"store_id": store_id, **item.model_dump(mode="python")}
-            upsert(tx.conn, items, row, ["store_id", "sku"])
-            tx.publish("item", item.sku, item_doc(row))
+        values = [{"store_id": store_id, **item.model_dump(mode="python")} for item in rows]
+        bulk_upsert(tx.conn, items, values, ["store_id", "sku"])
+        for row in values:
+            tx.publish("item", row["sku"], item_doc(row))
     return len(rows)
+
+
+def bulk_upsert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns),
+    no read first, in chunks.
+
+    At the driver, each value bound as its column's type binds it (SQLAlchemy's per-row
+    parameter work cost more than the database's): SQLite (no round trips) one executemany;
+    PostgreSQL one statement per 2,000 rows, each column an array."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updated = [c for c in columns if c not in keys]
+    dialect = conn.dialect
+    binds = [(i, _bind(table.c[c].type, dialect)) for i, c in enumerate(columns)]
+    procs = [(i, f) for i, f in binds if f is not None]
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i, f in procs:
+            values[i] = f(values[i])
+        params.append(tuple(values))
+    tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+        f"{c} = excluded.{c}" for c in updated
+    )
+    if dialect.name != "postgresql":
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})" + tail,
+            params,
+        )
+        return
+    # PostgreSQL: one statement per chunk whatever its rows, a column an array parameter
+    # (`unnest`): psycopg's executemany would send a statement per row, and a multi-row
+    # VALUES costs the driver more to prepare than the database to run
+    # (strings as text: an explicit cast to VARCHAR(n) would cut an over-long value where
+    # the column refuses it)
+    casts = [
+        f"%s::{'TEXT' if isinstance(t, String) else t.compile(dialect=dialect)}[]"
+        for t in (table.c[c].type for c in columns)
+    ]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({', '.join(casts)})" + tail
+    )
+    for start in range(0, len(params), PG_VALUES_ROWS):
+        part = params[start : start + PG_VALUES_ROWS]
+        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*part, strict=True)))
+
+
+def _bind(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How a value of this column type goes to the driver: its type's bind processor; JSON
+    as its text (psycopg's JSON adaptation happens where a raw statement never goes)."""
+    if isinstance(column_type, JSON):
+        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
+    return processor
 
 
 def _sku_of_gtin(tx: StoreTx, gtin: str) -> str | None:
@@ -166,32 +237,28 @@ def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
             errors.append({"row": i, "field": "employee_id", "message": "appears twice"})
         seen.add(person.employee_id)
     _row_errors(errors)
+    # scrypt on purpose (fulfillment.pins, ~30-50 ms a PIN): the bound on a staff load, done
+    # before the store's lock is taken, on a few threads (hashlib releases the GIL)
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        hashes = list(pool.map(lambda p: hash_pin(p.pin, secrets.token_bytes(16)), rows))
+    people: list[dict[str, Any]] = [
+        {
+            "store_id": store_id,
+            "employee_id": person.employee_id,
+            "name": person.name,
+            "role": person.role.value,
+            "pin_hash": pin_hash,
+            "active": True,
+        }
+        for person, pin_hash in zip(rows, hashes, strict=True)
+    ]
     with store_tx(engine, store_id) as tx:
-        for person in rows:
-            pin_hash = hash_pin(person.pin, secrets.token_bytes(16))
-            upsert(
-                tx.conn,
-                staff,
-                {
-                    "store_id": store_id,
-                    "employee_id": person.employee_id,
-                    "name": person.name,
-                    "role": person.role.value,
-                    "pin_hash": pin_hash,
-                    "active": True,
-                },
-                ["store_id", "employee_id"],
-            )
+        bulk_upsert(tx.conn, staff, people, ["store_id", "employee_id"])
+        for row in people:
             tx.publish(
                 "staff",
-                person.employee_id,
-                {
-                    "employee_id": person.employee_id,
-                    "name": person.name,
-                    "role": person.role.value,
-                    "pin_hash": pin_hash,
-                    "active": True,
-                },
+                str(row["employee_id"]),
+                {k: row[k] for k in ("employee_id", "name", "role", "pin_hash", "active")},
             )
     return len(rows)
 
@@ -217,36 +284,73 @@ def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
             if r.kind == "set" and r.qty < 0
         ]
         _row_errors(errors)
+        # a stock level set: the difference to on-hand now (one read for all of them), moves
+        # already queued in this call included
+        current = _on_hand(tx, {(r.sku, r.location) for r in rows if r.kind != "receipt"})
         moves = []
         for r in rows:
+            key = (r.sku, r.location)
             if r.kind == "receipt":
                 moves.append(
                     Movement(kind=MovementKind.RECEIPT, sku=r.sku, location=r.location, qty=r.qty)
                 )
+                if key in current:
+                    current[key] += r.qty
             else:
-                current = (
-                    tx.conn.execute(
-                        select(stock.c.on_hand).where(
-                            stock.c.store_id == store_id,
-                            stock.c.sku == r.sku,
-                            stock.c.location == r.location,
-                        )
-                    ).scalar()
-                    or 0
-                )
-                # moves already queued in this call count too
-                current += sum(m.qty for m in moves if (m.sku, m.location) == (r.sku, r.location))
-                if r.qty != current:
+                have = current.get(key, 0)
+                if r.qty != have:
                     moves.append(
                         Movement(
                             kind=MovementKind.ADJUST,
                             sku=r.sku,
                             location=r.location,
-                            qty=r.qty - current,
+                            qty=r.qty - have,
                         )
                     )
-        ledger_service.record_movements(tx, moves, occurred_at=tx.now, op_id=None, actor_id="oms")
+                    current[key] = r.qty
+        # written in chunks inside the one transaction (all or nothing still), each chunk's
+        # "is there a later count?" answered by one query (`_known_latest_counts`)
+        for start in range(0, len(moves), BULK_CHUNK):
+            part = moves[start : start + BULK_CHUNK]
+            _known_latest_counts(tx, {(m.sku, m.location) for m in part})
+            ledger_service.record_movements(
+                tx, part, occurred_at=tx.now, op_id=None, actor_id="oms"
+            )
+            tx.flush()
     return len(rows)
+
+
+def _on_hand(tx: StoreTx, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """On-hand of each sku/location in `keys` as written (0 where there is no stock row)."""
+    found = dict.fromkeys(keys, 0)
+    skus = sorted({sku for sku, _ in keys})
+    for start in range(0, len(skus), BULK_CHUNK):
+        for sku, location, on_hand in tx.conn.execute(
+            select(stock.c.sku, stock.c.location, stock.c.on_hand).where(
+                stock.c.store_id == tx.store_id, stock.c.sku.in_(skus[start : start + BULK_CHUNK])
+            )
+        ):
+            if (sku, location) in found:
+                found[(sku, location)] = on_hand or 0
+    return found
+
+
+def _known_latest_counts(tx: StoreTx, keys: set[tuple[str, str]]) -> None:
+    """Answer `count_docs.latest_counted_at` for every key at once: one grouped query over the
+    store's counts, put where that function looks first (the transaction's memo, forgotten at
+    the next flush). Without it a stock load asks once per row whether a count must be
+    re-derived (`ledger.late_movement`)."""
+    c = counts.c
+    latest = dict.fromkeys(keys)
+    for sku, location, at in tx.conn.execute(
+        select(c.sku, c.location, func.max(c.counted_at))
+        .where(c.store_id == tx.store_id)
+        .group_by(c.sku, c.location)
+    ):
+        if (sku, location) in latest:
+            latest[(sku, location)] = at
+    for (sku, location), at in latest.items():
+        tx.memo[("latest_count", sku, location)] = at
 
 
 def _context(tx: StoreTx, actor: str = "oms") -> Context:

@@ -47,3 +47,21 @@ def test_any_other_check_digit_is_refused(payload: str, shift: int) -> None:
     wrong = str((int(check_digit(payload)) + shift) % 10)
     with pytest.raises(InvalidBarcode):
         normalize_gtin(payload + wrong)
+
+
+@given(
+    st.sampled_from([8, 12, 13, 14]).flatmap(
+        lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)
+    )
+)
+def test_normalising_a_digit_code_agrees_with_parsing_it(code: str) -> None:
+    # normalize_gtin answers a well-formed code without biip: the same answer, or the same refusal
+    try:
+        parsed: str | None = parse_scan(code).gtin
+    except InvalidBarcode:
+        parsed = None
+    try:
+        normalised: str | None = normalize_gtin(code)
+    except InvalidBarcode:
+        normalised = None
+    assert normalised == parsed

@@ -1,0 +1,312 @@
+"""A load test a retailer can run: N tablets in M stores doing the realistic mix against central.
+
+    python bench/load.py [--tablets 50] [--stores 10] [--orders 6] [--workers 1]
+    CENTRAL_TEST_PG=postgresql+psycopg://postgres@127.0.0.1:5432/test python bench/load.py --workers 2
+    python bench/load.py --url http://central:8000 --key <integration key>   # a running central
+
+Starts `central serve --workers N` (its own processes) on a fresh PostgreSQL database when
+CENTRAL_TEST_PG is set (else on a SQLite file; --workers 1 only), or uses a running central
+(`--url`, `--key`: the stores it makes are named LOAD-…). Each store gets 200 SKUs and
+`--orders` pickup orders of 5 lines per tablet (~47 units an order). Each tablet (a thread,
+raw HTTP with its own token, as a real tablet's outbox would send) works its orders one by
+one: claim, a scan per unit, stage, hand-over — one push of ~50 ops per order — then pulls
+the store's changes. Prints ops/s, push latency p50/p95/p99, pull p95, errors, and central's
+CPU seconds per op (all its processes), beside the issue's goals.
+
+Not modelled: event streams (SSE); the tablets push as fast as central answers (a closed
+loop), so the figure is central's capacity at this concurrency, not a store's real pace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from central.db.engine import make_engine  # noqa: E402
+from central.db.migrate import upgrade  # noqa: E402
+from central.service.auth import create_integration_key  # noqa: E402
+from tests.support.central import (  # noqa: E402
+    Central,
+    CentralProcess,
+    TestStore,
+    fresh_pg_database,
+    pg_url,
+)
+from tests.support.device import RawDevice  # noqa: E402
+
+GOAL_OPS_S = 3_000
+GOAL_P99_MS = 250
+LINES = 5
+UNITS = (9, 10, 9, 10, 9)  # 47 units an order: 47 scans
+
+
+class WorkersProcess(CentralProcess):
+    """`central serve --workers N` as its own processes."""
+
+    def __init__(self, database_url: str, workers: int) -> None:
+        super().__init__(database_url)
+        self.workers = workers
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "central",
+                "serve",
+                "--no-migrate",
+                "--workers",
+                str(self.workers),
+                "--database-url",
+                self.database_url,
+                "--port",
+                str(self.port),
+            ],
+            env={**os.environ, "CENTRAL_EXPIRY_INTERVAL_S": "0", "CENTRAL_LOG_LEVEL": "warning"},
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise RuntimeError("central did not start")
+            time.sleep(0.1)
+        time.sleep(1.0 if self.workers > 1 else 0)  # every worker up, not only the first
+
+    def cpu_seconds(self) -> float:
+        """CPU of the serve process and its workers (Linux /proc)."""
+        total = 0.0
+        for pid in [self._proc.pid, *_children(self._proc.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids = (task / "children").read_text().split()
+        for kid in map(int, kids):
+            found += [kid, *_children(kid)]
+    return found
+
+
+class RunningCentral:
+    """A central the benchmark drives: one it started, or one given by --url/--key."""
+
+    def __init__(self, central: Central, cpu: WorkersProcess | None) -> None:
+        self.central = central
+        self.cpu = cpu
+
+    def cpu_seconds(self) -> float | None:
+        return self.cpu.cpu_seconds() if self.cpu is not None else None
+
+
+class _Remote:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@contextmanager
+def started(database_url: str, workers: int) -> Iterator[RunningCentral]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    key = create_integration_key(engine, "load")
+    engine.dispose()
+    server = WorkersProcess(database_url, workers)
+    server.start()
+    central = Central(server, key)
+    try:
+        yield RunningCentral(central, server)
+    finally:
+        central.close()
+
+
+@dataclass
+class Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    push_ms: list[float] = field(default_factory=list)
+    pull_ms: list[float] = field(default_factory=list)
+    ops: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+
+def order_ops(tablet: RawDevice, order: dict[str, Any], gtins: dict[str, str]) -> list[Any]:
+    """The realistic mix for one pickup order: claim, a scan per unit, stage, hand-over."""
+    oid = order["order_id"]
+    ops = [tablet.op("order.claim", {"order_id": oid})]
+    for line in order["lines"]:
+        scan = {"order_id": oid, "line_id": line["line_id"], "gtin": gtins[line["sku"]]}
+        ops += [tablet.op("pick.scan", scan) for _ in range(line["qty"])]
+    ops.append(tablet.op("order.stage", {"order_id": oid, "staging_location": "STAGE-1"}))
+    handoff = [{"line_id": ln["line_id"], "qty": ln["qty"]} for ln in order["lines"]]
+    ops.append(
+        tablet.op(
+            "order.handoff",
+            {"order_id": oid, "verified_by": "pickup_code", "lines": handoff},
+        )
+    )
+    return ops
+
+
+def work(
+    tablet: RawDevice, orders: list[dict[str, Any]], gtins: dict[str, str], tally: Tally
+) -> None:
+    for order in orders:
+        ops = order_ops(tablet, order, gtins)
+        t0 = time.perf_counter()
+        try:
+            response = tablet.push_raw(ops)
+        except httpx.HTTPError as exc:
+            tally.error(f"push {type(exc).__name__}")
+            continue
+        push_ms = (time.perf_counter() - t0) * 1000
+        if response.status_code != 200:
+            tally.error(f"push HTTP {response.status_code}")
+            continue
+        bad = [r for r in response.json()["results"] if r["status"] != "applied"]
+        t1 = time.perf_counter()
+        try:
+            tablet.pull_all()
+        except (httpx.HTTPError, AssertionError) as exc:
+            tally.error(f"pull {type(exc).__name__}")
+        pull_ms = (time.perf_counter() - t1) * 1000
+        with tally.lock:
+            tally.push_ms.append(push_ms)
+            tally.pull_ms.append(pull_ms)
+            tally.ops += len(ops)
+            tally.errors += [f"op {r['status']} {r.get('code')}" for r in bad]
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run(rc: RunningCentral, label: str, args: argparse.Namespace) -> None:
+    central = rc.central
+    central.oms.timeout = 120
+    per_store = max(1, args.tablets // args.stores)
+    plan: list[tuple[RawDevice, list[dict[str, Any]], dict[str, str]]] = []
+    t_setup = time.perf_counter()
+    for s in range(args.stores):
+        store: TestStore = central.new_store(items=200, stock=100_000)
+        for t in range(per_store):
+            tablet = RawDevice(central, store, f"load {s}-{t}")
+            tablet.pull_all()
+            orders = []
+            for o in range(args.orders):
+                first = (o * LINES + t * 7) % (len(store.skus) - LINES)
+                skus = store.skus[first : first + LINES]
+                orders.append(central.order(store, list(zip(skus, UNITS, strict=True))))
+            plan.append((tablet, orders, store.gtins))
+    setup_s = time.perf_counter() - t_setup
+    tally = Tally()
+    threads = [
+        threading.Thread(target=work, args=(tablet, orders, gtins, tally))
+        for tablet, orders, gtins in plan
+    ]
+    cpu0 = rc.cpu_seconds()
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    cpu1 = rc.cpu_seconds()
+    for tablet, _, _ in plan:
+        tablet.close()
+    rate = tally.ops / wall
+    p50, p95, p99 = (pct(tally.push_ms, p) for p in (50, 95, 99))
+    cpu = (
+        f"; central CPU {(cpu1 - cpu0) / max(tally.ops, 1) * 1000:.2f} ms/op"
+        if cpu0 is not None and cpu1 is not None
+        else ""
+    )
+    print(
+        f"{label}: {len(plan)} tablets in {args.stores} stores, {len(tally.push_ms)} pushes "
+        f"of ~{tally.ops / max(len(tally.push_ms), 1):.0f} ops in {wall:.1f} s "
+        f"(setup {setup_s:.0f} s)",
+        flush=True,
+    )
+    print(
+        f"{label}: {rate:,.0f} ops/s (goal >= {GOAL_OPS_S:,}); push p50 {p50:,.0f} ms, "
+        f"p95 {p95:,.0f} ms, p99 {p99:,.0f} ms (goal p99 <= {GOAL_P99_MS}); "
+        f"pull p95 {pct(tally.pull_ms, 95):,.0f} ms; errors {len(tally.errors)}{cpu}",
+        flush=True,
+    )
+    if tally.errors:
+        kinds: dict[str, int] = {}
+        for e in tally.errors:
+            kinds[e] = kinds.get(e, 0) + 1
+        print(f"{label}: errors by kind {kinds}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tablets", type=int, default=50)
+    parser.add_argument("--stores", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=6, help="orders per tablet")
+    parser.add_argument("--workers", type=int, default=1, help="central serve processes")
+    parser.add_argument("--url", help="a running central (else one is started)")
+    parser.add_argument("--key", help="its integration key (with --url)")
+    args = parser.parse_args()
+    cores = os.cpu_count()
+    if args.url:
+        if not args.key:
+            parser.error("--url needs --key")
+        central = Central(_Remote(args.url), args.key)  # type: ignore[arg-type]
+        try:
+            run(RunningCentral(central, None), args.url, args)
+        finally:
+            central.close()
+        return
+    admin = pg_url()
+    print(
+        f"load test on a {cores}-core machine (shared: read ratios), client threads in one process"
+    )
+    if admin:
+        with fresh_pg_database(admin) as url, started(url, args.workers) as rc:
+            run(rc, f"PostgreSQL, {args.workers} worker(s)", args)
+    else:
+        if args.workers != 1:
+            parser.error("--workers above 1 needs PostgreSQL (set CENTRAL_TEST_PG)")
+        with tempfile.TemporaryDirectory() as tmp, started(f"sqlite:///{tmp}/c.db", 1) as rc:
+            run(rc, "SQLite, 1 worker", args)
+
+
+if __name__ == "__main__":
+    main()
