@@ -22,6 +22,7 @@ each, and its ratio to the first (the goal: flat).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -169,40 +170,45 @@ def drain(
     workdir: Path,
     queue: Callable[[Central, Path], tuple[Path, list[str], int]],
     check: Callable[[Central, list[str], int], None],
-) -> tuple[float, float]:
-    """Queue, then time one run_once; returns (ops/s, central CPU ms per op)."""
+) -> tuple[float, float, float]:
+    """Queue, then time one run_once; returns (ops/s, central CPU ms per op, of which the
+    push)."""
     with running_central(database_url, own_process=True) as central:
         started = time.perf_counter()
         path, orders, ops = queue(central, workdir)
         queued_s = time.perf_counter() - started
 
+        server = central.server
+        assert isinstance(server, CentralProcess)
         sent_at: list[float] = []  # when each pushed batch was acknowledged
+        sent_cpu: list[float] = []  # central's CPU seconds then
 
         def on_progress(progress: Progress) -> None:
             if progress.phase == "sending":
                 sent_at.append(time.perf_counter())
+                sent_cpu.append(server.cpu_seconds())
 
         engine = SyncEngine(lambda: LocalStore(path), on_progress=on_progress)
-        server = central.server
-        assert isinstance(server, CentralProcess)
         cpu_before = server.cpu_seconds()
         started = time.perf_counter()
         report = engine.run_once()
         drained_s = time.perf_counter() - started
         central_cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
         push_s = sent_at[-1] - started if sent_at else 0.0
+        push_cpu_ms = ((sent_cpu[-1] if sent_cpu else cpu_before) - cpu_before) * 1000
 
         assert report.ok, report.error_in_words
         assert (report.pushed, report.waiting, report.duplicates) == (ops, 0, 0), report
         check(central, orders, ops)
-    rate, cpu = ops / drained_s, central_cpu_ms / ops
+    rate, cpu, push_cpu = ops / drained_s, central_cpu_ms / ops, push_cpu_ms / ops
     print(
         f"{label:<10} {ops} ops drained in {drained_s:6.2f} s = {rate:7.0f} ops/s "
         f"(push {push_s:.2f} s in {len(sent_at)} batches, then pulled {report.pulled} changes; "
-        f"queueing took {queued_s:.1f} s); central CPU {cpu:.3f} ms per op",
+        f"queueing took {queued_s:.1f} s); central CPU {cpu:.3f} ms per op, "
+        f"of which the push {push_cpu:.3f}",
         flush=True,
     )
-    return rate, cpu
+    return rate, cpu, push_cpu
 
 
 def _all_picked(central: Central, orders: list[str], ops: int) -> None:
@@ -250,28 +256,29 @@ def main() -> None:
         if args.orders_per_batch:
             sweep = [int(k) for k in args.orders_per_batch.split(",")]
             for label, database in sides:
-                first: float | None = None
+                first: tuple[float, float] | None = None
                 for k in sweep:
                     with database() as url:
                         (Path(workdir) / "central.db").unlink(missing_ok=True)
-                        _, cpu = drain(
+                        _, cpu, push_cpu = drain(
                             f"{label} k={k}",
                             url,
                             workdir,
-                            lambda c, w, k=k: queue_spread(c, w, args.ops, k),
+                            functools.partial(queue_spread, ops=args.ops, per_batch=k),
                             _all_picked,
                         )
-                    first = first or cpu
+                    first = first or (cpu, push_cpu)
                     print(
                         f"  {label}: {k:>3} orders per batch → {cpu:.3f} ms CPU per op "
-                        f"(× {cpu / first:.2f} of {sweep[0]}; goal: flat, × 1.00)",
+                        f"(× {cpu / first[0]:.2f} of {sweep[0]}), the push alone {push_cpu:.3f} "
+                        f"(× {push_cpu / first[1]:.2f}); goal: flat, × 1.00",
                         flush=True,
                     )
         else:
             for label, database in sides:
                 with database() as url:
                     if args.shape == "mix":
-                        rate, _ = drain(
+                        rate, _, _ = drain(
                             label,
                             url,
                             workdir,
