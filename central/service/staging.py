@@ -548,8 +548,18 @@ class Staging:
                     for k, v in self.doubtful.items()
                 ],
             )
+        # a place only touched (a pick moves no on-hand) keeps the document it was published
+        # with (every write of `stock` is this one): only moved, doubted or new ones go out
+        changed = {(m["s_sku"], m["s_loc"]) for m in moves} | set(self.doubtful) | missing
+        if not changed:
+            return []
         rows = conn.execute(
-            select(stock).where(where).order_by(stock.c.sku, stock.c.location)
+            select(stock)
+            .where(
+                stock.c.store_id == store_id,
+                tuple_(stock.c.sku, stock.c.location).in_(list(changed)),
+            )
+            .order_by(stock.c.sku, stock.c.location)
         ).all()
         return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
 
