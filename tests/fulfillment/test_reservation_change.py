@@ -4,7 +4,10 @@ life, for lines of their own and lines sharing a place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fulfillment.model import Order
+from fulfillment.outcome import Outcome
 from fulfillment.picking import (
     cancel,
     claim,
@@ -35,7 +38,7 @@ def test_every_step_of_a_pickup_moves_reserved_as_its_reservations_say() -> None
     o = order(line(1, qty=3), line(2, qty=2), shared)
     held = {("SKU-1", "A-01-1"): 4, ("SKU-2", "A-02-1"): 2}
     assert reservation_change(None, o) == diffed(None, o) == held
-    steps = [
+    steps: list[Callable[[Order], Outcome]] = [
         lambda x: claim(x, ctx()),
         lambda x: scan(x, "1", gtin(1), 2, "", ctx()),
         lambda x: short_pick(x, "2", 1, "damaged", ctx()),
