@@ -205,8 +205,11 @@ def _preload(tx: StoreTx, ops: list[Envelope]) -> None:
         spec = OPS.get(raw.type)
         if spec is not None and spec.document is Document.ORDER:
             order_id = raw.payload.get("order_id")
-            if isinstance(order_id, str):
-                order_ids.append(order_id)
+            # only what could be an id (the op's validation tells the rest, one by one): a
+            # NUL would break the whole query on PostgreSQL
+            if isinstance(order_id, str) and 0 < len(order_id) <= 64:
+                if not _MARKS.search(order_id):
+                    order_ids.append(order_id)
     if not order_ids:
         return
     found = preload_documents(tx, orders, orders.c.order_id, order_ids)
