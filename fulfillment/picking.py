@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -63,6 +64,7 @@ __all__ = [
     "prioritize",
     "reject",
     "release",
+    "reservation_change",
     "reservations",
     "scan",
     "ship",
@@ -253,6 +255,17 @@ def _line_or_none(order: Order, line_id: str) -> Line | None:
     return order.line(line_id)
 
 
+@lru_cache(maxsize=4096)  # a batch scans the same items again and again
+def _gtin(code: str) -> str:
+    """`normalize_gtin`, remembered (an invalid one raises each time: nothing is cached)."""
+    return normalize_gtin(code)
+
+
+@lru_cache(maxsize=4096)
+def _gtins(codes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_gtin(g) for g in codes)
+
+
 def scan(
     order: Order,
     line_id: str,
@@ -282,8 +295,8 @@ def scan(
             followups=(Followup(kind, line.sku, where, qty, order.order_id, code.lower()),),
         )
     try:
-        wanted = {normalize_gtin(g) for g in line.gtins}
-        scanned = normalize_gtin(gtin)
+        wanted = _gtins(line.gtins)
+        scanned = _gtin(gtin)
     except InvalidBarcode as exc:
         return Outcome(Status.COMPENSATED, order, code=Code.INVALID_GTIN, message=str(exc))
     if scanned not in wanted:
@@ -667,6 +680,28 @@ def reservations(order: Order) -> dict[tuple[str, str], int]:
             key = (line.sku, line.location)
             held[key] = held.get(key, 0) + line.open_qty
     return held
+
+
+def reservation_change(before: Order | None, after: Order) -> dict[tuple[str, str], int]:
+    """What `after` holds back minus what `before` held, per (sku, location), zeros left
+    out: the same as diffing their `reservations`, in one pass over the lines that changed
+    (a rule hands back the very same line objects it did not touch)."""
+    if before is None or before.is_open != after.is_open or len(before.lines) != len(after.lines):
+        old = reservations(before) if before is not None else {}
+        new = reservations(after)
+        diff = {k: new.get(k, 0) - old.get(k, 0) for k in old.keys() | new.keys()}
+        return {k: d for k, d in diff.items() if d}
+    changed: dict[tuple[str, str], int] = {}
+    if not after.is_open:
+        return changed
+    for was, now in zip(before.lines, after.lines, strict=True):
+        if was is now:
+            continue
+        for line, sign in ((was, -1), (now, 1)):
+            if line.open_qty > 0:
+                key = (line.sku, line.location)
+                changed[key] = changed.get(key, 0) + sign * line.open_qty
+    return {k: d for k, d in changed.items() if d}
 
 
 # --- one entry point for both ends ---------------------------------------------

@@ -4,10 +4,11 @@ of counts by late movements (`ledger.late_movement`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from fulfillment.counts import Count
 
@@ -17,7 +18,7 @@ from .documents import stage_document
 if TYPE_CHECKING:
     from .feed import StoreTx
 
-__all__ = ["counts_of", "latest_counted_at", "stage_count"]
+__all__ = ["counts_of", "expect_counted_at", "latest_counted_at", "stage_count"]
 
 
 # the order of counts of one sku/location: when counted, then when central recorded them
@@ -46,19 +47,44 @@ def counts_of(
     return [doc for _, doc in sorted(found.values(), key=lambda x: x[0])]
 
 
-def latest_counted_at(tx: StoreTx, sku: str, location: str) -> datetime | None:
-    """When sku@location was last counted (written: read once per transaction; or staged)."""
-    key = ("latest_count", sku, location)
-    if key in tx.memo:
-        latest: datetime | None = tx.memo[key]
-    else:
-        c = counts.c
-        latest = tx.conn.execute(
-            select(func.max(c.counted_at)).where(
-                c.store_id == tx.store_id, c.sku == sku, c.location == location
+_LATEST = "latest_count"
+_EXPECTED = "latest_count_expected"
+_CHUNK = 400  # places per query (two parameters each)
+
+
+def expect_counted_at(tx: StoreTx, places: Iterable[tuple[str, str]]) -> None:
+    """Places whose latest count this transaction may ask for (the lines of a batch's
+    orders): the first `latest_counted_at` asked reads them all in one query."""
+    tx.memo.setdefault(_EXPECTED, set()).update(places)
+
+
+def _read_latest(tx: StoreTx, places: set[tuple[str, str]]) -> None:
+    """The latest counted_at of each place, written ones, into the memo (None: never)."""
+    wanted = [p for p in places if (_LATEST, *p) not in tx.memo]
+    c = counts.c
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found = {
+            (r.sku, r.location): r.latest
+            for r in tx.conn.execute(
+                select(c.sku, c.location, func.max(c.counted_at).label("latest"))
+                .where(c.store_id == tx.store_id, tuple_(c.sku, c.location).in_(chunk))
+                .group_by(c.sku, c.location)
             )
-        ).scalar()
-        tx.memo[key] = latest
+        }
+        for place in chunk:
+            tx.memo[(_LATEST, *place)] = found.get(place)
+
+
+def latest_counted_at(tx: StoreTx, sku: str, location: str) -> datetime | None:
+    """When sku@location was last counted (written: read once per transaction, with every
+    place `expect_counted_at` named; or staged)."""
+    key = (_LATEST, sku, location)
+    if key not in tx.memo:
+        expected: set[tuple[str, str]] = tx.memo.pop(_EXPECTED, set())
+        expected.add((sku, location))
+        _read_latest(tx, expected)
+    latest: datetime | None = tx.memo[key]
     for doc in tx.staged.counts_of(sku, location).values():
         if latest is None or doc.counted_at > latest:
             latest = doc.counted_at

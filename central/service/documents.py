@@ -7,6 +7,7 @@ column and the pydantic model, so each kind reads and stages the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -17,7 +18,7 @@ from .staging import KINDS
 if TYPE_CHECKING:
     from .feed import StoreTx
 
-__all__ = ["load_document", "number_holder", "stage_document"]
+__all__ = ["load_document", "number_holder", "preload_documents", "stage_document"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,10 +35,41 @@ def load_document(
     looked up by the caller) first, else the table's."""
     if staged is not None:
         return staged
-    data = tx.conn.execute(
-        select(table.c.data).where(id_column == doc_id, table.c.store_id == tx.store_id)
-    ).scalar()
+    key = (_LOADED, table.name, doc_id)
+    if key in tx.memo:  # read with the rest of its batch (`preload_documents`)
+        data = tx.memo[key]
+    else:
+        data = tx.conn.execute(
+            select(table.c.data).where(id_column == doc_id, table.c.store_id == tx.store_id)
+        ).scalar()
     return model.model_validate(data) if data is not None else None
+
+
+_LOADED = "document"
+
+
+def preload_documents(
+    tx: StoreTx, table: Table, id_column: Column[Any], doc_ids: Iterable[str]
+) -> dict[str, Any]:
+    """Read the rows (`data`) of the documents a batch will touch in one query, for
+    `load_document` to find in the transaction's memo (forgotten at the next flush, so never
+    stale); returns the JSON found by id. Ids already read or staged are not read again."""
+    wanted = [i for i in dict.fromkeys(doc_ids) if (_LOADED, table.name, i) not in tx.memo]
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = tx.conn.execute(
+            select(id_column, table.c.data).where(
+                id_column.in_(chunk), table.c.store_id == tx.store_id
+            )
+        ).all()
+        found.update({row[0]: row[1] for row in rows})
+    for doc_id in wanted:
+        tx.memo[(_LOADED, table.name, doc_id)] = found.get(doc_id)
+    return found
+
+
+_CHUNK = 500  # ids per query: well within every driver's parameter limit
 
 
 def number_holder(

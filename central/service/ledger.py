@@ -18,7 +18,7 @@ from fulfillment.counts import SETTLED, CountState
 from fulfillment.ledger import Movement, MovementKind, on_hand_delta
 from fulfillment.model import OPEN_STATES, Order
 from fulfillment.outcome import Followup, TaskKind
-from fulfillment.picking import reservations
+from fulfillment.picking import reservation_change, reservations
 
 from ..db.tables import exceptions, ledger, orders, stock, tasks
 from .count_docs import counts_of, latest_counted_at, stage_count
@@ -99,13 +99,9 @@ def record_movements(
 
 def adjust_reserved(tx: StoreTx, before: Order | None, after: Order) -> None:
     """Move `reserved` by what the order holds back now minus what it held before."""
-    old = reservations(before) if before is not None else {}
-    new = reservations(after)
-    for key in set(old) | set(new):
-        diff = new.get(key, 0) - old.get(key, 0)
-        if diff:
-            tx.staged.reserved[key] += diff
-            tx.staged.touched.add(key)
+    for key, diff in reservation_change(before, after).items():
+        tx.staged.reserved[key] += diff
+        tx.staged.touched.add(key)
 
 
 def mark_doubtful(tx: StoreTx, keys: Iterable[Key], doubtful: bool = True) -> None:

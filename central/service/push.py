@@ -59,10 +59,12 @@ from sync.protocol import (
 )
 
 from ..db.engine import reading
-from ..db.tables import OP_ID_USED, dead_letters, devices, op_results, staff
+from ..db.tables import OP_ID_USED, dead_letters, devices, op_results, orders, staff
 from .applying import Applying, ApplyStep, Said, clamp
+from .count_docs import expect_counted_at
 from .counts import apply_count
 from .devices import DeviceRow
+from .documents import preload_documents
 from .errors import CentralError, Conflict, Invalid
 from .exceptions import apply_exception, open_exception
 from .feed import StoreTx, store_tx
@@ -190,6 +192,36 @@ def _used_op_ids(tx: StoreTx, ops: list[Envelope]) -> dict[str, Any]:
         )
     ).all()
     return {row.op_id: row for row in rows}
+
+
+def _preload(tx: StoreTx, ops: list[Envelope]) -> None:
+    """Read what the batch's ops will read, in one query each instead of one per op: the
+    orders they name, and (asked only when something moves on-hand) the latest count of
+    those orders' places. Kept in the transaction's memo until its next flush."""
+    order_ids = []
+    for raw in ops:
+        if not isinstance(raw, RawEnvelope):
+            continue
+        spec = OPS.get(raw.type)
+        if spec is not None and spec.document is Document.ORDER:
+            order_id = raw.payload.get("order_id")
+            # only what could be an id (the op's validation tells the rest, one by one): a
+            # NUL would break the whole query on PostgreSQL
+            if isinstance(order_id, str) and 0 < len(order_id) <= 64:
+                if not _MARKS.search(order_id):
+                    order_ids.append(order_id)
+    if not order_ids:
+        return
+    found = preload_documents(tx, orders, orders.c.order_id, order_ids)
+    expect_counted_at(
+        tx,
+        {
+            (line["sku"], line["location"])
+            for data in found.values()
+            for line in data.get("lines", ())
+            if isinstance(line.get("sku"), str) and isinstance(line.get("location"), str)
+        },
+    )
 
 
 def _answer(
@@ -379,6 +411,7 @@ def _push(
             )
         people = _Staff(tx)
         used = _used_op_ids(tx, [raw for raw in ops if raw.seq >= expected]) if flush_each else {}
+        _preload(tx, [raw for raw in ops if raw.seq >= expected])
         batch: dict[UUID, int] = {}  # op_id → seq of the ops of this push answered so far
         for raw in ops:
             if raw.seq < expected:

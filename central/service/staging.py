@@ -26,6 +26,7 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
 
 from fulfillment.counts import Count
@@ -124,9 +125,16 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 Rows = dict[str, Any]  # one document kind's staged values by id
 
 
-def _dumped(doc: Any) -> dict[str, Any]:
+Dump = Callable[[Any], dict[str, Any]]  # a model's JSON, made once per flush (`Staging.flush`)
+
+
+def _dumped(doc: Any, dump: Dump) -> dict[str, Any]:
     """A documents table's row for its model in `data`: its state and its JSON."""
-    return {"state": doc.state.value, "data": doc.model_dump(mode="json")}
+    return {"state": doc.state.value, "data": dump(doc)}
+
+
+def _plain(doc: BaseModel) -> dict[str, Any]:
+    return doc.model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -136,49 +144,57 @@ class DocKind:
     `value`: what is staged per id (an `Order`; for the others a row, whose `data` holds the
     model for returns and counts). `patch`: a change staged over a new one of the same
     transaction is laid over its row (True) or replaces it (False). `insert_row` and
-    `update_row`: a new value's row, and a changed one's `update_columns`."""
+    `update_row`: a new value's row, and a changed one's `update_columns` (given how a model
+    becomes JSON: once per flush, the same JSON is published)."""
 
     name: str
     table: Table
     key: str  # the id column
     patch: bool
-    insert_row: Callable[[Any], dict[str, Any]]
+    insert_row: Callable[[Any, Dump], dict[str, Any]]
     update_columns: tuple[str, ...]
-    update_row: Callable[[Any], dict[str, Any]]
+    update_row: Callable[[Any, Dump], dict[str, Any]]
 
-    def flush(self, conn: Connection, new: Rows | None, changed: Rows | None) -> None:
+    def flush(
+        self, conn: Connection, new: Rows | None, changed: Rows | None, dump: Dump = _plain
+    ) -> None:
         if new:
-            conn.execute(insert(self.table), [self.insert_row(v) for v in new.values()])
+            conn.execute(insert(self.table), [self.insert_row(v, dump) for v in new.values()])
         if changed:
             conn.execute(
                 update(self.table)
                 .where(self.table.c[self.key] == bindparam("k_id"))
                 .values({c: bindparam(f"v_{c}") for c in self.update_columns}),
                 [
-                    {"k_id": doc_id, **{f"v_{c}": v for c, v in self.update_row(value).items()}}
+                    {
+                        "k_id": doc_id,
+                        **{f"v_{c}": v for c, v in self.update_row(value, dump).items()},
+                    }
                     for doc_id, value in changed.items()
                 ],
             )
 
 
-def _order_row(o: Order) -> dict[str, Any]:
+def _order_row(o: Order, dump: Dump) -> dict[str, Any]:
     return {
         "order_id": o.order_id,
         "store_id": o.store_id,
         "type": o.type.value,
         "updated_at": o.updated_at,
-        **_dumped(o),
+        **_dumped(o, dump),
     }
 
 
-def _document_row(facts: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+def _document_row(
+    facts: Callable[[Any], dict[str, Any]],
+) -> Callable[[Any, Dump], dict[str, Any]]:
     """A return's or count's new row: its row, the columns `facts` reads off its document,
     its state and its JSON."""
-    return lambda row: {**row, **facts(row["data"]), **_dumped(row["data"])}
+    return lambda row, dump: {**row, **facts(row["data"]), **_dumped(row["data"], dump)}
 
 
-def _document_change(row: Any) -> dict[str, Any]:
-    return {**_dumped(row["data"]), "updated_at": row["updated_at"]}
+def _document_change(row: Any, dump: Dump) -> dict[str, Any]:
+    return {**_dumped(row["data"], dump), "updated_at": row["updated_at"]}
 
 
 _DOC_COLUMNS = ("state", "data", "updated_at")
@@ -190,7 +206,7 @@ ORDER = DocKind(
     patch=False,
     insert_row=_order_row,
     update_columns=_DOC_COLUMNS,
-    update_row=lambda o: {**_dumped(o), "updated_at": o.updated_at},
+    update_row=lambda o, dump: {**_dumped(o, dump), "updated_at": o.updated_at},
 )
 TASK = DocKind(
     "task",
@@ -199,9 +215,9 @@ TASK = DocKind(
     patch=False,
     # one executemany needs every row to name the same columns: a task closed in the
     # transaction that made it carries done_by/done_at, the others do not
-    insert_row=lambda row: {"done_by": None, "done_at": None, **row},
+    insert_row=lambda row, _: {"done_by": None, "done_at": None, **row},
     update_columns=("state", "done_by", "done_at"),
-    update_row=lambda row: {
+    update_row=lambda row, _: {
         "state": row["state"],
         "done_by": row.get("done_by"),
         "done_at": row.get("done_at"),
@@ -233,9 +249,14 @@ EXCEPTION = DocKind(
     exceptions,
     "exception_id",
     patch=False,
-    insert_row=lambda row: {"resolved_at": None, "resolved_by": None, "resolution": None, **row},
+    insert_row=lambda row, _: {
+        "resolved_at": None,
+        "resolved_by": None,
+        "resolution": None,
+        **row,
+    },
     update_columns=_SETTLED,
-    update_row=lambda row: {c: row[c] for c in _SETTLED},
+    update_row=lambda row, _: {c: row[c] for c in _SETTLED},
 )
 
 KINDS: Mapping[str, DocKind] = MappingProxyType(
@@ -424,30 +445,42 @@ class Staging:
 
     # --- writing it all ------------------------------------------------------------
 
-    def _flush_kind(self, conn: Connection, kind: DocKind) -> None:
-        kind.flush(conn, self.new.get(kind.name), self.changed.get(kind.name))
+    def _flush_kind(self, conn: Connection, kind: DocKind, dump: Dump) -> None:
+        kind.flush(conn, self.new.get(kind.name), self.changed.get(kind.name), dump)
 
     def flush(self, conn: Connection, store_id: str) -> list[tuple[str, str, Any]]:
-        """Write what is staged; returns the documents to publish, in order.
+        """Write what is staged; returns the documents to publish, in order, as JSON.
 
-        The caller starts a new `Staging` afterwards (`StoreTx.flush`)."""
+        Each changed document is turned into JSON once: its table's row and its published
+        change carry the same JSON. The caller starts a new `Staging` afterwards
+        (`StoreTx.flush`)."""
         assert self.parent is None, "flush the transaction's staging, not an op's"
-        self._flush_kind(conn, ORDER)
-        self._flush_kind(conn, TASK)
+        dumped: dict[int, dict[str, Any]] = {}  # by id(): the models live through the flush
+
+        def dump(doc: Any) -> dict[str, Any]:
+            found = dumped.get(id(doc))
+            if found is None:
+                found = dumped[id(doc)] = doc.model_dump(mode="json")
+            return found
+
+        self._flush_kind(conn, ORDER, dump)
+        self._flush_kind(conn, TASK, dump)
         if self.ledger:
             bulk_insert(conn, ledger, self.ledger)
-        self._flush_kind(conn, RETURN)
+        self._flush_kind(conn, RETURN, dump)
         if self.refunds:
             conn.execute(insert(refunds), self.refunds)
-        self._flush_kind(conn, COUNT)
+        self._flush_kind(conn, COUNT, dump)
         stock_docs = self._flush_stock(conn, store_id)
-        self._flush_kind(conn, EXCEPTION)
+        self._flush_kind(conn, EXCEPTION, dump)
         if self.notifications:
             conn.execute(insert(notifications), self.notifications)
         if self.results:
             bulk_insert(conn, op_results, self.results)
         self._flush_dead_letters(conn)
-        docs: list[tuple[str, str, Any]] = [(k, i, d) for (k, i), d in self.docs.items()]
+        docs: list[tuple[str, str, Any]] = [
+            (k, i, dump(d) if isinstance(d, BaseModel) else d) for (k, i), d in self.docs.items()
+        ]
         docs += stock_docs
         return docs
 
@@ -515,8 +548,18 @@ class Staging:
                     for k, v in self.doubtful.items()
                 ],
             )
+        # a place only touched (a pick moves no on-hand) keeps the document it was published
+        # with (every write of `stock` is this one): only moved, doubted or new ones go out
+        changed = {(m["s_sku"], m["s_loc"]) for m in moves} | set(self.doubtful) | missing
+        if not changed:
+            return []
         rows = conn.execute(
-            select(stock).where(where).order_by(stock.c.sku, stock.c.location)
+            select(stock)
+            .where(
+                stock.c.store_id == store_id,
+                tuple_(stock.c.sku, stock.c.location).in_(list(changed)),
+            )
+            .order_by(stock.c.sku, stock.c.location)
         ).all()
         return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
 
