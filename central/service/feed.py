@@ -275,14 +275,20 @@ def pull(
 SNAPSHOT_CHUNK_ROWS = 2000  # rows fetched, written and handed to the server per chunk
 
 
+# how many returns windows back a tablet keeps the orders that ended: a late return within it
+# is a manager's override on the tablet, not a lookup
+RETURN_LOOKBACK = 2
+
+
 def snapshot_stream(
     engine: Engine, store_id: str, device_id: str
 ) -> tuple[SnapshotHeader, Iterator[bytes]]:
     """The snapshot's header and its changes as NDJSON, read from the database as they go.
 
     The horizon: every live document but those of orders that ended (handed over, shipped,
-    cancelled …) before the store's returns window; a return past the window is refused
-    anyway, and the returns desk takes one without the order on the receipt's number.
+    cancelled …) longer ago than `RETURN_LOOKBACK` times the store's returns window: a
+    return a little past the window is still taken with a manager's override, so those orders
+    stay on the tablet; an older one the returns desk takes on the receipt's number.
 
     One read transaction (one consistent snapshot: the header's cursor and `count` match
     the rows) stays open until the iterator is exhausted or closed. The rows are written in
@@ -302,8 +308,8 @@ def snapshot_stream(
         last_applied = conn.execute(
             select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
         ).scalar_one()
-        # the horizon: orders that ended before the returns window stay on central
-        window = Policy.model_validate(store.policy).return_window_days
+        # the horizon: orders that ended long before the returns window stay on central
+        window = Policy.model_validate(store.policy).return_window_days * RETURN_LOOKBACK
         ended = select(orders.c.order_id).where(
             orders.c.store_id == store_id,
             orders.c.state.notin_([s.value for s in OPEN_STATES]),
