@@ -188,11 +188,12 @@ def main() -> None:
                     )
     screen = statistics.median(r.screen_s for r in runs)
     http = statistics.median(r.http_s for r in runs)
+    page = statistics.median(r.screen_s - r.http_s for r in runs)
     rss = statistics.median(r.tree_rss_mb for r in runs)
     print(
         f"median: start → sign-in screen {screen:.2f} s (goal ≤ {GOAL_S:.0f} s: "
         f"{'meets' if screen <= GOAL_S else 'misses'}); HTTP 200 {http:.2f} s; page to screen "
-        f"{screen - http:.2f} s; RSS {rss:.0f} MB (goal ≤ {GOAL_RSS_MB:.0f} MB: "
+        f"{page:.2f} s; RSS {rss:.0f} MB (goal ≤ {GOAL_RSS_MB:.0f} MB: "
         f"{'meets' if rss <= GOAL_RSS_MB else 'misses'})"
     )
     if not args.no_importtime:
