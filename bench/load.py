@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,67 +54,10 @@ LINES = 5
 UNITS = (9, 10, 9, 10, 9)  # 47 units an order: 47 scans
 
 
-class WorkersProcess(CentralProcess):
-    """`central serve --workers N` as its own processes."""
-
-    def __init__(self, database_url: str, workers: int) -> None:
-        super().__init__(database_url)
-        self.workers = workers
-
-    def start(self) -> None:
-        self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "central",
-                "serve",
-                "--no-migrate",
-                "--workers",
-                str(self.workers),
-                "--database-url",
-                self.database_url,
-                "--port",
-                str(self.port),
-            ],
-            env={**os.environ, "CENTRAL_EXPIRY_INTERVAL_S": "0", "CENTRAL_LOG_LEVEL": "warning"},
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self._proc.poll() is not None:
-                raise RuntimeError("central did not start")
-            time.sleep(0.1)
-        time.sleep(1.0 if self.workers > 1 else 0)  # every worker up, not only the first
-
-    def cpu_seconds(self) -> float:
-        """CPU of the serve process and its workers (Linux /proc)."""
-        total = 0.0
-        for pid in [self._proc.pid, *_children(self._proc.pid)]:
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-        return total
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        kids = (task / "children").read_text().split()
-        for kid in map(int, kids):
-            found += [kid, *_children(kid)]
-    return found
-
-
 class RunningCentral:
     """A central the benchmark drives: one it started, or one given by --url/--key."""
 
-    def __init__(self, central: Central, cpu: WorkersProcess | None) -> None:
+    def __init__(self, central: Central, cpu: CentralProcess | None) -> None:
         self.central = central
         self.cpu = cpu
 
@@ -140,7 +82,7 @@ def started(database_url: str, workers: int) -> Iterator[RunningCentral]:
     engine = make_engine(database_url)
     key = create_integration_key(engine, "load")
     engine.dispose()
-    server = WorkersProcess(database_url, workers)
+    server = CentralProcess(database_url, workers=workers)
     server.start()
     central = Central(server, key)
     try:

@@ -101,9 +101,15 @@ class CentralServer:
 
 class CentralProcess(CentralServer):
     """central as its own process (`central serve`), as production runs it: for benchmarks,
-    where a server thread would share the client's interpreter lock."""
+    where a server thread would share the client's interpreter lock. `workers` > 1: `central
+    serve --workers N` (PostgreSQL only)."""
+
+    def __init__(self, database_url: str, port: int | None = None, *, workers: int = 1) -> None:
+        super().__init__(database_url, port)
+        self.workers = workers
 
     def start(self) -> None:
+        scale = ["--workers", str(self.workers)] if self.workers > 1 else []
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -111,6 +117,7 @@ class CentralProcess(CentralServer):
                 "central",
                 "serve",
                 "--no-migrate",
+                *scale,
                 "--database-url",
                 self.database_url,
                 "--port",
@@ -118,16 +125,18 @@ class CentralProcess(CentralServer):
             ],
             env={**os.environ, "CENTRAL_EXPIRY_INTERVAL_S": "0", "CENTRAL_LOG_LEVEL": "warning"},
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (60 if self.workers > 1 else 30)
         while True:
             try:
                 if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return
+                    break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self._proc.poll() is not None:
                 raise RuntimeError("central did not start")
             time.sleep(0.1)
+        if self.workers > 1:
+            time.sleep(1.0)  # every worker up, not only the first
 
     def stop(self) -> None:
         proc = getattr(self, "_proc", None)
@@ -136,10 +145,16 @@ class CentralProcess(CentralServer):
             proc.wait(timeout=10)
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the central process has used so far (Linux /proc): a
-        benchmark's steadier measure than wall time on a shared machine."""
-        fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time (user + system) the central process and its workers have used so far
+        (Linux /proc): a benchmark's steadier measure than wall time on a shared machine."""
+        total = 0.0
+        for pid in [self._proc.pid, *_children(self._proc.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # a worker that has just gone
+                continue
+            total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def kill(self) -> None:
         """SIGKILL, as a crash or the OOM killer would: no shutdown, no flush, no goodbye."""
@@ -147,6 +162,15 @@ class CentralProcess(CentralServer):
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant process of `pid` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for kid in map(int, (task / "children").read_text().split()):
+            found += [kid, *_children(kid)]
+    return found
 
 
 def gtin(n: int) -> str:
