@@ -66,8 +66,8 @@ def _parse_scan(raw: str) -> Scan:
 def normalize_gtin(code: str) -> str:
     """A GTIN-8/12/13/14 as 14 digits; raises InvalidBarcode for anything else."""
     raw = (code or "").strip()
-    if not raw.isdigit():
-        raise InvalidBarcode(f"{raw!r} is not a GTIN: only digits are allowed.")
+    if not (raw.isascii() and raw.isdigit()):  # str.isdigit() alone admits '４' or '²'
+        raise InvalidBarcode(f"{raw!r} is not a GTIN: only the digits 0–9 are allowed.")
     if len(raw) in (8, 12, 13, 14) and _check_digit_ok(raw):
         # what biip answers for such a code (tests/fulfillment/test_barcodes.py compares them),
         # without parsing it every way: an OMS catalogue load normalises tens of thousands

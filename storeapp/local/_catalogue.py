@@ -40,16 +40,9 @@ def _project_staff(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | Non
 
 
 def _gtin14(code: Any) -> str | None:
-    text = str(code).strip()
-    if len(text) in (8, 12, 13, 14) and text.isascii() and text.isdigit():
-        # the common case without the full scan parser (a snapshot brings 50,000 items,
-        # at ~0.25 ms each there): a GTIN is itself, zero-padded to 14 digits
-        weights = (3, 1) * 7
-        total = sum(int(d) * w for d, w in zip(reversed(text[:-1]), weights, strict=False))
-        # a plain GTIN with a wrong check digit is no GTIN for the full parser either
-        return text.zfill(14) if (10 - total % 10) % 10 == int(text[-1]) else None
+    """A GTIN-14 of a catalogue code, or None for a code that is no GTIN."""
     try:
-        return normalize_gtin(text)
+        return normalize_gtin(str(code))
     except InvalidBarcode:
         return None
 
@@ -57,45 +50,14 @@ def _gtin14(code: Any) -> str | None:
 def _project_item(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None) -> None:
     conn.execute("DELETE FROM items WHERE sku = ?", (id_,))
     conn.execute("DELETE FROM gtins WHERE sku = ?", (id_,))
-    if doc is None:
-        return
-    sku = doc.get("sku") or id_
-    conn.execute(
-        """INSERT INTO items (sku, name, price, location, location_seq, final_sale, data)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (
-            sku,
-            doc.get("name") or sku,
-            None if doc.get("price") is None else str(doc["price"]),
-            doc.get("location") or "",
-            int(doc.get("location_seq") or 0),
-            1 if doc.get("final_sale") else 0,
-            dumps(doc),
-        ),
-    )
-    for code in doc.get("gtins") or ():
-        gtin = _gtin14(code)
-        if gtin:
-            conn.execute("INSERT OR REPLACE INTO gtins (gtin, sku) VALUES (?, ?)", (gtin, sku))
+    if doc is not None:
+        _items_many(conn, [(id_, doc, dumps(doc))])
 
 
 def _project_stock(conn: sqlite3.Connection, id_: str, doc: dict[str, Any] | None) -> None:
     conn.execute("DELETE FROM stock WHERE id = ?", (id_,))
-    if doc is None:
-        return
-    conn.execute(
-        """INSERT INTO stock (id, sku, location, on_hand, reserved, available, doubtful)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (
-            id_,
-            doc.get("sku") or "",
-            doc.get("location") or "",
-            doc.get("on_hand"),
-            doc.get("reserved"),
-            doc.get("available"),
-            1 if doc.get("doubtful") else 0,
-        ),
-    )
+    if doc is not None:
+        _stock_many(conn, [(id_, doc, "")])
 
 
 Projector = Callable[[sqlite3.Connection, str, "dict[str, Any] | None"], None]

@@ -65,3 +65,12 @@ def test_normalising_a_digit_code_agrees_with_parsing_it(code: str) -> None:
     except InvalidBarcode:
         normalised = None
     assert normalised == parsed
+
+
+def test_a_code_of_non_ascii_digits_is_never_a_gtin() -> None:
+    # full-width digits pass str.isdigit(): a GTIN stored from one would match no scan
+    ascii_code = "400000000001" + check_digit("400000000001")
+    assert normalize_gtin(ascii_code) == "0" + ascii_code
+    wide = ascii_code.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    with pytest.raises(InvalidBarcode):
+        normalize_gtin(wide)
