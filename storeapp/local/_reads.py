@@ -20,7 +20,7 @@ from fulfillment.tasks import OPEN_TASK_STATES
 
 from ._catalogue import item_facts
 from ._counts import count_record
-from ._docs import store_policy
+from ._docs import store_policy, store_timezone
 from ._records import (
     CountRecord,
     Item,
@@ -255,6 +255,10 @@ class Reads:
         """The `store` document (store_id, name, timezone, policy), or None before a pull."""
         data = self._one("SELECT data FROM srv_docs WHERE kind = 'store' LIMIT 1")
         return json.loads(data) if data else None
+
+    def timezone(self) -> str:
+        """The store's time zone name ("UTC" before a pull, or for one this machine lacks)."""
+        return store_timezone(self._conn)
 
     def staff_member(self, employee_id: str) -> StaffMember | None:
         found = row(

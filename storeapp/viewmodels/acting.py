@@ -43,8 +43,7 @@ class ActingVM(Generic[S]):
         raise NotImplementedError
 
     def _timezone(self) -> str:
-        info = self._store.store_info() or {}
-        return str(info.get("timezone") or "UTC")
+        return self._store.timezone()
 
     def _scanned_item(self, code: str) -> Item | str:
         """The store's item a scanned code names, or the sentence saying why there is none."""

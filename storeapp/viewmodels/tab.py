@@ -127,6 +127,20 @@ class ManagersOnly(PermissionError):
         self.name = name
 
 
+# the view-models of the screens that act, all built alike: (store, session, on_change)
+_ACTING: dict[str, Callable[..., ScreenVM]] = {
+    "queue": QueueVM,
+    "picklist": PickListVM,
+    "staging": StagingVM,
+    "handover": HandoverVM,
+    "returns": ReturnsVM,
+    "tasks": TasksVM,
+    "count": CountVM,
+    "approvals": ApprovalsVM,
+    "exceptions": ExceptionsVM,
+}
+
+
 class TabSession:
     """What one browser tab holds: its own `LocalStore` (opened `screen=True`, as the
     benchmark measures it), who is signed in (`session`), the sync chip (`sync`), and
@@ -229,36 +243,16 @@ class TabSession:
 
     def _build(self, key: str) -> ScreenVM:
         store, session, on_change = self.store, self.session, self._on_change
+        if key in _ACTING:  # the screens that change something: they wake the sync engine
+            return _ACTING[key](store, session, on_change=on_change)
         match key:
             case "home":
                 return HomeVM(store, session)
-            case "queue":
-                return QueueVM(store, session, on_change=on_change)
-            case "picklist":
-                return PickListVM(store, session, on_change=on_change)
-            case "staging":
-                return StagingVM(store, session, on_change=on_change)
-            case "handover":
-                return HandoverVM(store, session, on_change=on_change)
-            case "returns":
-                return ReturnsVM(store, session, on_change=on_change)
-            case "tasks":
-                return TasksVM(store, session, on_change=on_change)
-            case "count":
-                return CountVM(store, session, on_change=on_change)
-            case "approvals":
-                return ApprovalsVM(store, session, on_change=on_change)
-            case "exceptions":
-                return ExceptionsVM(store, session, on_change=on_change)
             case "kpis":
                 return KpisVM(store, session)
             case "devices":
-                return DevicesVM(session, self._devices(store.identity()), timezone=self._timezone)
+                return DevicesVM(session, self._devices(store.identity()), timezone=store.timezone)
         raise UnknownScreen(key)
-
-    def _timezone(self) -> str:
-        info = self.store.store_info() or {}
-        return str(info.get("timezone") or "UTC")
 
     # --- lifecycle -------------------------------------------------------------------
 
