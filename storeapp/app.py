@@ -148,7 +148,10 @@ def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> N
     option, uvicorn has (`ssl_certfile`/`ssl_keyfile`); the same server Flet would start."""
     import uvicorn
 
+    from storeapp.pages import add_pages
+
     asgi = ft.run(main, no_cdn=True, assets_dir=str(ASSETS_DIR), export_asgi_app=True)
+    add_pages(asgi, settings)
     tls: dict[str, str] = {}
     if settings.certfile is not None and settings.keyfile is not None:
         tls = {"ssl_certfile": str(settings.certfile), "ssl_keyfile": str(settings.keyfile)}
