@@ -342,6 +342,11 @@ class Reads:
             )
         )
 
+    def server_doc(self, kind: str, id_: str) -> dict[str, Any] | None:
+        """Central's document of this kind and id as last pulled (None: not here)."""
+        data = self._one("SELECT data FROM srv_docs WHERE kind = ? AND id = ?", (kind, id_))
+        return json.loads(data) if data else None
+
     def docs(self, kind: str) -> list[dict[str, Any]]:
         """Server documents of one kind (e.g. `exception`), newest first."""
         rows = self._conn.execute(
