@@ -63,6 +63,7 @@ _BULK = BodyLimit(
     8 * MIB, "BODY_TOO_LARGE", "A bulk call may carry at most 8 MiB: send the rows in parts"
 )
 _ORDER = BodyLimit(1 * MIB, "BODY_TOO_LARGE", "An order may carry at most 1 MiB")
+_LABEL = BodyLimit(1 * MIB, "BODY_TOO_LARGE", "A label may carry at most 1 MiB")
 _SMALL = BodyLimit(64 * KIB, "BODY_TOO_LARGE", "This call's body may carry at most 64 KiB")
 
 # (path pattern, limit): the first that matches; every other path gets _SMALL.
@@ -70,6 +71,7 @@ BODY_LIMITS: tuple[tuple[re.Pattern[str], BodyLimit], ...] = (
     (re.compile(r"^/v1/sync/push$"), _PUSH),
     (re.compile(r"^/v1/oms/stores/[^/]+/(items|stock|staff)$"), _BULK),
     (re.compile(r"^/v1/oms/orders$"), _ORDER),
+    (re.compile(r"^/v1/oms/stores/[^/]+/orders/[^/]+/label$"), _LABEL),
 )
 
 INTERNAL_MESSAGE = (
