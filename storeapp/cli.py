@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -190,6 +191,59 @@ def unlock(
     with LocalStore(settings.db_path) as store:
         done = store.lift_lock(employee)
     typer.echo(f"{employee} unlocked" if done else f"{employee} is not locked")
+
+
+@app.command("print")
+def print_document(
+    kind: Annotated[str, typer.Argument(help="picklist, slip, tag, receipt or label")],
+    doc_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ORDER_ID",
+            help="the order (picklist: the list holding it; receipt: also a return id)",
+        ),
+    ],
+    data_dir: DataDir = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="write the document here (FILE.pdf: always a PDF)"),
+    ] = None,
+    printer: Annotated[
+        bool,
+        typer.Option(
+            "--printer", help="send it to the hub's printer (STOREAPP_PRINTER, _LABEL_PRINTER)"
+        ),
+    ] = False,
+) -> None:
+    """Print a document from this tablet's replica: works with central out of reach."""
+    from .local import LocalStore
+    from .printing import Printers, PrintingError, printable, send
+
+    if (out is None) == (not printer):
+        raise typer.BadParameter("Give either --out FILE or --printer.", param_hint="--out")
+    settings = _settings(data_dir)
+    if not settings.db_path.exists():
+        raise typer.BadParameter(
+            f"No tablet data in {settings.data_dir}: enroll first.", param_hint="--data-dir"
+        )
+    pdf_only = out is not None and out.suffix.lower() == ".pdf"
+    try:
+        with LocalStore(settings.db_path) as store:
+            doc = printable(store, kind, doc_id, datetime.now(UTC), pdf_only=pdf_only)
+        if out is not None:
+            out.write_bytes(doc.content)
+            said = (
+                f"Wrote {doc.kind.heading.lower()} of {doc_id} to {out} ({len(doc.content)} bytes)."
+            )
+        else:
+            printers = Printers(
+                settings.printer, settings.pdf_print_command, settings.label_printer
+            )
+            said = send(printers, doc)
+    except PrintingError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{said} {doc.note}".strip() if doc.note else said)
 
 
 @app.command()

@@ -22,6 +22,9 @@ class StoreappSettings(BaseSettings):
     certfile: Path | None = None  # PEM certificate (chain): the hub serves HTTPS
     keyfile: Path | None = None  # its PEM private key
     insecure_lan: bool = False  # serve plain HTTP beyond loopback anyway (not advised)
+    printer: str | None = None  # the hub's CUPS queue for PDFs (None: no store printer)
+    pdf_print_command: str = "lp -d {printer}"  # the PDF arrives on its standard input
+    label_printer: str | None = None  # "host:9100": a ZPL label printer, sent raw
 
     @property
     def db_path(self) -> Path:

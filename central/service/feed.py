@@ -318,7 +318,7 @@ def snapshot_stream(
         live = (
             sync_docs.c.store_id == store_id,
             sync_docs.c.deleted.is_(False),
-            ~and_(sync_docs.c.kind == "order", sync_docs.c.entity_id.in_(ended)),
+            ~and_(sync_docs.c.kind.in_(("order", "label")), sync_docs.c.entity_id.in_(ended)),
         )
         count = conn.execute(select(func.count()).select_from(sync_docs).where(*live)).scalar_one()
     except BaseException:
