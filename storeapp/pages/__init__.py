@@ -15,8 +15,10 @@ from starlette.routing import Mount
 
 from storeapp.settings import StoreappSettings
 
+from . import documents
+
 #: every page router the hub serves; a new kind of page adds its router here
-ROUTERS: list[APIRouter] = []
+ROUTERS: list[APIRouter] = [documents.router]
 
 
 def add_pages(

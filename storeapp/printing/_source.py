@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -59,7 +60,8 @@ class Printable:
 
     @property
     def filename(self) -> str:
-        return f"{self.kind.value}-{self.doc_id}.{'pdf' if self.is_pdf else 'zpl'}"
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", self.doc_id)[:80]
+        return f"{self.kind.value}-{safe}.{'pdf' if self.is_pdf else 'zpl'}"
 
 
 def kinds_for(order: Order, *, has_returns: bool) -> list[DocKind]:
