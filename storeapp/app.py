@@ -32,6 +32,7 @@ from sync.scheduler import SyncScheduler
 
 from .enrollment import enroll_data_dir
 from .local import LocalStore, private_dir
+from .printing import Printers
 from .settings import StoreappSettings
 from .viewmodels.screen import Clock, utc_now
 from .viewmodels.session import IDLE_AFTER
@@ -95,6 +96,7 @@ class AppServices:
     idle_after: timedelta = IDLE_AFTER  # sign out after this long without an action
     clock: Clock = utc_now  # the sessions' clock (tests: a fake one)
     on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
+    printers: Printers = field(default_factory=Printers)  # the hub's store printers, if any
 
 
 def make_main(services: AppServices) -> Callable[[ft.Page], None]:
@@ -131,6 +133,7 @@ def serve(settings: StoreappSettings) -> None:
         scheduler.sync_now,
         fanout,
         idle_after=timedelta(minutes=settings.idle_sign_out_min),
+        printers=Printers(settings.printer, settings.pdf_print_command, settings.label_printer),
     )
     scheduler.start()
     try:

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import flet as ft
 
+from storeapp.viewmodels.printing import PrintVM
 from storeapp.viewmodels.screen import Tone
 
 from .sound import Tones
@@ -48,6 +49,7 @@ class Ui:
         self._tone: Tone | None = None
         self._on_error = on_error
         self._tones = tones  # None: a silent tablet
+        self.printing: PrintVM | None = None  # the Print dialog's (set by the frame)
 
     def notify(self, text: str, tone: Tone = "info") -> None:
         """A short message at the bottom of the screen."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
+from storeapp.viewmodels.printing import PrintVM
 from storeapp.viewmodels.tab import TabSession
 from sync.engine import Progress
 
@@ -53,6 +54,9 @@ class Frame:
             on_error=services.on_error,
             tones=Tones(),
             on_action=self.session.touch,
+        )
+        self.ui.printing = PrintVM(
+            self.tab.store, self.session, services.printers, clock=services.clock
         )
         self.current: Screen | None = None  # EnrollView | SignInView | Shell
         self._token: int | None = None

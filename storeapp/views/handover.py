@@ -11,6 +11,7 @@ from storeapp.viewmodels import HandoverScreen, HandoverVM
 from storeapp.viewmodels.handover import HandoverLine
 
 from .context import Ui
+from .print_dialog import print_button
 from .screen import ScreenView
 from .widgets import (
     BIG,
@@ -44,6 +45,7 @@ class HandoverView(ScreenView):
         self.text, self.box = message("handover-message")
         self.matches = ft.Column(spacing=6)
         self.title = label("", size=TITLE, bold=True)
+        self.print_btn = print_button(ui, None)
         self.contact = label("", size=TEXT)
         self.shelf = label("", size=BIG, bold=True)
         self.verified = label("", size=TEXT, bold=True)
@@ -60,6 +62,7 @@ class HandoverView(ScreenView):
                 ft.Row(
                     [
                         ft.Column([self.title, self.contact], expand=True, spacing=2),
+                        self.print_btn,
                         handle("staging-location", self.shelf),
                     ]
                 ),
@@ -110,6 +113,7 @@ class HandoverView(ScreenView):
         self.next_btn.visible = o is not None or bool(s.matches)
         if o is None:
             return
+        self.print_btn.data, self.print_btn.visible = o.order_id, True
         self.title.value = f"{o.order_id} · {o.customer}"
         self.contact.value = f"{o.email} · {o.phone}"
         self.shelf.value = o.staging_location or ""

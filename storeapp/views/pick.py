@@ -14,6 +14,7 @@ from storeapp.viewmodels import PickListVM, PickScreen
 
 from .context import Ui
 from .pick_rows import stop_row, tote_chip
+from .print_dialog import print_button
 from .screen import ScreenView
 from .short_reason import ask_short_reason
 from .widgets import (
@@ -61,9 +62,10 @@ class PickView(ScreenView):
         )
         self.after = ft.Row(wrap=True, spacing=8, visible=False)
         self.focus_target = self.scan
+        self.print_btn = print_button(ui, None)  # the list holding its first order
         self.root = ft.Column(
             [
-                ft.Row([label("Pick list", size=TITLE, bold=True), self.totes]),
+                ft.Row([label("Pick list", size=TITLE, bold=True), self.totes, self.print_btn]),
                 self.banners,
                 ft.Row([self.bar, handle("pick-progress", self.count)]),
                 ft.Container(
@@ -110,6 +112,8 @@ class PickView(ScreenView):
 
     def render(self, s: PickScreen) -> None:
         self.last = s
+        self.print_btn.data = s.totes[0].order_id if s.totes else None
+        self.print_btn.visible = bool(s.totes)
         fill(self.totes, s.totes, lambda: [tote_chip(t) for t in s.totes])
         fill(
             self.banners, s.banners, lambda: [label(b, color=_BANNER, bold=True) for b in s.banners]

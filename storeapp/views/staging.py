@@ -10,6 +10,7 @@ from storeapp.viewmodels import StagingScreen, StagingVM
 from storeapp.viewmodels.staging import StageOrder
 
 from .context import Ui
+from .print_dialog import print_button
 from .screen import ScreenView
 from .widgets import (
     TEXT,
@@ -56,9 +57,10 @@ class StagingView(ScreenView):
         self.ship_btn = button(
             "Ship", ui.handler(self._ship), icon=ft.Icons.LOCAL_SHIPPING, primary=True
         )
+        self.print_btn = print_button(ui, None)
         self.form = ft.Column(
             [
-                ft.Row([self.title, handle("order-state", self.state)]),
+                ft.Row([self.title, handle("order-state", self.state), self.print_btn]),
                 self.lines,
                 self.location,
                 ft.Row([handle("carrier", self.carrier), self.tracking], wrap=True),
@@ -102,6 +104,7 @@ class StagingView(ScreenView):
         self.form.visible = o is not None
         if o is None:
             return
+        self.print_btn.data, self.print_btn.visible = o.order_id, True
         pickup = o.type == "pickup"
         self.title.value = f"{o.order_id} · {'Pickup' if pickup else 'Ship'} · {o.customer}"
         where = f" at {o.staging_location}" if o.staging_location else ""
