@@ -34,7 +34,7 @@ def test_print_on_the_pick_list_opens_its_pdf_in_a_new_tab(hub: Hub, page: Page)
     with page.context.expect_page() as opened:
         by_identifier(page, "print-picklist").click()
     tab = opened.value
-    tab.wait_for_load_state("commit")
+    tab.wait_for_url("**/pages/print/**")
     assert f"/pages/print/picklist/{order_id}.pdf?t=" in tab.url
     with urllib.request.urlopen(tab.url, timeout=30) as answer:
         assert answer.headers["Content-Type"] == "application/pdf"
