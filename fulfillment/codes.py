@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CODES", "Code", "CodeInfo"]
+__all__ = ["CODES", "LINE_CODES", "Code", "CodeInfo", "LineCode"]
 
 
 class Code(StrEnum):
@@ -146,4 +146,22 @@ CODES: dict[Code, CodeInfo] = {
     Code.INVALID_INPUT: CodeInfo(REJECTED, "the tablet refused a payload before queueing it"),
     Code.NOT_SAVED: CodeInfo(REJECTED, "another op of the same gesture was refused"),
     Code.NEGATIVE_STOCK: CodeInfo(None, "a write left on-hand below zero"),
+}
+
+
+class LineCode(StrEnum):
+    """Why one line of a till-sales batch (`POST /v1/oms/stores/{id}/sales`) was not recorded.
+    The rest of the batch is; docs/errors.md lists exactly these."""
+
+    INVALID_LINE = "INVALID_LINE"
+    UNKNOWN_ITEM = "UNKNOWN_ITEM"
+    SOLD_IN_FUTURE = "SOLD_IN_FUTURE"
+    REPEATED_LINE = "REPEATED_LINE"
+
+
+LINE_CODES: dict[LineCode, str] = {
+    LineCode.INVALID_LINE: "a field of the line is missing or wrong; the field is named",
+    LineCode.UNKNOWN_ITEM: "the sku is not in this store's catalogue",
+    LineCode.SOLD_IN_FUTURE: "sold_at is later than central's clock plus the clock skew allowed",
+    LineCode.REPEATED_LINE: "the same sale_id and line earlier in this batch said something else",
 }

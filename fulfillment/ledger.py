@@ -24,6 +24,8 @@ class MovementKind(StrEnum):
     RETURN_DAMAGED = "return_damaged"
     ADJUST = "adjust"
     COUNT_ADJUST = "count_adjust"
+    SALE = "sale"  # a till sale: units leave the store through a till
+    TILL_RETURN = "till_return"  # an in-store return at a till: units back on the shelf
 
 
 # sign applied to a movement's qty to get its effect on on_hand
@@ -37,6 +39,8 @@ _SIGN = {
     MovementKind.RETURN_DAMAGED: 0,
     MovementKind.ADJUST: 1,  # qty is signed
     MovementKind.COUNT_ADJUST: 1,  # qty is signed
+    MovementKind.SALE: -1,
+    MovementKind.TILL_RETURN: 1,
 }
 
 

@@ -788,6 +788,45 @@ class StockIn(Request):
     kind: Literal["receipt", "set"] = "receipt"
 
 
+class SaleLineIn(Request):
+    """One line of a till sale (`qty` > 0) or till return (`qty` < 0), as the POS posts it
+    to `POST /v1/oms/stores/{store_id}/sales`; idempotent by (store, sale_id, line)."""
+
+    sale_id: Id
+    line: Annotated[int, Field(ge=1, le=INT32_MAX)]
+    sku: Id
+    qty: Annotated[int, Field(ge=-99_999, le=99_999)]  # not 0
+    till_id: Id
+    sold_at: Instant
+
+
+class SaleLineKey(Response):
+    sale_id: str
+    line: int
+
+
+class SaleLineRefusal(Response):
+    row: int  # the line's position in the body (the NDJSON stream's non-empty line), from 0
+    sale_id: str | None
+    line: int | None
+    code: str  # fulfillment.codes.LineCode
+    field: str
+    message: str
+
+
+class SalesOut(Response):
+    """What a till-sales batch did: every line is accepted (one ledger movement), a duplicate
+    (its (sale_id, line) was recorded before: nothing changed) or rejected (why, per line)."""
+
+    received: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    duplicate_keys: list[SaleLineKey]  # the first 100
+    rejections: list[SaleLineRefusal]  # the first 100
+    capped: bool  # more duplicates or rejections than the lists show
+
+
 class StaffIn(Request):
     employee_id: Id
     name: Annotated[Plain, Field(min_length=1, max_length=120)]

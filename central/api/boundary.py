@@ -62,6 +62,11 @@ _PUSH = BodyLimit(
 _BULK = BodyLimit(
     8 * MIB, "BODY_TOO_LARGE", "A bulk call may carry at most 8 MiB: send the rows in parts"
 )
+# a till-sales stream (NDJSON) is written every 5,000 rows as it arrives: its bound is the
+# connection's, not memory's
+_SALES_STREAM = BodyLimit(
+    1024 * MIB, "BODY_TOO_LARGE", "A till-sales stream may carry at most 1 GiB: send it in parts"
+)
 _ORDER = BodyLimit(1 * MIB, "BODY_TOO_LARGE", "An order may carry at most 1 MiB")
 _LABEL = BodyLimit(1 * MIB, "BODY_TOO_LARGE", "A label may carry at most 1 MiB")
 _SMALL = BodyLimit(64 * KIB, "BODY_TOO_LARGE", "This call's body may carry at most 64 KiB")
@@ -69,7 +74,7 @@ _SMALL = BodyLimit(64 * KIB, "BODY_TOO_LARGE", "This call's body may carry at mo
 # (path pattern, limit): the first that matches; every other path gets _SMALL.
 BODY_LIMITS: tuple[tuple[re.Pattern[str], BodyLimit], ...] = (
     (re.compile(r"^/v1/sync/push$"), _PUSH),
-    (re.compile(r"^/v1/oms/stores/[^/]+/(items|stock|staff)$"), _BULK),
+    (re.compile(r"^/v1/oms/stores/[^/]+/(items|stock|staff|sales)$"), _BULK),
     (re.compile(r"^/v1/oms/orders$"), _ORDER),
     (re.compile(r"^/v1/oms/stores/[^/]+/orders/[^/]+/label$"), _LABEL),
 )
@@ -84,7 +89,21 @@ _CONTROL_BYTES = re.compile(b"[\x00-\x1f\x7f]")
 _PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
 
 
-def body_limit(path: str) -> BodyLimit:
+_SALES = re.compile(r"^/v1/oms/stores/[^/]+/sales$")
+
+
+def _is_ndjson(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bool(value.split(b";", 1)[0].strip().lower() == b"application/x-ndjson")
+    return False
+
+
+def body_limit(path: str, ndjson: bool = False) -> BodyLimit:
+    """The path's limit; `ndjson`: the body is an NDJSON stream (a till-sales stream is
+    written as it arrives, so it may run far longer than a JSON array)."""
+    if ndjson and _SALES.match(path):
+        return _SALES_STREAM
     for pattern, limit in BODY_LIMITS:
         if pattern.match(path):
             return limit
@@ -156,7 +175,7 @@ class Boundary:
                 },
             )
             return
-        limit = body_limit(scope["path"])
+        limit = body_limit(scope["path"], _is_ndjson(scope))
         declared = _declared_length(scope)
         if declared is not None and declared > limit.max_bytes:
             await _answer(send, 413, {"code": limit.code, "message": limit.message})

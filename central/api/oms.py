@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from fulfillment.counts import CountState
@@ -17,13 +19,16 @@ from sync.protocol import (
     ErrorBody,
     ItemIn,
     OrderIn,
+    SaleLineIn,
+    SalesOut,
     StaffIn,
     StockIn,
     StoreIn,
 )
 
-from ..service import auth, oms
+from ..service import auth, oms, sales
 from .deps import EngineDep, Integration
+from .ndjson import NDJSON
 
 router = APIRouter(
     prefix="/v1/oms",
@@ -146,6 +151,76 @@ def post_stock(store_id: StoreId, body: list[StockIn], engine: EngineDep) -> dic
     The body: a JSON array of rows, or with `Content-Type: application/x-ndjson` one JSON
     row a line (blank lines skipped). Every row is validated before any is written."""
     return {"recorded": oms.add_stock(engine, store_id, body)}
+
+
+_SALE_LINES_SCHEMA = {
+    "type": "array",
+    "items": SaleLineIn.model_json_schema(),
+}
+
+
+@router.post(
+    "/stores/{store_id}/sales",
+    response_model=SalesOut,
+    responses={202: {"model": SalesOut, "description": "an NDJSON stream, written as it came"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _SALE_LINES_SCHEMA}},
+        }
+    },
+)
+async def post_sales(store_id: StoreId, request: Request, engine: EngineDep) -> Response:
+    """Record the store's till sales (`qty` > 0) and till returns (`qty` < 0): each line one
+    ledger movement (`sale` / `till_return`) at the item's home location, dated `sold_at`.
+
+    Idempotent by (store, sale_id, line): a line recorded before is a duplicate and changes
+    nothing, so a batch may be sent again after a lost answer. Each line is judged alone: a
+    wrong field, an unknown sku or a `sold_at` in the future refuses that line (listed with
+    its row and code) and the others are recorded. Lines are written in transactions of
+    5,000; each moved place's stock document goes to the tablets once per transaction.
+
+    The body: a JSON array of lines (8 MiB at most) → 200; or, with `Content-Type:
+    application/x-ndjson`, one line a row, as long as the stream runs (blank lines skipped;
+    every 5,000 rows are written as they arrive, so a cut stream keeps what was written and
+    may simply be sent again) → 202. Both answer how many lines were accepted, duplicates
+    and rejected, with the first 100 duplicate keys and rejections."""
+    await run_in_threadpool(sales.check_store, engine, store_id)
+    tally = sales.Tally()
+    if not _is_ndjson(request):
+        body = await request.body()
+
+        def write_array() -> None:
+            sales.ingest(engine, store_id, sales.parse_array(body, tally), tally)
+
+        await run_in_threadpool(write_array)
+        return JSONResponse(tally.answer().model_dump(mode="json"))
+
+    first_row = 0
+
+    def write_rows(rows: list[bytes], first: int) -> None:
+        sales.ingest(engine, store_id, sales.parse_ndjson(rows, first, tally), tally)
+
+    rows: list[bytes] = []
+    rest = b""
+    async for chunk in request.stream():
+        parts = (rest + chunk).split(b"\n")
+        rest = parts.pop()
+        rows += [p for p in (part.strip() for part in parts) if p]
+        while len(rows) >= sales.SALES_BATCH:  # a batch is exactly SALES_BATCH rows
+            batch, rows = rows[: sales.SALES_BATCH], rows[sales.SALES_BATCH :]
+            await run_in_threadpool(write_rows, batch, first_row)
+            first_row += len(batch)
+    if rest.strip():
+        rows.append(rest.strip())
+    if rows:
+        await run_in_threadpool(write_rows, rows, first_row)
+    return JSONResponse(tally.answer().model_dump(mode="json"), status_code=202)
+
+
+def _is_ndjson(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind == NDJSON.decode()
 
 
 @router.put("/stores/{store_id}/staff")

@@ -158,6 +158,23 @@ ledger = Table(
     Index("ix_ledger_store_sku", "store_id", "sku", "location"),
 )
 
+# Till sales and till returns the POS posted (issue #12): one row per (store, sale, line),
+# the key that makes a re-sent batch change nothing (INSERT … ON CONFLICT DO NOTHING); the
+# ledger row each one made is `ledger` (kind `sale` / `till_return`, note "sale S line n").
+till_sales = Table(
+    "till_sales",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("sale_id", String(64), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("qty", Integer, nullable=False),  # > 0 sold, < 0 brought back
+    Column("till_id", String(64), nullable=False),
+    Column("location", String(40), nullable=False),  # where on-hand moved (the item's home)
+    _ts("sold_at", False),
+    _ts("recorded_at", False),
+)
+
 stock = Table(
     "stock",
     metadata,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fulfillment.codes import CODES, Code
+from fulfillment.codes import CODES, LINE_CODES, Code, LineCode
 
 ERRORS_MD = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
@@ -34,3 +34,8 @@ def test_every_code_has_its_meaning_and_a_status_the_protocol_knows() -> None:
     for info in CODES.values():
         assert info.meaning
         assert info.status in (None, "applied", "compensated", "rejected")
+
+
+def test_the_docs_list_exactly_the_codes_a_till_line_is_refused_with() -> None:
+    assert first_column_codes("Till sales: refused lines") == {code.value for code in LineCode}
+    assert set(LINE_CODES) == set(LineCode) and all(LINE_CODES.values())
