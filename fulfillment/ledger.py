@@ -24,6 +24,8 @@ class MovementKind(StrEnum):
     RETURN_DAMAGED = "return_damaged"
     ADJUST = "adjust"
     COUNT_ADJUST = "count_adjust"
+    DAMAGED = "damaged"  # rejected as damaged: from the shelf to the damaged bin
+    REJECT_WRITEOFF = "reject_writeoff"  # rejected as not found: off the book until counted
 
 
 # sign applied to a movement's qty to get its effect on on_hand
@@ -37,6 +39,8 @@ _SIGN = {
     MovementKind.RETURN_DAMAGED: 0,
     MovementKind.ADJUST: 1,  # qty is signed
     MovementKind.COUNT_ADJUST: 1,  # qty is signed
+    MovementKind.DAMAGED: -1,
+    MovementKind.REJECT_WRITEOFF: -1,
 }
 
 
