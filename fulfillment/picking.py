@@ -44,8 +44,8 @@ from .model import (
     PickupProof,
     Policy,
     RejectEffect,
-    RejectReason,
     Rejection,
+    RejectReason,
     ShortReason,
 )
 from .outcome import (
@@ -308,7 +308,9 @@ def reject(order: Order, reason: str, ctx: Context, code: str | None = None) -> 
 
 
 def _reject_move(kind: MovementKind, line: Line, qty: int, order: Order) -> Movement:
-    return Movement(kind=kind, sku=line.sku, location=line.location, qty=qty, order_id=order.order_id)
+    return Movement(
+        kind=kind, sku=line.sku, location=line.location, qty=qty, order_id=order.order_id
+    )
 
 
 def _reject_recount(line: Line, order: Order, why: RejectReason) -> Followup:
@@ -333,7 +335,9 @@ def reject_line(
         return _rejected(order, *_closed(order))
     line = order.line(line_id)
     if line is None:
-        return _rejected(order, Code.LINE_NOT_FOUND, f"Order {order.order_id} has no line {line_id}")
+        return _rejected(
+            order, Code.LINE_NOT_FOUND, f"Order {order.order_id} has no line {line_id}"
+        )
     open_units = line.remaining + line.picked
     if open_units <= 0:
         return _rejected(
@@ -372,8 +376,11 @@ def reject_line(
         lines=lines,
         state=state,
         rejections=(*order.rejections, record),
-        **({"reason": f"every unit rejected: {why.label}", "reject_code": why.code}
-           if nothing_left else {}),
+        **(
+            {"reason": f"every unit rejected: {why.label}", "reject_code": why.code}
+            if nothing_left
+            else {}
+        ),
     )
     movements: list[Movement] = []
     followups: list[Followup] = []
@@ -383,7 +390,9 @@ def reject_line(
         if why.effect is RejectEffect.DOUBTFUL:
             followups.append(_reject_recount(line, order, why))
             if why.lowers_available and from_shelf:
-                movements.append(_reject_move(MovementKind.REJECT_WRITEOFF, line, from_shelf, order))
+                movements.append(
+                    _reject_move(MovementKind.REJECT_WRITEOFF, line, from_shelf, order)
+                )
         if from_tote:
             followups.append(
                 Followup(
@@ -900,7 +909,9 @@ def check_in(order: Order, bay: str | None, note: str | None, ctx: Context) -> O
         return _rejected(order, Code.WRONG_ORDER_TYPE, "A ship-from-store order is not collected")
     if not order.is_open:
         return _rejected(order, *_closed(order))
-    return Outcome(Status.APPLIED, _touch(order, ctx, checkin=CheckIn(at=ctx.now, bay=bay, note=note)))
+    return Outcome(
+        Status.APPLIED, _touch(order, ctx, checkin=CheckIn(at=ctx.now, bay=bay, note=note))
+    )
 
 
 def remind(order: Order, ctx: Context) -> Outcome | None:

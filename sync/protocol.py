@@ -868,9 +868,12 @@ class StorePolicyIn(Request):
         Field(min_length=1, max_length=20),
     ] = Policy().carriers
     # added (issue #11)
-    id_check_over: Annotated[
-        Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2, allow_inf_nan=False)
-    ] | None = None
+    id_check_over: (
+        Annotated[
+            Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2, allow_inf_nan=False)
+        ]
+        | None
+    ) = None
     pickup_reminder_hours: Annotated[int, Field(ge=0, le=24 * 30)] = 24
 
 

@@ -24,13 +24,18 @@ from fulfillment.picking import (
 from tests.fulfillment.builders import NOW, ctx, line, order
 
 
-
-def test_a_damaged_unit_is_rejected_into_the_damaged_bin_and_the_rest_of_the_order_goes_on() -> None:
+def test_a_damaged_unit_is_rejected_into_the_damaged_bin_and_the_rest_of_the_order_goes_on() -> (
+    None
+):
     o = order(line(1, qty=2), line(2, qty=1), state=OrderState.PICKING)
     out = reject_line(o, "1", 1, "damaged", "box crushed", ctx())
     assert out.status is Status.APPLIED
     first = out.order.line("1")
-    assert first is not None and (first.short, first.rejected, first.reject_code) == (1, 1, "damaged")
+    assert first is not None and (first.short, first.rejected, first.reject_code) == (
+        1,
+        1,
+        "damaged",
+    )
     assert out.order.state is OrderState.PICKING
     assert [(m.kind, m.sku, m.location, m.qty) for m in out.movements] == [
         (MovementKind.DAMAGED, "SKU-1", "A-01-1", 1)
@@ -38,12 +43,18 @@ def test_a_damaged_unit_is_rejected_into_the_damaged_bin_and_the_rest_of_the_ord
     assert out.followups == ()
     [history] = out.order.rejections
     assert (history.line_id, history.qty, history.label, history.by, history.at) == (
-        "1", 1, "Damaged", "E1", NOW
+        "1",
+        1,
+        "Damaged",
+        "E1",
+        NOW,
     )
     assert out.message == "1 × Item 1 rejected: Damaged"
 
 
-def test_not_found_makes_the_place_doubtful_with_a_blind_recount_and_leaves_the_book_alone() -> None:
+def test_not_found_makes_the_place_doubtful_with_a_blind_recount_and_leaves_the_book_alone() -> (
+    None
+):
     o = order(line(1, qty=2), state=OrderState.PICKING)
     out = reject_line(o, "1", 2, "not_found", "", ctx())
     assert out.movements == ()
@@ -98,7 +109,9 @@ def test_a_whole_order_rejected_as_damaged_sends_the_picked_units_to_the_damaged
     assert [f.kind for f in old.followups] == [TaskKind.RESTOCK] and old.order.rejections == ()
 
 
-def test_an_id_is_needed_when_the_oms_asks_or_the_order_is_worth_more_than_the_policy_says() -> None:
+def test_an_id_is_needed_when_the_oms_asks_or_the_order_is_worth_more_than_the_policy_says() -> (
+    None
+):
     cheap = order(line(1, price=Decimal("10")))
     assert not id_check_needed(cheap, Policy())
     assert id_check_needed(cheap.model_copy(update={"id_required": True}), Policy())
