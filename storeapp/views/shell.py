@@ -15,8 +15,10 @@ from .context import Ui
 from .counting import CountView
 from .handover import HandoverView
 from .home import HomeView
+from .lookup import LookupView
 from .pick import PickView
 from .queue import QueueView
+from .rejections import RejectionsView
 from .returns import ReturnsView
 from .screen import Screen, ScreenView
 from .staging import StagingView
@@ -36,6 +38,7 @@ _RAIL = [
     ("returns", "Returns", ft.Icons.ASSIGNMENT_RETURN),
     ("count", "Count", ft.Icons.NUMBERS),
     ("tasks", "Tasks", ft.Icons.CHECKLIST),
+    ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
     ("sync", "Sync", ft.Icons.SYNC),
 ]
 _MANAGER_RAIL = [
@@ -44,6 +47,7 @@ _MANAGER_RAIL = [
     ("exceptions", "Exceptions", ft.Icons.REPORT_PROBLEM),
     ("devices", "Devices", ft.Icons.TABLET_ANDROID),
     ("kpis", "KPIs", ft.Icons.INSIGHTS),
+    ("rejections", "Rejections", ft.Icons.BLOCK),
 ]
 
 
@@ -137,7 +141,7 @@ class Shell(ScreenView):
             case "pick":
                 return QueueView(ui, tab.vm("pick"), manager=False)
             case "picklist":
-                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"))
+                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"), tab.vm("reject"))
             case "queue":
                 return QueueView(ui, tab.vm("queue"), manager=True)
             case "staging":
@@ -160,6 +164,12 @@ class Shell(ScreenView):
                 return KpisView(ui, tab.vm("kpis"))
             case "sync":
                 return SyncView(ui, tab.vm("sync"))
+            case "lookup":
+                return LookupView(ui, tab.vm("lookup"))
+            case "rejections":
+                return RejectionsView(ui, tab.vm("rejections"))
+            case "reject":  # a dialog of the pick list, not a screen of its own
+                return HomeView(ui, tab.vm("home"))
 
     def _sign_out(self, e: Any) -> None:
         self.on_signed_out(self.session.sign_out().message)
