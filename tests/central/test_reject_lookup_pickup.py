@@ -176,7 +176,7 @@ def test_a_hand_over_without_the_id_the_oms_asked_for_stands_and_tells_a_manager
     }
     created = ok(any_central.oms.post("/v1/oms/orders", json=body))
     assert created["id_required"] is True and created["alternate"]["name"] == "Bo Brown"
-    order_id = body["order_id"]
+    order_id = str(body["order_id"])
     device.push_one("order.claim", {"order_id": order_id})
     device.push_one("pick.scan", {"order_id": order_id, "line_id": "1", "gtin": store.gtins[sku]})
     device.push_one("order.stage", {"order_id": order_id, "staging_location": "P-1"})
