@@ -41,6 +41,7 @@ from fulfillment.model import OrderType, Policy, Role, ShortReason
 from fulfillment.returns import Condition, Disposition, ReturnReason
 
 __all__ = [
+    "ADDED_OPTIONAL",
     "INT32_MAX",
     "MAX_INSTANT",
     "MAX_PUSH_BYTES",
@@ -592,6 +593,12 @@ OPS: Mapping[str, OpSpec] = MappingProxyType(
     )
 )
 """The op catalogue: one entry per op type; both ends apply an op through its entry."""
+
+# optional payload fields added after a type shipped: a tablet leaves them out when empty,
+# so its op is exactly what a server that predates them reads (extra="forbid")
+ADDED_OPTIONAL: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"order.handoff": ("proof",), "order.reject": ("code",)}
+)
 
 PAYLOADS: Mapping[str, type[Request]] = MappingProxyType(
     {op_type: spec.payload for op_type, spec in OPS.items()}

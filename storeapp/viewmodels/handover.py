@@ -110,7 +110,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
         self._verified: str | None = None
         self._qty: dict[str, int] = {}
         self._done = False
-        self._proof: dict[str, str | None] = {"collected_by": "customer"}
+        self._proof: dict[str, str | None] = {}  # nothing recorded: no `proof` is sent
 
     def screen(self, message: str = "", tone: Tone = "info") -> HandoverScreen:
         order = self._store.order(self._order_id) if self._order_id else None
@@ -263,7 +263,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
 
     def _open(self, order_id: str, *, verified_by: str | None) -> None:
         self._order_id, self._verified, self._qty, self._done = order_id, verified_by, {}, False
-        self._proof = {"collected_by": "customer"}
+        self._proof = {}
 
     def select(self, order_id: str) -> HandoverScreen:
         order = self._store.order(order_id)
@@ -332,7 +332,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
                 "order_id": current.order.order_id,
                 "verified_by": current.order.verified_by,
                 "lines": lines,
-                "proof": {k: v for k, v in self._proof.items() if v},
+                **({"proof": {k: v for k, v in self._proof.items() if v}} if self._proof else {}),
             },
             self._clock(),
         )

@@ -38,7 +38,6 @@ _RAIL = [
     ("returns", "Returns", ft.Icons.ASSIGNMENT_RETURN),
     ("count", "Count", ft.Icons.NUMBERS),
     ("tasks", "Tasks", ft.Icons.CHECKLIST),
-    ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
     ("sync", "Sync", ft.Icons.SYNC),
 ]
 _MANAGER_RAIL = [
@@ -48,6 +47,8 @@ _MANAGER_RAIL = [
     ("devices", "Devices", ft.Icons.TABLET_ANDROID),
     ("kpis", "KPIs", ft.Icons.INSIGHTS),
     ("rejections", "Rejections", ft.Icons.BLOCK),
+    # issue #11, last so the rail's earlier places stay where they were; every role sees it
+    ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
 ]
 
 
