@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -42,6 +43,7 @@ from .protocol import (
     PushRequest,
     PushResponse,
     SnapshotHeader,
+    StockLookup,
 )
 
 __all__ = ["DEFAULT_TIMEOUT", "EVENTS_READ_TIMEOUT", "CentralClient", "ChangeStream", "Poke"]
@@ -152,6 +154,11 @@ class CentralClient:
                 "central answered /v1/sync/devices with a body this app cannot read",
                 status_code=response.status_code,
             ) from exc
+
+    def stock_nearby(self, sku: str) -> StockLookup:
+        """The chain's other stores holding `sku`, and this store's latest movements of it."""
+        response = self._send("GET", f"/v1/sync/stock/{quote(sku, safe='')}/nearby")
+        return _parse(StockLookup, response)
 
     def snapshot(self) -> tuple[SnapshotHeader, ChangeStream]:
         """Open GET /v1/sync/snapshot: its header line and a stream of its changes.

@@ -23,6 +23,7 @@ from ..db.engine import engine_for
 from ..service.errors import CentralError
 from ..service.leader import EXPIRY_LOCK, Leader
 from ..service.oms import expire_pickups
+from ..service.pickups import remind_pickups
 from ..service.pruning import prune
 from ..settings import CentralSettings
 from . import labels, oms, sync
@@ -152,7 +153,10 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
 def _expire_if_leader(engine: Engine, leader: Leader) -> int:
     """The pickup-expiry job, in the one process that leads (`central.service.leader`)."""
-    return expire_pickups(engine) if leader.holds() else 0
+    if not leader.holds():
+        return 0
+    remind_pickups(engine)  # issue #11: reminded before the hold ends, then expired past it
+    return expire_pickups(engine)
 
 
 def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:

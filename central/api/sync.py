@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from sync.protocol import (
     MAX_PUSH_OPS,
+    PLAIN_PATTERN,
     DeviceHealth,
     EnrollRequest,
     EnrollResponse,
@@ -23,9 +24,10 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    StockLookup,
 )
 
-from ..service import auth, devices, feed, notify
+from ..service import auth, devices, feed, notify, pickups
 from ..service.clock import utcnow
 from ..service.errors import Forbidden, TooLarge, Unauthorized
 from ..service.push import push as apply_push
@@ -126,6 +128,21 @@ def list_devices(device: Device, engine: EngineDep) -> list[DeviceHealth]:
     """The tablets of the caller's store and their sync health (the manager's device list).
     Names, times and counts only: no customer data."""
     return devices.store_devices(engine, device.store_id)
+
+
+@router.get(
+    "/sync/stock/{sku}/nearby",
+    response_model=StockLookup,
+    responses={401: ERRORS[401], 403: ERRORS[403]},
+)
+def stock_nearby(
+    sku: Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)],
+    device: Device,
+    engine: EngineDep,
+) -> StockLookup:
+    """The chain's other stores holding `sku` (available units, most first) and the caller's
+    store's latest movements of it, with who and why (the tablet's stock lookup, online)."""
+    return pickups.stock_lookup(engine, device.store_id, sku)
 
 
 @router.get(

@@ -24,7 +24,7 @@ from typing import Literal, TypeAlias, cast, overload
 from storeapp.local import LocalStore
 from sync.client import CentralClient
 from sync.errors import NotEnrolled
-from sync.protocol import DeviceHealth
+from sync.protocol import DeviceHealth, StockLookup
 from sync.replica import Identity
 
 from .approvals import ApprovalsVM
@@ -32,8 +32,10 @@ from .console import DevicesVM, ExceptionsVM, KpisVM
 from .counting import CountVM
 from .handover import HandoverVM
 from .home import HomeVM
+from .lookup import LookupVM
 from .picking import PickListVM
 from .queue import QueueVM
+from .rejecting import RejectionsVM, RejectVM
 from .returns import ReturnsVM
 from .screen import Clock, OnChange, nothing, utc_now
 from .session import IDLE_AFTER, SessionVM
@@ -66,6 +68,9 @@ ScreenName = Literal[
     "devices",
     "kpis",
     "sync",
+    "lookup",  # issue #11: stock lookup, every associate
+    "rejections",  # issue #11: the manager's history of rejections
+    "reject",  # the reject dialog's view-model (opened from the pick list)
 ]
 SCREENS: tuple[ScreenName, ...] = (
     "home",
@@ -82,9 +87,12 @@ SCREENS: tuple[ScreenName, ...] = (
     "devices",
     "kpis",
     "sync",
+    "lookup",
+    "rejections",
+    "reject",
 )
 MANAGER_SCREENS: frozenset[ScreenName] = frozenset(
-    {"queue", "approvals", "exceptions", "devices", "kpis"}
+    {"queue", "approvals", "exceptions", "devices", "kpis", "rejections"}
 )
 _TITLES: dict[str, str] = {
     "queue": "The queue",
@@ -92,6 +100,7 @@ _TITLES: dict[str, str] = {
     "exceptions": "Exceptions",
     "devices": "Devices",
     "kpis": "KPIs",
+    "rejections": "Rejections",
 }
 
 ScreenVM: TypeAlias = (
@@ -108,6 +117,9 @@ ScreenVM: TypeAlias = (
     | DevicesVM
     | KpisVM
     | SyncStatusVM
+    | LookupVM
+    | RejectVM
+    | RejectionsVM
 )
 
 
@@ -138,6 +150,8 @@ _ACTING: dict[str, Callable[..., ScreenVM]] = {
     "count": CountVM,
     "approvals": ApprovalsVM,
     "exceptions": ExceptionsVM,
+    "reject": RejectVM,
+    "rejections": RejectionsVM,
 }
 
 
@@ -155,6 +169,7 @@ class TabSession:
         idle_after: timedelta = IDLE_AFTER,
         sync_now: OnChange = nothing,
         devices: Callable[[Identity | None], Callable[[], list[DeviceHealth]]] | None = None,
+        lookup: Callable[[Identity | None], Callable[[str], StockLookup]] | None = None,
     ) -> None:
         """`sync_now` asks the sync engine for a pass (an action queued, Sync now);
         `devices` makes the device list's fetch from the tablet's identity (tests)."""
@@ -163,6 +178,7 @@ class TabSession:
         self.session = SessionVM(self.store, clock=clock, idle_after=idle_after)
         self.sync = SyncStatusVM(self.store, on_change=sync_now)
         self._devices = devices or devices_of
+        self._lookup = lookup or lookup_of
         self._on_change: OnChange = sync_now
         self._vms: dict[str, ScreenVM] = {}
         self.closed = False
@@ -220,6 +236,12 @@ class TabSession:
     @overload
     def vm(self, name: Literal["sync"]) -> SyncStatusVM: ...
     @overload
+    def vm(self, name: Literal["lookup"]) -> LookupVM: ...
+    @overload
+    def vm(self, name: Literal["reject"]) -> RejectVM: ...
+    @overload
+    def vm(self, name: Literal["rejections"]) -> RejectionsVM: ...
+    @overload
     def vm(self, name: str) -> ScreenVM: ...
 
     def vm(self, name: str) -> ScreenVM:
@@ -252,6 +274,8 @@ class TabSession:
                 return KpisVM(store, session)
             case "devices":
                 return DevicesVM(session, self._devices(store.identity()), timezone=store.timezone)
+            case "lookup":
+                return LookupVM(store, session, fetch=self._lookup(store.identity()))
         raise UnknownScreen(key)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -284,5 +308,18 @@ def devices_of(identity: Identity | None) -> Callable[[], list[DeviceHealth]]:
             raise NotEnrolled("This tablet is not enrolled")
         with CentralClient(identity.server_url, identity.token) as client:
             return client.devices()
+
+    return fetch
+
+
+def lookup_of(identity: Identity | None) -> Callable[[str], StockLookup]:
+    """The stock lookup's online part (the chain's other stores, the latest movements), with
+    this tablet's token read once here; the call runs on a worker thread."""
+
+    def fetch(sku: str) -> StockLookup:
+        if identity is None:
+            raise NotEnrolled("This tablet is not enrolled")
+        with CentralClient(identity.server_url, identity.token, timeout=5) as client:
+            return client.stock_nearby(sku)
 
     return fetch
