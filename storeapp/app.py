@@ -28,7 +28,7 @@ import flet as ft
 
 from storeapp import __version__
 from sync.engine import Progress, SyncEngine, SyncReport
-from sync.scheduler import SyncScheduler
+from sync.scheduler import Link, SyncScheduler
 
 from .enrollment import enroll_data_dir
 from .local import LocalStore, private_dir
@@ -39,6 +39,7 @@ from .viewmodels.session import IDLE_AFTER
 __all__ = [
     "ASSETS_DIR",
     "AppServices",
+    "Link",
     "SyncEvent",
     "SyncFanout",
     "enroll_data_dir",
@@ -48,13 +49,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SyncEvent = Progress | SyncReport
+SyncEvent = Progress | SyncReport | Link
 
 
 class SyncFanout:
-    """Thread-safe registry: the sync thread publishes, every session's callback gets it."""
+    """Thread-safe registry: the sync thread publishes, every session's callback gets it.
+    The last `Link` published is kept (`link`), for a session that opens later."""
 
     def __init__(self) -> None:
+        self.link = Link(None)
         self._lock = threading.Lock()
         self._subscribers: dict[int, Callable[[SyncEvent], None]] = {}
         self._ids = itertools.count(1)
@@ -75,6 +78,8 @@ class SyncFanout:
 
     def publish(self, event: SyncEvent) -> None:
         with self._lock:
+            if isinstance(event, Link):
+                self.link = event
             callbacks = list(self._subscribers.values())
         for callback in callbacks:
             try:
@@ -125,6 +130,7 @@ def serve(settings: StoreappSettings) -> None:
         interval=settings.sync_interval_s,
         listen=settings.listen_events,
         on_report=fanout.publish,
+        on_link=fanout.publish,
     )
     services = AppServices(
         settings.db_path,

@@ -56,7 +56,7 @@ from pydantic import ValidationError
 
 from fulfillment.clock import duration
 
-from .client import CentralClient, ChangeStream
+from .client import HEARTBEAT_S, CentralClient, ChangeStream
 from .errors import (
     BatchTooLarge,
     NotEnrolled,
@@ -247,8 +247,12 @@ class SyncEngine:
         )
         return report
 
-    def listen(self, *, read_timeout: float | None = None) -> Iterator[int]:
-        """Pokes (newest store change-seq) from central's event stream, for the scheduler.
+    def listen(
+        self, *, read_timeout: float | None = None, heartbeat: float | None = HEARTBEAT_S
+    ) -> Iterator[int]:
+        """Pokes (newest store change-seq) from central's event stream, for the scheduler;
+        with a `heartbeat` (default: every second), a silent link raises Offline within
+        a few seconds (`CentralClient.events`).
 
         Raises NotEnrolled before enrollment, and the client's errors otherwise.
         """
@@ -259,9 +263,9 @@ class SyncEngine:
             raise NotEnrolled("this tablet is not enrolled yet")
         with self._make_client(identity) as client:
             if read_timeout is None:
-                yield from client.events()
+                yield from client.events(heartbeat=heartbeat)
             else:
-                yield from client.events(read_timeout=read_timeout)
+                yield from client.events(read_timeout=read_timeout, heartbeat=heartbeat)
 
     # --- the pass ----------------------------------------------------------------
 

@@ -65,6 +65,7 @@ def _end_streams_on_stop(app: FastAPI) -> Callable[[], None]:
     loop = asyncio.get_running_loop()
 
     def close_streams() -> None:
+        app.state.stopping = True  # a hub made after this (a stream arriving now) is closed
         hub = getattr(app.state, "change_hub", None)
         if hub is not None:
             hub.close_streams()

@@ -11,6 +11,7 @@ import flet as ft
 
 from storeapp.viewmodels.tab import TabSession
 from sync.engine import Progress
+from sync.scheduler import Link
 
 from .context import Ui
 from .enroll import EnrollView
@@ -76,6 +77,7 @@ class Frame:
     def _subscribe(self) -> None:
         if self._token is None:
             self._token = self.services.fanout.subscribe(self._on_sync_event)
+            self.sync.on_link(self.services.fanout.link.online)
 
     def _unsubscribe(self) -> None:
         if self._token is not None:
@@ -131,7 +133,9 @@ class Frame:
         if self._closed:
             return
         try:
-            if isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
+            if isinstance(event, Link):  # the event stream: online or offline, at once
+                self.sync.on_link(event.online)
+            elif isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
                 self.sync.on_progress(event)
             else:
                 self.sync.on_idle()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.central import running_central
+from tests.support.central import CentralProcess, running_central
 
 
 def test_central_serve_with_an_open_event_stream_stops_within_3_s_of_sigterm(
@@ -41,9 +41,11 @@ def test_central_serve_with_an_open_event_stream_stops_within_3_s_of_sigterm(
             assert time.monotonic() < deadline, f"no first poke: {lines}"
             time.sleep(0.05)
 
-        proc = central.server._proc  # type: ignore[attr-defined]
+        server = central.server
+        assert isinstance(server, CentralProcess)
+        proc = server._proc
         started = time.monotonic()
-        proc.terminate()
+        server.terminate()
         assert ended.wait(3.0), "the event stream was still open 3 s after SIGTERM"
         stream_ended_s = time.monotonic() - started
         proc.wait(timeout=3.0)  # raises TimeoutExpired if central hangs
