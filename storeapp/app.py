@@ -32,6 +32,7 @@ from sync.scheduler import Link, SyncScheduler
 
 from .enrollment import enroll_data_dir
 from .local import LocalStore, private_dir
+from .pages.scan_sheet import PATH as SCAN_SHEET_PATH
 from .settings import StoreappSettings
 from .viewmodels.screen import Clock, utc_now
 from .viewmodels.session import IDLE_AFTER
@@ -100,6 +101,7 @@ class AppServices:
     idle_after: timedelta = IDLE_AFTER  # sign out after this long without an action
     clock: Clock = utc_now  # the sessions' clock (tests: a fake one)
     on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
+    scan_sheet: str | None = None  # the demo's scan sheet page, linked from Home
 
 
 def make_main(services: AppServices) -> Callable[[ft.Page], None]:
@@ -137,6 +139,7 @@ def serve(settings: StoreappSettings) -> None:
         scheduler.sync_now,
         fanout,
         idle_after=timedelta(minutes=settings.idle_sign_out_min),
+        scan_sheet=SCAN_SHEET_PATH if settings.scan_sheet else None,
     )
     scheduler.start()
     try:

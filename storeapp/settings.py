@@ -22,6 +22,8 @@ class StoreappSettings(BaseSettings):
     certfile: Path | None = None  # PEM certificate (chain): the hub serves HTTPS
     keyfile: Path | None = None  # its PEM private key
     insecure_lan: bool = False  # serve plain HTTP beyond loopback anyway (not advised)
+    # serve /pages/scan-sheet (the store's barcodes and pickup codes): `storeapp demo` only
+    scan_sheet: bool = False
 
     @property
     def db_path(self) -> Path:

@@ -221,6 +221,7 @@ class SyncEngine:
         self._lock = threading.Lock()
         self._poked = threading.Event()
         self._wake = threading.Event()  # a poke, or the batch in flight came back
+        self._last_result: str | None = None  # the last pass's result word (its log line)
 
     def poke(self) -> None:
         """Central says the store changed (an SSE poke): a pass pulls soon, and a pass busy
@@ -235,14 +236,21 @@ class SyncEngine:
             replica = self._open_replica()
             with _closing_if_closable(replica):
                 report = self._pass(replica, started)
-        log.info(
+        # a terminal gets a line when a pass moved something or its result changed (ok →
+        # offline → ok), not one every interval for nothing (DEBUG keeps those)
+        result = _result_word(report)
+        quiet = not (report.pushed or report.pulled or report.attention)
+        level = logging.DEBUG if quiet and result == self._last_result else logging.INFO
+        self._last_result = result
+        log.log(
+            level,
             "sync_pass pushed=%d pulled=%d conflicts=%d duplicates=%d waiting=%d result=%s ms=%d",
             report.pushed,
             report.pulled,
             report.attention,
             report.duplicates,
             report.waiting,
-            _result_word(report),
+            result,
             report.ms,
         )
         return report

@@ -218,11 +218,11 @@ class SyncScheduler:
                     self._set_link(False)  # a central that stops ends its streams
             except Offline as exc:
                 healthy = time.monotonic() - opened >= STABLE_STREAM_SECONDS
-                log.info("sync_events disconnected reason=%s", type(exc).__name__)
+                log.debug("sync_events disconnected reason=%s", type(exc).__name__)
                 self._set_link(False)
             except SyncError as exc:
                 healthy = time.monotonic() - opened >= STABLE_STREAM_SECONDS
-                log.info("sync_events disconnected reason=%s", type(exc).__name__)
+                log.debug("sync_events disconnected reason=%s", type(exc).__name__)
                 self._set_link(None)
             if healthy:
                 self._listener_backoff.succeeded()

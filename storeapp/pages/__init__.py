@@ -15,8 +15,10 @@ from starlette.routing import Mount
 
 from storeapp.settings import StoreappSettings
 
+from . import scan_sheet
+
 #: every page router the hub serves; a new kind of page adds its router here
-ROUTERS: list[APIRouter] = []
+ROUTERS: list[APIRouter] = [scan_sheet.router]
 
 
 def add_pages(

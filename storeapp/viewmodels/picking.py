@@ -65,6 +65,7 @@ class StopRow:
     remaining: int
     done: bool
     splits: tuple[SplitRow, ...]
+    gtin: str = ""  # the code to scan (the first of the item's GTINs), shown small
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def _stop_row(stop: Stop) -> StopRow:
             SplitRow(s.order_id, s.line_id, s.tote, s.qty, s.picked, s.short, s.remaining)
             for s in stop.splits
         ),
+        stop.gtins[0] if stop.gtins else "",
     )
 
 

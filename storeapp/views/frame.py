@@ -46,6 +46,7 @@ class Frame:
             clock=services.clock,
             idle_after=services.idle_after,
             sync_now=services.sync_now,
+            scan_sheet=services.scan_sheet,
         )
         self.session, self.sync = self.tab.session, self.tab.sync
         self.ui = Ui(
