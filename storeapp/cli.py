@@ -291,6 +291,7 @@ def demo(
 def _demo_codes(settings: StoreappSettings) -> list[str]:
     """What a newcomer scans, from the hub's replica: the scan sheet's address, the pickup
     codes that exist (ready ones first), and two items with their GTIN."""
+    from fulfillment.barcodes import printed_gtin
     from fulfillment.model import OPEN_STATES, OrderState
 
     from .local import LocalStore
@@ -308,7 +309,7 @@ def _demo_codes(settings: StoreappSettings) -> list[str]:
         lines.append(f"  pickup codes to pick first:   {', '.join(later)}")
     for line in items:
         lines.append(
-            f"  an item to scan: {line.name} · GTIN {line.gtins[0]} · shelf {line.location}"
+            f"  an item to scan: {line.name} · GTIN {printed_gtin(line.gtins[0])} · shelf {line.location}"
         )
     return lines
 

@@ -22,6 +22,7 @@ from barcode.writer import SVGWriter
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from fulfillment.barcodes import printed_gtin
 from fulfillment.model import OPEN_STATES, Order, OrderState
 from storeapp.local import LocalStore
 from storeapp.settings import StoreappSettings
@@ -77,7 +78,7 @@ def read_sheet(store: LocalStore) -> ScanSheet:
                 line.sku,
                 line.name or (item.name if item else line.sku),
                 line.location or (item.location if item else ""),
-                gtins[0],
+                printed_gtin(gtins[0]),
             )
     shelves: dict[str, str] = {}
     for task in store.recount_tasks():
