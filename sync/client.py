@@ -46,12 +46,25 @@ from .protocol import (
     StockLookup,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "EVENTS_READ_TIMEOUT", "CentralClient", "ChangeStream", "Poke"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EVENTS_READ_TIMEOUT",
+    "HEARTBEATS_MISSED",
+    "HEARTBEAT_S",
+    "CentralClient",
+    "ChangeStream",
+    "Poke",
+]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # SSE: central may be silent for long; a read timeout ends the stream so the
 # listener reconnects instead of hanging on a dead connection.
 EVENTS_READ_TIMEOUT = 60.0
+# The heartbeat a tablet asks of its event stream (`?heartbeat=`, answered with the
+# `X-Heartbeat` header): a keep-alive every second, and a stream silent for this many of
+# them is a link gone (a cable pulled, a Wi-Fi dropped) even though no error arrived.
+HEARTBEAT_S = 1.0
+HEARTBEATS_MISSED = 2.5
 
 _OFFLINE_STATUSES = {502, 503, 504}
 _DEVICES: TypeAdapter[list[DeviceHealth]] = TypeAdapter(list[DeviceHealth])
@@ -181,17 +194,42 @@ class CentralClient:
             raise
         return header, ChangeStream(header, lines, response)
 
-    def events(self, *, read_timeout: float | None = EVENTS_READ_TIMEOUT) -> Iterator[Poke]:
+    def events(
+        self,
+        *,
+        read_timeout: float | None = EVENTS_READ_TIMEOUT,
+        heartbeat: float | None = None,
+    ) -> Iterator[Poke]:
         """Pokes from GET /v1/sync/events: the newest store change-seq, one per event
         (a `Poke`: an int whose `own` says the changes were all this tablet's own push).
 
         Ends when central closes the stream; raises Offline when the connection
-        breaks or is silent for `read_timeout` seconds.
+        breaks or is silent for `read_timeout` seconds. With `heartbeat`, central is asked
+        for a keep-alive at least that often and the stream is read with a timeout of
+        `HEARTBEATS_MISSED` heartbeats; a central that does not answer the heartbeat
+        (no `X-Heartbeat` header, or a longer one: an older central) is read as before.
         """
-        timeout = httpx.Timeout(DEFAULT_TIMEOUT.connect or 5.0, read=read_timeout)
-        response = self._open_stream(
-            "GET", "/v1/sync/events", headers={"Accept": "text/event-stream"}, timeout=timeout
-        )
+        connect = DEFAULT_TIMEOUT.connect or 5.0
+        headers = {"Accept": "text/event-stream"}
+        response: httpx.Response | None = None
+        if heartbeat is not None:
+            response = self._open_stream(
+                "GET",
+                "/v1/sync/events",
+                headers=headers,
+                params={"heartbeat": f"{heartbeat:g}"},
+                timeout=httpx.Timeout(connect, read=heartbeat * HEARTBEATS_MISSED),
+            )
+            if not _answers_heartbeat(response, heartbeat):
+                response.close()
+                response = None
+        if response is None:
+            response = self._open_stream(
+                "GET",
+                "/v1/sync/events",
+                headers=headers,
+                timeout=httpx.Timeout(connect, read=read_timeout),
+            )
         try:
             for line in _guard(response.iter_lines(), response):
                 if not line.startswith("data:"):
@@ -223,12 +261,14 @@ class CentralClient:
         path: str,
         *,
         headers: dict[str, str],
+        params: dict[str, str] | None = None,
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         request = self._http.build_request(
             method,
             path,
             headers=headers,
+            params=params,
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         try:
@@ -245,6 +285,15 @@ class CentralClient:
         response.close()
         _raise_for_status(response)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answers_heartbeat(response: httpx.Response, heartbeat: float) -> bool:
+    """Central promised a keep-alive at least every `heartbeat` seconds."""
+    try:
+        promised = float(response.headers.get("X-Heartbeat", "nan"))
+    except ValueError:
+        return False
+    return 0 < promised <= heartbeat
 
 
 class Poke(int):

@@ -56,7 +56,7 @@ from pydantic import ValidationError
 
 from fulfillment.clock import duration
 
-from .client import CentralClient, ChangeStream
+from .client import HEARTBEAT_S, CentralClient, ChangeStream
 from .errors import (
     BatchTooLarge,
     NotEnrolled,
@@ -221,6 +221,7 @@ class SyncEngine:
         self._lock = threading.Lock()
         self._poked = threading.Event()
         self._wake = threading.Event()  # a poke, or the batch in flight came back
+        self._last_result: str | None = None  # the last pass's result word (its log line)
 
     def poke(self) -> None:
         """Central says the store changed (an SSE poke): a pass pulls soon, and a pass busy
@@ -235,20 +236,31 @@ class SyncEngine:
             replica = self._open_replica()
             with _closing_if_closable(replica):
                 report = self._pass(replica, started)
-        log.info(
+        # a terminal gets a line when a pass moved something or its result changed (ok →
+        # offline → ok), not one every interval for nothing (DEBUG keeps those)
+        result = _result_word(report)
+        quiet = not (report.pushed or report.pulled or report.attention)
+        level = logging.DEBUG if quiet and result == self._last_result else logging.INFO
+        self._last_result = result
+        log.log(
+            level,
             "sync_pass pushed=%d pulled=%d conflicts=%d duplicates=%d waiting=%d result=%s ms=%d",
             report.pushed,
             report.pulled,
             report.attention,
             report.duplicates,
             report.waiting,
-            _result_word(report),
+            result,
             report.ms,
         )
         return report
 
-    def listen(self, *, read_timeout: float | None = None) -> Iterator[int]:
-        """Pokes (newest store change-seq) from central's event stream, for the scheduler.
+    def listen(
+        self, *, read_timeout: float | None = None, heartbeat: float | None = HEARTBEAT_S
+    ) -> Iterator[int]:
+        """Pokes (newest store change-seq) from central's event stream, for the scheduler;
+        with a `heartbeat` (default: every second), a silent link raises Offline within
+        a few seconds (`CentralClient.events`).
 
         Raises NotEnrolled before enrollment, and the client's errors otherwise.
         """
@@ -259,9 +271,9 @@ class SyncEngine:
             raise NotEnrolled("this tablet is not enrolled yet")
         with self._make_client(identity) as client:
             if read_timeout is None:
-                yield from client.events()
+                yield from client.events(heartbeat=heartbeat)
             else:
-                yield from client.events(read_timeout=read_timeout)
+                yield from client.events(read_timeout=read_timeout, heartbeat=heartbeat)
 
     # --- the pass ----------------------------------------------------------------
 

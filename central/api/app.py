@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -48,6 +52,44 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     return f"{first['field']}: {first['message']}", rows
 
 
+def _end_streams_on_stop(app: FastAPI) -> Callable[[], None]:
+    """When the process is asked to stop (SIGTERM, Ctrl-C), its event streams end at once.
+
+    uvicorn stops accepting connections, then waits for open responses to finish before it
+    runs the lifespan's shutdown, and an event stream never finishes by itself ("Waiting for
+    connections to close" forever). Its handlers are in place while the app starts (they are
+    installed before startup and restored after the server stops), so ours is chained in
+    front of them: it ends the streams on the loop, then lets uvicorn do what it does. Off
+    the main thread (a test's server thread) there are no signals: nothing to do."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+
+    def close_streams() -> None:
+        app.state.stopping = True  # a hub made after this (a stream arriving now) is closed
+        hub = getattr(app.state, "change_hub", None)
+        if hub is not None:
+            hub.close_streams()
+
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(close_streams)
+        handler = previous.get(signum)
+        if callable(handler):
+            handler(signum, frame)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is on_signal:  # uvicorn may have restored its own
+                signal.signal(sig, handler)
+
+    return restore
+
+
 def create_app(settings: CentralSettings | None = None) -> FastAPI:
     settings = settings or CentralSettings()
     engine = engine_for(settings)
@@ -81,9 +123,11 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
                     id="prune",
                 )
             scheduler.start()
+        restore = _end_streams_on_stop(app)
         try:
             yield
         finally:
+            restore()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             hub = getattr(app.state, "change_hub", None)

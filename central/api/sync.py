@@ -7,7 +7,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
@@ -34,6 +34,10 @@ from ..service.push import push as apply_push
 from .deps import Device, EngineDep, Enrollment, change_hub
 
 router = APIRouter(prefix="/v1")
+
+# `GET /v1/sync/events?heartbeat=`: the keep-alive interval a tablet may ask for
+HEARTBEAT_MIN_S = 0.5
+HEARTBEAT_MAX_S = 60.0
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "token missing, wrong or revoked"},
@@ -203,10 +207,26 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
         }
     },
 )
-async def events(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
+async def events(
+    request: Request,
+    device: Device,
+    engine: EngineDep,
+    heartbeat: Annotated[
+        float | None,
+        Query(
+            ge=HEARTBEAT_MIN_S,
+            le=HEARTBEAT_MAX_S,
+            description="seconds: a keep-alive comment at least this often (at most the "
+            "server's own interval), so a tablet that hears nothing for ~2 of them knows the "
+            "link is gone; answered with the `X-Heartbeat` header",
+        ),
+    ] = None,
+) -> StreamingResponse:
     # the stream waits on this process's one change listener (central/service/notify.py);
     # it reads the database once, for its first poke
-    keepalive = request.app.state.settings.events_keepalive_s
+    keepalive: float = request.app.state.settings.events_keepalive_s
+    if heartbeat is not None:
+        keepalive = min(keepalive, heartbeat)
     store_id = device.store_id
     hub = change_hub(request)
 
@@ -215,7 +235,7 @@ async def events(request: Request, device: Device, engine: EngineDep) -> Streami
             yield "retry: 3000\n\n"
             sub.wake(await run_in_threadpool(feed.current_seq, engine, store_id))
             last = -1
-            while True:
+            while not sub.ended:  # a stopping process ends its streams (hub.close_streams)
                 if sub.seq != last:
                     last = sub.seq
                     # "own": every change since the last poke was this tablet's own push
@@ -226,6 +246,5 @@ async def events(request: Request, device: Device, engine: EngineDep) -> Streami
                         return
                     yield ": keep-alive\n\n"
 
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )
+    headers = {"Cache-Control": "no-cache", "X-Heartbeat": f"{keepalive:g}"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -170,15 +170,18 @@ class TabSession:
         sync_now: OnChange = nothing,
         devices: Callable[[Identity | None], Callable[[], list[DeviceHealth]]] | None = None,
         lookup: Callable[[Identity | None], Callable[[str], StockLookup]] | None = None,
+        scan_sheet: str | None = None,
     ) -> None:
         """`sync_now` asks the sync engine for a pass (an action queued, Sync now);
-        `devices` makes the device list's fetch from the tablet's identity (tests)."""
+        `devices` makes the device list's fetch from the tablet's identity (tests);
+        `scan_sheet` is the demo's scan sheet address, linked from Home (None: no link)."""
         self.store = LocalStore(db_path, screen=True)
         self.sync_now = sync_now
         self.session = SessionVM(self.store, clock=clock, idle_after=idle_after)
         self.sync = SyncStatusVM(self.store, on_change=sync_now)
         self._devices = devices or devices_of
         self._lookup = lookup or lookup_of
+        self._scan_sheet = scan_sheet
         self._on_change: OnChange = sync_now
         self._vms: dict[str, ScreenVM] = {}
         self.closed = False
@@ -269,7 +272,7 @@ class TabSession:
             return _ACTING[key](store, session, on_change=on_change)
         match key:
             case "home":
-                return HomeVM(store, session)
+                return HomeVM(store, session, scan_sheet=self._scan_sheet)
             case "kpis":
                 return KpisVM(store, session)
             case "devices":
