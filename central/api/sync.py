@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
@@ -23,6 +23,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReplicaReport,
 )
 
 from ..service import auth, devices, feed, notify
@@ -32,6 +33,8 @@ from ..service.push import push as apply_push
 from .deps import Device, EngineDep, Enrollment, change_hub
 
 router = APIRouter(prefix="/v1")
+
+KINDS_PATTERN = r"^[a-z_]{1,20}(,[a-z_]{1,20}){0,19}$"
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "token missing, wrong or revoked"},
@@ -117,6 +120,18 @@ def pull(body: PullRequest, device: Device, engine: EngineDep) -> PullResponse:
     return feed.pull(engine, device.store_id, device.device_id, body.cursor, body.limit)
 
 
+@router.post(
+    "/sync/replica-report",
+    status_code=204,
+    responses={**ERRORS, 503: {"model": ErrorBody, "description": "database unavailable"}},
+)
+def replica_report(body: ReplicaReport, device: Device, engine: EngineDep) -> Response:
+    """A tablet's replica differed from the checksums central sent (issue #12): which kinds,
+    and whether reloading them healed it; managers see the last one on the device list."""
+    devices.record_replica_report(engine, device.device_id, body, utcnow())
+    return Response(status_code=204)
+
+
 @router.get(
     "/sync/devices",
     response_model=list[DeviceHealth],
@@ -137,10 +152,24 @@ def list_devices(device: Device, engine: EngineDep) -> list[DeviceHealth]:
         }
     },
 )
-def snapshot(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
+def snapshot(
+    request: Request,
+    device: Device,
+    engine: EngineDep,
+    kinds: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            pattern=KINDS_PATTERN,
+            description="comma-separated document kinds: a snapshot of those kinds only "
+            "(a tablet reloading kinds whose checksum differed; issue #12)",
+        ),
+    ] = None,
+) -> StreamingResponse:
     """Streamed from the database as it is read; gzip-compressed when the client accepts it
     (`Accept-Encoding: gzip`, as httpx sends by default)."""
-    header, chunks = feed.snapshot_stream(engine, device.store_id, device.device_id)
+    wanted = None if kinds is None else sorted(set(kinds.split(",")))
+    header, chunks = feed.snapshot_stream(engine, device.store_id, device.device_id, wanted)
     first = header.model_dump_json().encode() + b"\n"
     if "gzip" not in request.headers.get("accept-encoding", "").lower():
         return StreamingResponse(_prefixed(first, chunks), media_type="application/x-ndjson")
