@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,9 +14,7 @@ from sqlalchemy import select
 
 from central.db.engine import make_engine
 from central.db.tables import sync_docs
-from storeapp.viewmodels import SessionVM
 from storeapp.viewmodels.console import DevicesVM
-from storeapp.local import LocalStore
 from sync.client import CentralClient
 from tests.support.central import Central, TestStore
 from tests.support.faults import FaultyTransport
