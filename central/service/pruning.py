@@ -118,11 +118,14 @@ def _prune_store(engine: Engine, store_id: str, now: datetime, cutoff: datetime)
                 digests.withdraw(  # the ended orders leave the replica checksums with them
                     conn,
                     store_id,
-                    conn.execute(
-                        select(sync_docs.c.kind, sync_docs.c.bucket, sync_docs.c.digest).where(
-                            gone, sync_docs.c.digest.is_not(None)
+                    [
+                        (kind, bucket, digest)
+                        for kind, bucket, digest in conn.execute(
+                            select(sync_docs.c.kind, sync_docs.c.bucket, sync_docs.c.digest).where(
+                                gone, sync_docs.c.digest.is_not(None)
+                            )
                         )
-                    ).tuples(),
+                    ],
                 )
                 removed = conn.execute(delete(sync_docs).where(gone)).rowcount
                 _raise_horizon(conn, store_id, int(newest))
