@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,17 +15,22 @@ from sqlalchemy import select
 
 from central.db.engine import make_engine
 from central.db.tables import sync_docs
+from central.service import digests
 from storeapp.viewmodels.console import DevicesVM
 from sync.client import CentralClient
 from tests.support.central import Central, TestStore
 from tests.support.faults import FaultyTransport
+from tests.support.selling import sell
 from tests.support.tablet import Tablet, enroll_tablet
+
+from .conftest import MakeTablet
 
 
 @pytest.fixture
 def tablet(central: Central, store: TestStore, tmp_path: Any) -> Iterator[Tablet]:
     transport = FaultyTransport()
     t = enroll_tablet(central, store.store_id, tmp_path / "t.db", transport, "tablet 1")
+    t.replica_may_differ = True
     yield t
     transport.shutdown()
 
@@ -109,3 +115,28 @@ def test_a_corrupted_replica_is_healed_in_one_pass_and_its_outbox_kept(
         (row,) = devices.screen().rows
     assert row.replica.startswith("replica healed: item, stock, task, ")
     assert row.worry == ""
+
+
+def test_orders_past_the_horizon_count_on_neither_side(
+    central: Central, store: TestStore, tablet: Tablet, make_tablet: MakeTablet
+) -> None:
+    """A tablet that pulled an order as it ended keeps it; a tablet that takes the snapshot
+    later does not get it: both agree with central, now and once it is past the horizon."""
+    tablet.replica_may_differ = False
+    sold = sell(central, store, [(store.skus[0], 1)])
+    assert tablet.sync().ok
+    newcomer = make_tablet("tablet-2")
+    assert newcomer.sync().ok
+    engine = make_engine(central.server.database_url)
+    try:
+        for days in (0, 30, 61, 90):
+            at = datetime.now(UTC) + timedelta(days=days)
+            with engine.connect() as conn:
+                expected = digests.checksums(conn, store.store_id, at, 30)
+            for t in (tablet, newcomer):
+                with t.local() as local:
+                    assert local.checksums(at) == expected, (days, t.path.name)
+    finally:
+        engine.dispose()
+    with tablet.local() as local:
+        assert local.order(sold) is not None
