@@ -89,7 +89,7 @@ __all__ = ["Progress", "SyncEngine", "SyncReport", "waiting_in_words"]
 log = logging.getLogger(__name__)
 
 PULL_LIMIT = 1000
-VERIFY_EVERY_S = 60.0  # the replica check runs at least this often, and when central changed
+VERIFY_EVERY_S = 60.0  # the replica check runs at most this often (and on an engine's first pass)
 EMPTY = "0" * 16  # the checksum of a kind with nothing in it
 SNAPSHOT_PROGRESS_EVERY = 500
 
@@ -234,12 +234,11 @@ class SyncEngine:
         self._lock = threading.Lock()
         self._poked = threading.Event()
         self._wake = threading.Event()  # a poke, or the batch in flight came back
-        # the replica check (issue #12): when it last ran, what it last found equal, the
-        # checksum of a kind a reload could not heal (not reloaded again while central's
-        # stays the same), and a report central has not taken yet
+        # the replica check (issue #12): when it last ran, the checksum of a kind a reload
+        # could not heal (not reloaded again while central's stays the same), and a report
+        # central has not taken yet
         self._verify_every_s = verify_every_s
         self._verified_at: float | None = None
-        self._matched: dict[str, str] | None = None
         self._unhealable: dict[str, str] = {}
         self._report: ReplicaReport | None = None
 
@@ -506,15 +505,12 @@ class SyncEngine:
         self, replica: Replica, client: CentralClient, tally: _Tally, head: PullResponse
     ) -> None:
         """Compare central's checksums at the head with the replica's; reload each kind that
-        differs, pull to the head again, and look again. Skipped while central's checksums
-        are those last found equal and `verify_every_s` has not passed since."""
+        differs, pull to the head again, and look again. Runs on the first pass of this
+        engine and then at most every `verify_every_s` (hashing a large replica costs the
+        tablet a fraction of a second; a difference is a fault, not a daily event)."""
         expected = head.checksums or {}
         now = time.monotonic()
-        if (
-            self._matched == expected
-            and self._verified_at is not None
-            and now - self._verified_at < self._verify_every_s
-        ):
+        if self._verified_at is not None and now - self._verified_at < self._verify_every_s:
             return
         found = replica.checksums(head.server_time)
         self._verified_at = now
@@ -524,9 +520,7 @@ class SyncEngine:
             if self._unhealable.get(kind) != expected.get(kind, EMPTY)
         ]
         if not differ:
-            self._matched = expected  # (a kind central cannot heal is remembered apart)
             return
-        self._matched = None
         log.warning("replica_mismatch kinds=%s", ",".join(differ))
         header, stream = client.snapshot(kinds=differ)
         with stream:
