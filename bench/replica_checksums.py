@@ -72,7 +72,10 @@ def central_side(url: str, pulls: int, flush: int) -> None:
                 {"store_id": DEMO_STORE, "kind": k, "entity_id": i, "version": v, "data": d}
                 for k, i, v, d in conn.execute(
                     select(
-                        sync_docs.c.kind, sync_docs.c.entity_id, sync_docs.c.version, sync_docs.c.data
+                        sync_docs.c.kind,
+                        sync_docs.c.entity_id,
+                        sync_docs.c.version,
+                        sync_docs.c.data,
                     )
                     .where(sync_docs.c.store_id == DEMO_STORE)
                     .order_by(sync_docs.c.version.desc())
