@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ from .protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReplicaReport,
     SnapshotHeader,
     StockLookup,
 )
@@ -157,6 +158,10 @@ class CentralClient:
         response = self._send("POST", "/v1/sync/pull", content=content)
         return _parse_page(response)
 
+    def replica_report(self, report: ReplicaReport) -> None:
+        """Tell central this tablet's replica differed from its checksums (issue #12)."""
+        self._send("POST", "/v1/sync/replica-report", content=_dump(report))
+
     def devices(self) -> list[DeviceHealth]:
         """The store's tablets as central last saw them (the manager's device list)."""
         response = self._send("GET", "/v1/sync/devices")
@@ -173,16 +178,18 @@ class CentralClient:
         response = self._send("GET", f"/v1/sync/stock/{quote(sku, safe='')}/nearby")
         return _parse(StockLookup, response)
 
-    def snapshot(self) -> tuple[SnapshotHeader, ChangeStream]:
+    def snapshot(self, kinds: Iterable[str] | None = None) -> tuple[SnapshotHeader, ChangeStream]:
         """Open GET /v1/sync/snapshot: its header line and a stream of its changes.
 
         Close the stream (or exhaust it) to release the connection. The stream
         raises Offline if the connection breaks or ends before `header.count`
-        changes, so a half snapshot is never taken for a whole one.
+        changes, so a half snapshot is never taken for a whole one. `kinds`: those
+        document kinds only (`?kinds=stock,order`, issue #12).
         """
-        response = self._open_stream(
-            "GET", "/v1/sync/snapshot", headers={"Accept": "application/x-ndjson"}
-        )
+        path = "/v1/sync/snapshot"
+        if kinds is not None:
+            path += "?kinds=" + ",".join(sorted(set(kinds)))
+        response = self._open_stream("GET", path, headers={"Accept": "application/x-ndjson"})
         lines = _guard(response.iter_lines(), response)
         try:
             first = next((line for line in lines if line.strip()), None)

@@ -66,6 +66,8 @@ __all__ = [
     "PushRequest",
     "PushResponse",
     "RawEnvelope",
+    "ReplicaKind",
+    "ReplicaReport",
     "Text",
     "may_perform",
     "op_error",
@@ -781,6 +783,10 @@ class DeviceHealth(Response):
     oldest_pending_at: datetime | None = None
     clock_offset_s: int | None = None  # its clock minus central's, at its last push
     revoked: bool = False
+    # added (issue #12): the last time its replica differed from central's checksums
+    replica_mismatch_at: datetime | None = None
+    replica_kinds: list[str] = []  # the kinds that differed then
+    replica_healed: bool | None = None  # whether reloading those kinds made them match
 
 
 class Change(Response):
@@ -802,6 +808,9 @@ class PullResponse(Response):
     last_applied_seq: int
     changes: list[Change]
     reset: Reset | None = None
+    # added (issue #12): per document kind, the checksum of central's view of the store at
+    # this cursor (sync/checksums.py); only on a page at the head (has_more false)
+    checksums: dict[str, str] | None = None
 
 
 class SnapshotHeader(Response):
@@ -812,6 +821,24 @@ class SnapshotHeader(Response):
     last_applied_seq: int
     server_time: datetime
     count: int
+    checksums: dict[str, str] | None = None  # added (issue #12): as on a pull at the head
+    kinds: list[str] | None = None  # added: a snapshot of these kinds only (`?kinds=`)
+
+
+class ReplicaKind(Request):
+    """One kind whose checksum differed on a tablet (POST /v1/sync/replica-report)."""
+
+    kind: Annotated[Plain, Field(min_length=1, max_length=20)]
+    expected: Annotated[Plain, Field(max_length=16)]  # central's checksum
+    found: Annotated[Plain, Field(max_length=16)]  # the tablet's, before it healed
+    healed: bool  # reloading the kind made it match
+
+
+class ReplicaReport(Request):
+    """A tablet's replica differed from central's checksums at `detected_at` (issue #12)."""
+
+    detected_at: ReportedInstant = None
+    kinds: Annotated[list[ReplicaKind], Field(min_length=1, max_length=50)]
 
 
 # --- OMS / integration ----------------------------------------------------------

@@ -24,6 +24,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReplicaReport,
     StockLookup,
 )
 
@@ -38,6 +39,7 @@ router = APIRouter(prefix="/v1")
 # `GET /v1/sync/events?heartbeat=`: the keep-alive interval a tablet may ask for
 HEARTBEAT_MIN_S = 0.5
 HEARTBEAT_MAX_S = 60.0
+KINDS_PATTERN = r"^[a-z_]{1,20}(,[a-z_]{1,20}){0,19}$"
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "token missing, wrong or revoked"},
@@ -123,6 +125,18 @@ def pull(body: PullRequest, device: Device, engine: EngineDep) -> PullResponse:
     return feed.pull(engine, device.store_id, device.device_id, body.cursor, body.limit)
 
 
+@router.post(
+    "/sync/replica-report",
+    status_code=204,
+    responses={**ERRORS, 503: {"model": ErrorBody, "description": "database unavailable"}},
+)
+def replica_report(body: ReplicaReport, device: Device, engine: EngineDep) -> Response:
+    """A tablet's replica differed from the checksums central sent (issue #12): which kinds,
+    and whether reloading them healed it; managers see the last one on the device list."""
+    devices.record_replica_report(engine, device.device_id, body, utcnow())
+    return Response(status_code=204)
+
+
 @router.get(
     "/sync/devices",
     response_model=list[DeviceHealth],
@@ -158,10 +172,24 @@ def stock_nearby(
         }
     },
 )
-def snapshot(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
+def snapshot(
+    request: Request,
+    device: Device,
+    engine: EngineDep,
+    kinds: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            pattern=KINDS_PATTERN,
+            description="comma-separated document kinds: a snapshot of those kinds only "
+            "(a tablet reloading kinds whose checksum differed; issue #12)",
+        ),
+    ] = None,
+) -> StreamingResponse:
     """Streamed from the database as it is read; gzip-compressed when the client accepts it
     (`Accept-Encoding: gzip`, as httpx sends by default)."""
-    header, chunks = feed.snapshot_stream(engine, device.store_id, device.device_id)
+    wanted = None if kinds is None else sorted(set(kinds.split(",")))
+    header, chunks = feed.snapshot_stream(engine, device.store_id, device.device_id, wanted)
     first = header.model_dump_json().encode() + b"\n"
     if "gzip" not in request.headers.get("accept-encoding", "").lower():
         return StreamingResponse(_prefixed(first, chunks), media_type="application/x-ndjson")

@@ -103,6 +103,10 @@ devices = Table(
     _ts("revoked_at"),
     Column("pending_ops", Integer),  # its outbox, as it said on its last pull
     _ts("oldest_pending_at"),
+    # its last replica report (issue #12): when its copy differed, which kinds, healed or not
+    _ts("replica_mismatch_at"),
+    Column("replica_kinds", String(200)),  # comma-separated
+    Column("replica_healed", Boolean),
 )
 
 enrollment_codes = Table(
@@ -297,7 +301,24 @@ sync_docs = Table(
     Column("version", BigInteger, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("data", JSON, nullable=False),
+    # the document's replica hash (sync/checksums.py, as a signed 64-bit value) and the bucket
+    # of its store's checksum it is counted in; NULL for a tombstone (issue #12)
+    Column("digest", BigInteger),
+    Column("bucket", String(10)),
     Index("ix_sync_docs_store_version", "store_id", "version", unique=True),
+)
+
+# a store's replica checksums, kept incrementally in the transaction that publishes the
+# documents (issue #12): per kind and bucket (`open`, or the day an order ended), the sum of
+# its live documents' hashes mod 2**64 (signed) and how many there are
+replica_digests = Table(
+    "replica_digests",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("bucket", String(10), primary_key=True),
+    Column("digest", BigInteger, nullable=False),
+    Column("docs", BigInteger, nullable=False),
 )
 
 # pruning (central/service/pruning.py): each run marks every store's change-seq with the

@@ -38,6 +38,7 @@ from ..db.tables import (
     stores,
     sync_docs,
 )
+from . import digests
 from .clock import utcnow
 from .feed import store_tx
 
@@ -114,6 +115,18 @@ def _prune_store(engine: Engine, store_id: str, now: datetime, cutoff: datetime)
             )
             newest = conn.execute(select(func.max(sync_docs.c.version)).where(gone)).scalar()
             if newest is not None:
+                digests.withdraw(  # the ended orders leave the replica checksums with them
+                    conn,
+                    store_id,
+                    [
+                        (kind, bucket, digest)
+                        for kind, bucket, digest in conn.execute(
+                            select(sync_docs.c.kind, sync_docs.c.bucket, sync_docs.c.digest).where(
+                                gone, sync_docs.c.digest.is_not(None)
+                            )
+                        )
+                    ],
+                )
                 removed = conn.execute(delete(sync_docs).where(gone)).rowcount
                 _raise_horizon(conn, store_id, int(newest))
             conn.execute(
