@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,8 +25,9 @@ from ..service.errors import CentralError
 from ..service.leader import EXPIRY_LOCK, Leader
 from ..service.oms import expire_pickups
 from ..service.pruning import prune
+from ..service.webhooks import DeliveryWorker
 from ..settings import CentralSettings
-from . import oms, sync
+from . import events, oms, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
 from .ndjson import NdjsonBodies
 
@@ -80,9 +82,15 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
                     id="prune",
                 )
             scheduler.start()
+        # the webhook delivery worker, on this process's event loop (one process delivers)
+        worker = DeliveryWorker(engine, settings) if settings.deliver_webhooks else None
+        worker_task = asyncio.create_task(worker.run()) if worker is not None else None
         try:
             yield
         finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                await asyncio.wait([worker_task], timeout=5)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             hub = getattr(app.state, "change_hub", None)
@@ -145,6 +153,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     app.include_router(sync.router)
     app.include_router(oms.router)
+    app.include_router(events.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
 
