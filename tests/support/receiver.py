@@ -27,11 +27,14 @@ class Delivered:
 
 class Receiver:
     """`fail_first`: answer 500 to the first N deliveries of each event id; `delay_s`: take
-    this long to answer (a slow OMS)."""
+    this long to answer (a slow OMS); `gate`: answer nothing until it is set."""
 
-    def __init__(self, fail_first: int = 0, delay_s: float = 0.0) -> None:
+    def __init__(
+        self, fail_first: int = 0, delay_s: float = 0.0, gate: threading.Event | None = None
+    ) -> None:
         self.fail_first = fail_first
         self.delay_s = delay_s
+        self.gate = gate
         self.got: list[Delivered] = []
         self._lock = threading.Condition()
         self.port = free_port()
@@ -42,6 +45,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 event_id = self.headers.get("X-Storeapp-Event-Id", "")
+                if receiver.gate is not None:
+                    receiver.gate.wait()
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 with receiver._lock:
