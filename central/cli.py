@@ -232,6 +232,26 @@ def prune(database_url: DatabaseUrl = None) -> None:
 
 
 @app.command()
+def deliver(database_url: DatabaseUrl = None) -> None:
+    """Deliver webhooks in this process (until stopped); run `serve` with
+    CENTRAL_DELIVER_WEBHOOKS=false beside it on SQLite (on PostgreSQL one process delivers
+    whichever runs it: a lock decides)."""
+    import asyncio
+
+    from .service.webhooks import DeliveryWorker
+
+    settings = _settings(database_url)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    engine = _engine(database_url)
+    try:
+        asyncio.run(DeliveryWorker(engine, settings).run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+
+
+@app.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="the demo store S001")] = False,
     database_url: DatabaseUrl = None,

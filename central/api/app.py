@@ -29,8 +29,9 @@ from ..service.leader import EXPIRY_LOCK, Leader
 from ..service.oms import expire_pickups
 from ..service.pickups import remind_pickups
 from ..service.pruning import prune
+from ..service.webhooks import DeliveryWorker
 from ..settings import CentralSettings
-from . import labels, oms, sync
+from . import events, labels, oms, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
 from .ndjson import NdjsonBodies
 
@@ -123,11 +124,17 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
                     id="prune",
                 )
             scheduler.start()
+        # the webhook delivery worker, on this process's event loop (one process delivers)
+        worker = DeliveryWorker(engine, settings) if settings.deliver_webhooks else None
+        worker_task = asyncio.create_task(worker.run()) if worker is not None else None
         restore = _end_streams_on_stop(app)
         try:
             yield
         finally:
             restore()
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                await asyncio.wait([worker_task], timeout=5)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             hub = getattr(app.state, "change_hub", None)
@@ -191,6 +198,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.include_router(sync.router)
     app.include_router(oms.router)
     app.include_router(labels.router)
+    app.include_router(events.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
 

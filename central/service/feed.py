@@ -29,7 +29,7 @@ from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
 from ..db.engine import reading
 from ..db.tables import change_horizons, devices, orders, stores, sync_docs
-from . import digests, notify
+from . import digests, events, notify
 from .clock import utcnow
 from .errors import NotFound
 from .staging import Staging
@@ -102,8 +102,13 @@ class StoreTx:
         docs = written.flush(self.conn, self.store_id)
         self.root = self.staged = Staging()
         self.memo.clear()
+        staged_events = written.events
         if written.on_hand:
             docs = self._tell_negative(written, docs)
+        # the event feed's rows, in the same transaction (central/service/events.py)
+        events.write(
+            self.conn, staged_events + events.derived(self.store_id, self.now, written, docs)
+        )
         if not docs:
             return
         rows = []
@@ -157,6 +162,7 @@ class StoreTx:
         from .ledger import flag_negative_stock  # the ledger writes through this transaction
 
         flag_negative_stock(self, below, written.ledger)
+        written.events += self.root.events
         more = self.root.flush(self.conn, self.store_id)
         self.root = self.staged = Staging()
         self.memo.clear()

@@ -40,6 +40,7 @@ from ..db.tables import (
 )
 from . import digests
 from .clock import utcnow
+from .events import prune_events
 from .feed import store_tx
 
 __all__ = ["ENDED_STATES", "KEEP_RESULTS", "Pruned", "prune"]
@@ -68,12 +69,17 @@ def prune(
 ) -> Pruned:
     """One pruning run over every store (or those named); what it removed."""
     now = now or utcnow()
+    every_store = store_ids is None
     if store_ids is None:
         with engine.connect() as conn:
             store_ids = list(conn.execute(select(stores.c.store_id)).scalars())
     total = Pruned()
     for store_id in store_ids:
         total += _prune_store(engine, store_id, now, now - timedelta(days=retention_days))
+    if every_store:  # the event feed is one for every store (central/service/events.py)
+        gone = prune_events(engine, now - timedelta(days=retention_days))
+        if gone:
+            log.info("pruned events=%d", gone)
     if total.changes or total.results:
         log.info("pruned changes=%d results=%d", total.changes, total.results)
     return total
