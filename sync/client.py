@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -152,6 +153,17 @@ class CentralClient:
                 "central answered /v1/sync/devices with a body this app cannot read",
                 status_code=response.status_code,
             ) from exc
+
+    def order(self, order_id: str) -> Change | None:
+        """One order of this tablet's store as a pull would send it (an order older than the
+        snapshot's horizon, looked up on demand); None when central has no such order."""
+        try:
+            response = self._send("GET", f"/v1/sync/orders/{quote(order_id, safe='')}")
+        except RequestRejected as exc:
+            if exc.code == "UNKNOWN_ORDER":
+                return None
+            raise
+        return _parse(Change, response)
 
     def snapshot(self) -> tuple[SnapshotHeader, ChangeStream]:
         """Open GET /v1/sync/snapshot: its header line and a stream of its changes.
