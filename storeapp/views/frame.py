@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
+from storeapp.printing import Printers
 from storeapp.viewmodels.printing import PrintVM
 from storeapp.viewmodels.tab import TabSession
 from sync.engine import Progress
-from sync.scheduler import Link
+from sync.link import Link
 
 from .context import Ui
 from .enroll import EnrollView
@@ -58,7 +59,7 @@ class Frame:
             on_action=self.session.touch,
         )
         self.ui.printing = PrintVM(
-            self.tab.store, self.session, services.printers, clock=services.clock
+            self.tab.store, self.session, services.printers or Printers(), clock=services.clock
         )
         self.current: Screen | None = None  # EnrollView | SignInView | Shell
         self._token: int | None = None

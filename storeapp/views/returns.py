@@ -5,6 +5,7 @@ then a receipt-like confirmation and today's returns."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import flet as ft
@@ -289,9 +290,14 @@ class ReturnsView(ScreenView):
 
     # --- events: each one view-model call ---------------------------------------------------
 
-    def _find(self, e: Any) -> None:
+    async def _find(self, e: Any) -> None:
         query, self.find.value = self.find.value or "", ""
         s = self.vm.find(query)
+        if s.looking_up:  # not on this tablet: ask central, off the event loop
+            self.render(s)
+            self.ui.page.update()
+            await asyncio.to_thread(self.vm.look_up)
+            s = self.vm.looked_up()
         self.render(s)
         self.ui.play_after(s.tone)
         self.ui.focus_after(self.scan if s.mode == "order" else self.find)

@@ -8,7 +8,7 @@ import flet as ft
 
 from storeapp.viewmodels import SyncScreen, SyncStatusVM
 from sync.engine import SyncReport
-from sync.scheduler import Link
+from sync.link import Link
 
 from .context import Ui
 from .screen import ScreenView

@@ -134,7 +134,9 @@ def test_the_stock_lookup_names_the_chain_s_other_stores_and_the_last_movements(
     names = [s["store_id"] for s in found["stores"]]
     assert other.store_id in names and empty.store_id not in names
     assert store.store_id not in names
-    assert next(s for s in found["stores"] if s["store_id"] == other.store_id)["available"] == 90_000
+    assert (
+        next(s for s in found["stores"] if s["store_id"] == other.store_id)["available"] == 90_000
+    )
     last = found["movements"][0]
     assert (last["kind"], last["qty"], last["actor_name"], last["note"]) == (
         "adjust",
