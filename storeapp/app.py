@@ -151,7 +151,7 @@ def serve(settings: StoreappSettings) -> None:
     # 0700 from the start: the database holds every PIN hash (the warm-up's `private_dir`
     # narrows a dir an older version left readable; this one imports no local store)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    from .pages import routes
+    from .pages import paths
 
     fanout = SyncFanout()
     warmup = _Warmup(settings, fanout)
@@ -161,7 +161,7 @@ def serve(settings: StoreappSettings) -> None:
         fanout,
         idle_after=timedelta(minutes=settings.idle_sign_out_min),
         printers=_printers(settings),
-        scan_sheet=routes.SCAN_SHEET_PATH if settings.scan_sheet else None,
+        scan_sheet=paths.SCAN_SHEET_PATH if settings.scan_sheet else None,
     )
     try:
         _serve_web(make_main(services), settings, on_start=warmup.start)

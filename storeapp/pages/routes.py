@@ -7,10 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-__all__ = ["PRINT_PATH", "SCAN_SHEET_PATH", "router"]
+from .paths import PRINT_PATH, SCAN_SHEET_PATH
 
-PRINT_PATH = "/pages/print/{kind}/{doc_id}.pdf"
-SCAN_SHEET_PATH = "/pages/scan-sheet"
+__all__ = ["router"]
 
 router = APIRouter()
 

@@ -27,7 +27,7 @@ from fulfillment.model import OPEN_STATES, Order, OrderState
 from storeapp.local import LocalStore
 from storeapp.settings import StoreappSettings
 
-from .routes import SCAN_SHEET_PATH as PATH
+from .paths import SCAN_SHEET_PATH as PATH
 
 __all__ = ["PATH", "ScanSheet", "gtin_svg", "read_sheet", "render", "scan_sheet"]
 
