@@ -20,6 +20,7 @@ from .widgets import (
     BIG,
     TEXT,
     TITLE,
+    action_bar,
     button,
     fill,
     handle,
@@ -40,7 +41,7 @@ class PickView(ScreenView):
     def __init__(self, ui: Ui, vm: PickListVM, order_ids: tuple[str, ...] | None) -> None:
         self.ui, self.vm = ui, vm
         self.qty = 1
-        self.totes = ft.Row(wrap=True, spacing=8)
+        self.totes = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.banners = ft.Column(spacing=4)
         self.bar = ft.ProgressBar(value=0, bar_height=12, expand=True)
         self.count = label("", size=TEXT + 2, bold=True)
@@ -49,7 +50,7 @@ class PickView(ScreenView):
         self.need = label("", size=BIG, bold=True)
         self.splits = label("", size=TEXT)
         self.scan = text_field(
-            "Scan", autofocus=True, expand=True, on_submit=ui.handler(self._on_scan)
+            "Scan", autofocus=True, width=ui.fit(420), on_submit=ui.handler(self._on_scan)
         )
         self.qty_text, qty_row = stepper(
             1, ui.handler(self._less), ui.handler(self._more), "scan-qty"
@@ -59,11 +60,12 @@ class PickView(ScreenView):
         self.finish_btn = button(
             "Finish", ui.handler(self._finish), icon=ft.Icons.DONE_ALL, primary=True
         )
-        self.after = ft.Row(wrap=True, spacing=8, visible=False)
+        self.after = ft.Row(wrap=True, spacing=8, run_spacing=8, visible=False)
         self.focus_target = self.scan
         self.root = ft.Column(
             [
-                ft.Row([label("Pick list", size=TITLE, bold=True), self.totes]),
+                label("Pick list", size=TITLE, bold=True),
+                self.totes,  # its own line: the chips wrap (issue #10, finding 5)
                 self.banners,
                 ft.Row([self.bar, handle("pick-progress", self.count)]),
                 ft.Container(
@@ -82,19 +84,14 @@ class PickView(ScreenView):
                     bgcolor=ft.Colors.BLUE_50,
                 ),
                 self.splits,
-                ft.Row([self.scan, qty_row]),
+                ft.Row([self.scan, qty_row], wrap=True, run_spacing=8),
                 self.box,
                 self.stops,
                 self.after,
-                ft.Row(
-                    [
-                        button("Unscan", ui.handler(self._unscan), icon=ft.Icons.UNDO),
-                        button(
-                            "Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF
-                        ),
-                        ft.Container(expand=True),
-                        self.finish_btn,
-                    ],
+                action_bar(
+                    button("Unscan", ui.handler(self._unscan), icon=ft.Icons.UNDO),
+                    button("Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF),
+                    self.finish_btn,
                 ),
             ],
             expand=True,
@@ -122,7 +119,7 @@ class PickView(ScreenView):
         self.need.value = f"{stop.picked}/{stop.qty}" if stop else ""
         self.splits.value = (
             "  ".join(
-                f"{x.tote} ← {x.qty}" + (f" ({x.picked} in)" if x.picked else "")
+                f"{x.qty} into {x.tote}" + (f" ({x.picked} in)" if x.picked else "")
                 for x in stop.splits
             )
             if stop
@@ -137,7 +134,7 @@ class PickView(ScreenView):
                 stop_row(x, i == s.selected_index, self._on_stop(i)) for i, x in enumerate(s.stops)
             ],
         )
-        self.finish_btn.disabled = s.finished
+        self.finish_btn.visible = not s.finished  # then "Stage …" / "Back to queue" instead
         self.after.visible = s.finished
         fill(self.after, s.to_stage, lambda: self._after(s.to_stage))
 
