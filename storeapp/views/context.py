@@ -74,8 +74,8 @@ class Ui:
 
     @property
     def content_width(self) -> float:
-        """What a screen has beside the rail (72 px on a phone, 96 px otherwise)."""
-        return self.width - (72 if self.phone else 96) - 32
+        """What a screen has beside the rail (80 px on a phone, 96 px otherwise)."""
+        return self.width - (80 if self.phone else 96) - 32
 
     @property
     def narrow(self) -> bool:

@@ -88,6 +88,16 @@ class PickView(ScreenView):
                 self.box,
                 self.stops,
                 self.after,
+            ],
+            expand=True,
+            spacing=10,
+        )
+        if ui.phone:  # everything above scrolls; the stops do not take the height
+            self.stops.expand = False
+            self.root.scroll = ft.ScrollMode.AUTO
+        self.root = ft.Column(
+            [
+                self.root,
                 action_bar(
                     button("Unscan", ui.handler(self._unscan), icon=ft.Icons.UNDO),
                     button("Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF),
@@ -95,7 +105,7 @@ class PickView(ScreenView):
                 ),
             ],
             expand=True,
-            spacing=10,
+            spacing=0,
         )
         self.last: PickScreen = vm.open(order_ids) if order_ids else vm.screen()
         self.render(self.last)

@@ -25,6 +25,7 @@ from .widgets import (
     label,
     look_ready,
     message,
+    right,
     show,
 )
 
@@ -152,6 +153,10 @@ class QueueView(ScreenView):
                     primary=True,
                 )
             )
+        when: list[ft.Control] = [
+            label(r.time_left, bold=True),
+            label(mark, size=16, color=color, bold=True, visible=bool(mark)),
+        ]
         facts = ft.Row(
             [
                 ft.Checkbox(
@@ -173,17 +178,17 @@ class QueueView(ScreenView):
                             f" · {r.state}{who}",
                             size=16,
                         ),
+                        *when[: 2 if self.ui.phone else 0],
                     ],
                     expand=True,
                     spacing=2,
                 ),
-                ft.Column(
-                    [
-                        label(r.time_left, bold=True),
-                        label(mark, size=16, color=color, bold=True),
-                    ],
-                    spacing=2,
-                    horizontal_alignment=ft.CrossAxisAlignment.END,
+                *(
+                    []
+                    if self.ui.phone  # a phone: the time under the words, not beside them
+                    else [
+                        ft.Column(when, spacing=2, horizontal_alignment=ft.CrossAxisAlignment.END)
+                    ]
                 ),
             ],
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
@@ -195,10 +200,7 @@ class QueueView(ScreenView):
             ft.Column(
                 [
                     facts,
-                    ft.Row(
-                        actions, wrap=True, spacing=8, run_spacing=8,
-                        alignment=ft.MainAxisAlignment.END,
-                    ),
+                    right(ft.Row(actions, wrap=True, spacing=8, run_spacing=8)),
                 ],
                 spacing=8,
             )

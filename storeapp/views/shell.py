@@ -139,10 +139,12 @@ class Shell(ScreenView):
 
     def _apply_layout(self) -> None:
         phone = self.ui.phone
-        self.rail.label_type = (
-            ft.NavigationRailLabelType.SELECTED if phone else ft.NavigationRailLabelType.ALL
-        )
-        self.rail.min_width = 72 if phone else 96
+        # every label stays (a rail showing only the chosen one lost the taps on the others
+        # in Chromium at 390 px: the entry lit up, the screen stayed); smaller on a phone
+        size = 14 if phone else FIELD_LABEL
+        self.rail.selected_label_text_style = ft.TextStyle(size=size, weight=ft.FontWeight.BOLD)
+        self.rail.unselected_label_text_style = ft.TextStyle(size=size)
+        self.rail.min_width = 80 if phone else 96
         self.rail.group_alignment = -1.0
 
     def resized(self) -> None:

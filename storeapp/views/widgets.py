@@ -28,6 +28,7 @@ __all__ = [
     "label",
     "look_ready",
     "message",
+    "right",
     "show",
     "stepper",
     "text_field",
@@ -104,16 +105,13 @@ def look_ready(btn: ft.Button, ready: bool) -> None:
 def action_bar(*controls: ft.Control) -> ft.Container:
     """The screen's bottom bar: its actions, right-aligned (the thumb's reach), wrapping
     onto a second line on a narrow screen instead of leaving the screen."""
-    return ft.Container(
-        ft.Row(
-            list(controls),
-            wrap=True,
-            spacing=8,
-            run_spacing=8,
-            alignment=ft.MainAxisAlignment.END,
-        ),
-        padding=ft.Padding.only(top=8),
-    )
+    return right(ft.Row(list(controls), wrap=True, spacing=8, run_spacing=8))
+
+
+def right(row: ft.Row) -> ft.Container:
+    """`row` (a wrapping one: Flutter's Wrap is as wide as its children) at the right edge."""
+    row.alignment = ft.MainAxisAlignment.END
+    return ft.Container(row, alignment=ft.Alignment.CENTER_RIGHT, padding=ft.Padding.only(top=8))
 
 
 def choice(text: str, on_click: Any, *, padding: int) -> ft.Container:
