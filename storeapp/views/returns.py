@@ -168,10 +168,16 @@ class ReturnsView(ScreenView):
                 self.box,
                 body,
                 *bottom,
-                action_bar(self.next_btn, self.save_btn),
             ],
             expand=True,
             spacing=12,
+        )
+        if ui.phone and isinstance(body, ft.Column):  # a phone: it all scrolls but the bar
+            body.expand = False
+            body.scroll = None
+            self.root.scroll = ft.ScrollMode.AUTO
+        self.root = ft.Column(
+            [self.root, action_bar(self.next_btn, self.save_btn)], expand=True, spacing=0
         )
         self.focus_target = self.find
         self.render(vm.screen())

@@ -96,9 +96,9 @@ def look_ready(btn: ft.Button, ready: bool) -> None:
     btn.style = ft.ButtonStyle(
         text_style=ft.TextStyle(size=TEXT, weight=ft.FontWeight.W_600),
         padding=ft.Padding.symmetric(horizontal=24),
-        bgcolor=bgcolor,  # type: ignore[arg-type]
-        color=color,  # type: ignore[arg-type]
-        icon_color=color,  # type: ignore[arg-type]
+        bgcolor=bgcolor,
+        color=color,
+        icon_color=color,
     )
 
 
