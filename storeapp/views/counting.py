@@ -17,6 +17,7 @@ from .widgets import (
     TARGET,
     TEXT,
     TITLE,
+    action_bar,
     button,
     fill,
     handle,
@@ -73,20 +74,12 @@ class CountView(ScreenView):
             ],
             spacing=12,
         )
-        keys = ft.Column(
-            [
-                pad,
-                ft.Row(
-                    [
-                        button("Cancel", ui.handler(self._cancel), icon=ft.Icons.CLOSE),
-                        self.submit_btn,
-                    ],
-                    wrap=True,
-                    run_spacing=8,
-                ),
-            ],
-            spacing=12,
+        keys = pad
+        # Cancel and Submit in the bottom bar, out of the scrolling part: reachable on a phone
+        self.bar = action_bar(
+            button("Cancel", ui.handler(self._cancel), icon=ft.Icons.CLOSE), self.submit_btn
         )
+        self.bar.visible = False
         # landscape: the item and the count beside the pad, so the pad's last row and Submit
         # stay above the fold (issue #10, finding 7); narrow: one under the other
         self.work = ft.Container(
@@ -113,6 +106,7 @@ class CountView(ScreenView):
                     scroll=ft.ScrollMode.AUTO,
                     spacing=12,
                 ),
+                self.bar,
             ],
             expand=True,
             spacing=12,
@@ -145,7 +139,7 @@ class CountView(ScreenView):
     def render(self, s: CountScreen) -> None:
         self.last = s
         show(self.text, self.box, s.message, s.tone)
-        self.work.visible = s.counting
+        self.work.visible = self.bar.visible = s.counting
         self.tasks.visible = not s.counting
         if s.counting:
             self.title.value = f"{s.name}" + (" · recount" if s.task_id else "")

@@ -157,7 +157,8 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
             primaries=("Save return",),
         )
         summary = by_identifier(page, "returns-summary").bounding_box()
-        assert summary is not None and summary["y"] + summary["height"] <= size[1]  # 9
+        if size != SIZES[2]:  # a tablet (a phone scrolls it, in one column with the lines)
+            assert summary is not None and summary["y"] + summary["height"] <= size[1]  # 9
         click_button(page, "Save return")  # 6: not ready; the tap says why
         expect(by_identifier(page, "returns-message")).to_have_text(
             re.compile("A manager approves it here")
@@ -189,7 +190,8 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         rail(page, "Sync")
         look(page, tag(size, "associate", "sync"), shots, primaries=("Sync now",))  # 2
         rail(page, "Home")
-        page.locator('[flt-semantics-identifier="tile-to-stage"]').click()
+        wait_keyboard_in(page, "Scan pickup code")
+        page.get_by_text(re.compile("^To stage / pack")).first.click()
         wait_keyboard_in(page, "Scan order")
         look(page, tag(size, "associate", "staging"), shots)  # 2
         scan_into(page, "Scan order", "W-0000")
