@@ -191,7 +191,9 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         look(page, tag(size, "associate", "sync"), shots, primaries=("Sync now",))  # 2
         rail(page, "Home")
         wait_keyboard_in(page, "Scan pickup code")
-        page.get_by_text(re.compile("^To stage / pack")).first.click()
+        tile = by_identifier(page, "tile-to-stage")
+        expect(tile).to_be_attached()
+        tile.click()
         wait_keyboard_in(page, "Scan order")
         look(page, tag(size, "associate", "staging"), shots)  # 2
         scan_into(page, "Scan order", "W-0000")
