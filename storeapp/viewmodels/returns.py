@@ -552,7 +552,16 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             self._skus.remove(key)
             return self.screen(f"{view.name} taken off this return.", "info")
         self._drafts[key] = replace(draft, qty=qty)
-        return self.screen(f"{qty} × {view.name}", "ok")
+        s = self.screen(f"{qty} × {view.name}", "ok")
+        if qty and s.summary is not None and s.summary.needs_manager:
+            # outside policy: not the green tone of a return that can be saved (issue #10, 9)
+            return self.screen(
+                f"{qty} × {view.name}: outside policy ("
+                + "; ".join(s.summary.breaches)
+                + "). A manager approves it before it is saved.",
+                "error",
+            )
+        return s
 
     def _choice(
         self, key: str, kind: type[_E], value: str, refused: str
