@@ -45,6 +45,8 @@ _RAIL = [
     ("tasks", "Tasks", ft.Icons.CHECKLIST),
     ("sync", "Sync", ft.Icons.SYNC),
 ]
+RAIL_ENTRY = 72  # the height of one rail entry (icon and label), px
+
 _MANAGER_RAIL = [
     ("queue", "Queue", ft.Icons.VIEW_LIST),
     ("approvals", "Approvals", ft.Icons.FACT_CHECK),
@@ -119,9 +121,12 @@ class Shell(ScreenView):
         self._apply_layout()
         self.view: Screen | None = None
         self.name = ""
+        # a manager's rail has more entries than a landscape tablet is tall: the rail is as
+        # tall as its entries and scrolls in its column (Flutter's rail does not scroll)
+        self.rail.height = RAIL_ENTRY * len(rail) + 16
         self.root = ft.Row(
             [
-                self.rail,
+                ft.Column([self.rail], scroll=ft.ScrollMode.AUTO, spacing=0),
                 ft.VerticalDivider(width=1),
                 ft.Column(
                     [

@@ -187,6 +187,8 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         rail(page, "Tasks")
         wait_keyboard_in(page, "Scan item put back")
         look(page, tag(size, "associate", "tasks"), shots)
+        rail(page, "Stock")
+        look(page, tag(size, "associate", "stock"), shots)
         rail(page, "Sync")
         look(page, tag(size, "associate", "sync"), shots, primaries=("Sync now",))  # 2
         rail(page, "Home")
@@ -226,7 +228,7 @@ def test_every_manager_screen_reads_right(
         page.get_by_role("button", name="Priority +1").nth(1).click()
         expect(by_identifier(page, "queue-message")).to_have_text(re.compile("now has priority"))
         assert (rows.first.get_attribute("aria-label") or "").split("\n")[0] == first.split("\n")[0]
-        for screen in ("Approvals", "Exceptions", "Devices", "KPIs"):
+        for screen in ("Approvals", "Exceptions", "Rejections", "Devices", "KPIs", "Stock"):
             rail(page, screen)
             look(page, tag(size, "manager", screen.lower()), shots)
     except Exception:
