@@ -167,6 +167,7 @@ class ReturnsScreen:
     message: str = ""
     tone: Tone = "info"
     done: bool = False
+    saved_return_id: str | None = None  # after submit: the return just saved (its receipt)
 
     @property
     def mode(self) -> str:
@@ -355,6 +356,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             message=message,
             tone=tone,
             done=self._done,
+            saved_return_id=self._last if self._done else None,
         )
 
     # --- finding the sale -------------------------------------------------------------------
