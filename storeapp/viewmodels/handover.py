@@ -204,6 +204,8 @@ class HandoverVM(ActingVM[HandoverScreen]):
             return self.screen("Type the last 2 to 4 characters of the ID.", "error")
         if digits and not id_type:
             return self.screen("Choose the ID's type.", "error")
+        if id_type and not digits:
+            return self.screen("Type the ID's last 2 to 4 characters, then its type.", "error")
         who = order.alternate.name if collected_by == "alternate" and order.alternate else ""
         self._proof = {
             "collected_by": collected_by,

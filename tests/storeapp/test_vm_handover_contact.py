@@ -81,3 +81,22 @@ def test_the_notice_is_not_resent_before_the_order_is_ready(
     assert vm.notify().message == "Choose the order first."
     assert vm.select("W-3").message == "Order W-3 is not ready for pickup."
     assert _queued(store) == []
+
+
+def test_an_id_type_without_its_last_digits_is_not_taken_as_the_id(
+    store: LocalStore, feed: Feed, ana: SessionVM, clock: FakeClock
+) -> None:
+    _staged(store, feed)
+    vm = HandoverVM(store, ana, clock=clock)
+    vm.find("AB12CD")
+    half = vm.collector("customer", id_type="passport", id_last4=" ")
+    assert (half.message, half.tone) == (
+        "Type the ID's last 2 to 4 characters, then its type.",
+        "error",
+    )
+    assert half.order is not None and (half.order.id_type, half.order.id_last4) == (None, None)
+    whole = vm.collector("customer", id_type="passport", id_last4="4821")
+    assert whole.order is not None and (whole.order.id_type, whole.order.id_last4) == (
+        "passport",
+        "4821",
+    )
