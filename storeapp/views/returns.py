@@ -132,7 +132,10 @@ class ReturnsView(ScreenView):
                     [
                         self.matches,
                         self.work,
-                        ft.Row([handle("returns-confirmation", self.confirmation), self.print_btn]),
+                        ft.Row(
+                            [handle("returns-confirmation", self.confirmation), self.print_btn],
+                            wrap=True,
+                        ),
                         label("Today's returns", size=TEXT, bold=True),
                         self.today,
                     ],
