@@ -15,6 +15,7 @@ The pickup code is never shown on the screen: the customer proves it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from fulfillment.model import Order, OrderState, OrderType
@@ -203,6 +204,8 @@ class HandoverVM(ActingVM[HandoverScreen]):
             return self.screen("Type the last 2 to 4 characters of the ID.", "error")
         if digits and not id_type:
             return self.screen("Choose the ID's type.", "error")
+        if id_type and not digits:
+            return self.screen("Type the ID's last 2 to 4 characters, then its type.", "error")
         who = order.alternate.name if collected_by == "alternate" and order.alternate else ""
         self._proof = {
             "collected_by": collected_by,
@@ -232,6 +235,16 @@ class HandoverVM(ActingVM[HandoverScreen]):
             payload["phone"] = phone.strip()
         if len(payload) == 1:
             return self.screen("Type the new email or phone.", "error")
+        email_ok = re.fullmatch(r"[^@\s]+@[^@\s]+", str(payload.get("email", "a@b")))
+        if not email_ok or len(str(payload.get("email", ""))) > 200:
+            return self.screen(
+                f"“{payload['email']}” is not an email address (like name@example.com).", "error"
+            )
+        if not re.fullmatch(r"[+0-9 ()./-]{4,40}", str(payload.get("phone", "0000"))):
+            return self.screen(
+                f"“{payload['phone']}” is not a phone number: digits, spaces and + ( ) - only.",
+                "error",
+            )
         return self._act("order.contact", payload, done="Contact corrected.")
 
     def start(self) -> HandoverScreen:

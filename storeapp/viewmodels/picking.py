@@ -66,6 +66,7 @@ class StopRow:
     done: bool
     splits: tuple[SplitRow, ...]
     gtin: str = ""  # the code to scan (the first of the item's GTINs), shown small
+    rejected: int = 0  # of `short`: rejected with a reason ("rejected 1" on the row)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def _stop_row(stop: Stop) -> StopRow:
             for s in stop.splits
         ),
         printed_gtin(stop.gtins[0]) if stop.gtins else "",
+        stop.rejected,
     )
 
 

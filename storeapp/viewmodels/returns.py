@@ -178,6 +178,7 @@ class ReturnsScreen:
     tone: Tone = "info"
     done: bool = False
     looking_up: str = ""  # not here: this order number is to be asked of central (look_up)
+    saved_return_id: str | None = None  # after submit: the return just saved (its receipt)
 
     @property
     def mode(self) -> str:
@@ -390,6 +391,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             tone=tone,
             done=self._done,
             looking_up=looking_up,
+            saved_return_id=self._last if self._done else None,
         )
 
     # --- finding the sale -------------------------------------------------------------------

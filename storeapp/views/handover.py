@@ -11,6 +11,7 @@ from storeapp.viewmodels import HandoverScreen, HandoverVM
 from storeapp.viewmodels.handover import HandoverLine
 
 from .context import Ui
+from .handover_contact import ask_contact
 from .handover_proof import arrival_rows, ask_collector
 from .print_dialog import print_button
 from .screen import ScreenView
@@ -64,7 +65,7 @@ class HandoverView(ScreenView):
         self.next_btn = button("Next customer", ui.handler(self._start), icon=ft.Icons.PERSON_ADD)
         self.arrived = ft.Column(spacing=6)  # issue #11: curbside check-ins first
         self.proof_btn = button("Who collects", ui.handler(self._collector), icon=ft.Icons.BADGE)
-        self.notify_btn = button("Send notice again", ui.handler(self._notify), icon=ft.Icons.EMAIL)
+        self.notify_btn = button("Contact & notice", ui.handler(self._contact), icon=ft.Icons.EMAIL)
         self.order = ft.Column(
             [
                 ft.Row(
@@ -216,8 +217,10 @@ class HandoverView(ScreenView):
         if s.order is not None:
             ask_collector(self.ui, self.vm, s.order, self.render)
 
-    def _notify(self, e: Any) -> None:
-        self.render(self.vm.notify())
+    def _contact(self, e: Any) -> None:
+        s = self.vm.screen()
+        if s.order is not None:
+            ask_contact(self.ui, self.vm, s.order, self.render)
 
     def _hand_over(self, e: Any) -> None:
         self.render(self.vm.hand_over())

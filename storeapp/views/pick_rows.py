@@ -11,7 +11,16 @@ from storeapp.viewmodels.picking import StopRow, ToteRow
 
 from .widgets import TITLE, label
 
-__all__ = ["stop_row", "tote_chip"]
+__all__ = ["short_words", "stop_row", "tote_chip"]
+
+
+def short_words(x: StopRow) -> str:
+    """ "short 2", "rejected 1", "rejected 1 · short 1" (rejected units count in short)."""
+    other = x.short - x.rejected
+    parts = ([f"rejected {x.rejected}"] if x.rejected else []) + (
+        [f"short {other}"] if other else []
+    )
+    return " · ".join(parts)
 
 
 def tote_chip(t: ToteRow) -> ft.Control:
@@ -41,7 +50,7 @@ def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.C
                     expand=True,
                     alignment=ft.MainAxisAlignment.CENTER,
                 ),
-                label(f"short {x.short}" if x.short else "", color=ft.Colors.ORANGE_900),
+                label(short_words(x), color=ft.Colors.ORANGE_900),
                 label(f"{x.picked}/{x.qty}", size=TITLE, bold=True),
                 ft.Icon(
                     ft.Icons.CHECK_CIRCLE if x.done else ft.Icons.RADIO_BUTTON_UNCHECKED,

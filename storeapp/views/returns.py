@@ -14,6 +14,7 @@ from storeapp.viewmodels import ReturnsScreen, ReturnsVM
 from storeapp.viewmodels.returns import CONDITIONS, DISPOSITIONS, REASONS, ReturnsLine
 
 from .context import Ui
+from .print_dialog import print_return_button
 from .screen import ScreenView
 from .widgets import (
     BIG,
@@ -106,6 +107,7 @@ class ReturnsView(ScreenView):
             visible=False,
         )
         self.confirmation = label("", size=TITLE, bold=True, color=ft.Colors.GREEN_900)
+        self.print_btn = print_return_button(ui)  # the receipt of the return just saved
         self.today = ft.Column(spacing=4)
         self.save_btn = button(
             "Save return", ui.handler(self._submit), icon=ft.Icons.ASSIGNMENT_RETURN, primary=True
@@ -122,10 +124,10 @@ class ReturnsView(ScreenView):
         self.work = ft.Column(
             [handle("returns-order", self.title), self.scan, self.lines], spacing=12
         )
-        listing = [
+        listing: list[ft.Control] = [
             self.matches,
             self.work,
-            handle("returns-confirmation", self.confirmation),
+            ft.Row([handle("returns-confirmation", self.confirmation), self.print_btn], wrap=True),
             label("Today's returns", size=TEXT, bold=True),
             self.today,
         ]
@@ -213,6 +215,8 @@ class ReturnsView(ScreenView):
         self.save_btn.visible = working
         self.next_btn.visible = s.mode != "find" or bool(s.matches)
         self.confirmation.value = s.confirmation
+        self.print_btn.data = s.saved_return_id
+        self.print_btn.visible = s.saved_return_id is not None
         fill(self.today, s.today, lambda: self._today(s))
         if not working:
             self.manager.visible = False

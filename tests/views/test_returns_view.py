@@ -11,6 +11,8 @@ from storeapp.app import make_main
 from storeapp.local import LocalStore
 from sync.engine import SyncReport
 from tests.storeapp.builders import sold_order_doc
+from tests.storeapp.test_print_pages import _get
+from tests.support.printed import text
 from tests.views.flet_fake import FletFake, publish_from_another_thread
 from tests.views.test_pick_view import Services, sign_in, tablet_file
 
@@ -130,3 +132,30 @@ def test_the_home_tile_opens_returns_and_a_receipt_return_takes_scans(tmp_path: 
         app.submit(scan, "nonsense")
         assert app.find(ft.TextField, label="Scan item").value == ""
         assert services.errors == []
+
+
+def test_print_receipt_opens_the_receipt_of_the_return_just_saved(tmp_path: Path) -> None:
+    services = Services(sold_path(tmp_path, 2))
+    with FletFake(make_main(services.app)) as app:
+        app.submit(open_returns(app), "W-9")
+        assert not app.find_all(ft.Button, text="Print receipt")  # nothing saved yet
+        app.click(more(app))
+        app.click(app.find(ft.Button, text="Save return"))
+        assert app.text_of("returns-message") == "Return saved."
+        app.click(app.find(ft.Button, text="Print receipt"))
+        with LocalStore(services.app.db_path) as store:
+            (saved,) = [r.ret.return_id for r in store.returns_of("W-9")]
+        assert f"Print return {saved}" in app.texts()
+        (row,) = app.find_all(ft.Button, where=lambda b: b.content == "Return receipt")
+        assert isinstance(row.url, ft.Url)
+        link = row.url.url
+        assert link.startswith(f"/pages/print/receipt/{saved}.pdf?t=")
+        app.click(app.find(ft.TextButton, text="Close"))
+        app.click(app.find(ft.Button, text="Next customer"))
+        assert not app.find_all(ft.Button, text="Print receipt")  # the next customer's screen
+    (answer,) = _get(tmp_path, link)  # what the browser's new tab gets from the hub
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert f"Return receipt - {saved}" in text(answer.content)
+    assert "order W-9" in text(answer.content)
+    assert services.errors == []
