@@ -229,7 +229,9 @@ def derived(
                 )
             )
     for n in written.notifications:
-        if n["kind"] not in _TOLD_BY_ORDER:
+        # the first ready-for-pickup notice is the order's own event; one sent again (a
+        # manager's "Send notice again") is a notice the OMS must send once more
+        if n["kind"] not in _TOLD_BY_ORDER or n["data"].get("resent"):
             data = {"kind": n["kind"], "order_id": n["order_id"], **n["data"]}
             rows.append(_row(store_id, "notice.sent", data, now))
     for kind, _, doc in docs:
