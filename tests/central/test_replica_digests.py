@@ -5,6 +5,7 @@ pull carries them only at the head, and the snapshot of some kinds carries those
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -53,7 +54,7 @@ def test_kept_checksums_equal_a_recomputation_after_a_realistic_mix(
         device.op(
             "count.record",
             {
-                "count_id": "C-1",
+                "count_id": f"C-{uuid.uuid4().hex[:12]}",  # count ids are chain-wide
                 "task_id": None,
                 "sku": store.skus[5],
                 "location": store.locations[store.skus[5]],
