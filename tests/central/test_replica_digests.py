@@ -75,7 +75,7 @@ def test_kept_checksums_equal_a_recomputation_after_a_realistic_mix(
         device.op(
             "return.receive",
             {
-                "return_id": "R-1",
+                "return_id": f"R-{uuid.uuid4().hex[:12]}",  # return ids are chain-wide
                 "order_id": sold[0],
                 "lines": [
                     {
