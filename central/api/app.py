@@ -25,7 +25,7 @@ from ..service.leader import EXPIRY_LOCK, Leader
 from ..service.oms import expire_pickups
 from ..service.pruning import prune
 from ..settings import CentralSettings
-from . import labels, oms, sync
+from . import labels, oms, receiving, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
 from .ndjson import NdjsonBodies
 
@@ -146,6 +146,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.include_router(sync.router)
     app.include_router(oms.router)
     app.include_router(labels.router)
+    app.include_router(receiving.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
 
