@@ -126,9 +126,9 @@ def test_a_transfer_is_picked_shipped_in_transit_and_received_at_the_other_store
     other = any_central.new_store()
     there = RawDevice(any_central, other, "tablet B")
     try:
-        sku = store.skus[0]
-        transfer = {
-            "transfer_id": f"TR-{store.store_id}",
+        sku, tid = store.skus[0], f"TR-{store.store_id}"
+        transfer: dict[str, Any] = {
+            "transfer_id": tid,
             "destination": other.store_id,
             "lines": [{"sku": sku, "qty": 3}],
         }
@@ -138,9 +138,9 @@ def test_a_transfer_is_picked_shipped_in_transit_and_received_at_the_other_store
         assert device.push_one("transfer.create", same, actor="M1")["code"] == "SAME_STORE"
         made = device.push_one("transfer.create", transfer, actor="M1")
         assert made["status"] == "applied", made
-        order = any_central.get_order(transfer["transfer_id"])
+        order = any_central.get_order(tid)
         assert (order["type"], order["destination"]) == ("transfer", other.store_id)
-        _pick_and_ship(device, store, transfer["transfer_id"], sku, 3)
+        _pick_and_ship(device, store, tid, sku, 3)
         assert _stock(any_central, store, sku)[store.locations[sku]] == 20 - 3
         assert _stock(any_central, other, sku) == {other.locations[sku]: 20, "IN-TRANSIT": 3}
         [arrived] = _inbound(there.pull_all())
@@ -150,7 +150,7 @@ def test_a_transfer_is_picked_shipped_in_transit_and_received_at_the_other_store
             f"store:{store.store_id}",
         )
         assert (data["tracking"], data["lines"][0]["expected"]) == ("JD0001", 3)
-        shipment = {"shipment_id": transfer["transfer_id"]}
+        shipment = {"shipment_id": tid}
         there.push_one("inbound.count", {**shipment, "sku": sku, "qty": 3})
         assert there.push_one("inbound.close", shipment)["code"] is None
         assert _stock(any_central, other, sku) == {other.locations[sku]: 23, "IN-TRANSIT": 0}
