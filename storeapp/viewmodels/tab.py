@@ -34,6 +34,7 @@ from .handover import HandoverVM
 from .home import HomeVM
 from .picking import PickListVM
 from .queue import QueueVM
+from .receiving import ReceivingVM
 from .returns import ReturnsVM
 from .screen import Clock, OnChange, nothing, utc_now
 from .session import IDLE_AFTER, SessionVM
@@ -61,6 +62,7 @@ ScreenName = Literal[
     "returns",
     "tasks",
     "count",
+    "receiving",
     "approvals",
     "exceptions",
     "devices",
@@ -77,6 +79,7 @@ SCREENS: tuple[ScreenName, ...] = (
     "returns",
     "tasks",
     "count",
+    "receiving",
     "approvals",
     "exceptions",
     "devices",
@@ -103,6 +106,7 @@ ScreenVM: TypeAlias = (
     | ReturnsVM
     | TasksVM
     | CountVM
+    | ReceivingVM
     | ApprovalsVM
     | ExceptionsVM
     | DevicesVM
@@ -136,6 +140,7 @@ _ACTING: dict[str, Callable[..., ScreenVM]] = {
     "returns": ReturnsVM,
     "tasks": TasksVM,
     "count": CountVM,
+    "receiving": ReceivingVM,
     "approvals": ApprovalsVM,
     "exceptions": ExceptionsVM,
 }
@@ -209,6 +214,8 @@ class TabSession:
     def vm(self, name: Literal["tasks"]) -> TasksVM: ...
     @overload
     def vm(self, name: Literal["count"]) -> CountVM: ...
+    @overload
+    def vm(self, name: Literal["receiving"]) -> ReceivingVM: ...
     @overload
     def vm(self, name: Literal["approvals"]) -> ApprovalsVM: ...
     @overload

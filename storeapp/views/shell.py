@@ -17,6 +17,7 @@ from .handover import HandoverView
 from .home import HomeView
 from .pick import PickView
 from .queue import QueueView
+from .receiving import ReceivingView
 from .returns import ReturnsView
 from .screen import Screen, ScreenView
 from .staging import StagingView
@@ -45,6 +46,7 @@ _MANAGER_RAIL = [
     ("devices", "Devices", ft.Icons.TABLET_ANDROID),
     ("kpis", "KPIs", ft.Icons.INSIGHTS),
 ]
+_LATER_RAIL = [("receiving", "Receiving", ft.Icons.LOCAL_SHIPPING)]  # last: rail indexes stay
 
 
 class Shell(ScreenView):
@@ -57,7 +59,7 @@ class Shell(ScreenView):
         self.session, self.sync = tab.session, tab.sync
         tab.open_screens(on_change=self._changed)
         who = tab.session.associate
-        rail = [entry for entry in _RAIL + _MANAGER_RAIL if tab.may_open(entry[0])]
+        rail = [entry for entry in _RAIL + _MANAGER_RAIL + _LATER_RAIL if tab.may_open(entry[0])]
         self.rail_names = [n for n, _, _ in rail]
         self.destinations = {
             name: ft.NavigationRailDestination(icon=icon, label=text) for name, text, icon in rail
@@ -150,6 +152,8 @@ class Shell(ScreenView):
                 return TasksView(ui, tab.vm("tasks"))
             case "count":
                 return CountView(ui, tab.vm("count"), kw.get("task_id"))
+            case "receiving":
+                return ReceivingView(ui, tab.vm("receiving"))
             case "approvals":
                 return ApprovalsView(ui, tab.vm("approvals"))
             case "exceptions":

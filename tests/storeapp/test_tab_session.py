@@ -16,6 +16,7 @@ from storeapp.viewmodels import (
     HomeVM,
     PickListVM,
     QueueVM,
+    ReceivingVM,
     ReturnsVM,
     StagingVM,
     SyncStatusVM,
@@ -44,6 +45,7 @@ EXPECTED: dict[str, type] = {
     "returns": ReturnsVM,
     "tasks": TasksVM,
     "count": CountVM,
+    "receiving": ReceivingVM,
     "approvals": ApprovalsVM,
     "exceptions": ExceptionsVM,
     "devices": DevicesVM,
@@ -128,6 +130,7 @@ def test_a_manager_s_screen_is_not_built_for_an_associate(tablet: Path) -> None:
             "returns",
             "tasks",
             "count",
+            "receiving",
             "sync",
         ]
         assert isinstance(tab.vm("pick"), QueueVM)  # the associate's own pick queue

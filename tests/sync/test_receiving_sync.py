@@ -1,0 +1,123 @@
+"""Receiving and transfers on real tablets and a real central: an associate receives a
+shipment offline through the Receiving screen's view-model (a carton, an extra unit, a
+damaged one), the tablet syncs, the stock posts and the manager sees what to do; a transfer
+a manager sends from store A is picked and shipped there, and store B receives it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from storeapp.viewmodels import StagingVM
+from storeapp.viewmodels.console import ExceptionsVM
+from tests.support.central import Central, TestStore, ok
+from tests.support.tablet import Tablet
+from tests.sync.conftest import MakeTablet
+from tests.sync.test_offline_facts import pick_and_stage
+
+SSCC = "376123450000000016"
+
+
+def synced(tablet: Tablet) -> None:
+    report = tablet.sync()
+    assert report.ok, report.error_in_words
+
+
+def on_hand(central: Central, store: TestStore, sku: str) -> dict[str, int]:
+    rows = ok(central.oms.get(f"/v1/oms/stores/{store.store_id}/stock", params={"sku": sku}))
+    return {r["location"]: r["on_hand"] for r in rows}
+
+
+def announce(central: Central, store: TestStore, shipment_id: str, body: dict[str, Any]) -> None:
+    ok(central.oms.put(f"/v1/oms/stores/{store.store_id}/inbound/{shipment_id}", json=body))
+
+
+def test_a_shipment_received_offline_with_an_extra_and_a_damaged_unit_reaches_the_manager(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
+    dog, cat = store.skus[0], store.skus[1]
+    announce(
+        central,
+        store,
+        "S-100",
+        {
+            "source": "dc",
+            "lines": [{"sku": dog, "qty": 6}, {"sku": cat, "qty": 2}],
+            "cartons": [{"sscc": SSCC, "lines": [{"sku": dog, "qty": 6}]}],
+        },
+    )
+    tablet = make_tablet()
+    synced(tablet)
+    tablet.transport.unplug()
+    with tablet.hands("E1", "1111") as ana:
+        [row] = ana.receiving.screen().shipments
+        assert (row.title, row.detail) == (
+            "S-100 from distribution centre",
+            "8 unit(s) expected · 1 carton(s)",
+        )
+        ana.receiving.open("S-100")
+        carton = ana.receiving.scan("00" + SSCC)
+        assert (carton.tone, carton.message) == ("ok", f"Carton {SSCC}: 6 unit(s) counted.")
+        assert ana.receiving.scan(SSCC).message == f"Carton {SSCC} was already counted."
+        assert ana.receiving.scan(store.gtins[dog]).tone == "ok"  # a seventh: one over
+        assert ana.receiving.damaged(dog).tone == "ok"
+        typed = ana.receiving.set_count(cat, "2")
+        assert typed.tone == "ok"
+        assert [x.words for x in typed.lines] == ["7 of 6 · 1 over · 1 damaged", "2 of 2"]
+        assert ana.receiving.scan("12345").tone == "error"  # not a code: said in words
+        closed = ana.receiving.close()
+        assert (closed.tone, closed.current) == ("warning", None)
+        assert "a manager is told" in closed.message and closed.shipments == ()
+    assert on_hand(central, store, dog)[store.locations[dog]] == 20  # nothing reached central
+
+    tablet.transport.plug_in()
+    synced(tablet)
+    assert on_hand(central, store, dog)[store.locations[dog]] == 20 + 6
+    assert on_hand(central, store, cat)[store.locations[cat]] == 20 + 2
+    synced(tablet)  # the exception comes back by pull
+    with tablet.hands("M1", "999999") as maria:
+        rows = ExceptionsVM(maria.store, maria.session).screen().rows
+        [seen] = [r for r in rows if r.code == "RECEIPT_DIFFERS"]
+        assert "1 over" in seen.what and "1 damaged" in seen.what
+        assert seen.action.startswith("Claim short and damaged units")
+
+
+def test_a_transfer_shipped_from_store_a_is_received_at_store_b(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
+    other = central.new_store()
+    a, b = make_tablet("tablet-a"), make_tablet("tablet-b", for_store=other)
+    sku = store.skus[2]
+    tid = f"TR-{store.store_id}"
+    synced(a)
+    with a.local() as local:
+        made = local.act(
+            "M1",
+            "transfer.create",
+            {"transfer_id": tid, "destination": other.store_id, "lines": [{"sku": sku, "qty": 2}]},
+            datetime.now(UTC),
+        )
+        assert made.queued, made
+    synced(a)
+    synced(a)
+    with a.hands("E1", "1111") as ana:
+        pick_and_stage(ana, store, tid, "BENCH-1")
+        staging = StagingVM(ana.store, ana.session)
+        staging.open(tid)
+        shipped = staging.ship("DHL", "JD000123")
+        assert shipped.tone == "ok", shipped.message
+    synced(a)
+    assert on_hand(central, other, sku)["IN-TRANSIT"] == 2
+
+    synced(b)
+    b.transport.unplug()
+    with b.hands("E2", "2222") as ben:
+        [row] = ben.receiving.screen().shipments
+        assert row.title == f"{tid} from store {store.store_id}"
+        ben.receiving.open(tid)
+        ben.receiving.add(sku, 2)
+        assert ben.receiving.close().tone == "ok"
+    b.transport.plug_in()
+    synced(b)
+    assert on_hand(central, other, sku) == {other.locations[sku]: 22, "IN-TRANSIT": 0}
+    assert on_hand(central, store, sku)[store.locations[sku]] == 18
