@@ -129,13 +129,16 @@ class ReceivingView(ScreenView):
                         height=56,
                         tooltip="One less",
                     ),
-                    ft.IconButton(
-                        ft.Icons.ADD,
-                        on_click=self.ui.handler(lambda e, sku=x.sku: self._add(sku, 1)),
-                        icon_size=28,
-                        width=56,
-                        height=56,
-                        tooltip="One more",
+                    handle(
+                        f"receiving-plus-{x.sku}",
+                        ft.IconButton(
+                            ft.Icons.ADD,
+                            on_click=self.ui.handler(lambda e, sku=x.sku: self._add(sku, 1)),
+                            icon_size=28,
+                            width=56,
+                            height=56,
+                            tooltip="One more",
+                        ),
                     ),
                     typed,
                     button(
