@@ -28,6 +28,8 @@ class MovementKind(StrEnum):
     TILL_RETURN = "till_return"  # an in-store return at a till: units back on the shelf
     RECEIPT_DAMAGED = "receipt_damaged"  # received damaged: to the damaged bin, not sellable
     IN_TRANSIT = "in_transit"  # a transfer between ship and receipt (qty signed, IN-TRANSIT)
+    DAMAGED = "damaged"  # rejected as damaged: from the shelf to the damaged bin
+    REJECT_WRITEOFF = "reject_writeoff"  # rejected as not found: off the book until counted
 
 
 # sign applied to a movement's qty to get its effect on on_hand
@@ -45,6 +47,8 @@ _SIGN = {
     MovementKind.TILL_RETURN: 1,
     MovementKind.RECEIPT_DAMAGED: 0,
     MovementKind.IN_TRANSIT: 1,  # qty is signed: + when shipped to the store, − when received
+    MovementKind.DAMAGED: -1,
+    MovementKind.REJECT_WRITEOFF: -1,
 }
 
 

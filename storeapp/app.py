@@ -28,10 +28,11 @@ import flet as ft
 
 from storeapp import __version__
 from sync.engine import Progress, SyncEngine, SyncReport
-from sync.scheduler import SyncScheduler
+from sync.scheduler import Link, SyncScheduler
 
 from .enrollment import enroll_data_dir
 from .local import LocalStore, private_dir
+from .pages.scan_sheet import PATH as SCAN_SHEET_PATH
 from .printing import Printers
 from .settings import StoreappSettings
 from .viewmodels.screen import Clock, utc_now
@@ -40,6 +41,7 @@ from .viewmodels.session import IDLE_AFTER
 __all__ = [
     "ASSETS_DIR",
     "AppServices",
+    "Link",
     "SyncEvent",
     "SyncFanout",
     "enroll_data_dir",
@@ -49,13 +51,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SyncEvent = Progress | SyncReport
+SyncEvent = Progress | SyncReport | Link
 
 
 class SyncFanout:
-    """Thread-safe registry: the sync thread publishes, every session's callback gets it."""
+    """Thread-safe registry: the sync thread publishes, every session's callback gets it.
+    The last `Link` published is kept (`link`), for a session that opens later."""
 
     def __init__(self) -> None:
+        self.link = Link(None)
         self._lock = threading.Lock()
         self._subscribers: dict[int, Callable[[SyncEvent], None]] = {}
         self._ids = itertools.count(1)
@@ -76,6 +80,8 @@ class SyncFanout:
 
     def publish(self, event: SyncEvent) -> None:
         with self._lock:
+            if isinstance(event, Link):
+                self.link = event
             callbacks = list(self._subscribers.values())
         for callback in callbacks:
             try:
@@ -97,6 +103,7 @@ class AppServices:
     clock: Clock = utc_now  # the sessions' clock (tests: a fake one)
     on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
     printers: Printers = field(default_factory=Printers)  # the hub's store printers, if any
+    scan_sheet: str | None = None  # the demo's scan sheet page, linked from Home
 
 
 def make_main(services: AppServices) -> Callable[[ft.Page], None]:
@@ -127,6 +134,7 @@ def serve(settings: StoreappSettings) -> None:
         interval=settings.sync_interval_s,
         listen=settings.listen_events,
         on_report=fanout.publish,
+        on_link=fanout.publish,
     )
     services = AppServices(
         settings.db_path,
@@ -134,6 +142,7 @@ def serve(settings: StoreappSettings) -> None:
         fanout,
         idle_after=timedelta(minutes=settings.idle_sign_out_min),
         printers=Printers(settings.printer, settings.pdf_print_command, settings.label_printer),
+        scan_sheet=SCAN_SHEET_PATH if settings.scan_sheet else None,
     )
     scheduler.start()
     try:

@@ -15,10 +15,10 @@ from starlette.routing import Mount
 
 from storeapp.settings import StoreappSettings
 
-from . import documents
+from . import documents, scan_sheet
 
 #: every page router the hub serves; a new kind of page adds its router here
-ROUTERS: list[APIRouter] = [documents.router]
+ROUTERS: list[APIRouter] = [documents.router, scan_sheet.router]
 
 
 def add_pages(

@@ -138,6 +138,7 @@ class DevicesView(ScreenView):
             _card(
                 label(f"{r.name}  {r.version}".strip(), bold=True),
                 label(f"{r.last_sync} · {r.waiting} · {r.clock}", size=16),
+                *([label(r.replica, size=16)] if r.replica else []),
                 *(
                     [label(f"Look at it: {r.worry}", size=16, color=ft.Colors.ORANGE_900)]
                     if r.worry

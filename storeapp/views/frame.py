@@ -12,6 +12,7 @@ import flet as ft
 from storeapp.viewmodels.printing import PrintVM
 from storeapp.viewmodels.tab import TabSession
 from sync.engine import Progress
+from sync.scheduler import Link
 
 from .context import Ui
 from .enroll import EnrollView
@@ -46,6 +47,7 @@ class Frame:
             clock=services.clock,
             idle_after=services.idle_after,
             sync_now=services.sync_now,
+            scan_sheet=services.scan_sheet,
         )
         self.session, self.sync = self.tab.session, self.tab.sync
         self.ui = Ui(
@@ -80,6 +82,7 @@ class Frame:
     def _subscribe(self) -> None:
         if self._token is None:
             self._token = self.services.fanout.subscribe(self._on_sync_event)
+            self.sync.on_link(self.services.fanout.link.online)
 
     def _unsubscribe(self) -> None:
         if self._token is not None:
@@ -135,7 +138,9 @@ class Frame:
         if self._closed:
             return
         try:
-            if isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
+            if isinstance(event, Link):  # the event stream: online or offline, at once
+                self.sync.on_link(event.online)
+            elif isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
                 self.sync.on_progress(event)
             else:
                 self.sync.on_idle()

@@ -11,6 +11,7 @@ from storeapp.viewmodels import HandoverScreen, HandoverVM
 from storeapp.viewmodels.handover import HandoverLine
 
 from .context import Ui
+from .handover_proof import arrival_rows, ask_collector
 from .print_dialog import print_button
 from .screen import ScreenView
 from .widgets import (
@@ -57,6 +58,9 @@ class HandoverView(ScreenView):
             "Hand over", ui.handler(self._hand_over), icon=ft.Icons.HANDSHAKE, primary=True
         )
         self.next_btn = button("Next customer", ui.handler(self._start), icon=ft.Icons.PERSON_ADD)
+        self.arrived = ft.Column(spacing=6)  # issue #11: curbside check-ins first
+        self.proof_btn = button("Who collects", ui.handler(self._collector), icon=ft.Icons.BADGE)
+        self.notify_btn = button("Send notice again", ui.handler(self._notify), icon=ft.Icons.EMAIL)
         self.order = ft.Column(
             [
                 ft.Row(
@@ -68,6 +72,7 @@ class HandoverView(ScreenView):
                 ),
                 handle("order-state", self.verified),
                 self.verify_row,
+                ft.Row([self.proof_btn, self.notify_btn], wrap=True),
                 self.lines,
             ],
             spacing=12,
@@ -78,6 +83,7 @@ class HandoverView(ScreenView):
                 label("Scan the pickup code, or type a name, email or phone."),
                 ft.Row([self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)]),
                 self.box,
+                self.arrived,
                 self.matches,
                 ft.Column([self.order], expand=True, scroll=ft.ScrollMode.AUTO),
                 ft.Row([self.next_btn, self.hand_btn], alignment=ft.MainAxisAlignment.END),
@@ -107,6 +113,11 @@ class HandoverView(ScreenView):
                 else []
             ),
         )
+        fill(
+            self.arrived,
+            s.arrived,
+            lambda: arrival_rows(s, lambda x: self.ui.handler(lambda e: self._select(x))),
+        )
         o = s.order
         self.order.visible = o is not None
         self.hand_btn.visible = o is not None and not s.done
@@ -125,6 +136,9 @@ class HandoverView(ScreenView):
             )
         )
         self.verify_row.visible = o.verified_by is None and not s.done
+        who = o.collected_by + (f", {o.id_type} …{o.id_last4}" if o.id_last4 else "")
+        self.proof_btn.content = f"Who collects ({who})"
+        self.proof_btn.visible = self.notify_btn.visible = not s.done
         fill(self.lines, (o.lines, s.done), lambda: [self._line(x, s.done) for x in o.lines])
         self.hand_btn.content = f"Hand over {o.units_to_hand} item(s)"
         self.hand_btn.disabled = o.verified_by is None or o.units_to_hand == 0
@@ -180,6 +194,14 @@ class HandoverView(ScreenView):
 
     def _qty(self, line_id: str, qty: int) -> None:
         self.render(self.vm.set_qty(line_id, qty))
+
+    def _collector(self, e: Any) -> None:
+        s = self.vm.screen()
+        if s.order is not None:
+            ask_collector(self.ui, self.vm, s.order, self.render)
+
+    def _notify(self, e: Any) -> None:
+        self.render(self.vm.notify())
 
     def _hand_over(self, e: Any) -> None:
         self.render(self.vm.hand_over())

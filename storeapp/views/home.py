@@ -18,8 +18,15 @@ class HomeView(ScreenView):
         self.ui, self.vm = ui, vm
         self.greeting = label("", size=TITLE, bold=True)
         self.tiles = ft.Row(wrap=True, spacing=16, run_spacing=16)
+        # the demo's printable barcodes, in a new browser tab (hidden outside the demo)
+        self.scan_sheet = ft.TextButton(
+            "Scan sheet: the demo's barcodes to print or scan", icon=ft.Icons.QR_CODE_2
+        )
         self.root = ft.Column(
-            [self.greeting, self.tiles], spacing=20, expand=True, scroll=ft.ScrollMode.AUTO
+            [self.greeting, self.tiles, self.scan_sheet],
+            spacing=20,
+            expand=True,
+            scroll=ft.ScrollMode.AUTO,
         )
         self.refresh()
 
@@ -29,6 +36,9 @@ class HomeView(ScreenView):
     def render(self, s: HomeScreen) -> None:
         self.greeting.value = f"Hello, {s.associate_name}" if s.associate_name else "Home"
         fill(self.tiles, s, lambda: self._tiles(s))
+        self.scan_sheet.visible = s.scan_sheet is not None
+        if s.scan_sheet is not None:
+            self.scan_sheet.url = ft.Url(s.scan_sheet, target=ft.UrlTarget.BLANK)
 
     def _tiles(self, s: HomeScreen) -> list[ft.Control]:
         tiles: list[ft.Control] = [

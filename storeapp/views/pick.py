@@ -11,10 +11,12 @@ from typing import Any
 import flet as ft
 
 from storeapp.viewmodels import PickListVM, PickScreen
+from storeapp.viewmodels.rejecting import RejectScreen, RejectVM
 
 from .context import Ui
 from .pick_rows import stop_row, tote_chip
 from .print_dialog import print_button
+from .reject_dialog import ask_reject
 from .screen import ScreenView
 from .short_reason import ask_short_reason
 from .widgets import (
@@ -38,8 +40,14 @@ _BANNER = ft.Colors.ORANGE_900
 
 
 class PickView(ScreenView):
-    def __init__(self, ui: Ui, vm: PickListVM, order_ids: tuple[str, ...] | None) -> None:
-        self.ui, self.vm = ui, vm
+    def __init__(
+        self,
+        ui: Ui,
+        vm: PickListVM,
+        order_ids: tuple[str, ...] | None,
+        reject_vm: RejectVM | None = None,
+    ) -> None:
+        self.ui, self.vm, self.reject_vm = ui, vm, reject_vm
         self.qty = 1
         self.totes = ft.Row(wrap=True, spacing=8)
         self.banners = ft.Column(spacing=4)
@@ -94,6 +102,7 @@ class PickView(ScreenView):
                         button(
                             "Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF
                         ),
+                        button("Reject", ui.handler(self._ask_reject), icon=ft.Icons.BLOCK),
                         ft.Container(expand=True),
                         self.finish_btn,
                     ],
@@ -199,6 +208,18 @@ class PickView(ScreenView):
         ask_short_reason(
             self.ui, stop, self._short, on_cancel=lambda: self.ui.focus_after(self.scan)
         )
+
+    def _ask_reject(self, e: Any) -> None:
+        s = self.last
+        stop = s.stops[s.selected_index] if s.selected_index is not None else None
+        if stop is None or self.reject_vm is None:
+            show(self.text, self.box, "Nothing left to reject.", "warning")
+            return
+        ask_reject(self.ui, self.reject_vm, stop, self._rejected)
+
+    def _rejected(self, done: RejectScreen | None) -> None:
+        self.render(self.vm.screen(done.message, done.tone) if done else self.vm.screen())
+        self.ui.focus_after(self.scan)
 
     def _short(self, reason: str) -> None:
         self.render(self.vm.short(reason))

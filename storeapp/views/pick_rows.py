@@ -30,7 +30,17 @@ def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.C
         ft.Row(
             [
                 label(x.location, bold=True, width=110),
-                label(x.name, expand=True),
+                ft.Column(
+                    [
+                        label(x.name),
+                        label(f"GTIN {x.gtin}", size=13, color=ft.Colors.BLUE_GREY_700),
+                    ]
+                    if x.gtin
+                    else [label(x.name)],
+                    spacing=0,
+                    expand=True,
+                    alignment=ft.MainAxisAlignment.CENTER,
+                ),
                 label(f"short {x.short}" if x.short else "", color=ft.Colors.ORANGE_900),
                 label(f"{x.picked}/{x.qty}", size=TITLE, bold=True),
                 ft.Icon(
@@ -40,7 +50,7 @@ def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.C
             ]
         ),
         padding=ft.Padding.symmetric(vertical=8, horizontal=12),
-        height=56,
+        height=64,  # the name and, small under it, the GTIN to scan
         border_radius=8,
         bgcolor=bg,
         ink=True,

@@ -15,9 +15,11 @@ from .context import Ui
 from .counting import CountView
 from .handover import HandoverView
 from .home import HomeView
+from .lookup import LookupView
 from .pick import PickView
 from .queue import QueueView
 from .receiving import ReceivingView
+from .rejections import RejectionsView
 from .returns import ReturnsView
 from .screen import Screen, ScreenView
 from .staging import StagingView
@@ -45,6 +47,9 @@ _MANAGER_RAIL = [
     ("exceptions", "Exceptions", ft.Icons.REPORT_PROBLEM),
     ("devices", "Devices", ft.Icons.TABLET_ANDROID),
     ("kpis", "KPIs", ft.Icons.INSIGHTS),
+    ("rejections", "Rejections", ft.Icons.BLOCK),
+    # issue #11, last so the rail's earlier places stay where they were; every role sees it
+    ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
 ]
 _LATER_RAIL = [("receiving", "Receiving", ft.Icons.LOCAL_SHIPPING)]  # last: rail indexes stay
 
@@ -139,7 +144,7 @@ class Shell(ScreenView):
             case "pick":
                 return QueueView(ui, tab.vm("pick"), manager=False)
             case "picklist":
-                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"))
+                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"), tab.vm("reject"))
             case "queue":
                 return QueueView(ui, tab.vm("queue"), manager=True)
             case "staging":
@@ -164,6 +169,12 @@ class Shell(ScreenView):
                 return KpisView(ui, tab.vm("kpis"))
             case "sync":
                 return SyncView(ui, tab.vm("sync"))
+            case "lookup":
+                return LookupView(ui, tab.vm("lookup"))
+            case "rejections":
+                return RejectionsView(ui, tab.vm("rejections"))
+            case "reject":  # a dialog of the pick list, not a screen of its own
+                return HomeView(ui, tab.vm("home"))
 
     def _sign_out(self, e: Any) -> None:
         self.on_signed_out(self.session.sign_out().message)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flet as ft
 
 from storeapp.viewmodels import SyncScreen, SyncStatusVM
+from sync.engine import SyncReport
+from sync.scheduler import Link
 
 from .context import Ui
 from .screen import ScreenView
 from .widgets import TEXT, TITLE, button, fill, handle, label, message, show
+
+if TYPE_CHECKING:
+    from storeapp.app import SyncEvent
 
 __all__ = ["SyncView"]
 
@@ -51,6 +58,10 @@ class SyncView(ScreenView):
 
     def refresh(self) -> None:
         self.render(self.vm.screen())
+
+    def on_sync(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncReport | Link):  # a pass ended, or the link changed
+            self.refresh()
 
     def render(self, s: SyncScreen) -> None:
         self.status.value = s.chip.text

@@ -23,6 +23,8 @@ from storeapp.viewmodels import (
     TasksVM,
 )
 from storeapp.viewmodels.console import DevicesVM, ExceptionsVM, KpisVM
+from storeapp.viewmodels.lookup import LookupVM
+from storeapp.viewmodels.rejecting import RejectionsVM, RejectVM
 from storeapp.viewmodels.screen import Clock, OnChange, nothing, utc_now
 from storeapp.viewmodels.session import IDLE_AFTER
 from storeapp.viewmodels.tab import (
@@ -51,6 +53,9 @@ EXPECTED: dict[str, type] = {
     "devices": DevicesVM,
     "kpis": KpisVM,
     "sync": SyncStatusVM,
+    "lookup": LookupVM,
+    "rejections": RejectionsVM,
+    "reject": RejectVM,
 }
 
 
@@ -132,6 +137,8 @@ def test_a_manager_s_screen_is_not_built_for_an_associate(tablet: Path) -> None:
             "count",
             "receiving",
             "sync",
+            "lookup",
+            "reject",
         ]
         assert isinstance(tab.vm("pick"), QueueVM)  # the associate's own pick queue
 

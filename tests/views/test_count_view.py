@@ -134,6 +134,7 @@ def test_an_associate_has_no_approvals_on_the_rail(tmp_path: Path) -> None:
             "Count",
             "Tasks",
             "Sync",
+            "Stock",
             "Receiving",
         ]
         assert app.find_all(ft.Semantics, identifier="tile-approvals") == []
