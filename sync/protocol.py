@@ -1134,6 +1134,15 @@ class OrderIn(Request):
     alternate: CustomerIn | None = None
     id_required: bool = False
 
+    @model_validator(mode="after")
+    def _not_a_transfer(self) -> OrderIn:
+        if self.type is OrderType.TRANSFER:
+            raise ValueError(
+                "a transfer to another store is asked with PUT "
+                "/v1/oms/stores/{store_id}/transfers/{transfer_id}, not released as an order"
+            )
+        return self
+
 
 class CancelIn(Request):
     reason: Reason = "cancelled by customer"

@@ -6,6 +6,7 @@ central closes the receipt."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from fulfillment.receiving import Inbound, InboundLine, InboundState, parse_sscc
@@ -54,6 +55,7 @@ class ReceivingScreen:
     can_close: bool = False
     message: str = ""
     tone: Tone = "info"
+    can_send: bool = False  # a manager may send stock to another store from here
 
 
 def _row(s: Inbound) -> ShipmentRow:
@@ -98,8 +100,10 @@ class ReceivingVM(ActingVM[ReceivingScreen]):
         every = self._store.inbounds()
         open_ = tuple(_row(s) for s in every if s.state is not InboundState.CLOSED)
         current = self._store.inbound(self._current) if self._current else None
+        who = self._session.associate
+        manager = bool(who and who.is_manager)
         if current is None:
-            return ReceivingScreen(open_, message=message, tone=tone)
+            return ReceivingScreen(open_, message=message, tone=tone, can_send=manager)
         damaged = sum(x.damaged for x in current.lines)
         summary = f"Counted {current.received_units} of {current.expected_units}"
         if damaged:
@@ -113,6 +117,7 @@ class ReceivingVM(ActingVM[ReceivingScreen]):
             current.state is not InboundState.CLOSED,
             message,
             tone,
+            manager,
         )
 
     def open(self, shipment_id: str) -> ReceivingScreen:
@@ -217,6 +222,33 @@ class ReceivingVM(ActingVM[ReceivingScreen]):
             return shown
         self._current = None
         return self.screen(done, "warning" if differs else "ok")
+
+    def send(self, destination: str, code: str, qty: str) -> ReceivingScreen:
+        """A manager sends `qty` of an item (scanned, or its sku) to another store: a transfer
+        picked with the pick list and shipped from the Ship screen once central has it."""
+        who = self._session.associate
+        if who is not None and not who.is_manager:
+            return self.screen("Only a manager can send stock to another store.", "error")
+        store = (destination or "").strip()
+        if not store:
+            return self.screen("Type the store the stock goes to.", "error")
+        amount = (qty or "").strip()
+        if not amount.isdigit() or not 0 < int(amount) <= 9999:
+            return self.screen("Type how many units to send, such as 6.", "error")
+        item = self._store.item((code or "").strip()) or self._scanned_item(code)
+        if isinstance(item, str):
+            return self.screen(item, "error")
+        transfer_id = f"TR-{uuid.uuid4().hex[:8].upper()}"
+        return self._act(
+            "transfer.create",
+            {
+                "transfer_id": transfer_id,
+                "destination": store,
+                "lines": [{"sku": item.sku, "qty": int(amount)}],
+            },
+            f"Transfer {transfer_id}: {amount} × {item.name} to store {store}. "
+            "It joins the pick queue once the tablet has synced.",
+        )
 
     def _name(self, sku: str) -> str:
         item = self._store.item(sku)

@@ -50,6 +50,20 @@ class ReceivingView(ScreenView):
         )
         self.back_button = button("All shipments", ui.handler(self._back), icon=ft.Icons.ARROW_BACK)
         self.actions = ft.Row([self.back_button, self.close_button], spacing=12)
+        self.send_to = text_field("To store", width=180)
+        self.send_item = text_field("Item to send", width=260)
+        self.send_qty = text_field("Units", width=120, keyboard_type=ft.KeyboardType.NUMBER)
+        self.sending = ft.Row(
+            [
+                label("Send stock:", bold=True),
+                self.send_to,
+                self.send_item,
+                self.send_qty,
+                button("Send", ui.handler(self._send), icon=ft.Icons.SEND),
+            ],
+            spacing=8,
+            wrap=True,
+        )
         self.focus_target = self.scan
         self.last: ReceivingScreen | None = None
         self.root = ft.Column(
@@ -60,6 +74,7 @@ class ReceivingView(ScreenView):
                 self.box,
                 self.rows,
                 self.actions,
+                self.sending,
             ],
             expand=True,
         )
@@ -76,6 +91,7 @@ class ReceivingView(ScreenView):
         self.summary.value = s.summary if opened else f"{len(s.shipments)} shipment(s) expected"
         self.scan.visible = self.actions.visible = opened
         self.close_button.disabled = not s.can_close
+        self.sending.visible = s.can_send and not opened
         key = (s.current, s.lines, s.cartons) if opened else s.shipments
         fill(self.rows, key, lambda: self._lines(s) if opened else self._shipments(s))
 
@@ -174,6 +190,14 @@ class ReceivingView(ScreenView):
 
     def _close(self, e: object) -> None:
         self.render(self.vm.close())
+
+    def _send(self, e: object) -> None:
+        s = self.vm.send(
+            self.send_to.value or "", self.send_item.value or "", self.send_qty.value or ""
+        )
+        if s.tone == "ok":
+            self.send_item.value = self.send_qty.value = ""
+        self.render(s)
 
     def _back(self, e: object) -> None:
         self.render(self.vm.back())

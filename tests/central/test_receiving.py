@@ -167,3 +167,19 @@ def test_the_oms_asks_a_store_for_a_transfer_once(any_central: Central, store: T
     assert ok(any_central.oms.put(url, json=body)) == first
     bad = any_central.oms.put(url.replace("TR-OMS", "TR-X"), json={**body, "destination": "NOPE"})
     assert (bad.status_code, bad.json()["code"]) == (404, "UNKNOWN_STORE")
+    same = any_central.oms.put(
+        url.replace("TR-OMS", "TR-Y"), json={**body, "destination": store.store_id}
+    )
+    assert (same.status_code, same.json()["code"]) == (409, "SAME_STORE")
+    released = any_central.oms.post(
+        "/v1/oms/orders",
+        json={
+            "order_id": "W-TR",
+            "store_id": store.store_id,
+            "type": "transfer",
+            "due_at": "2030-01-01T00:00:00Z",
+            "lines": [{"line_id": "1", "sku": store.skus[1], "qty": 1}],
+        },
+    )
+    assert (released.status_code, released.json()["code"]) == (422, "INVALID_REQUEST")
+    assert "transfers" in released.text

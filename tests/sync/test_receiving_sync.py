@@ -5,7 +5,6 @@ a manager sends from store A is picked and shipped there, and store B receives i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from storeapp.viewmodels import StagingVM
@@ -88,17 +87,20 @@ def test_a_transfer_shipped_from_store_a_is_received_at_store_b(
     other = central.new_store()
     a, b = make_tablet("tablet-a"), make_tablet("tablet-b", for_store=other)
     sku = store.skus[2]
-    tid = f"TR-{store.store_id}"
     synced(a)
-    with a.local() as local:
-        made = local.act(
-            "M1",
-            "transfer.create",
-            {"transfer_id": tid, "destination": other.store_id, "lines": [{"sku": sku, "qty": 2}]},
-            datetime.now(UTC),
+    with a.hands("E1", "1111") as ana:
+        refused = ana.receiving.send(other.store_id, sku, "2")
+        assert (refused.tone, refused.message) == (
+            "error",
+            "Only a manager can send stock to another store.",
         )
-        assert made.queued, made
-    synced(a)
+        assert not ana.receiving.screen().can_send
+    with a.hands("M1", "999999") as maria:
+        assert maria.receiving.send(other.store_id, "NO-SUCH", "2").tone == "error"
+        assert maria.receiving.send(other.store_id, sku, "0").tone == "error"
+        sent = maria.receiving.send(other.store_id, store.gtins[sku], "2")
+        assert sent.tone == "ok", sent.message
+        tid = sent.message.split(":")[0].removeprefix("Transfer ")
     synced(a)
     with a.hands("E1", "1111") as ana:
         pick_and_stage(ana, store, tid, "BENCH-1")
