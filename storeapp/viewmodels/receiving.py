@@ -172,9 +172,12 @@ class ReceivingVM(ActingVM[ReceivingScreen]):
         line = shipment.line(sku)
         have = line.received if line else 0
         hurt = line.damaged if line else 0
+        asked_damaged = damaged
         qty = max(qty, -have)
         damaged = max(min(damaged, have + qty - hurt), -hurt)
         if qty == 0 and damaged == 0:
+            if asked_damaged > 0:
+                return self.screen("Count the unit first, then mark it damaged.", "error")
             return self.screen("Nothing to take off.", "info")
         name = (line.name if line and line.name else None) or self._name(sku)
         if damaged:

@@ -123,3 +123,35 @@ def test_a_transfer_shipped_from_store_a_is_received_at_store_b(
     synced(b)
     assert on_hand(central, other, sku) == {other.locations[sku]: 22, "IN-TRANSIT": 0}
     assert on_hand(central, store, sku)[store.locations[sku]] == 18
+
+
+def test_the_receiving_screen_says_what_it_cannot_do_in_words(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
+    sku = store.skus[4]
+    announce(central, store, "S-200", {"source": "vendor-9", "lines": [{"sku": sku, "qty": 1}]})
+    tablet = make_tablet()
+    synced(tablet)
+    with tablet.hands("E1", "1111") as ana:
+        vm = ana.receiving
+        assert vm.scan(store.gtins[sku]).message == "Choose a shipment first."
+        assert vm.open("S-NONE").message == "Shipment S-NONE is not on this tablet."
+        vm.open("S-200")
+        assert vm.damaged(sku).message == "Count the unit first, then mark it damaged."
+        assert vm.add(sku, -1).message == "Nothing to take off."
+        assert vm.set_count(sku, "two").message == "Type the number of units, such as 12."
+        assert vm.scan(SSCC).message == (
+            f"Carton {SSCC} is not on this shipment: count its items one by one."
+        )
+        assert vm.close().message == "Nothing is counted yet: count what arrived first."
+        assert vm.set_count(sku, "1").tone == "ok"
+        assert vm.close().message == "Shipment S-200 received."
+        assert vm.open("S-200").current is not None
+        assert vm.add(sku, 1).message == (
+            "Shipment S-200 is closed: ask a manager to adjust the stock."
+        )
+    assert central.oms.get(f"/v1/oms/stores/{store.store_id}/inbound/S-200").json()["state"] == (
+        "expected"  # nothing synced yet: closed on the tablet only
+    )
+    synced(tablet)
+    assert on_hand(central, store, sku)[store.locations[sku]] == 21
