@@ -12,6 +12,7 @@ ready-for-pickup notification.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,15 @@ def _catalogue(tx: StoreTx, skus: Iterable[str]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Unknown:
+    """A sku another store sends that this store's catalogue does not have (yet)."""
+
+    sku: str
+    name: str = ""
+    location: str = ""
+
+
 def stage_announcement(
     tx: StoreTx,
     shipment_id: str,
@@ -78,11 +88,15 @@ def stage_announcement(
     transfer_id: str | None = None,
     carrier: str | None = None,
     tracking: str | None = None,
+    strict: bool = True,
 ) -> tuple[Inbound, bool]:
     """Stage the shipment as announced (idempotent); (the shipment, whether it changed).
-    Raises Invalid for a sku not in the catalogue, NotFound for an unknown order, Conflict
-    once receiving has started."""
+    Raises Invalid for a sku not in the catalogue (`strict=False`, a transfer from another
+    store: the line is kept, without a shelf — it is received at RECEIVING), NotFound for
+    an unknown order, Conflict once receiving has started."""
     catalogue = _catalogue(tx, [sku for sku, _ in lines] + [s for _, c in cartons for s, _ in c])
+    if not strict:
+        catalogue = {sku: catalogue.get(sku) or _Unknown(sku) for sku, _ in lines} | catalogue
     errors = [
         {"row": i, "field": "sku", "message": f"{sku} is not in this store's catalogue"}
         for i, (sku, _) in enumerate(lines)

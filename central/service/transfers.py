@@ -175,9 +175,10 @@ def deliver_shipped(engine: Engine, store_id: str, order_ids: Iterable[str]) -> 
                     transfer_id=order.order_id,
                     carrier=order.carrier,
                     tracking=order.tracking,
+                    strict=False,
                 )
-            except (Conflict, Invalid, NotFound):
-                changed = False  # received already, or an item the destination lacks
+            except Conflict:
+                changed = False  # the destination has started receiving it: it stands
             if changed:
                 write_in_transit(
                     tx,

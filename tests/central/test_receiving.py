@@ -183,3 +183,28 @@ def test_the_oms_asks_a_store_for_a_transfer_once(any_central: Central, store: T
     )
     assert (released.status_code, released.json()["code"]) == (422, "INVALID_REQUEST")
     assert "transfers" in released.text
+
+
+def test_a_transferred_item_the_destination_lacks_is_received_at_receiving(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
+    small = any_central.new_store(items=2)
+    there = RawDevice(any_central, small, "tablet B")
+    try:
+        sku, tid = store.skus[5], f"TR-NEW-{store.store_id}"
+        transfer = {
+            "transfer_id": tid,
+            "destination": small.store_id,
+            "lines": [{"sku": sku, "qty": 1}],
+        }
+        assert device.push_one("transfer.create", transfer, actor="M1")["status"] == "applied"
+        _pick_and_ship(device, store, tid, sku, 1)
+        [arrived] = _inbound(there.pull_all())
+        assert arrived["data"]["lines"] == [
+            {"sku": sku, "expected": 1, "received": 0, "damaged": 0, "name": "", "location": ""}
+        ]
+        there.push_one("inbound.count", {"shipment_id": tid, "sku": sku, "qty": 1})
+        assert there.push_one("inbound.close", {"shipment_id": tid})["status"] == "applied"
+        assert _stock(any_central, small, sku) == {"RECEIVING": 1, "IN-TRANSIT": 0}
+    finally:
+        there.close()
