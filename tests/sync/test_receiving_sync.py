@@ -9,6 +9,7 @@ from typing import Any
 
 from storeapp.viewmodels import StagingVM
 from storeapp.viewmodels.console import ExceptionsVM
+from storeapp.viewmodels.lookup import LookupVM
 from tests.support.central import Central, TestStore, ok
 from tests.support.tablet import Tablet
 from tests.sync.conftest import MakeTablet
@@ -114,6 +115,12 @@ def test_a_transfer_shipped_from_store_a_is_received_at_store_b(
     synced(b)
     b.transport.unplug()
     with b.hands("E2", "2222") as ben:
+        looked = LookupVM(ben.store, ben.session).select(sku)
+        assert {(p.location, p.on_hand) for p in looked.places} == {
+            (other.locations[sku], 20),
+            ("IN-TRANSIT", 2),
+        }
+        assert looked.totals[0] == 20  # on their way, not in the store yet
         [row] = ben.receiving.screen().shipments
         assert row.title == f"{tid} from store {store.store_id}"
         ben.receiving.open(tid)
