@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import httpx
 import typer
 
 from storeapp import __version__
@@ -383,6 +382,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _wait_for(server: str, proc: subprocess.Popen[bytes]) -> None:
+    import httpx  # the demo only: the hub's start does not pay for it
+
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

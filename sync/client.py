@@ -178,6 +178,17 @@ class CentralClient:
         response = self._send("GET", f"/v1/sync/stock/{quote(sku, safe='')}/nearby")
         return _parse(StockLookup, response)
 
+    def order(self, order_id: str) -> Change | None:
+        """One order of this tablet's store as a pull would send it (an order older than the
+        snapshot's horizon, looked up on demand); None when central has no such order."""
+        try:
+            response = self._send("GET", f"/v1/sync/orders/{quote(order_id, safe='')}")
+        except RequestRejected as exc:
+            if exc.code == "UNKNOWN_ORDER":
+                return None
+            raise
+        return _parse(Change, response)
+
     def snapshot(self, kinds: Iterable[str] | None = None) -> tuple[SnapshotHeader, ChangeStream]:
         """Open GET /v1/sync/snapshot: its header line and a stream of its changes.
 

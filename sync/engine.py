@@ -234,7 +234,9 @@ class SyncEngine:
         self._lock = threading.Lock()
         self._poked = threading.Event()
         self._wake = threading.Event()  # a poke, or the batch in flight came back
-        self._last_result: str | None = None  # the last pass's result word (its log line)
+        # the last pass's result word (its log line); a first pass that moved nothing and
+        # went well says nothing either (the hub starts quiet)
+        self._last_result: str | None = "ok"
         # the replica check (issue #12): when it last ran, the checksum of a kind a reload
         # could not heal (not reloaded again while central's stays the same), and a report
         # central has not taken yet

@@ -27,7 +27,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -37,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .backoff import Backoff
 from .engine import SyncEngine, SyncReport
 from .errors import Offline, SyncError
+from .link import Link
 
 __all__ = ["LISTENER_BACKOFF_MAX_S", "Link", "SyncScheduler"]
 
@@ -48,14 +48,6 @@ STABLE_STREAM_SECONDS = 30.0
 # the listener's reconnect attempts while central is away: 0.5 s, then every ≤ 1 s (jittered)
 LISTENER_BACKOFF_INITIAL_S = 0.5
 LISTENER_BACKOFF_MAX_S = 1.0
-
-
-@dataclass(frozen=True)
-class Link:
-    """The event stream's verdict on the link to central: True online, False offline,
-    None unknown (no listener, not enrolled, the token refused)."""
-
-    online: bool | None
 
 
 def _utcnow() -> datetime:

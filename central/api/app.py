@@ -25,10 +25,10 @@ from sync.protocol import Op, PushRequest
 
 from ..db.engine import engine_for
 from ..service.errors import CentralError
-from ..service.leader import EXPIRY_LOCK, Leader
+from ..service.leader import EXPIRY_LOCK, PRUNE_LOCK, Leader
 from ..service.oms import expire_pickups
 from ..service.pickups import remind_pickups
-from ..service.pruning import prune
+from ..service.pruning import Pruned, prune
 from ..service.webhooks import DeliveryWorker
 from ..settings import CentralSettings
 from . import events, labels, oms, receiving, sync
@@ -98,12 +98,13 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
-        leader = None
+        leaders: list[Leader] = []
         if settings.expiry_interval_s > 0 or settings.prune_interval_s > 0:
             scheduler = BackgroundScheduler(timezone="UTC")
             if settings.expiry_interval_s > 0:
                 # every process schedules it, one process (the lock's holder) runs it
                 leader = Leader(engine, EXPIRY_LOCK)
+                leaders.append(leader)
                 scheduler.add_job(
                     _expire_if_leader,
                     "interval",
@@ -114,10 +115,14 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
                     id="expire_pickups",
                 )
             if settings.prune_interval_s > 0:
+                # one pruner per cluster too: N processes pruning the same stores would queue
+                # on each store's lock N times an interval for nothing
+                pruner = Leader(engine, PRUNE_LOCK)
+                leaders.append(pruner)
                 scheduler.add_job(
-                    prune,
+                    _prune_if_leader,
                     "interval",
-                    args=[engine, settings.retention_days],
+                    args=[engine, pruner, settings.retention_days],
                     seconds=settings.prune_interval_s,
                     max_instances=1,
                     coalesce=True,
@@ -140,7 +145,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
             hub = getattr(app.state, "change_hub", None)
             if hub is not None:
                 await hub.stop()
-            if leader is not None:
+            for leader in leaders:
                 leader.close()
             engine.dispose()
 
@@ -210,6 +215,11 @@ def _expire_if_leader(engine: Engine, leader: Leader) -> int:
         return 0
     remind_pickups(engine)  # issue #11: reminded before the hold ends, then expired past it
     return expire_pickups(engine)
+
+
+def _prune_if_leader(engine: Engine, leader: Leader, retention_days: int) -> Pruned | None:
+    """The pruning job, in the one process that holds the pruning lock; None elsewhere."""
+    return prune(engine, retention_days) if leader.holds() else None
 
 
 def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sync.protocol import (
     MAX_PUSH_OPS,
     PLAIN_PATTERN,
+    Change,
     DeviceHealth,
     EnrollRequest,
     EnrollResponse,
@@ -146,6 +147,25 @@ def list_devices(device: Device, engine: EngineDep) -> list[DeviceHealth]:
     """The tablets of the caller's store and their sync health (the manager's device list).
     Names, times and counts only: no customer data."""
     return devices.store_devices(engine, device.store_id)
+
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)]
+
+
+@router.get(
+    "/sync/orders/{order_id}",
+    response_model=Change,
+    responses={
+        401: ERRORS[401],
+        403: ERRORS[403],
+        404: {"model": ErrorBody, "description": "UNKNOWN_ORDER: no such order in this store"},
+        422: ERRORS[422],
+    },
+)
+def get_order(order_id: OrderId, device: Device, engine: EngineDep) -> Change:
+    """One order of the caller's store as a pull sends it (kind `order`): the returns desk
+    looks up an order older than what the tablet downloaded (the snapshot's horizon)."""
+    return feed.order_change(engine, device.store_id, order_id)
 
 
 @router.get(

@@ -38,6 +38,7 @@ __all__ = [
     "StoreTx",
     "decode_cursor",
     "encode_cursor",
+    "order_change",
     "pull",
     "snapshot_stream",
     "store_tx",
@@ -384,6 +385,32 @@ def snapshot_stream(
             conn.close()
 
     return header, chunks()
+
+
+def order_change(engine: Engine, store_id: str, order_id: str) -> Change:
+    """One order of the store as a pull would send it: an older order a tablet does not hold
+    (past the snapshot's horizon, or pruned from the feed), looked up on demand.
+
+    The document is the `orders` row's (the feed's copy of an ended order may be pruned);
+    its version is the feed's when the feed still has it, else 0: any later change of the
+    order (a return) reaches the tablet by pull with a higher version and replaces it."""
+    with reading(engine) as conn, conn.begin():
+        data = conn.execute(
+            select(orders.c.data).where(
+                orders.c.order_id == order_id, orders.c.store_id == store_id
+            )
+        ).scalar()
+        if data is None:
+            raise NotFound(f"No order {order_id} in this store", code="UNKNOWN_ORDER")
+        version = conn.execute(
+            select(sync_docs.c.version).where(
+                sync_docs.c.store_id == store_id,
+                sync_docs.c.kind == "order",
+                sync_docs.c.entity_id == order_id,
+                sync_docs.c.deleted.is_(False),
+            )
+        ).scalar()
+    return Change(kind="order", id=order_id, version=version or 0, data=data)
 
 
 def current_seq(engine: Engine, store_id: str) -> int:

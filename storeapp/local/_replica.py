@@ -170,6 +170,18 @@ class ReplicaSide:
                 everything="store" in changed,  # a policy change can change any fold
             )
 
+    def take_order(self, change: Change) -> None:
+        """An order central sent on demand (`CentralClient.order`: older than what the
+        snapshot held) stored as a pull stores it: its document (a newer one already here
+        wins), then its row folded with this tablet's pending ops. The cursor is not moved:
+        later changes of the order still come by pull, and replace it."""
+        if change.kind != "order":
+            raise ValueError(f"not an order: {change.kind!r}")
+        with self._write() as conn:
+            version, data = admit_change(change)
+            upsert_doc(conn, change.kind, change.id, version, change.op, data)
+            rebase(conn, [change.id], acknowledged=False)
+
     def load_snapshot(self, header: SnapshotHeader, changes: Iterable[Change]) -> None:
         """Replace all server state with a snapshot, keeping the outbox, and rebase.
 

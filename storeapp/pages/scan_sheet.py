@@ -19,7 +19,7 @@ from html import escape
 import barcode
 import segno
 from barcode.writer import SVGWriter
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from fulfillment.barcodes import printed_gtin
@@ -27,10 +27,10 @@ from fulfillment.model import OPEN_STATES, Order, OrderState
 from storeapp.local import LocalStore
 from storeapp.settings import StoreappSettings
 
-__all__ = ["PATH", "ScanSheet", "gtin_svg", "read_sheet", "render", "router"]
+from .paths import SCAN_SHEET_PATH as PATH
 
-PATH = "/pages/scan-sheet"
-router = APIRouter()
+__all__ = ["PATH", "ScanSheet", "gtin_svg", "read_sheet", "render", "scan_sheet"]
+
 
 _BAR = {"module_height": 12.0, "font_size": 8, "text_distance": 3.5, "quiet_zone": 4.0}
 
@@ -181,8 +181,8 @@ def render(sheet: ScanSheet) -> str:
     )
 
 
-@router.get(PATH, response_class=HTMLResponse, include_in_schema=False)
 def scan_sheet(request: Request) -> HTMLResponse:
+    """`GET /pages/scan-sheet` (routed by storeapp.pages.routes)."""
     settings: StoreappSettings = request.app.state.settings
     if not settings.scan_sheet or not settings.db_path.exists():
         raise HTTPException(404, "The scan sheet is served by `storeapp demo` only")

@@ -67,6 +67,18 @@ class CountApproval:
     can_approve: bool  # a disputed count can only be sent back
     pending: bool  # a decision of this tablet is still waiting for central
 
+    @property
+    def confirm(self) -> str:
+        """The question asked before an approval: every count waiting here is over the
+        store's variance threshold, so one tap never changes the books (issue #10, 8)."""
+        if not self.variance:
+            return ""
+        units = "unit" if abs(self.variance) == 1 else "units"
+        return (
+            f"Approve {self.variance_text} {units} of {self.name} at {self.location}? "
+            f"The books change from {self.book} to {self.counted}."
+        )
+
 
 @dataclass(frozen=True)
 class ReturnApproval:

@@ -24,7 +24,7 @@ from typing import Literal, TypeAlias, cast, overload
 from storeapp.local import LocalStore
 from sync.client import CentralClient
 from sync.errors import NotEnrolled
-from sync.protocol import DeviceHealth, StockLookup
+from sync.protocol import Change, DeviceHealth, StockLookup
 from sync.replica import Identity
 
 from .approvals import ApprovalsVM
@@ -37,7 +37,7 @@ from .picking import PickListVM
 from .queue import QueueVM
 from .receiving import ReceivingVM
 from .rejecting import RejectionsVM, RejectVM
-from .returns import ReturnsVM
+from .returns import LookUp, ReturnsVM
 from .screen import Clock, OnChange, nothing, utc_now
 from .session import IDLE_AFTER, SessionVM
 from .staging import StagingVM
@@ -176,10 +176,13 @@ class TabSession:
         devices: Callable[[Identity | None], Callable[[], list[DeviceHealth]]] | None = None,
         lookup: Callable[[Identity | None], Callable[[str], StockLookup]] | None = None,
         scan_sheet: str | None = None,
+        lookups: Callable[[Identity | None], LookUp | None] | None = None,
     ) -> None:
         """`sync_now` asks the sync engine for a pass (an action queued, Sync now);
         `devices` makes the device list's fetch from the tablet's identity (tests);
-        `scan_sheet` is the demo's scan sheet address, linked from Home (None: no link)."""
+        `lookup` the stock lookup's online part (tests); `scan_sheet` is the demo's scan
+        sheet address, linked from Home (None: no link); `lookups` the returns desk's
+        lookup of an older order on central (tests)."""
         self.store = LocalStore(db_path, screen=True)
         self.sync_now = sync_now
         self.session = SessionVM(self.store, clock=clock, idle_after=idle_after)
@@ -187,6 +190,7 @@ class TabSession:
         self._devices = devices or devices_of
         self._lookup = lookup or lookup_of
         self._scan_sheet = scan_sheet
+        self._lookups = lookups or order_lookup_of
         self._on_change: OnChange = sync_now
         self._vms: dict[str, ScreenVM] = {}
         self.closed = False
@@ -275,6 +279,9 @@ class TabSession:
 
     def _build(self, key: str) -> ScreenVM:
         store, session, on_change = self.store, self.session, self._on_change
+        if key == "returns":  # it may look an older order up on central
+            look_up = self._lookups(store.identity())
+            return ReturnsVM(store, session, on_change=on_change, look_up=look_up)
         if key in _ACTING:  # the screens that change something: they wake the sync engine
             return _ACTING[key](store, session, on_change=on_change)
         match key:
@@ -333,3 +340,20 @@ def lookup_of(identity: Identity | None) -> Callable[[str], StockLookup]:
             return client.stock_nearby(sku)
 
     return fetch
+
+
+LOOKUP_TIMEOUT_S = 8.0
+
+
+def order_lookup_of(identity: Identity | None) -> LookUp | None:
+    """The returns desk's lookup of an order on central, with this tablet's token (None: not
+    enrolled, nothing to ask). Each call opens its own client: it runs on a worker thread."""
+    if identity is None:
+        return None
+
+    def look_up(order_id: str) -> Change | None:
+        # a customer waits at the desk: a short timeout, then the words for offline
+        with CentralClient(identity.server_url, identity.token, timeout=LOOKUP_TIMEOUT_S) as c:
+            return c.order(order_id)
+
+    return look_up

@@ -18,11 +18,13 @@ from .widgets import (
     BIG,
     TEXT,
     TITLE,
+    action_bar,
     button,
     choice,
     fill,
     handle,
     label,
+    look_ready,
     message,
     show,
     stepper,
@@ -35,12 +37,12 @@ _VERIFIED = {"pickup_code": "Verified by pickup code", "id": "Verified by photo 
 
 
 class HandoverView(ScreenView):
-    def __init__(self, ui: Ui, vm: HandoverVM) -> None:
+    def __init__(self, ui: Ui, vm: HandoverVM, query: str | None = None) -> None:
         self.ui, self.vm = ui, vm
         self.find = text_field(
             "Find order",
             autofocus=True,
-            expand=True,
+            width=ui.fit(480),
             on_submit=ui.handler(self._find),
         )
         self.text, self.box = message("handover-message")
@@ -50,9 +52,11 @@ class HandoverView(ScreenView):
         self.contact = label("", size=TEXT)
         self.shelf = label("", size=BIG, bold=True)
         self.verified = label("", size=TEXT, bold=True)
-        self.code = text_field("Pickup code", width=300, on_submit=ui.handler(self._verify_code))
+        self.code = text_field(
+            "Pickup code", width=ui.fit(300), on_submit=ui.handler(self._verify_code)
+        )
         self.id_btn = button("Photo ID checked", ui.handler(self._verify_id), icon=ft.Icons.BADGE)
-        self.verify_row = ft.Row([self.code, self.id_btn], wrap=True)
+        self.verify_row = ft.Row([self.code, self.id_btn], wrap=True, run_spacing=8)
         self.lines = ft.Column(spacing=6)
         self.hand_btn = button(
             "Hand over", ui.handler(self._hand_over), icon=ft.Icons.HANDSHAKE, primary=True
@@ -65,10 +69,12 @@ class HandoverView(ScreenView):
             [
                 ft.Row(
                     [
-                        ft.Column([self.title, self.contact], expand=True, spacing=2),
+                        ft.Column([self.title, self.contact], spacing=2, width=ui.fit(520)),
                         self.print_btn,
                         handle("staging-location", self.shelf),
-                    ]
+                    ],
+                    wrap=True,
+                    run_spacing=8,
                 ),
                 handle("order-state", self.verified),
                 self.verify_row,
@@ -81,21 +87,31 @@ class HandoverView(ScreenView):
             [
                 label("Hand-over", size=TITLE, bold=True),
                 label("Scan the pickup code, or type a name, email or phone."),
-                ft.Row([self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)]),
+                ft.Row(
+                    [self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)],
+                    wrap=True,
+                    run_spacing=8,
+                ),
                 self.box,
                 self.arrived,
                 self.matches,
                 ft.Column([self.order], expand=True, scroll=ft.ScrollMode.AUTO),
-                ft.Row([self.next_btn, self.hand_btn], alignment=ft.MainAxisAlignment.END),
+                action_bar(self.next_btn, self.hand_btn),
             ],
             expand=True,
             spacing=12,
         )
-        self.focus_target = self.find
+        self.focus_target: ft.Control = self.find
         self.render(vm.screen())
+        if query:  # scanned on Home
+            self.find.value = query
+            self._find(None)
 
     def render(self, s: HandoverScreen) -> None:
         show(self.text, self.box, s.message, s.tone)
+        # the field a scanner's code goes to now: the pickup code to verify, else the search
+        verifying = s.order is not None and s.order.verified_by is None and not s.done
+        self.focus_target = self.code if verifying else self.find
         fill(
             self.matches,
             (s.matches, s.order is None),
@@ -141,7 +157,8 @@ class HandoverView(ScreenView):
         self.proof_btn.visible = self.notify_btn.visible = not s.done
         fill(self.lines, (o.lines, s.done), lambda: [self._line(x, s.done) for x in o.lines])
         self.hand_btn.content = f"Hand over {o.units_to_hand} item(s)"
-        self.hand_btn.disabled = o.verified_by is None or o.units_to_hand == 0
+        # not ready: grey, and a tap says why (issue #10, finding 6)
+        look_ready(self.hand_btn, o.verified_by is not None and o.units_to_hand > 0)
 
     def _line(self, x: HandoverLine, done: bool) -> ft.Control:
         parts: list[ft.Control] = [
@@ -165,9 +182,8 @@ class HandoverView(ScreenView):
                 f"hand-qty-{x.line_id}",
             )
             parts.append(row)
-        return ft.Container(
-            ft.Row(parts), padding=8, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50
-        )
+        body = ft.Column(parts, spacing=4) if self.ui.narrow else ft.Row(parts)
+        return ft.Container(body, padding=8, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50)
 
     # --- events: each one view-model call ------------------------------------------------
 

@@ -40,7 +40,7 @@ def ask_collector(
     digits = text_field("ID last digits", width=220, max_length=4)
 
     def save(id_type: str | None) -> None:
-        ui.page.pop_dialog()
+        ui.close_dialog()
         on_done(
             vm.collector(
                 str(who.value or "customer"),
@@ -50,7 +50,7 @@ def ask_collector(
         )
 
     needed = "This order needs the collector's ID." if order.id_needed else "ID is optional."
-    ui.page.show_dialog(
+    ui.show_dialog(
         ft.AlertDialog(
             title=label("Who collects?", size=TITLE),
             content=ft.Column([who, label(needed), digits], tight=True),

@@ -29,7 +29,7 @@ def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.C
     return ft.Container(
         ft.Row(
             [
-                label(x.location, bold=True, width=110),
+                label(x.location, bold=True, width=96),
                 ft.Column(
                     [
                         label(x.name),

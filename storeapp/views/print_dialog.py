@@ -59,14 +59,12 @@ def open_print_dialog(ui: Ui, order_id: str | None) -> None:
         return ft.Row(row, wrap=True)
 
     render(vm.open(order_id))
-    ui.page.show_dialog(
+    ui.show_dialog(
         ft.AlertDialog(
             title=label(f"Print order {order_id}", size=TITLE),
             content=ft.Column([words, body], tight=True, spacing=12),
             actions=[
-                ft.TextButton(
-                    "Close", height=48, on_click=ui.handler(lambda e: ui.page.pop_dialog())
-                )
+                ft.TextButton("Close", height=48, on_click=ui.handler(lambda e: ui.close_dialog()))
             ],
         )
     )

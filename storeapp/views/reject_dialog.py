@@ -25,7 +25,7 @@ def ask_reject(
     targets = [(x.order_id, x.line_id) for x in stop.splits]
 
     def choose(code: str | None) -> None:
-        ui.page.pop_dialog()
+        ui.close_dialog()
         if code is None:
             on_done(None)
             return
@@ -35,7 +35,7 @@ def ask_reject(
             n = 0
         on_done(vm.reject_units(targets, n, code, str(note.value or "")))
 
-    ui.page.show_dialog(
+    ui.show_dialog(
         ft.AlertDialog(
             title=label(f"Reject {stop.name} at {stop.location}?", size=TITLE),
             content=ft.Column(

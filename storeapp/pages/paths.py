@@ -1,0 +1,8 @@
+"""Where the hub serves its pages (one place for the routes, the app's links and the CLI)."""
+
+from __future__ import annotations
+
+__all__ = ["PRINT_PATH", "SCAN_SHEET_PATH"]
+
+PRINT_PATH = "/pages/print/{kind}/{doc_id}.pdf"
+SCAN_SHEET_PATH = "/pages/scan-sheet"
