@@ -73,6 +73,13 @@ class Code(StrEnum):
     VARIANCE_OVER_THRESHOLD = "VARIANCE_OVER_THRESHOLD"
     COUNT_DISAGREES = "COUNT_DISAGREES"
     COUNT_DISPUTED = "COUNT_DISPUTED"
+    # receiving and transfers
+    UNKNOWN_SHIPMENT = "UNKNOWN_SHIPMENT"
+    UNKNOWN_CARTON = "UNKNOWN_CARTON"
+    RECEIPT_CLOSED = "RECEIPT_CLOSED"
+    RECEIPT_DIFFERS = "RECEIPT_DIFFERS"
+    UNKNOWN_STORE = "UNKNOWN_STORE"
+    SAME_STORE = "SAME_STORE"
     # tasks and exceptions
     ALREADY_DONE = "ALREADY_DONE"
     NOT_OPEN = "NOT_OPEN"
@@ -145,6 +152,12 @@ CODES: dict[Code, CodeInfo] = {
     Code.VARIANCE_OVER_THRESHOLD: CodeInfo(APPLIED, "recorded; posts after a manager decides"),
     Code.COUNT_DISAGREES: CodeInfo(COMPENSATED, "two counts disagree: blind recount"),
     Code.COUNT_DISPUTED: CodeInfo(REJECTED, "a disputed count can only be recounted"),
+    Code.UNKNOWN_SHIPMENT: CodeInfo(None, "no such inbound shipment in this store"),
+    Code.UNKNOWN_CARTON: CodeInfo(COMPENSATED, "a carton (SSCC) the shipment does not list"),
+    Code.RECEIPT_CLOSED: CodeInfo(COMPENSATED, "counted after the receipt was closed"),
+    Code.RECEIPT_DIFFERS: CodeInfo(APPLIED, "closed with over, short or damaged units"),
+    Code.UNKNOWN_STORE: CodeInfo(REJECTED, "a transfer to a store central does not know"),
+    Code.SAME_STORE: CodeInfo(REJECTED, "a transfer to the store it leaves from"),
     Code.ALREADY_DONE: CodeInfo(APPLIED, "task.done of a task already closed"),
     Code.NOT_OPEN: CodeInfo(REJECTED, "exception.resolve of an exception already settled"),
     Code.INVALID_INPUT: CodeInfo(REJECTED, "the tablet refused a payload before queueing it"),

@@ -26,6 +26,8 @@ class MovementKind(StrEnum):
     COUNT_ADJUST = "count_adjust"
     SALE = "sale"  # a till sale: units leave the store through a till
     TILL_RETURN = "till_return"  # an in-store return at a till: units back on the shelf
+    RECEIPT_DAMAGED = "receipt_damaged"  # received damaged: to the damaged bin, not sellable
+    IN_TRANSIT = "in_transit"  # a transfer between ship and receipt (qty signed, IN-TRANSIT)
     DAMAGED = "damaged"  # rejected as damaged: from the shelf to the damaged bin
     REJECT_WRITEOFF = "reject_writeoff"  # rejected as not found: off the book until counted
 
@@ -43,6 +45,8 @@ _SIGN = {
     MovementKind.COUNT_ADJUST: 1,  # qty is signed
     MovementKind.SALE: -1,
     MovementKind.TILL_RETURN: 1,
+    MovementKind.RECEIPT_DAMAGED: 0,
+    MovementKind.IN_TRANSIT: 1,  # qty is signed: + when shipped to the store, − when received
     MovementKind.DAMAGED: -1,
     MovementKind.REJECT_WRITEOFF: -1,
 }

@@ -38,6 +38,7 @@ class Frozen(BaseModel):
 class OrderType(StrEnum):
     SHIP_FROM_STORE = "ship_from_store"
     PICKUP = "pickup"
+    TRANSFER = "transfer"  # stock sent to another store: picked and shipped like a parcel
 
 
 class OrderState(StrEnum):
@@ -222,6 +223,7 @@ class Order(Frozen):
     reason: str | None = None  # cancel / reject reason
     fulfilled_at: datetime | None = None  # last shipped or handed over: a return's window starts
     fulfilled_by: str | None = None  # who last shipped or handed over (employee id)
+    destination: str | None = None  # a transfer: the store it goes to
     created_at: datetime | None = None
     updated_at: datetime | None = None
     # issue #11: proof of pickup, curbside check-in, notices, rejections

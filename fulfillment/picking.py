@@ -578,7 +578,7 @@ def _parcel(carrier: str | None, tracking: str | None) -> str:
 
 
 def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context) -> Outcome:
-    if order.type is not OrderType.SHIP_FROM_STORE:
+    if order.type is OrderType.PICKUP:
         return _rejected(order, Code.WRONG_ORDER_TYPE, "A pickup order is handed over, not shipped")
     if order.state in (OrderState.SHIPPED, OrderState.HANDED_OVER):
         return _shipped_again(order, carrier, tracking, ctx)

@@ -38,6 +38,7 @@ from pydantic import (
 from fulfillment import pins
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
 from fulfillment.model import OrderType, Policy, Role, ShortReason
+from fulfillment.receiving import parse_sscc
 from fulfillment.returns import Condition, Disposition, ReturnReason
 
 __all__ = [
@@ -417,6 +418,56 @@ class TaskDone(Request):
     note: Text = ""
 
 
+def _sscc(value: str) -> str:
+    found = parse_sscc(value)
+    if found is None:
+        raise ValueError("must be an SSCC: 18 digits with a right check digit (or AI 00)")
+    return found
+
+
+Sscc = Annotated[Plain, Field(min_length=18, max_length=24), AfterValidator(_sscc)]
+Delta = Annotated[int, Field(ge=-9999, le=9999)]
+
+
+class InboundCount(Request):
+    """Units of one sku counted on an inbound shipment (negative: a miscount taken off);
+    `damaged`: how many more of them are damaged (negative: not damaged after all)."""
+
+    shipment_id: Id
+    sku: Id
+    qty: Delta = 0
+    damaged: Delta = 0
+
+    @model_validator(mode="after")
+    def _counts_something(self) -> InboundCount:
+        if self.qty == 0 and self.damaged == 0:
+            raise ValueError("a count of 0 units and 0 damaged changes nothing")
+        return self
+
+
+class InboundCarton(Request):
+    shipment_id: Id
+    sscc: Sscc
+
+
+class InboundRef(Request):
+    shipment_id: Id
+
+
+class TransferLineIn(Request):
+    sku: Id
+    qty: Qty
+
+
+class TransferCreate(Request):
+    """A manager sends stock to another store: picked and shipped like a parcel."""
+
+    transfer_id: Id
+    destination: Id  # the store it goes to
+    lines: Annotated[list[TransferLineIn], Field(min_length=1, max_length=200)]
+    due_at: Instant | None = None
+
+
 class Document(StrEnum):
     """What an op acts on: each end has one apply step per document kind."""
 
@@ -426,6 +477,8 @@ class Document(StrEnum):
     STOCK = "stock"
     EXCEPTION = "exception"
     TASK = "task"
+    INBOUND = "inbound"
+    TRANSFER = "transfer"
 
 
 @dataclass(frozen=True)
@@ -592,6 +645,37 @@ OPS: Mapping[str, OpSpec] = MappingProxyType(
             manager_only=True,
         ),
         OpSpec("task.done", TaskDone, Document.TASK, "task_id", "Task marked done"),
+        OpSpec(
+            "inbound.count",
+            InboundCount,
+            Document.INBOUND,
+            "shipment_id",
+            "Receiving count of {item} on shipment {shipment_id}",
+            fact=True,
+        ),
+        OpSpec(
+            "inbound.carton",
+            InboundCarton,
+            Document.INBOUND,
+            "shipment_id",
+            "Carton {sscc} of shipment {shipment_id} received",
+            fact=True,
+        ),
+        OpSpec(
+            "inbound.close",
+            InboundRef,
+            Document.INBOUND,
+            "shipment_id",
+            "Receipt of shipment {shipment_id} closed",
+        ),
+        OpSpec(
+            "transfer.create",
+            TransferCreate,
+            Document.TRANSFER,
+            "transfer_id",
+            "Transfer {transfer_id} to store {destination}",
+            manager_only=True,
+        ),
     )
 )
 """The op catalogue: one entry per op type; both ends apply an op through its entry."""
@@ -974,6 +1058,42 @@ class SalesOut(Response):
     capped: bool  # more duplicates or rejections than the lists show
 
 
+class CartonIn(Request):
+    sscc: Sscc
+    lines: Annotated[list[TransferLineIn], Field(max_length=200)] = []
+
+
+class InboundIn(Request):
+    """`PUT /v1/oms/stores/{store_id}/inbound/{shipment_id}`: a shipment on its way to the
+    store (from a DC, another store, or a ship-to-store customer order's goods)."""
+
+    source: Annotated[Plain, Field(min_length=1, max_length=64)]
+    lines: Annotated[list[TransferLineIn], Field(min_length=1, max_length=500)]
+    cartons: Annotated[list[CartonIn], Field(max_length=500)] = []
+    order_id: Id | None = None
+    carrier: Label | None = None
+    tracking: Annotated[Plain, Field(min_length=4, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _one_line_per_sku(self) -> InboundIn:
+        skus = [x.sku for x in self.lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each sku once in lines: add the quantities up")
+        ssccs = [c.sscc for c in self.cartons]
+        if len(set(ssccs)) != len(ssccs):
+            raise ValueError("each carton (sscc) once")
+        return self
+
+
+class TransferIn(Request):
+    """`PUT /v1/oms/stores/{store_id}/transfers/{transfer_id}`: the OMS asks the store to
+    send stock to another store."""
+
+    destination: Id
+    lines: Annotated[list[TransferLineIn], Field(min_length=1, max_length=200)]
+    due_at: Instant | None = None
+
+
 class StaffIn(Request):
     employee_id: Id
     name: Annotated[Plain, Field(min_length=1, max_length=120)]
@@ -1013,6 +1133,15 @@ class OrderIn(Request):
     # added (issue #11): someone else who may collect a pickup order, and an ID check
     alternate: CustomerIn | None = None
     id_required: bool = False
+
+    @model_validator(mode="after")
+    def _not_a_transfer(self) -> OrderIn:
+        if self.type is OrderType.TRANSFER:
+            raise ValueError(
+                "a transfer to another store is asked with PUT "
+                "/v1/oms/stores/{store_id}/transfers/{transfer_id}, not released as an order"
+            )
+        return self
 
 
 class CancelIn(Request):

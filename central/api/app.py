@@ -31,7 +31,7 @@ from ..service.pickups import remind_pickups
 from ..service.pruning import Pruned, prune
 from ..service.webhooks import DeliveryWorker
 from ..settings import CentralSettings
-from . import events, labels, oms, sync
+from . import events, labels, oms, receiving, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
 from .ndjson import NdjsonBodies
 
@@ -203,6 +203,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.include_router(sync.router)
     app.include_router(oms.router)
     app.include_router(labels.router)
+    app.include_router(receiving.router)
     app.include_router(events.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app

@@ -473,6 +473,7 @@ def order_view(engine: Engine, order_id: str) -> dict[str, Any]:
         "staging_location": order.staging_location,
         "carrier": order.carrier,
         "tracking": order.tracking,
+        "destination": order.destination,  # a transfer's receiving store
         "lines": [
             {
                 "line_id": ln.line_id,

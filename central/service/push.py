@@ -69,9 +69,11 @@ from .errors import CentralError, Conflict, Invalid
 from .exceptions import apply_exception, open_exception
 from .feed import StoreTx, store_tx
 from .orders import apply_order
+from .receiving import apply_inbound
 from .returns import apply_return
 from .stock import apply_stock
 from .tasks import apply_task
+from .transfers import apply_transfer, deliver_shipped
 
 __all__ = ["APPLY", "QUARANTINE_AFTER", "push"]
 
@@ -248,6 +250,8 @@ APPLY: Mapping[Document, ApplyStep] = MappingProxyType(
         Document.STOCK: apply_stock,
         Document.EXCEPTION: apply_exception,
         Document.TASK: apply_task,
+        Document.INBOUND: apply_inbound,
+        Document.TRANSFER: apply_transfer,
     }
 )
 """The apply step of each document kind an op of the catalogue (`OPS`) acts on."""
@@ -474,7 +478,27 @@ def _push(
             res = _quarantine(engine, store_id, device, raw, attempts)
             results.append(res)
             expected = raw.seq + 1
+    _deliver_transfers(engine, store_id, ops, results)
     return PushResponse(next_expected_seq=expected, server_time=now, results=results)
+
+
+def _deliver_transfers(
+    engine: Engine, store_id: str, ops: list[Envelope], results: list[OpResult]
+) -> None:
+    """A transfer this push shipped becomes an inbound shipment at its destination, in that
+    store's own transaction, once this push has committed (transfers.deliver_shipped)."""
+    answered = {r.op_id for r in results if r.status != "rejected"}  # a duplicate: again
+    shipped = [
+        str(raw.payload.get("order_id"))
+        for raw in ops
+        if isinstance(raw, RawEnvelope) and raw.type == "order.ship" and raw.op_id in answered
+    ]
+    if not shipped:
+        return
+    try:
+        deliver_shipped(engine, store_id, shipped)
+    except Exception as exc:  # the push is committed and answered: it never fails for this
+        log.error("transfer_delivery_failed store=%s error=%s", store_id, type(exc).__name__)
 
 
 def _store_result(

@@ -24,6 +24,7 @@ from sync.protocol import OPS, Document
 from ._catalogue import apply_stock
 from ._counts import apply_count, fold_count, touched_by_count_op
 from ._docs import Acting, pending_ops, staff_index, store_policy, store_timezone
+from ._inbound import apply_inbound, apply_transfer
 from ._orders import apply_order, fold_order, touched_by_order_op
 from ._records import ActResult
 from ._returns import apply_return, fold_return, receive_in_order, touched_by_return_op
@@ -56,6 +57,8 @@ KINDS: Mapping[Document, Kind] = MappingProxyType(
         Document.STOCK: Kind(apply_stock, _listed_only),
         Document.EXCEPTION: Kind(apply_exception, _listed_only),
         Document.TASK: Kind(apply_task, touched_by_task_op),
+        Document.INBOUND: Kind(apply_inbound, _listed_only),  # folded when read (_inbound)
+        Document.TRANSFER: Kind(apply_transfer, _listed_only),
     }
 )
 

@@ -15,12 +15,14 @@ from typing import Any
 from fulfillment import pins
 from fulfillment.model import Order, OrderState, Policy, Role
 from fulfillment.pickup import pickup_code_from_scan
+from fulfillment.receiving import Inbound
 from fulfillment.returns import ItemFacts, Return, returnable
 from fulfillment.tasks import OPEN_TASK_STATES
 
 from ._catalogue import item_facts
 from ._counts import count_record
 from ._docs import store_policy, store_timezone
+from ._inbound import folded_inbound, folded_inbounds
 from ._records import (
     CountRecord,
     Item,
@@ -399,6 +401,14 @@ class Reads:
             "SELECT data FROM srv_docs WHERE kind = ? ORDER BY version DESC", (kind,)
         )
         return [json.loads(r[0]) for r in rows]
+
+    def inbound(self, shipment_id: str) -> Inbound | None:
+        """An inbound shipment with this tablet's pending counts on top (None: not here)."""
+        return folded_inbound(self._conn, shipment_id)
+
+    def inbounds(self) -> list[Inbound]:
+        """Every inbound shipment on this tablet (closed ones too), oldest announced first."""
+        return folded_inbounds(self._conn)
 
     def open_exceptions(self) -> list[dict[str, Any]]:
         """Central's exceptions still open (what a manager has to settle), newest first."""

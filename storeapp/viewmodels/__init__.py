@@ -12,6 +12,7 @@ from .handover import HandoverScreen, HandoverVM
 from .home import HomeScreen, HomeVM
 from .picking import PickListVM, PickScreen
 from .queue import QueueScreen, QueueVM
+from .receiving import ReceivingScreen, ReceivingVM
 from .returns import ReturnsScreen, ReturnsVM
 from .session import Associate, SessionScreen, SessionVM
 from .staging import StagingScreen, StagingVM
@@ -35,6 +36,8 @@ __all__ = [
     "PickScreen",
     "QueueScreen",
     "QueueVM",
+    "ReceivingScreen",
+    "ReceivingVM",
     "ReturnsScreen",
     "ReturnsVM",
     "SessionScreen",

@@ -60,6 +60,8 @@ ACTIONS: dict[str, str] = {
     "OVER_HANDOFF": "Have the item recounted; call the customer about the extra units",
     "NEGATIVE_STOCK": "Have the place recounted (the task is open); look for misplaced units",
     "OP_ID_REUSED": "Call support: a tablet sent one change twice under different numbers",
+    "RECEIPT_DIFFERS": "Claim short and damaged units from the sender; keep or return the extra",
+    "RECEIPT_CLOSED": "Count the late units, then adjust the stock by hand",
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from fulfillment.barcodes import InvalidBarcode, parse_scan
 from fulfillment.model import Line
+from fulfillment.receiving import IN_TRANSIT
 from storeapp.local import Item, LocalStore
 from sync.errors import SyncError
 from sync.protocol import StockLookup
@@ -44,6 +45,8 @@ KINDS: dict[str, str] = {
     "count_adjust": "Count adjustment",
     "damaged": "To the damaged bin",
     "reject_writeoff": "Written off (not found)",
+    "receipt_damaged": "Received damaged",
+    "in_transit": "In transit",
 }
 
 
@@ -88,10 +91,13 @@ class LookupScreen:
 
     @property
     def totals(self) -> tuple[int, int, int]:
+        """On hand, reserved, available in the store: units on their way here (IN-TRANSIT,
+        a place of their own in `places`) are not in the store yet."""
+        here = [p for p in self.places if p.location != IN_TRANSIT]
         return (
-            sum(p.on_hand for p in self.places),
-            sum(p.reserved for p in self.places),
-            sum(p.available for p in self.places),
+            sum(p.on_hand for p in here),
+            sum(p.reserved for p in here),
+            sum(p.available for p in here),
         )
 
 

@@ -58,8 +58,8 @@ class StagingScreen:
 def _next_step(order: Order) -> str:
     if order.state is OrderState.PICKED:
         return "stage"
-    if order.state is OrderState.STAGED and order.type is OrderType.SHIP_FROM_STORE:
-        return "ship"
+    if order.state is OrderState.STAGED and order.type is not OrderType.PICKUP:
+        return "ship"  # a ship-from-store parcel, or a transfer to another store
     return "done"
 
 
@@ -93,7 +93,7 @@ class StagingVM(ActingVM[StagingScreen]):
         picked = self._store.orders_in((OrderState.PICKED.value,))
         packed = self._store.orders_in(
             (OrderState.STAGED.value,), order_type=OrderType.SHIP_FROM_STORE.value
-        )
+        ) + self._store.orders_in((OrderState.STAGED.value,), order_type=OrderType.TRANSFER.value)
         current = self._store.order(self._current) if self._current else None
         carriers = self._store.policy().carriers
         if self._last_carrier in carriers:

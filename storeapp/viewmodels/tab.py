@@ -35,6 +35,7 @@ from .home import HomeVM
 from .lookup import LookupVM
 from .picking import PickListVM
 from .queue import QueueVM
+from .receiving import ReceivingVM
 from .rejecting import RejectionsVM, RejectVM
 from .returns import LookUp, ReturnsVM
 from .screen import Clock, OnChange, nothing, utc_now
@@ -63,6 +64,7 @@ ScreenName = Literal[
     "returns",
     "tasks",
     "count",
+    "receiving",
     "approvals",
     "exceptions",
     "devices",
@@ -82,6 +84,7 @@ SCREENS: tuple[ScreenName, ...] = (
     "returns",
     "tasks",
     "count",
+    "receiving",
     "approvals",
     "exceptions",
     "devices",
@@ -112,6 +115,7 @@ ScreenVM: TypeAlias = (
     | ReturnsVM
     | TasksVM
     | CountVM
+    | ReceivingVM
     | ApprovalsVM
     | ExceptionsVM
     | DevicesVM
@@ -148,6 +152,7 @@ _ACTING: dict[str, Callable[..., ScreenVM]] = {
     "returns": ReturnsVM,
     "tasks": TasksVM,
     "count": CountVM,
+    "receiving": ReceivingVM,
     "approvals": ApprovalsVM,
     "exceptions": ExceptionsVM,
     "reject": RejectVM,
@@ -232,6 +237,8 @@ class TabSession:
     def vm(self, name: Literal["tasks"]) -> TasksVM: ...
     @overload
     def vm(self, name: Literal["count"]) -> CountVM: ...
+    @overload
+    def vm(self, name: Literal["receiving"]) -> ReceivingVM: ...
     @overload
     def vm(self, name: Literal["approvals"]) -> ApprovalsVM: ...
     @overload

@@ -23,6 +23,7 @@ from .home import HomeView
 from .lookup import LookupView
 from .pick import PickView
 from .queue import QueueView
+from .receiving import ReceivingView
 from .rejections import RejectionsView
 from .returns import ReturnsView
 from .screen import Screen, ScreenView
@@ -57,6 +58,7 @@ _MANAGER_RAIL = [
     # issue #11, last so the rail's earlier places stay where they were; every role sees it
     ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
 ]
+_LATER_RAIL = [("receiving", "Receiving", ft.Icons.LOCAL_SHIPPING)]  # last: rail indexes stay
 
 
 class Shell(ScreenView):
@@ -69,7 +71,7 @@ class Shell(ScreenView):
         self.session, self.sync = tab.session, tab.sync
         tab.open_screens(on_change=self._changed)
         who = tab.session.associate
-        rail = [entry for entry in _RAIL + _MANAGER_RAIL if tab.may_open(entry[0])]
+        rail = [entry for entry in _RAIL + _MANAGER_RAIL + _LATER_RAIL if tab.may_open(entry[0])]
         self.rail_names = [n for n, _, _ in rail]
         self.destinations = {
             name: ft.NavigationRailDestination(icon=icon, label=text) for name, text, icon in rail
@@ -207,6 +209,8 @@ class Shell(ScreenView):
                 return TasksView(ui, tab.vm("tasks"))
             case "count":
                 return CountView(ui, tab.vm("count"), kw.get("task_id"))
+            case "receiving":
+                return ReceivingView(ui, tab.vm("receiving"))
             case "approvals":
                 return ApprovalsView(ui, tab.vm("approvals"))
             case "exceptions":

@@ -64,6 +64,20 @@ def missing_documents(store: TestStore) -> dict[str, tuple[dict[str, object], st
         "stock.adjust": ({**place, "delta": 1, "reason": "Found one"}, "UNKNOWN_ITEM"),
         "exception.resolve": ({"exception_id": "X-NONE", "note": "Checked"}, "UNKNOWN_EXCEPTION"),
         "task.done": ({"task_id": "T-NONE"}, "UNKNOWN_TASK"),
+        "inbound.count": ({"shipment_id": "S-NONE", "sku": "X", "qty": 1}, "UNKNOWN_SHIPMENT"),
+        "inbound.carton": (
+            {"shipment_id": "S-NONE", "sscc": "376123450000000016"},
+            "UNKNOWN_SHIPMENT",
+        ),
+        "inbound.close": ({"shipment_id": "S-NONE"}, "UNKNOWN_SHIPMENT"),
+        "transfer.create": (
+            {
+                "transfer_id": "TR-NONE",
+                "destination": "NO-STORE",
+                "lines": [{"sku": "X", "qty": 1}],
+            },
+            "UNKNOWN_STORE",
+        ),
     }
 
 

@@ -107,7 +107,25 @@ CHAINS: dict[str, list[Step]] = {
             {"sku": "DOG2", "location": "A-12", "delta": 1, "reason": "Found one"},
         ),
         ("M1", "exception.resolve", {"exception_id": "X-1", "note": "Checked the shelf"}),
+        (
+            "M1",
+            "transfer.create",
+            {"transfer_id": "TR-1", "destination": "S-2", "lines": [{"sku": "DOG2", "qty": 1}]},
+        ),
     ],
+    "receiving": [
+        ("E1", "inbound.carton", {"shipment_id": "S-1", "sscc": "376123450000000016"}),
+        ("E1", "inbound.count", {"shipment_id": "S-1", "sku": "DOG2", "qty": 1, "damaged": 1}),
+        ("E1", "inbound.close", {"shipment_id": "S-1"}),
+    ],
+}
+INBOUND = {
+    "shipment_id": "S-1",
+    "store_id": STORE,
+    "source": "dc",
+    "lines": [{"sku": "DOG2", "expected": 4, "name": "Dog food 2 kg", "location": "A-12"}],
+    "cartons": [{"sscc": "376123450000000016", "lines": [{"sku": "DOG2", "qty": 4}]}],
+    "announced_at": "2025-03-03T08:00:00Z",
 }
 
 
@@ -123,6 +141,7 @@ def _world() -> list[tuple[str, str, dict[str, Any]]]:
         ("task", "T-1", task_doc("T-1", "count", "DOG12", "A-14")),
         ("task", "T-2", task_doc("T-2")),
         ("exception", "X-1", {"exception_id": "X-1", "state": "open", "kind": "short"}),
+        ("inbound", "S-1", INBOUND),
     ]
 
 
@@ -138,6 +157,7 @@ def _seen(store: LocalStore) -> tuple[Any, ...]:
         store.returns_of("W-9"),
         [store.get_count(c) for c in ("C-1", "C-2", "C-NEW")],
         store.tasks(open_only=False),
+        [x.model_dump() for x in store.inbounds()],
     )
 
 
@@ -161,7 +181,7 @@ def test_every_pending_op_folds_or_is_listed_after_a_pull(
         assert got.queued and got.ok, f"{op_type}: {got}"
         shown = _seen(store)
         assert op_type in [op.type for op in store.outbox()]
-        if OPS[op_type].document in (Document.STOCK, Document.EXCEPTION):
+        if OPS[op_type].document in (Document.STOCK, Document.EXCEPTION, Document.TRANSFER):
             assert shown == before, f"{op_type} changed a screen before central answered"
         else:
             assert shown != before, f"{op_type} showed nothing of what was done"

@@ -16,6 +16,7 @@ from storeapp.viewmodels import (
     HandoverVM,
     PickListVM,
     QueueVM,
+    ReceivingVM,
     ReturnsVM,
     SessionVM,
     StagingVM,
@@ -51,6 +52,7 @@ class Hands:
         self.approvals = ApprovalsVM(self.store, self.session)
         self.staging = StagingVM(self.store, self.session)
         self.handover = HandoverVM(self.store, self.session)
+        self.receiving = ReceivingVM(self.store, self.session)
 
     def close(self) -> None:
         self.store.close()

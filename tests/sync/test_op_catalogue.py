@@ -76,6 +76,14 @@ def samples(store: TestStore, order_id: str) -> dict[str, dict[str, Any]]:
         },
         "exception.resolve": {"exception_id": "X-CAT-1", "note": "Checked the shelf"},
         "task.done": {"task_id": "T-CAT-1"},
+        "inbound.count": {"shipment_id": "S-CAT-1", "sku": sku, "qty": 2, "damaged": 1},
+        "inbound.carton": {"shipment_id": "S-CAT-1", "sscc": "376123450000000016"},
+        "inbound.close": {"shipment_id": "S-CAT-1"},
+        "transfer.create": {
+            "transfer_id": "TR-CAT-1",
+            "destination": "S-OTHER",
+            "lines": [{"sku": sku, "qty": 1}],
+        },
     }
 
 

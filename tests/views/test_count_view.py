@@ -130,7 +130,17 @@ def test_an_associate_has_no_approvals_on_the_rail(tmp_path: Path) -> None:
     with FletFake(make_main(services.app)) as app:
         sign_in(app)
         labels = [d.label for d in app.find(ft.NavigationRail).destinations]
-        assert labels == ["Home", "Pick", "Hand-over", "Returns", "Count", "Tasks", "Sync", "Stock"]
+        assert labels == [
+            "Home",
+            "Pick",
+            "Hand-over",
+            "Returns",
+            "Count",
+            "Tasks",
+            "Sync",
+            "Stock",
+            "Receiving",
+        ]
         assert app.find_all(ft.Semantics, identifier="tile-approvals") == []
         assert app.text_of("tile-counts") == "1"
     assert services.errors == []
