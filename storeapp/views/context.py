@@ -62,6 +62,19 @@ class Ui:
         self.printing: PrintVM | None = None  # the Print dialog's (set by the frame)
         self.scan_field: Callable[[], ft.Control | None] = lambda: None
         self.dialog_open = False
+        # the tones asked for, counted, where a browser test can read them: a
+        # 1 px node in the page's overlay that nobody sees (issue #10, finding 11)
+        self.tones_played: dict[Tone, int] = {"ok": 0, "error": 0}
+        self.tone_node = ft.Semantics(
+            identifier="tone-played",
+            label=self._tones_text(),
+            content=ft.Container(width=1, height=1),
+        )
+
+    def _tones_text(self) -> str:
+        # "ok 2 · fail 1" (not "error": tests look for error text on screen)
+        ok, fail = self.tones_played["ok"], self.tones_played["error"]
+        return f"ok {ok} · fail {fail}"
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -146,8 +159,11 @@ class Ui:
                 self.notify(f"That did not work: {exc}", "error")
             if self._focus is None and refocus and not self.dialog_open:
                 self._focus = self.scan_field()
-            self.page.update()
             tone, self._tone = self._tone, None
+            if tone in self.tones_played:
+                self.tones_played[tone] += 1
+                self.tone_node.label = self._tones_text()
+            self.page.update()
             if tone is None:
                 await self.take_focus()
             else:

@@ -58,22 +58,31 @@ class CountView(ScreenView):
             "Submit count", ui.handler(self._submit), icon=ft.Icons.CHECK, primary=True
         )
         pad = ft.Column([ft.Row([self._key(k) for k in row], spacing=8) for row in _PAD], spacing=8)
-        what = ft.Column(
-            [
-                handle("count-item", self.title),
-                ft.Row(
-                    [self.location, label("Counted:", size=TEXT)],
-                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
-                ),
-                ft.Container(
-                    handle("count-qty", self.qty),
-                    bgcolor=ft.Colors.BLUE_GREY_50,
-                    border_radius=8,
-                    padding=8,
-                ),
-            ],
-            spacing=12,
+        qty_box = ft.Container(
+            handle("count-qty", self.qty),
+            bgcolor=ft.Colors.BLUE_GREY_50,
+            border_radius=8,
+            padding=8,
+            expand=ui.phone,
+            alignment=ft.Alignment.CENTER if ui.phone else None,
         )
+        if ui.phone:  # the number beside the location: the pad below has the height
+            self.location.width = 140
+            self.qty.width = None
+            where_row = ft.Row([self.location, qty_box], spacing=8)
+            what = ft.Column([handle("count-item", self.title), where_row], spacing=8)
+        else:
+            what = ft.Column(
+                [
+                    handle("count-item", self.title),
+                    ft.Row(
+                        [self.location, label("Counted:", size=TEXT)],
+                        vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                    ),
+                    qty_box,
+                ],
+                spacing=12,
+            )
         keys = pad
         # Cancel and Submit in the bottom bar, out of the scrolling part: reachable on a phone
         self.bar = action_bar(
@@ -81,20 +90,25 @@ class CountView(ScreenView):
         )
         self.bar.visible = False
         # landscape: the item and the count beside the pad, so the pad's last row and Submit
-        # stay above the fold (issue #10, finding 7); narrow: one under the other
+        # stay above the fold (issue #10, finding 7). Narrow: the item and the count are
+        # pinned above the part that scrolls (the pad, the tasks), so the counted number
+        # stays in sight while the pad is scrolled to its last row (a phone).
+        self.pinned = ft.Container(what, visible=False)
         self.work = ft.Container(
-            ft.Column([what, keys], spacing=12)
+            keys
             if ui.narrow
             else ft.Row([what, keys], spacing=32, vertical_alignment=ft.CrossAxisAlignment.START),
             visible=False,
         )
         self.recent = ft.Column(spacing=4)
+        self.hint = label("Scan an item to count it, or open a recount. Counting is blind.")
         self.root = ft.Column(
             [
                 label("Count", size=TITLE, bold=True),
-                label("Scan an item to count it, or open a recount. Counting is blind."),
+                self.hint,
                 self.scan,
                 self.box,
+                *([self.pinned] if ui.narrow else []),
                 ft.Column(
                     [
                         self.work,
@@ -139,7 +153,8 @@ class CountView(ScreenView):
     def render(self, s: CountScreen) -> None:
         self.last = s
         show(self.text, self.box, s.message, s.tone)
-        self.work.visible = self.bar.visible = s.counting
+        self.work.visible = self.pinned.visible = self.bar.visible = s.counting
+        self.hint.visible = not (s.counting and self.ui.phone)  # a phone needs the height
         self.tasks.visible = not s.counting
         if s.counting:
             self.title.value = f"{s.name}" + (" · recount" if s.task_id else "")

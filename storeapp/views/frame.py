@@ -69,6 +69,7 @@ class Frame:
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        self.page.overlay.append(self.ui.tone_node)  # tests read the tones asked for
         self.page.on_close = self._on_close
         self.page.on_disconnect = self._on_disconnect
         self.page.on_connect = self._on_connect

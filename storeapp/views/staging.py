@@ -124,6 +124,7 @@ class StagingView(ScreenView):
             self.carrier.options = [ft.DropdownOption(c) for c in s.carriers]
         if not self.carrier.value and s.carrier:  # the last carrier used: one tap less
             self.carrier.value = s.carrier
+        self._say_carrier()
         fill(
             self.waiting,
             (s.waiting, s.current),
@@ -183,7 +184,12 @@ class StagingView(ScreenView):
             self._open(code)
             self.ui.play_after("error" if self.last.tone == "error" else "ok")
 
+    def _say_carrier(self) -> None:
+        """The carrier chosen, said to screen readers (and read by the browser tests)."""
+        self.carrier_box.label = f"Carrier: {self.carrier.value or 'none chosen'}"
+
     def _carrier(self, e: Any) -> None:
+        self._say_carrier()
         self.ui.focus_after(self.tracking)  # the carrier chosen: the tracking label is next
 
     def _open(self, order_id: str) -> None:

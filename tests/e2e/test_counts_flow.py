@@ -203,6 +203,19 @@ def test_a_blind_count_waits_for_a_manager_who_approves_it(hub: Hub, page: Page)
         re.compile(rf"^Over the variance threshold · counted by {ASSOCIATE.name} at \d\d:\d\d$"),
     )
     click_button(page, "Approve")  # over the threshold: it asks first (issue #10, finding 8)
+    expect(by_identifier(page, "approve-confirm")).to_have_text(
+        f"Approve +{counted - on_hand} units of {name} at {task.location}? "
+        f"The books change from {on_hand} to {counted}."
+    )
+    click_button(page, "Keep it waiting")  # cancelled: nothing changes
+    expect(by_identifier(page, "approve-confirm")).to_have_count(0)
+    page.wait_for_timeout(3_000)  # a sync pass or more (the hub syncs every 2 s)
+    expect(by_identifier(page, f"count-{count['count_id']}")).to_have_text(
+        f"counted {counted} · book {on_hand} · variance +{counted - on_hand}"
+    )
+    [waiting] = oms_get(hub, "counts", task.sku)
+    assert (waiting["state"], waiting["adjustment"]) == ("awaiting_approval", 0)
+    click_button(page, "Approve")
     expect(by_identifier(page, "approve-confirm")).to_have_text(re.compile("^Approve \\+"))
     click_button(page, f"Approve +{counted - on_hand}")
     expect(by_identifier(page, "approvals-message")).to_have_text(

@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from central.seed import demo_items
+from central.seed import demo_items, demo_orders
 from tests.e2e.browser import (
     by_identifier,
     click_button,
@@ -94,6 +94,109 @@ def scan_into(page: Page, field: str, code: str) -> None:
 
 def tag(size: tuple[int, int], who: str, screen: str) -> str:
     return f"{size[0]}x{size[1]}-{who}-{screen}"
+
+
+_TONES_JS = """() => {
+    const n = document.querySelector('[flt-semantics-identifier="tone-played"]');
+    return n ? (n.getAttribute('aria-label') || '') + ' ' + n.textContent : '';
+}"""
+
+
+def tones(page: Page) -> dict[str, int]:
+    """How many ok and error tones the app has asked the browser to play ("ok 2 · error 1")."""
+    text: str = page.evaluate(_TONES_JS)
+    said = dict(re.findall(r"(ok|fail) (\d+)", text))
+    return {"ok": int(said.get("ok", -1)), "error": int(said.get("fail", -1))}
+
+
+def sounded(page: Page, before: dict[str, int], tone: str) -> None:
+    """Wait until one more `tone` has been asked for than in `before`."""
+    want = dict(before, **{tone: before[tone] + 1})
+    deadline = time.monotonic() + 10
+    while tones(page) != want:
+        assert time.monotonic() < deadline, f"tones {tones(page)}, wanted {want}"
+        page.wait_for_timeout(100)
+
+
+def test_ship_offers_the_last_carrier_and_every_step_keeps_the_scan_field(
+    demo: Demo,  # noqa: F811
+    chromium: Browser,
+    shots: Path,
+) -> None:
+    """Findings 3 and 11 on Stage/ship and Returns: two ship orders picked, packed and
+    shipped; the scan field (or the tracking field, the next thing scanned) has the keyboard
+    after choosing a carrier, after packing and after shipping; the second order offers the
+    carrier the first left with; stage and ship scans ask for the ok / error tone; after a
+    saved return the next order can be scanned at once."""
+    size = SIZES[0]
+    page = _open(chromium, demo.url, size)
+    first, second = "W-1002", "W-1012"  # ship-from-store orders, on the first screen
+    orders = {o.order_id: o for o in demo_orders(ITEMS)}
+    gtin = {it.sku: it.gtins[0] for it in ITEMS}
+    try:
+        sign_in(page, "E101", "2345")
+        rail(page, "Pick")
+        for k, order_id in enumerate((first, second), start=1):
+            box = page.get_by_role("checkbox", name=re.compile(f"^Select {order_id}"))
+            box.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)  # the list's scroll settles before the tap
+            box.click(position={"x": 24, "y": 24})
+            expect(page.get_by_role("button", name=f"Pick selected ({k})")).to_be_visible()
+        click_button(page, "Pick selected (2)")
+        units = [
+            line.sku for o in (first, second) for line in orders[o].lines for _ in range(line.qty)
+        ]
+        for n, sku in enumerate(units, start=1):
+            scan_into(page, "Scan", gtin[sku])
+            expect(by_identifier(page, "pick-progress")).to_have_text(f"{n} of {len(units)} done")
+        click_button(page, "Finish")
+        expect(by_identifier(page, "scan-message")).to_have_text(re.compile("stage"))
+
+        carrier = "UPS"
+        for order_id in (first, second):
+            rail(page, "Home")
+            by_identifier(page, "tile-to-stage").click()
+            before = tones(page)
+            scan_into(page, "Scan order", order_id)
+            sounded(page, before, "ok")  # 11: a stage scan sounds
+            wait_keyboard_in(page, "Staging location")
+            before = tones(page)
+            fill_textbox(page, "Staging location", "PACK-2")
+            press_enter(page, "Staging location")
+            sounded(page, before, "ok")
+            wait_keyboard_in(page, "Tracking number")  # 3: after packing, the next scan
+            field = by_identifier(page, "carrier")
+            if order_id == first:
+                expect(field).to_have_text(re.compile("none chosen"))
+                field.click()
+                choice = page.get_by_role("menuitem", name=carrier)
+                choice.or_(page.get_by_role("button", name=carrier, exact=True)).first.click()
+                expect(field).to_have_text(re.compile(carrier))
+                wait_keyboard_in(page, "Tracking number")  # 3: a carrier chosen, scan on
+            else:
+                expect(field).to_have_text(re.compile(carrier))  # 11
+                look(page, tag(size, "associate", "ship"), shots, primaries=("Ship",))
+            before = tones(page)
+            page.keyboard.type(f"1Z{order_id[2:]}0001")
+            press_enter(page, "Tracking number")
+            expect(by_identifier(page, "staging-message")).to_have_text(re.compile("[Ss]hipped"))
+            sounded(page, before, "ok")
+            wait_keyboard_in(page, "Scan order")  # 3: shipped, the next order
+        before = tones(page)
+        scan_into(page, "Scan order", "W-0000")
+        sounded(page, before, "error")  # 11: a scan that cannot be taken
+
+        rail(page, "Returns")
+        scan_into(page, "Find order", "W-0901")
+        page.get_by_label("More", exact=True).first.click()
+        click_button(page, "Save return")
+        expect(by_identifier(page, "returns-message")).to_have_text("Return saved.")
+        wait_keyboard_in(page, "Find order")  # 3: a saved return, the next customer's scan
+    except Exception:
+        page.screenshot(path=str(shots / "failed-ship.png"))
+        raise
+    finally:
+        page.context.close()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -179,6 +282,10 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         expect(by_identifier(page, "count-qty")).to_have_text("2")
         page.get_by_role("button", name="9", exact=True).click()
         expect(by_identifier(page, "count-qty")).to_have_text("9")  # 7: replaces, not 29
+        page.get_by_role("button", name="0", exact=True).click()  # the pad's last row
+        expect(by_identifier(page, "count-qty")).to_have_text("90")
+        qty = by_identifier(page, "count-qty").bounding_box()  # in sight above the pad
+        assert qty is not None and 0 <= qty["y"] and qty["y"] + qty["height"] <= size[1]
         wait_keyboard_in(page, "Scan item")
         look(page, tag(size, "associate", "count"), shots, primaries=("Submit count",))
         click_button(page, "Cancel")
@@ -198,10 +305,12 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         tile.click()
         wait_keyboard_in(page, "Scan order")
         look(page, tag(size, "associate", "staging"), shots)  # 2
+        before = tones(page)
         scan_into(page, "Scan order", "W-0000")
         expect(by_identifier(page, "staging-message")).to_have_text(
             re.compile("not on this tablet")
         )
+        sounded(page, before, "error")  # 11
         wait_keyboard_in(page, "Scan order")  # 3, 11
     except Exception:
         page.screenshot(path=str(shots / f"failed-{tag(size, 'x', 'y')}.png"))
