@@ -296,6 +296,8 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         look(page, tag(size, "associate", "tasks"), shots)
         rail(page, "Stock")
         look(page, tag(size, "associate", "stock"), shots)
+        rail(page, "Receiving")
+        look(page, tag(size, "associate", "receiving"), shots)
         rail(page, "Sync")
         look(page, tag(size, "associate", "sync"), shots, primaries=("Sync now",))  # 2
         rail(page, "Home")
