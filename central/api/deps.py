@@ -4,9 +4,9 @@ the limits on failed attempts (enrollment codes, unknown tokens) per client addr
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -127,3 +127,19 @@ def integration(request: Request, engine: EngineDep, credentials: Credentials) -
 Device = Annotated[DeviceRow, Depends(current_device)]
 Integration = Depends(integration)
 Enrollment = Annotated[EnrollLimit, Depends(EnrollLimit)]
+
+
+def oms_router(errors: dict[int, str] | None = None) -> APIRouter:
+    """A router under `/v1/oms` for the OMS's integration key, its answers documented: 401 and
+    403 for every route, and `errors` (status → what it means) beside them."""
+    from sync.protocol import ErrorBody
+
+    said = {
+        401: "missing or unknown integration key",
+        403: "a device token",
+        **(errors or {}),
+    }
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": text} for status, text in said.items()
+    }
+    return APIRouter(prefix="/v1/oms", dependencies=[Integration], responses=documented)

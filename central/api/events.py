@@ -5,22 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel, Field
 
 from sync.protocol import PLAIN_PATTERN, ErrorBody
 
 from ..service import events, webhooks
-from .deps import EngineDep, Integration
+from .deps import EngineDep, oms_router
 
-router = APIRouter(
-    prefix="/v1/oms",
-    dependencies=[Integration],
-    responses={
-        401: {"model": ErrorBody, "description": "missing or unknown integration key"},
-        403: {"model": ErrorBody, "description": "a device token"},
-    },
-)
+router = oms_router()
 
 MAX_LIMIT = 1000
 

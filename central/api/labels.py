@@ -6,25 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import Field
 
-from sync.protocol import PLAIN_PATTERN, ErrorBody, Plain, Request, Response
+from sync.protocol import PLAIN_PATTERN, Plain, Request, Response
 
 from ..service import labels
-from .deps import EngineDep, Integration
+from .deps import EngineDep, oms_router
 
-router = APIRouter(
-    prefix="/v1/oms",
-    dependencies=[Integration],
-    responses={
-        401: {"model": ErrorBody, "description": "missing or unknown integration key"},
-        403: {"model": ErrorBody, "description": "a device token"},
-        404: {"model": ErrorBody, "description": "UNKNOWN_STORE, or UNKNOWN_ORDER in this store"},
-        409: {"model": ErrorBody, "description": "WRONG_ORDER_TYPE: a pickup order"},
-        413: {"model": ErrorBody, "description": "BODY_TOO_LARGE: over 1 MiB"},
-        422: {"model": ErrorBody, "description": "INVALID_REQUEST: not base64, not the format"},
-    },
+router = oms_router(
+    {
+        404: "UNKNOWN_STORE, or UNKNOWN_ORDER in this store",
+        409: "WRONG_ORDER_TYPE: a pickup order",
+        413: "BODY_TOO_LARGE: over 1 MiB",
+        422: "INVALID_REQUEST: not base64, not the format",
+    }
 )
 
 StoreId = Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -29,21 +29,14 @@ from sync.protocol import (
 )
 
 from ..service import auth, oms, pickups, sales
-from .deps import EngineDep, Integration
+from .deps import EngineDep, oms_router
 from .ndjson import NDJSON
 
-router = APIRouter(
-    prefix="/v1/oms",
-    dependencies=[Integration],
-    responses={
-        401: {"model": ErrorBody, "description": "missing or unknown integration key"},
-        403: {"model": ErrorBody, "description": "a device token"},
-        404: {"model": ErrorBody, "description": "unknown store or order"},
-        422: {
-            "model": ErrorBody,
-            "description": "INVALID_REQUEST with `errors` per row; nothing written",
-        },
-    },
+router = oms_router(
+    {
+        404: "unknown store or order",
+        422: "INVALID_REQUEST with `errors` per row; nothing written",
+    }
 )
 
 # path and query values are bounded like the ids they name (the boundary refuses a control

@@ -11,28 +11,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 from fastapi.concurrency import run_in_threadpool
 
-from sync.protocol import PLAIN_PATTERN, ErrorBody, InboundIn, TransferIn
+from sync.protocol import PLAIN_PATTERN, InboundIn, TransferIn
 
 from ..service import receiving, transfers
-from .deps import EngineDep, Integration
+from .deps import EngineDep, oms_router
 
-router = APIRouter(
-    prefix="/v1/oms",
-    dependencies=[Integration],
-    responses={
-        401: {"model": ErrorBody, "description": "missing or unknown integration key"},
-        403: {"model": ErrorBody, "description": "a device token"},
-        404: {"model": ErrorBody, "description": "UNKNOWN_STORE, UNKNOWN_ORDER, UNKNOWN_SHIPMENT"},
-        409: {
-            "model": ErrorBody,
-            "description": "RECEIPT_DIFFERS / RECEIPT_CLOSED: the store has started receiving "
-            "(or closed) the shipment; SAME_STORE, ORDER_EXISTS for a transfer",
-        },
-        422: {"model": ErrorBody, "description": "INVALID_REQUEST: a sku not in the catalogue"},
-    },
+router = oms_router(
+    {
+        404: "UNKNOWN_STORE, UNKNOWN_ORDER, UNKNOWN_SHIPMENT",
+        409: (
+            "RECEIPT_DIFFERS / RECEIPT_CLOSED: the store has started receiving "
+            "(or closed) the shipment; SAME_STORE, ORDER_EXISTS for a transfer"
+        ),
+        422: "INVALID_REQUEST: a sku not in the catalogue",
+    }
 )
 
 StoreId = Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)]
