@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from storeapp.enrollment import enroll_data_dir
 from storeapp.local import LocalStore
 from sync.engine import SyncEngine
-from tests.e2e.browser import CHROMIUM_PATH, flet_server, free_port, launch_chromium
+from tests.e2e.browser import (
+    CHROMIUM_PATH,
+    flet_server,
+    free_port,
+    launch_chromium,
+    open_flet_page,
+)
 from tests.support.central import Central, TestStore, running_central
 
 
@@ -94,3 +100,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         page.screenshot(path=str(shot))
         report.sections.append(("screenshot", str(shot)))
     return report
+
+
+@pytest.fixture
+def page(hub: Hub, browser: Browser) -> Iterator[Page]:
+    """A new page on the hub, closed with its browser context after the test."""
+    page = open_flet_page(browser, hub.url)
+    yield page
+    page.context.close()

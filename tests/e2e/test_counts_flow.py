@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from central.db.engine import make_engine
 from central.seed import (
@@ -34,7 +34,6 @@ from tests.e2e.browser import (
     by_identifier,
     click_button,
     fill_textbox,
-    open_flet_page,
     wait_text,
 )
 from tests.e2e.conftest import Hub, running_hub
@@ -63,13 +62,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         store = TestStore(DEMO_STORE, [], {}, {}, {p.employee_id: p.pin for p in DEMO_STAFF})
         with running_hub(central, DEMO_STORE, root) as (url, data_dir):
             yield Hub(central, store, url, data_dir)
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def quiet_recount() -> Followup:

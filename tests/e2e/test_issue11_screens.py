@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,13 +25,6 @@ from tests.e2e.test_pickup_flow import open_rail, pick_together, scan, sign_in, 
 from tests.support.central import ok
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def central_sees(hub: Hub, order_id: str, test: Callable[[dict[str, Any]], bool]) -> bool:

@@ -6,29 +6,20 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import (
     by_identifier,
     click_button,
     fill_textbox,
-    open_flet_page,
     press_enter,
     wait_keyboard_in,
 )
 from tests.e2e.conftest import Hub
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def sign_in(page: Page, employee: str = "E1", pin: str = "1111") -> None:

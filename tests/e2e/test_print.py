@@ -4,24 +4,16 @@ PDF, served by the hub from its replica, in a new browser tab (its print dialog 
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import by_identifier, click_button, open_flet_page
+from tests.e2e.browser import by_identifier, click_button
 from tests.e2e.conftest import Hub
 from tests.e2e.test_pickup_flow import pick_together, sign_in
 from tests.support.printed import text
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def test_print_on_the_pick_list_opens_its_pdf_in_a_new_tab(hub: Hub, page: Page) -> None:

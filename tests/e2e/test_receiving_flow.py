@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import (
     CHROMIUM_PATH,
     by_identifier,
     click_button,
     fill_textbox,
-    open_flet_page,
     press_enter,
 )
 from tests.e2e.conftest import Hub, running_hub
@@ -46,13 +45,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         ok(central.oms.put(f"/v1/oms/stores/{store.store_id}/inbound/S-1", json=body))
         with running_hub(central, store.store_id, root) as (url, data_dir):
             yield Hub(central, store, url, data_dir)
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def test_scan_the_carton_count_mark_damaged_and_close(hub: Hub, page: Page) -> None:

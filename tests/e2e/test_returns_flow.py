@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from central.seed import DEMO_STAFF, DEMO_STORE, demo_items, demo_sold_orders
 from central.service.clock import utcnow
@@ -21,7 +21,6 @@ from tests.e2e.browser import (
     by_identifier,
     click_button,
     fill_textbox,
-    open_flet_page,
     press_enter,
     wait_keyboard_in,
     wait_text,
@@ -45,13 +44,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         store = central.seed_demo()
         with running_hub(central, DEMO_STORE, root) as (url, data_dir):
             yield Hub(central, store, url, data_dir)
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def sold(days: int) -> tuple[str, ItemIn]:

@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import (
     CHROMIUM_PATH,
     by_identifier,
     click_button,
     fill_textbox,
-    open_flet_page,
     press_enter,
     wait_keyboard_in,
 )
@@ -39,13 +38,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         old = sell(central, store, [(store.skus[0], 2)], days_ago=100)
         with running_hub(central, store.store_id, root) as (url, data_dir):
             yield Hub(central, store, url, data_dir, {"old": {"order_id": old}})
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def test_an_order_older_than_the_hub_holds_is_found_on_central(hub: Hub, page: Page) -> None:

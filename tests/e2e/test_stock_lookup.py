@@ -3,29 +3,19 @@ see the store's stock of it, then the chain's other stores (issue #11)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import (
     by_identifier,
     click_button,
     fill_textbox,
-    open_flet_page,
     press_enter,
     wait_keyboard_in,
 )
 from tests.e2e.conftest import Hub
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def page(hub: Hub, browser: Browser) -> Iterator[Page]:
-    page = open_flet_page(browser, hub.url)
-    yield page
-    page.context.close()
 
 
 def test_a_scanned_gtin_shows_its_stock_and_the_other_stores_that_hold_it(
