@@ -71,6 +71,9 @@ class Code(StrEnum):
     VARIANCE_OVER_THRESHOLD = "VARIANCE_OVER_THRESHOLD"
     COUNT_DISAGREES = "COUNT_DISAGREES"
     COUNT_DISPUTED = "COUNT_DISPUTED"
+    # count plans
+    DUPLICATE_PLAN = "DUPLICATE_PLAN"
+    EMPTY_PLAN = "EMPTY_PLAN"
     # tasks and exceptions
     ALREADY_DONE = "ALREADY_DONE"
     NOT_OPEN = "NOT_OPEN"
@@ -141,6 +144,8 @@ CODES: dict[Code, CodeInfo] = {
     Code.VARIANCE_OVER_THRESHOLD: CodeInfo(APPLIED, "recorded; posts after a manager decides"),
     Code.COUNT_DISAGREES: CodeInfo(COMPENSATED, "two counts disagree: blind recount"),
     Code.COUNT_DISPUTED: CodeInfo(REJECTED, "a disputed count can only be recounted"),
+    Code.DUPLICATE_PLAN: CodeInfo(REJECTED, "a count plan number already used"),
+    Code.EMPTY_PLAN: CodeInfo(REJECTED, "a count plan that selects no place to count"),
     Code.ALREADY_DONE: CodeInfo(APPLIED, "task.done of a task already closed"),
     Code.NOT_OPEN: CodeInfo(REJECTED, "exception.resolve of an exception already settled"),
     Code.INVALID_INPUT: CodeInfo(REJECTED, "the tablet refused a payload before queueing it"),
