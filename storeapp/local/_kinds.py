@@ -25,6 +25,7 @@ from ._catalogue import apply_stock
 from ._counts import apply_count, fold_count, touched_by_count_op
 from ._docs import Acting, pending_ops, staff_index, store_policy, store_timezone
 from ._orders import apply_order, fold_order, touched_by_order_op
+from ._plans import apply_plan, touched_by_plan_op
 from ._records import ActResult
 from ._returns import apply_return, fold_return, receive_in_order, touched_by_return_op
 from ._tasks import apply_exception, apply_task, fold_tasks, touched_by_task_op
@@ -56,6 +57,7 @@ KINDS: Mapping[Document, Kind] = MappingProxyType(
         Document.STOCK: Kind(apply_stock, _listed_only),
         Document.EXCEPTION: Kind(apply_exception, _listed_only),
         Document.TASK: Kind(apply_task, touched_by_task_op),
+        Document.COUNT_PLAN: Kind(apply_plan, touched_by_plan_op),
     }
 )
 

@@ -16,6 +16,7 @@ decides their own count or return: refused with a sentence, nothing queued.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from fulfillment.returns import ReturnState
 from fulfillment.roles import may_decide
@@ -66,6 +67,17 @@ class CountApproval:
     own: bool  # counted by the manager looking at it: another manager decides
     can_approve: bool  # a disputed count can only be sent back
     pending: bool  # a decision of this tablet is still waiting for central
+    value: Decimal | None = None  # the variance in money (units × the item's cost)
+
+
+def variance_words(variance: int | None, value: Decimal | None) -> str:
+    """'−3', or with its money value '−3 · value −29.97'."""
+    if variance is None:
+        return ""
+    if value is None:
+        return signed(variance)
+    money = f"{value:.2f}".replace("-", "\u2212")
+    return f"{signed(variance)} · value {'+' if value > 0 else ''}{money}"
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,7 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 c.counted,
                 c.book,
                 c.variance,
-                signed(c.variance) if c.variance is not None else "",
+                variance_words(c.variance, c.value),
                 c.counted_by,
                 c.counted_by_name,
                 local_time(c.counted_at, now, zone),
@@ -159,6 +171,7 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 not may_decide(me, c.counted_by),
                 c.state == "awaiting_approval",
                 c.pending,
+                c.value,
             )
             for c in self._store.counts_waiting()
         )

@@ -61,6 +61,16 @@ def missing_documents(store: TestStore) -> dict[str, tuple[dict[str, object], st
         "stock.adjust": ({**place, "delta": 1, "reason": "Found one"}, "UNKNOWN_ITEM"),
         "exception.resolve": ({"exception_id": "X-NONE", "note": "Checked"}, "UNKNOWN_EXCEPTION"),
         "task.done": ({"task_id": "T-NONE"}, "UNKNOWN_TASK"),
+        "countplan.create": (
+            {
+                "plan_id": f"P-{uuid.uuid4().hex[:12]}",
+                "name": "Nothing",
+                "by": "list",
+                "skus": ["NO-SUCH-SKU"],
+                "due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            },
+            "EMPTY_PLAN",
+        ),
     }
 
 

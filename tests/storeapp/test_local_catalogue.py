@@ -102,6 +102,20 @@ CHAINS: dict[str, list[Step]] = {
         ),
         ("M1", "exception.resolve", {"exception_id": "X-1", "note": "Checked the shelf"}),
     ],
+    "count plan": [
+        (
+            "M1",
+            "countplan.create",
+            {
+                "plan_id": "P-1",
+                "name": "Aisle A",
+                "by": "location_range",
+                "location_from": "A-01",
+                "location_to": "A-14",
+                "due_at": (T0 + timedelta(days=1)).isoformat(),
+            },
+        ),
+    ],
 }
 
 
@@ -132,6 +146,7 @@ def _seen(store: LocalStore) -> tuple[Any, ...]:
         store.returns_of("W-9"),
         [store.get_count(c) for c in ("C-1", "C-2", "C-NEW")],
         store.tasks(open_only=False),
+        store.count_plans(T0),
     )
 
 
