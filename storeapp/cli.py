@@ -246,6 +246,28 @@ def print_document(
     typer.echo(f"{said} {doc.note}".strip() if doc.note else said)
 
 
+@app.command("counts-csv")
+def counts_csv_command(
+    data_dir: DataDir = None,
+    out: Annotated[Path, typer.Option("--out", help="the CSV file to write")] = Path("counts.csv"),
+) -> None:
+    """Write every count on this tablet as CSV (central's answers; counts it has not
+    answered yet have an empty book). From the replica: works with central out of reach."""
+    from fulfillment.count_export import counts_csv
+
+    from .local import LocalStore
+
+    settings = _settings(data_dir)
+    if not settings.db_path.exists():
+        raise typer.BadParameter(
+            f"No tablet data in {settings.data_dir}: enroll first.", param_hint="--data-dir"
+        )
+    with LocalStore(settings.db_path) as store:
+        found = store.count_documents()
+    out.write_text(counts_csv(found), encoding="utf-8", newline="")
+    typer.echo(f"Wrote {len(found)} count(s) to {out}.")
+
+
 @app.command()
 def run(data_dir: DataDir = None) -> None:
     """Run the app on this device (web view on 127.0.0.1; see docs/deploy.md for packaging)."""

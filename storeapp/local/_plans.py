@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fulfillment.codes import Code
+from fulfillment.counts import Count, SubmittedCount, _Counted
 from fulfillment.plans import CountPlan, PlanProgress, progress
 from sync.protocol import CountPlanCreate, Document, op_error
 
@@ -157,6 +158,30 @@ class PlanReads:
             and _recent(r["acked_at"], now)
         ]
         return [*waiting, *made, *refused]
+
+    def active_staff(self) -> dict[str, str]:
+        """Active staff: employee id → name (a plan's assignees)."""
+        return {
+            r[0]: r[1]
+            for r in self._conn.execute("SELECT employee_id, name FROM staff WHERE active = 1")
+        }
+
+    def item_names(self) -> dict[str, str]:
+        """The catalogue: sku → name."""
+        return {r[0]: r[1] for r in self._conn.execute("SELECT sku, name FROM items")}
+
+    def count_documents(self) -> list[_Counted]:
+        """Every count on this tablet (central's, or this tablet's not answered yet:
+        `submitted`, no book), oldest first — what the counts CSV holds."""
+        out: list[_Counted] = []
+        for (data,) in self._conn.execute("SELECT data FROM counts ORDER BY counted_at, count_id"):
+            raw = json.loads(data)
+            model: type[_Counted] = SubmittedCount if raw.get("book") is None else Count
+            try:
+                out.append(model.model_validate(raw))
+            except ValidationError:
+                continue
+        return out
 
     def unplanned_counts(self) -> list[tuple[str, str, str, str]]:
         """Open recount tasks in no plan (a short's, a negative stock's, a count sent back):

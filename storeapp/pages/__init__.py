@@ -15,10 +15,10 @@ from starlette.routing import Mount
 
 from storeapp.settings import StoreappSettings
 
-from . import documents
+from . import counts_csv, documents
 
 #: every page router the hub serves; a new kind of page adds its router here
-ROUTERS: list[APIRouter] = [documents.router]
+ROUTERS: list[APIRouter] = [documents.router, counts_csv.router]
 
 
 def add_pages(

@@ -33,6 +33,7 @@ from .counting import CountVM
 from .handover import HandoverVM
 from .home import HomeVM
 from .picking import PickListVM
+from .plans import PlansVM
 from .queue import QueueVM
 from .returns import ReturnsVM
 from .screen import Clock, OnChange, nothing, utc_now
@@ -66,6 +67,7 @@ ScreenName = Literal[
     "devices",
     "kpis",
     "sync",
+    "plans",  # count plans (issue #12)
 ]
 SCREENS: tuple[ScreenName, ...] = (
     "home",
@@ -82,9 +84,10 @@ SCREENS: tuple[ScreenName, ...] = (
     "devices",
     "kpis",
     "sync",
+    "plans",
 )
 MANAGER_SCREENS: frozenset[ScreenName] = frozenset(
-    {"queue", "approvals", "exceptions", "devices", "kpis"}
+    {"queue", "approvals", "exceptions", "devices", "kpis", "plans"}
 )
 _TITLES: dict[str, str] = {
     "queue": "The queue",
@@ -92,6 +95,7 @@ _TITLES: dict[str, str] = {
     "exceptions": "Exceptions",
     "devices": "Devices",
     "kpis": "KPIs",
+    "plans": "Count plans",
 }
 
 ScreenVM: TypeAlias = (
@@ -108,6 +112,7 @@ ScreenVM: TypeAlias = (
     | DevicesVM
     | KpisVM
     | SyncStatusVM
+    | PlansVM
 )
 
 
@@ -138,6 +143,7 @@ _ACTING: dict[str, Callable[..., ScreenVM]] = {
     "count": CountVM,
     "approvals": ApprovalsVM,
     "exceptions": ExceptionsVM,
+    "plans": PlansVM,
 }
 
 
@@ -219,6 +225,8 @@ class TabSession:
     def vm(self, name: Literal["kpis"]) -> KpisVM: ...
     @overload
     def vm(self, name: Literal["sync"]) -> SyncStatusVM: ...
+    @overload
+    def vm(self, name: Literal["plans"]) -> PlansVM: ...
     @overload
     def vm(self, name: str) -> ScreenVM: ...
 

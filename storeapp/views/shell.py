@@ -16,6 +16,7 @@ from .counting import CountView
 from .handover import HandoverView
 from .home import HomeView
 from .pick import PickView
+from .plans import PlansView
 from .queue import QueueView
 from .returns import ReturnsView
 from .screen import Screen, ScreenView
@@ -44,6 +45,7 @@ _MANAGER_RAIL = [
     ("exceptions", "Exceptions", ft.Icons.REPORT_PROBLEM),
     ("devices", "Devices", ft.Icons.TABLET_ANDROID),
     ("kpis", "KPIs", ft.Icons.INSIGHTS),
+    ("plans", "Count plans", ft.Icons.EVENT_NOTE),
 ]
 
 
@@ -160,6 +162,8 @@ class Shell(ScreenView):
                 return KpisView(ui, tab.vm("kpis"))
             case "sync":
                 return SyncView(ui, tab.vm("sync"))
+            case "plans":
+                return PlansView(ui, tab.vm("plans"))
 
     def _sign_out(self, e: Any) -> None:
         self.on_signed_out(self.session.sign_out().message)
