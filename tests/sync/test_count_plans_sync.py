@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flet as ft
@@ -157,3 +158,29 @@ def test_the_plan_form_says_what_is_wrong_in_words_and_saves_nothing(
         synced(hub)
         [row] = vm.screen().plans
         assert row.state == "refused" and "Nothing to count in category Nothing here" in row.message
+
+
+def test_negative_stock_opens_a_count_task_the_plan_review_shows_and_a_doubtful_plan_takes(
+    central: Central, store: TestStore, tmp_path: Path, transports: list[FaultyTransport]
+) -> None:
+    net = FaultyTransport()
+    transports.append(net)
+    hub = enroll_tablet(central, store.store_id, tmp_path / "t.db", net, "t")
+    synced(hub)
+    with hub.local() as local:  # a manager writes 25 off a shelf holding 20
+        adjust = {"sku": "SKU-4", "location": "A-04-1", "delta": -25, "reason": "Broken pallet"}
+        assert local.act("M1", "stock.adjust", adjust, datetime.now(UTC)).queued
+    synced(hub)
+    synced(hub)  # central's recount task comes back
+    with Hands(hub.path, "M1", "999999") as maria:
+        vm = plans_of(maria)
+        [line] = vm.screen().unplanned
+        assert line.startswith("Item 4 at A-04-1 — ")
+        vm.choose("doubtful")
+        vm.set("name", "Below zero")
+        assert vm.create().tone == "ok"
+        synced(hub)
+        s = vm.screen()
+        assert progress(s) == [("Below zero", "0 of 1 counted")] and s.unplanned == ()
+    recounts = central.tasks(store, "recount")
+    assert len(recounts) == 1 and recounts[0]["plan_id"] is not None  # the same task, adopted
