@@ -22,6 +22,7 @@ from storeapp.viewmodels import (
     TasksVM,
 )
 from storeapp.viewmodels.console import DevicesVM, ExceptionsVM, KpisVM
+from storeapp.viewmodels.plans import PlansVM
 from storeapp.viewmodels.screen import Clock, OnChange, nothing, utc_now
 from storeapp.viewmodels.session import IDLE_AFTER
 from storeapp.viewmodels.tab import (
@@ -49,6 +50,7 @@ EXPECTED: dict[str, type] = {
     "devices": DevicesVM,
     "kpis": KpisVM,
     "sync": SyncStatusVM,
+    "plans": PlansVM,
 }
 
 
