@@ -159,6 +159,19 @@ class PlanReads:
         ]
         return [*waiting, *made, *refused]
 
+    def planned_tasks(self) -> dict[str, tuple[str | None, datetime | None]]:
+        """The tasks of count plans: task id → (assignee, due time)."""
+        out: dict[str, tuple[str | None, datetime | None]] = {}
+        for task_id, assignee, due in self._conn.execute(
+            """SELECT id, json_extract(data, '$.assignee'), json_extract(data, '$.due_at')
+               FROM srv_docs WHERE kind = 'task' AND json_extract(data, '$.plan_id') IS NOT NULL"""
+        ):
+            out[task_id] = (
+                assignee if isinstance(assignee, str) else None,
+                from_iso(due) if isinstance(due, str) else None,
+            )
+        return out
+
     def active_staff(self) -> dict[str, str]:
         """Active staff: employee id → name (a plan's assignees)."""
         return {

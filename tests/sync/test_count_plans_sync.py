@@ -79,6 +79,10 @@ def test_a_plan_made_online_counted_offline_shows_its_progress_before_and_after_
         [row] = vm.screen().plans
         assert (row.progress, row.assignees, row.overdue) == ("0 of 3 counted", "Ana, Ben", False)
         assert row.left == ("Item 1 at A-01-1", "Item 2 at A-02-1", "Item 3 at A-03-1")
+    with Hands(hub.path, "E2", "2222") as ben:  # Ben's place first on his Count screen
+        first, *rest = ben.counting.screen().tasks
+        assert first.location == "A-03-1" and " · for you · due " in first.reason
+        assert all(" · for Ana · due " in t.reason for t in rest) and len(rest) == 2
     # the WAN goes down; Ana counts two of the plan's places on the hub
     hub_net.unplug()
     with Hands(hub.path, "E1", "1111") as ana:
