@@ -127,6 +127,20 @@ def test_a_plan_made_online_counted_offline_shows_its_progress_before_and_after_
     assert list(csv.DictReader(io.StringIO(out.read_text()))) == list(
         csv.DictReader(io.StringIO(page.text))
     )
+    later = CliRunner().invoke(
+        storeapp_cli,
+        [
+            "counts-csv",
+            "--data-dir",
+            str(tmp_path / "hub"),
+            "--out",
+            str(out),
+            "--from",
+            "2199-01-01",
+        ],
+    )
+    assert later.exit_code == 0 and "Wrote 0 count(s)" in later.output
+    assert list(csv.DictReader(io.StringIO(out.read_text()))) == []
     central_rows = ok(central.oms.get(f"/v1/oms/stores/{store.store_id}/counts"))
     assert len(central_rows) == 2
 
