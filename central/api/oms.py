@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -121,6 +122,8 @@ class CountOut(BaseModel):
     book: int  # the ledger's balance at counted_at (late movements included)
     variance: int  # counted - book
     adjustment: int  # what has posted as count_adjust (re-derived when late movements arrive)
+    unit_cost: Decimal | None = None  # the item's cost (else price) when counted
+    value: Decimal | None = None  # the variance in money: variance × unit_cost
     state: CountState
     counted_by: str
     counted_by_name: str

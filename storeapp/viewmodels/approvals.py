@@ -68,16 +68,15 @@ class CountApproval:
     can_approve: bool  # a disputed count can only be sent back
     pending: bool  # a decision of this tablet is still waiting for central
     value: Decimal | None = None  # the variance in money (units × the item's cost)
+    value_text: str = ""  # "value −29.97" ("" when the cost is not known)
 
 
-def variance_words(variance: int | None, value: Decimal | None) -> str:
-    """'−3', or with its money value '−3 · value −29.97'."""
-    if variance is None:
-        return ""
+def value_words(value: Decimal | None) -> str:
+    """'value −29.97' (a real minus sign); '' when the item's cost is not known."""
     if value is None:
-        return signed(variance)
+        return ""
     money = f"{value:.2f}".replace("-", "\u2212")
-    return f"{signed(variance)} · value {'+' if value > 0 else ''}{money}"
+    return f"value {'+' if value > 0 else ''}{money}"
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 c.counted,
                 c.book,
                 c.variance,
-                variance_words(c.variance, c.value),
+                signed(c.variance) if c.variance is not None else "",
                 c.counted_by,
                 c.counted_by_name,
                 local_time(c.counted_at, now, zone),
@@ -172,6 +171,7 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 c.state == "awaiting_approval",
                 c.pending,
                 c.value,
+                value_words(c.value),
             )
             for c in self._store.counts_waiting()
         )
