@@ -28,7 +28,7 @@ from sync.protocol import (
     StoreIn,
 )
 
-from ..service import auth, oms, sales
+from ..service import auth, oms, plans, sales
 from ..service.errors import Invalid
 from .deps import EngineDep, Integration
 from .ndjson import NDJSON
@@ -331,6 +331,14 @@ def get_counts_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/stores/{store_id}/count-plans")
+def get_count_plans(store_id: StoreId, engine: EngineDep) -> list[dict[str, Any]]:
+    """The store's count plans (by due time) with their progress: counted, total, overdue,
+    and the places not counted yet."""
+    sales.check_store(engine, store_id)
+    return plans.plans_view(engine, store_id, datetime.now(UTC))
 
 
 @router.get("/stores/{store_id}/exceptions")

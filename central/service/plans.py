@@ -14,10 +14,10 @@ plan, not made twice.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from fulfillment import plans as rules
 from fulfillment.codes import Code
@@ -25,6 +25,7 @@ from fulfillment.outcome import Status, TaskKind
 from fulfillment.plans import AbcClass, CountPlan, PlanBy, PlanItem, PlanStock, Target
 from sync.protocol import CountPlanCreate
 
+from ..db.engine import reading
 from ..db.tables import count_plans, items, ledger, staff, stock, tasks
 from .applying import Applying, Said
 from .documents import load_document, stage_document
@@ -32,7 +33,7 @@ from .feed import StoreTx
 from .staging import PLAN, TASK
 from .tasks import task_doc
 
-__all__ = ["apply_plan", "plan_scope", "units_moved"]
+__all__ = ["apply_plan", "plan_scope", "plans_view", "units_moved"]
 
 
 def plan_scope(p: CountPlanCreate) -> str:
@@ -250,3 +251,46 @@ def _plan_elsewhere(tx: StoreTx, plan_id: str) -> bool:
         ).first()
         is not None
     )
+
+
+def plans_view(engine: Engine, store_id: str, now: datetime) -> list[dict[str, Any]]:
+    """The store's count plans, by due time, each with its progress (counted / total,
+    overdue) and the places not counted yet (`fulfillment.plans.progress`)."""
+    p, t = count_plans.c, tasks.c
+    with reading(engine) as conn:
+        found = [
+            CountPlan.model_validate(data)
+            for (data,) in conn.execute(
+                select(p.data).where(p.store_id == store_id).order_by(p.due_at, p.plan_id)
+            )
+        ]
+        places = {
+            r.task_id: r
+            for r in conn.execute(
+                select(t.task_id, t.sku, t.location, t.state, t.assignee, t.done_by).where(
+                    t.store_id == store_id, t.plan_id.is_not(None)
+                )
+            )
+        }
+    out: list[dict[str, Any]] = []
+    for plan in found:
+        states = {task_id: row.state for task_id, row in places.items()}
+        got = rules.progress(plan, states, now)
+        out.append(
+            {
+                **plan.model_dump(mode="json"),
+                "counted": got.counted,
+                "total": got.total,
+                "overdue": got.overdue,
+                "not_counted": [
+                    {
+                        "task_id": task_id,
+                        "sku": places[task_id].sku if task_id in places else None,
+                        "location": places[task_id].location if task_id in places else None,
+                        "assignee": places[task_id].assignee if task_id in places else None,
+                    }
+                    for task_id in got.not_counted
+                ],
+            }
+        )
+    return out

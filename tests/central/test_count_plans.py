@@ -74,6 +74,14 @@ def test_a_plan_by_aisle_range_makes_blind_count_tasks_shared_and_due_and_shows_
     now = datetime.now(UTC)
     assert progress(the_plan, states, now).text == "1 of 3 counted"
     assert progress(the_plan, states, DUE + timedelta(minutes=1)).overdue
+    # the OMS reads the same progress
+    [seen_by_oms] = ok(any_central.oms.get(f"/v1/oms/stores/{store.store_id}/count-plans"))
+    assert (seen_by_oms["plan_id"], seen_by_oms["counted"], seen_by_oms["total"]) == ("P-1", 1, 3)
+    assert seen_by_oms["overdue"] is False
+    assert [(x["location"], x["assignee"]) for x in seen_by_oms["not_counted"]] == [
+        ("A-01-1", "E1"),
+        ("A-03-1", "E2"),
+    ]
 
 
 def test_negative_stock_opens_its_count_task_once_and_a_doubtful_plan_adopts_it(
