@@ -2,7 +2,7 @@
 cost and category
 
 Revision ID: 0011
-Revises: 0008 (re-point at 0010 when the events and receiving branches are merged)
+Revises: 0008 (at the merge: re-point at main's newest revision, 0010 or later)
 """
 
 import sqlalchemy as sa
