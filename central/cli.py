@@ -18,6 +18,10 @@ device = typer.Typer(help="Enrolled tablets.", no_args_is_help=True)
 app.add_typer(keys, name="integration-key")
 app.add_typer(device, name="device")
 
+# on SIGTERM, requests still running after this long are cancelled (event streams end at
+# once on their own: central/api/app.py); a stop never hangs on an open connection
+STOP_GRACE_S = 2
+
 DatabaseUrl = Annotated[
     str | None,
     typer.Option(
@@ -95,9 +99,16 @@ def serve(
             port=port,
             workers=workers,
             log_level=settings.log_level,
+            timeout_graceful_shutdown=STOP_GRACE_S,
         )
         return
-    uvicorn.run(_frozen_app(settings), host=host, port=port, log_level=settings.log_level)
+    uvicorn.run(
+        _frozen_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=STOP_GRACE_S,
+    )
 
 
 def _frozen_app(settings: CentralSettings):  # type: ignore[no-untyped-def]
@@ -218,6 +229,26 @@ def prune(database_url: DatabaseUrl = None) -> None:
     finally:
         engine.dispose()
     typer.echo(f"pruned {pruned.changes} change-log rows and {pruned.results} op results")
+
+
+@app.command()
+def deliver(database_url: DatabaseUrl = None) -> None:
+    """Deliver webhooks in this process (until stopped); run `serve` with
+    CENTRAL_DELIVER_WEBHOOKS=false beside it on SQLite (on PostgreSQL one process delivers
+    whichever runs it: a lock decides)."""
+    import asyncio
+
+    from .service.webhooks import DeliveryWorker
+
+    settings = _settings(database_url)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    engine = _engine(database_url)
+    try:
+        asyncio.run(DeliveryWorker(engine, settings).run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
 
 
 @app.command()

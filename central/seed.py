@@ -104,6 +104,10 @@ def demo_items(count: int = 320, seed: int = 7) -> list[ItemIn]:
     return made
 
 
+# the demo's pickup order that is picked and staged: ready to hand over
+READY_ORDER = "W-1011"
+
+
 def demo_orders(items: list[ItemIn], count: int = 12, seed: int = 11) -> list[OrderIn]:
     rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
@@ -172,9 +176,11 @@ def demo_sold_orders(items: list[ItemIn]) -> list[tuple[OrderIn, datetime]]:
     return made
 
 
-def _fulfil(engine: Engine, order_id: str, sold_at: datetime, actor: str) -> None:
-    """Pick, stage and hand over or ship an order, at `sold_at`, through the same rules and
-    writes as a tablet's pushed ops (ledger, stock, order documents)."""
+def _fulfil(
+    engine: Engine, order_id: str, sold_at: datetime, actor: str, *, finish: bool = True
+) -> None:
+    """Pick, stage and (`finish`) hand over or ship an order, at `sold_at`, through the same
+    rules and writes as a tablet's pushed ops (ledger, stock, order documents)."""
     with store_tx(engine, DEMO_STORE, sold_at) as tx:
         order = load_order(tx, order_id)
         assert order is not None
@@ -195,10 +201,9 @@ def _fulfil(engine: Engine, order_id: str, sold_at: datetime, actor: str) -> Non
         ]
         done = [{"line_id": x.line_id, "qty": x.qty} for x in order.lines]
         if order.type is OrderType.PICKUP:
-            ops += [
-                ("order.stage", {"staging_location": "PICKUP-1", "packages": 0}),
-                ("order.handoff", {"verified_by": "pickup_code", "lines": done}),
-            ]
+            ops += [("order.stage", {"staging_location": "PICKUP-1", "packages": 0})]
+            if finish:
+                ops += [("order.handoff", {"verified_by": "pickup_code", "lines": done})]
         else:
             ops += [
                 ("order.stage", {"staging_location": "PACK-1", "packages": 1}),
@@ -255,6 +260,8 @@ def seed_demo(engine: Engine) -> str:
     orders = demo_orders(items)
     for order in orders:
         oms.create_order(engine, order)
+    # one pickup order is ready on the shelf, so Hand-over can be tried at once
+    _fulfil(engine, READY_ORDER, utcnow(), DEMO_STAFF[1].employee_id, finish=False)
     sold = demo_sold_orders(items)
     for body, sold_at in sold:
         oms.create_order(engine, body, now=sold_at - timedelta(minutes=40))
@@ -264,7 +271,7 @@ def seed_demo(engine: Engine) -> str:
         create_tasks(tx, tuple(schedule), None)
     return (
         f"store {DEMO_STORE}: {len(items)} items, {len(DEMO_STAFF)} staff, "
-        f"{len(orders)} open orders, {len(sold)} sold orders to return "
+        f"{len(orders)} open orders ({READY_ORDER} ready for pickup), {len(sold)} sold orders to return "
         f"({sold[0][0].order_id} … {sold[-1][0].order_id}), "
         f"{len(schedule)} shelves to count in aisle A"
     )

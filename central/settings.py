@@ -45,3 +45,13 @@ class CentralSettings(BaseSettings):
     enroll_failure_limit: int = 10
     token_failure_limit: int = 30
     failure_window_s: float = 600.0
+    # webhooks (central/service/webhooks.py): `serve` runs the delivery worker unless this is
+    # false (then run `central deliver`); how often an idle worker looks for new events; one
+    # POST's timeout; the first retry's delay (doubling, capped at an hour); how long an event
+    # is retried before it is marked failed; how many streams are sent to at once
+    deliver_webhooks: bool = True
+    webhook_poll_s: float = 0.05
+    webhook_timeout_s: float = 10.0
+    webhook_backoff_s: float = 5.0
+    webhook_retry_for_s: float = 86400.0
+    webhook_concurrency: int = 16

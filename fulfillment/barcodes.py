@@ -12,7 +12,7 @@ from functools import lru_cache
 import biip
 from biip.checksums import gs1_standard_check_digit
 
-__all__ = ["InvalidBarcode", "Scan", "check_digit", "normalize_gtin", "parse_scan"]
+__all__ = ["InvalidBarcode", "Scan", "check_digit", "normalize_gtin", "parse_scan", "printed_gtin"]
 
 
 class InvalidBarcode(ValueError):
@@ -73,6 +73,16 @@ def normalize_gtin(code: str) -> str:
         # without parsing it every way: an OMS catalogue load normalises tens of thousands
         return raw.zfill(14)
     return parse_scan(raw).gtin
+
+
+def printed_gtin(gtin: str) -> str:
+    """The digits a shop's bar code carries for a GTIN kept as GTIN-14 (`normalize_gtin`):
+    a leading 0 makes it a GTIN-13, printed as an EAN-13 (what a person reads under it).
+
+    >>> printed_gtin("05039042486119"), printed_gtin("15039042486116")
+    ('5039042486119', '15039042486116')
+    """
+    return gtin[1:] if len(gtin) == 14 and gtin.startswith("0") else gtin
 
 
 def _check_digit_ok(digits: str) -> bool:

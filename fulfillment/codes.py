@@ -58,6 +58,8 @@ class Code(StrEnum):
     SHIPPED_AFTER_CANCELLED = "SHIPPED_AFTER_CANCELLED"
     SHIPPED_AFTER_EXPIRED = "SHIPPED_AFTER_EXPIRED"
     SHIPPED_AFTER_REJECTED = "SHIPPED_AFTER_REJECTED"
+    NOTHING_TO_REJECT = "NOTHING_TO_REJECT"
+    ID_NOT_RECORDED = "ID_NOT_RECORDED"
     # returns
     DUPLICATE_RETURN = "DUPLICATE_RETURN"
     ALREADY_RETURNED = "ALREADY_RETURNED"
@@ -133,6 +135,8 @@ CODES: dict[Code, CodeInfo] = {
     Code.SHIPPED_AFTER_CANCELLED: CodeInfo(COMPENSATED, "shipped after a cancel"),
     Code.SHIPPED_AFTER_EXPIRED: CodeInfo(COMPENSATED, "shipped after expiry"),
     Code.SHIPPED_AFTER_REJECTED: CodeInfo(COMPENSATED, "shipped after it was sent back"),
+    Code.NOTHING_TO_REJECT: CodeInfo(REJECTED, "a line reject on a line with no unit left"),
+    Code.ID_NOT_RECORDED: CodeInfo(COMPENSATED, "handed over without the ID the order needs"),
     Code.DUPLICATE_RETURN: CodeInfo(REJECTED, "a return number already recorded"),
     Code.ALREADY_RETURNED: CodeInfo(None, "more units than sold − already returned"),
     Code.NOTHING_TO_RETURN: CodeInfo(REJECTED, "a return with no unit to accept"),

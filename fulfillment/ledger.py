@@ -26,6 +26,8 @@ class MovementKind(StrEnum):
     COUNT_ADJUST = "count_adjust"
     SALE = "sale"  # a till sale: units leave the store through a till
     TILL_RETURN = "till_return"  # an in-store return at a till: units back on the shelf
+    DAMAGED = "damaged"  # rejected as damaged: from the shelf to the damaged bin
+    REJECT_WRITEOFF = "reject_writeoff"  # rejected as not found: off the book until counted
 
 
 # sign applied to a movement's qty to get its effect on on_hand
@@ -41,6 +43,8 @@ _SIGN = {
     MovementKind.COUNT_ADJUST: 1,  # qty is signed
     MovementKind.SALE: -1,
     MovementKind.TILL_RETURN: 1,
+    MovementKind.DAMAGED: -1,
+    MovementKind.REJECT_WRITEOFF: -1,
 }
 
 

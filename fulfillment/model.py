@@ -13,13 +13,19 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "DEFAULT_REJECT_REASONS",
     "OPEN_STATES",
+    "CheckIn",
     "Customer",
     "Line",
     "Order",
     "OrderState",
     "OrderType",
+    "PickupProof",
     "Policy",
+    "RejectEffect",
+    "RejectReason",
+    "Rejection",
     "Role",
     "ShortReason",
 ]
@@ -64,6 +70,41 @@ class Role(StrEnum):
     MANAGER = "manager"
 
 
+class RejectEffect(StrEnum):
+    """What rejecting units for a reason does to stock (issue #11)."""
+
+    DAMAGED = "damaged"  # the units go to the damaged bin: a ledger movement, on-hand down
+    DOUBTFUL = "doubtful"  # the place becomes doubtful and gets a blind recount task
+    NONE = "none"  # stock is not in question (the customer changed their mind)
+
+
+class RejectReason(Frozen):
+    """One of the store's reasons to reject an order or some of its units (the OMS sets them).
+
+    `lowers_available`: for a doubtful place, the units not found are taken off the book
+    (a `reject_writeoff` movement) until the recount says what is there; a damaged reason
+    always lowers on-hand (the units are in the damaged bin), a `none` one never does."""
+
+    code: str = Field(min_length=1, max_length=40)
+    label: str = Field(min_length=1, max_length=80)
+    effect: RejectEffect = RejectEffect.NONE
+    lowers_available: bool = False
+
+
+DEFAULT_REJECT_REASONS: tuple[RejectReason, ...] = (
+    RejectReason(code="not_found", label="Not found", effect=RejectEffect.DOUBTFUL),
+    RejectReason(code="damaged", label="Damaged", effect=RejectEffect.DAMAGED),
+    RejectReason(
+        code="not_enough_stock",
+        label="Not enough stock",
+        effect=RejectEffect.DOUBTFUL,
+        lowers_available=True,
+    ),
+    RejectReason(code="customer_cancelled", label="Customer cancelled at the desk"),
+    RejectReason(code="other", label="Other"),
+)
+
+
 class Policy(Frozen):
     return_window_days: int = 30
     offline_return_limit: Decimal = Decimal("100")
@@ -78,12 +119,57 @@ class Policy(Frozen):
     max_orders_per_pick_list: int = 10
     # The carriers a ship-from-store parcel can leave with (the Ship screen's list).
     carriers: tuple[str, ...] = ("DPD", "DHL", "UPS", "FedEx", "Royal Mail")
+    # issue #11: the store's reasons to reject (PUT /v1/oms/stores/{id}/reject-reasons)
+    reject_reasons: tuple[RejectReason, ...] = DEFAULT_REJECT_REASONS
+    # a pickup order worth more than this needs the collector's ID (type + last digits);
+    # None: only orders the OMS flagged `id_required`
+    id_check_over: Decimal | None = None
+    # the customer is reminded this many hours before the pickup hold ends (0: never)
+    pickup_reminder_hours: int = 24
+
+    def reject_reason(self, code: str) -> RejectReason:
+        """The store's reason of that code; a code it does not know (a reason the OMS
+        removed while a tablet was offline) rejects with no stock effect."""
+        for reason in self.reject_reasons:
+            if reason.code == code:
+                return reason
+        return RejectReason(code=code[:40] or "other", label=code[:80] or "Other")
 
 
 class Customer(Frozen):
     name: str = ""
     email: str = ""
     phone: str = ""
+
+
+class CheckIn(Frozen):
+    """The customer said "I'm here" (curbside, through the OMS)."""
+
+    at: datetime
+    bay: str | None = None
+    note: str | None = None
+
+
+class PickupProof(Frozen):
+    """Who collected a pickup order, recorded at hand-over."""
+
+    collected_by: str = "customer"  # customer | alternate
+    name: str = ""
+    id_type: str | None = None  # e.g. driving_licence, passport, id_card
+    id_last4: str | None = None  # the ID's last digits, never the whole number
+
+
+class Rejection(Frozen):
+    """One rejection of an order or of some units of a line: the manager's history."""
+
+    line_id: str | None = None  # None: the whole order
+    qty: int = 0
+    code: str
+    label: str
+    effect: RejectEffect = RejectEffect.NONE
+    note: str = ""
+    by: str | None = None
+    at: datetime | None = None
 
 
 class Line(Frozen):
@@ -100,6 +186,8 @@ class Line(Frozen):
     short_reason: ShortReason | None = None
     fulfilled: int = 0  # shipped or handed over
     returned: int = 0
+    rejected: int = 0  # units rejected with a reason (counted in `short` too)
+    reject_code: str | None = None
 
     @property
     def remaining(self) -> int:
@@ -139,6 +227,19 @@ class Order(Frozen):
     fulfilled_by: str | None = None  # who last shipped or handed over (employee id)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # issue #11: proof of pickup, curbside check-in, notices, rejections
+    alternate: Customer | None = None  # someone the OMS named who may collect instead
+    id_required: bool = False  # the OMS asks for the collector's ID at hand-over
+    proof: PickupProof | None = None
+    checkin: CheckIn | None = None
+    notified_at: datetime | None = None  # the last ready-for-pickup notice resent
+    reminded_at: datetime | None = None  # the pickup-window reminder (central's job)
+    reject_code: str | None = None
+    rejections: tuple[Rejection, ...] = ()
+
+    @property
+    def value(self) -> Decimal:
+        return sum((x.price * x.qty for x in self.lines), Decimal("0"))
 
     def line(self, line_id: str) -> Line | None:
         for line in self.lines:

@@ -16,6 +16,8 @@ State machine (DOMAIN.md):
     picked --stage--> staged --ship--> shipped            (ship_from_store)
     staged --handoff--> handed_over                       (pickup; partial keeps it staged)
     released/picking/picked --reject--> rejected
+    released/picking/picked --reject a line--> the same state, or rejected when nothing is
+                                               left to send (issue #11)
     any open state --cancel--> cancelled                  (picked units get a restock task)
     staged pickup, not collected in time --expire--> expired (restock task)
 """
@@ -23,6 +25,7 @@ State machine (DOMAIN.md):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 from types import MappingProxyType
@@ -33,11 +36,16 @@ from .codes import Code
 from .ledger import Movement, MovementKind
 from .model import (
     PICKABLE_STATES,
+    CheckIn,
     Line,
     Order,
     OrderState,
     OrderType,
+    PickupProof,
     Policy,
+    RejectEffect,
+    Rejection,
+    RejectReason,
     ShortReason,
 )
 from .outcome import (
@@ -57,13 +65,19 @@ __all__ = [
     "apply_order_op",
     "assign",
     "cancel",
+    "change_contact",
+    "check_in",
     "claim",
     "expire",
     "hand_over",
+    "id_check_needed",
     "is_expired",
     "prioritize",
     "reject",
+    "reject_line",
     "release",
+    "remind",
+    "resend_notice",
     "reservation_change",
     "reservations",
     "scan",
@@ -236,15 +250,170 @@ def stage(order: Order, staging_location: str, packages: int, ctx: Context) -> O
     return Outcome(Status.APPLIED, new, notifications=notes)
 
 
-def reject(order: Order, reason: str, ctx: Context) -> Outcome:
+def reject(order: Order, reason: str, ctx: Context, code: str | None = None) -> Outcome:
+    """The whole order goes back to the online store. `code` (issue #11, optional: older
+    tablets send only the words): one of the store's reasons, whose stock effect applies to
+    the order's units — damaged: the picked units go to the damaged bin instead of back to
+    the shelf; doubtful: every place with units not picked is recounted."""
     if order.state not in PICKABLE_STATES:
         return _rejected(order, *_closed(order))
-    new = _touch(order, ctx, state=OrderState.REJECTED, reason=reason)
+    why = ctx.policy.reject_reason(code) if code else None
+    history = order.rejections
+    if why is not None:
+        history = (
+            *history,
+            Rejection(
+                qty=sum(x.open_qty for x in order.lines),
+                code=why.code,
+                label=why.label,
+                effect=why.effect,
+                note=reason,
+                by=ctx.actor_id,
+                at=ctx.now,
+            ),
+        )
+    new = _touch(
+        order,
+        ctx,
+        state=OrderState.REJECTED,
+        reason=reason,
+        reject_code=why.code if why else None,
+        rejections=history,
+    )
+    movements: tuple[Movement, ...] = ()
+    followups: tuple[Followup, ...] = ()
+    if why is not None and why.effect is RejectEffect.DAMAGED:
+        movements = tuple(
+            _reject_move(MovementKind.DAMAGED, x, x.picked - x.fulfilled, order)
+            for x in order.lines
+            if x.picked > x.fulfilled
+        )
+    else:
+        followups = _return_to_shelf(order, TaskKind.RESTOCK, f"order {order.order_id} sent back")
+    if why is not None and why.effect is RejectEffect.DOUBTFUL:
+        followups += tuple(_reject_recount(x, order, why) for x in order.lines if x.remaining)
+        if why.lowers_available:
+            movements += tuple(
+                _reject_move(MovementKind.REJECT_WRITEOFF, x, x.remaining, order)
+                for x in order.lines
+                if x.remaining
+            )
     return Outcome(
         Status.APPLIED,
         new,
-        followups=_return_to_shelf(order, TaskKind.RESTOCK, f"order {order.order_id} sent back"),
+        movements=movements,
+        followups=followups,
         message=f"Order {order.order_id} sent back to the online store",
+    )
+
+
+def _reject_move(kind: MovementKind, line: Line, qty: int, order: Order) -> Movement:
+    return Movement(
+        kind=kind, sku=line.sku, location=line.location, qty=qty, order_id=order.order_id
+    )
+
+
+def _reject_recount(line: Line, order: Order, why: RejectReason) -> Followup:
+    return Followup(
+        TaskKind.RECOUNT, line.sku, line.location, 0, order.order_id, f"rejected: {why.label}"
+    )
+
+
+def reject_line(
+    order: Order, line_id: str, qty: int, code: str, note: str, ctx: Context
+) -> Outcome:
+    """Reject `qty` units of one line for one of the store's reasons (`line.reject`): the
+    units are not sent (counted in the line's `short`), the rest of the order goes on.
+
+    Units still on the shelf are rejected first, then units already in the tote (found
+    damaged at packing, say). The reason's effect: damaged — the units go to the damaged
+    bin (a `damaged` movement takes them off on-hand); doubtful — the place becomes
+    doubtful with a blind recount task, and where the reason `lowers_available` the units
+    not found are written off until the count; none — units in the tote go back to the
+    shelf (a put-back task). An order with nothing left to send is rejected as a whole."""
+    if order.state not in PICKABLE_STATES:
+        return _rejected(order, *_closed(order))
+    line = order.line(line_id)
+    if line is None:
+        return _rejected(
+            order, Code.LINE_NOT_FOUND, f"Order {order.order_id} has no line {line_id}"
+        )
+    open_units = line.remaining + line.picked
+    if open_units <= 0:
+        return _rejected(
+            order, Code.NOTHING_TO_REJECT, f"{line.name or line.sku}: no unit left to reject"
+        )
+    why = ctx.policy.reject_reason(code)
+    n = min(qty, open_units)
+    from_shelf = min(n, line.remaining)
+    from_tote = n - from_shelf
+    changed = line.model_copy(
+        update={
+            "picked": line.picked - from_tote,
+            "short": line.short + n,
+            "rejected": line.rejected + n,
+            "reject_code": why.code,
+        }
+    )
+    lines = tuple(changed if x.line_id == line.line_id else x for x in order.lines)
+    state = _after_pick_change(order.state, lines)
+    nothing_left = all(x.done for x in lines) and not any(x.picked for x in lines)
+    if nothing_left:
+        state = OrderState.REJECTED
+    record = Rejection(
+        line_id=line.line_id,
+        qty=n,
+        code=why.code,
+        label=why.label,
+        effect=why.effect,
+        note=note,
+        by=ctx.actor_id,
+        at=ctx.now,
+    )
+    new = _touch(
+        order,
+        ctx,
+        lines=lines,
+        state=state,
+        rejections=(*order.rejections, record),
+        **(
+            {"reason": f"every unit rejected: {why.label}", "reject_code": why.code}
+            if nothing_left
+            else {}
+        ),
+    )
+    movements: list[Movement] = []
+    followups: list[Followup] = []
+    if why.effect is RejectEffect.DAMAGED:
+        movements.append(_reject_move(MovementKind.DAMAGED, line, n, order))
+    else:
+        if why.effect is RejectEffect.DOUBTFUL:
+            followups.append(_reject_recount(line, order, why))
+            if why.lowers_available and from_shelf:
+                movements.append(
+                    _reject_move(MovementKind.REJECT_WRITEOFF, line, from_shelf, order)
+                )
+        if from_tote:
+            followups.append(
+                Followup(
+                    TaskKind.PUT_BACK,
+                    line.sku,
+                    line.location,
+                    from_tote,
+                    order.order_id,
+                    f"rejected: {why.label}",
+                )
+            )
+    item = line.name or line.sku
+    message = f"{n} × {item} rejected: {why.label}"
+    if nothing_left:
+        message += f"; nothing left to send, order {order.order_id} goes back to the online store"
+    return Outcome(
+        Status.APPLIED,
+        new,
+        message=message,
+        movements=tuple(movements),
+        followups=tuple(followups),
     )
 
 
@@ -505,7 +674,66 @@ def _recounts(order: Order, over: list[tuple[Line | None, str, int]]) -> tuple[F
     )
 
 
+def id_check_needed(order: Order, policy: Policy) -> bool:
+    """Whether the collector's ID (type and last digits) is recorded at hand-over: the OMS
+    flagged the order, or it is worth more than the store's `id_check_over`."""
+    if order.id_required:
+        return True
+    return policy.id_check_over is not None and order.value > policy.id_check_over
+
+
+def _proof(raw: Mapping[str, Any] | Any | None) -> PickupProof | None:
+    if raw is None:
+        return None
+    if isinstance(raw, PickupProof):
+        return raw
+    data = raw if isinstance(raw, Mapping) else vars(raw)
+    return PickupProof.model_validate(dict(data))
+
+
+def _without_id(order: Order, proof: PickupProof | None, ctx: Context) -> ExceptionNote | None:
+    if not id_check_needed(order, ctx.policy) or (proof is not None and proof.id_last4):
+        return None
+    return ExceptionNote(
+        Code.ID_NOT_RECORDED,
+        f"Order {order.order_id} was handed over by {ctx.name_of(ctx.actor_id)} at"
+        f" {ctx.clock_time(ctx.now)} without the collector's ID, which this order needs:"
+        " check who collected it",
+        order.order_id,
+    )
+
+
 def hand_over(
+    order: Order,
+    verified_by: str,
+    lines: Iterable[Mapping[str, Any]],
+    ctx: Context,
+    proof: Mapping[str, Any] | Any | None = None,
+) -> Outcome:
+    """`proof` (issue #11, optional: older tablets send none): who collected, and the ID
+    where the policy asks; stored on the order. A hand-over the policy wanted an ID for and
+    that recorded none still stands (the goods are gone): `ID_NOT_RECORDED`, manager review."""
+    outcome = _hand_over(order, verified_by, lines, ctx)
+    if outcome.status is Status.REJECTED:
+        return outcome
+    collected = _proof(proof)
+    new = outcome.order
+    if collected is not None:
+        new = new.model_copy(update={"proof": collected})
+    missing = _without_id(order, collected, ctx)
+    if missing is None or outcome.status is not Status.APPLIED:
+        return replace(outcome, order=new)
+    return replace(
+        outcome,
+        order=new,
+        status=Status.COMPENSATED,
+        code=Code.ID_NOT_RECORDED,
+        message="Handed over without the ID this order needs — manager review",
+        exceptions=(*outcome.exceptions, missing),
+    )
+
+
+def _hand_over(
     order: Order,
     verified_by: str,
     lines: Iterable[Mapping[str, Any]],
@@ -627,6 +855,88 @@ def hand_over(
     return Outcome(Status.APPLIED, new, movements=tuple(movements))
 
 
+# --- notices and contact (issue #11) ---------------------------------------------
+
+
+def resend_notice(order: Order, ctx: Context) -> Outcome:
+    """`order.notify`: tell the customer again their order is ready (a notice the OMS sends)."""
+    if order.type is not OrderType.PICKUP:
+        return _rejected(order, Code.WRONG_ORDER_TYPE, "A ship-from-store order is not collected")
+    if order.state is not OrderState.STAGED:
+        if order.is_open:
+            return _rejected(order, Code.NOT_READY, f"Order {order.order_id} is not ready yet")
+        return _rejected(order, *_closed(order))
+    new = _touch(order, ctx, notified_at=ctx.now)
+    note = Notification(
+        "ready_for_pickup",
+        order.order_id,
+        {"staging_location": order.staging_location, "resent": True, "by": ctx.actor_id},
+    )
+    return Outcome(
+        Status.APPLIED,
+        new,
+        notifications=(note,),
+        message=f"Ready-for-pickup notice sent again for {order.order_id}",
+    )
+
+
+def change_contact(order: Order, email: str | None, phone: str | None, ctx: Context) -> Outcome:
+    """`order.contact`: correct the customer's email or phone (the OMS is told: an event)."""
+    if not order.is_open:
+        return _rejected(order, *_closed(order))
+    update: dict[str, str] = {}
+    if email is not None:
+        update["email"] = email
+    if phone is not None:
+        update["phone"] = phone
+    customer = order.customer.model_copy(update=update)
+    if customer == order.customer:
+        return Outcome(Status.APPLIED, order, message="The contact was already that")
+    new = _touch(order, ctx, customer=customer)
+    note = Notification(
+        "contact_changed",
+        order.order_id,
+        {"email": customer.email, "phone": customer.phone, "by": ctx.actor_id},
+    )
+    return Outcome(
+        Status.APPLIED, new, notifications=(note,), message="Contact corrected: the store is told"
+    )
+
+
+def check_in(order: Order, bay: str | None, note: str | None, ctx: Context) -> Outcome:
+    """The OMS says the customer is here (curbside): shown at the top of the hand-over queue."""
+    if order.type is not OrderType.PICKUP:
+        return _rejected(order, Code.WRONG_ORDER_TYPE, "A ship-from-store order is not collected")
+    if not order.is_open:
+        return _rejected(order, *_closed(order))
+    return Outcome(
+        Status.APPLIED, _touch(order, ctx, checkin=CheckIn(at=ctx.now, bay=bay, note=note))
+    )
+
+
+def remind(order: Order, ctx: Context) -> Outcome | None:
+    """The pickup-window reminder, once, `pickup_reminder_hours` before the hold ends (central's
+    expiry job); None when it is not due."""
+    hours = ctx.policy.pickup_reminder_hours
+    if (
+        hours <= 0
+        or order.type is not OrderType.PICKUP
+        or order.state is not OrderState.STAGED
+        or order.reminded_at is not None
+    ):
+        return None
+    staged_at = order.staged_at or order.updated_at or ctx.now
+    ends = staged_at + timedelta(days=ctx.policy.pickup_hold_days)
+    if not ends - timedelta(hours=hours) <= ctx.now < ends:
+        return None
+    note = Notification(
+        "pickup_reminder",
+        order.order_id,
+        {"expires_at": ends.isoformat(), "staging_location": order.staging_location},
+    )
+    return Outcome(Status.APPLIED, _touch(order, ctx, reminded_at=ctx.now), notifications=(note,))
+
+
 # --- central-only events (not ops from a tablet, same rules) ---------------------
 
 
@@ -734,8 +1044,17 @@ ORDER_RULES: Mapping[str, OrderRule] = MappingProxyType(
         "order.ship": lambda order, p, ctx: ship(
             order, p["carrier"], p["tracking"], int(p.get("packages") or 0), ctx
         ),
-        "order.handoff": lambda order, p, ctx: hand_over(order, p["verified_by"], p["lines"], ctx),
-        "order.reject": lambda order, p, ctx: reject(order, p["reason"], ctx),
+        "order.handoff": lambda order, p, ctx: hand_over(
+            order, p["verified_by"], p["lines"], ctx, p.get("proof")
+        ),
+        "order.reject": lambda order, p, ctx: reject(order, p["reason"], ctx, p.get("code")),
+        "order.notify": lambda order, p, ctx: resend_notice(order, ctx),
+        "order.contact": lambda order, p, ctx: change_contact(
+            order, p.get("email"), p.get("phone"), ctx
+        ),
+        "line.reject": lambda order, p, ctx: reject_line(
+            order, p["line_id"], int(p["qty"]), p["code"], p.get("note") or "", ctx
+        ),
         "pick.scan": lambda order, p, ctx: scan(
             order, p["line_id"], p["gtin"], int(p["qty"]), p.get("location") or "", ctx
         ),

@@ -38,6 +38,7 @@ class Split:
     qty: int
     picked: int
     short: int
+    rejected: int = 0  # of `short`: rejected with a reason (issue #11)
 
     @property
     def remaining(self) -> int:
@@ -64,6 +65,10 @@ class Stop:
     @property
     def short(self) -> int:
         return sum(s.short for s in self.splits)
+
+    @property
+    def rejected(self) -> int:
+        return sum(s.rejected for s in self.splits)
 
     @property
     def remaining(self) -> int:
@@ -121,7 +126,15 @@ def build_pick_list(orders: Sequence[Order]) -> PickList:
                 location_seq=first.location_seq,
                 gtins=tuple(gtins),
                 splits=tuple(
-                    Split(o.order_id, ln.line_id, tote_label(i), ln.qty, ln.picked, ln.short)
+                    Split(
+                        o.order_id,
+                        ln.line_id,
+                        tote_label(i),
+                        ln.qty,
+                        ln.picked,
+                        ln.short,
+                        ln.rejected,
+                    )
                     for i, o, ln in members
                 ),
             )

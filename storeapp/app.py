@@ -21,25 +21,29 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import flet as ft
 
-from storeapp import __version__
-from sync.engine import Progress, SyncEngine, SyncReport
-from sync.scheduler import SyncScheduler
+from sync.link import Link
 
-from .enrollment import enroll_data_dir
-from .local import LocalStore, private_dir
-from .printing import Printers
 from .settings import StoreappSettings
-from .viewmodels.screen import Clock, utc_now
-from .viewmodels.session import IDLE_AFTER
+
+if TYPE_CHECKING:
+    from sync.engine import Progress, SyncReport
+
+    from .printing import Printers
+
+# What the hub imports before it answers is kept to Flet, its server and the settings: the
+# sync engine, the local store, the rules and the screens are imported on a warm-up thread
+# once the server is starting (`serve`), while the browser loads Flet's client (issue #9).
 
 __all__ = [
     "ASSETS_DIR",
     "AppServices",
+    "Link",
     "SyncEvent",
     "SyncFanout",
     "enroll_data_dir",
@@ -49,13 +53,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SyncEvent = Progress | SyncReport
+SyncEvent: TypeAlias = "Progress | SyncReport | Link"
 
 
 class SyncFanout:
-    """Thread-safe registry: the sync thread publishes, every session's callback gets it."""
+    """Thread-safe registry: the sync thread publishes, every session's callback gets it.
+    The last `Link` published is kept (`link`), for a session that opens later."""
 
     def __init__(self) -> None:
+        self.link = Link(None)
         self._lock = threading.Lock()
         self._subscribers: dict[int, Callable[[SyncEvent], None]] = {}
         self._ids = itertools.count(1)
@@ -76,12 +82,31 @@ class SyncFanout:
 
     def publish(self, event: SyncEvent) -> None:
         with self._lock:
+            if isinstance(event, Link):
+                self.link = event
             callbacks = list(self._subscribers.values())
         for callback in callbacks:
             try:
                 callback(event)
             except Exception:  # one closed tab must not stop the others' updates
                 log.warning("sync_fanout subscriber failed", exc_info=True)
+
+
+def enroll_data_dir(db_path: Path, server: str, code: str, name: str) -> str:
+    """`storeapp.enrollment.enroll_data_dir` (imported when first called)."""
+    from .enrollment import enroll_data_dir as enroll
+
+    return enroll(db_path, server, code, name)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _idle_after() -> timedelta:
+    from .viewmodels.session import IDLE_AFTER
+
+    return IDLE_AFTER
 
 
 @dataclass
@@ -93,10 +118,12 @@ class AppServices:
     fanout: SyncFanout = field(default_factory=SyncFanout)
     enroll: Callable[[Path, str, str, str], str] = enroll_data_dir
     tick_s: float | None = 5.0  # refresh "synced 12 s ago", idle sign-out; None: no ticker
-    idle_after: timedelta = IDLE_AFTER  # sign out after this long without an action
-    clock: Clock = utc_now  # the sessions' clock (tests: a fake one)
+    # sign out after this long without an action
+    idle_after: timedelta = field(default_factory=_idle_after)
+    clock: Callable[[], datetime] = _utc_now  # the sessions' clock (tests: a fake one)
     on_error: Callable[[BaseException], None] | None = None  # tests: fail on a view error
-    printers: Printers = field(default_factory=Printers)  # the hub's store printers, if any
+    printers: Printers | None = None  # the hub's store printers (None: none)
+    scan_sheet: str | None = None  # the demo's scan sheet page, linked from Home
 
 
 def make_main(services: AppServices) -> Callable[[ft.Page], None]:
@@ -114,39 +141,105 @@ ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 
 def serve(settings: StoreappSettings) -> None:
-    """Serve the app on settings.host:settings.port until stopped (Ctrl-C / SIGTERM)."""
+    """Serve the app on settings.host:settings.port until stopped (Ctrl-C / SIGTERM).
+
+    The server starts first; the sync engine and scheduler are built, and the screens
+    imported, on a warm-up thread meanwhile (`_Warmup`): a tablet's first visit spends its
+    first seconds loading Flet's client, by when they are ready."""
     os.environ.setdefault("FLET_FORCE_WEB_SERVER", "1")  # never open a browser on the hub
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
-    private_dir(settings.data_dir)  # 0700: the database holds every PIN hash
+    # 0700 from the start: the database holds every PIN hash (the warm-up's `private_dir`
+    # narrows a dir an older version left readable; this one imports no local store)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    from .pages import paths
+
     fanout = SyncFanout()
-    engine = SyncEngine(
-        lambda: LocalStore(settings.db_path), on_progress=fanout.publish, app_version=__version__
-    )
-    scheduler = SyncScheduler(
-        engine,
-        interval=settings.sync_interval_s,
-        listen=settings.listen_events,
-        on_report=fanout.publish,
-    )
+    warmup = _Warmup(settings, fanout)
     services = AppServices(
         settings.db_path,
-        scheduler.sync_now,
+        warmup.sync_now,
         fanout,
         idle_after=timedelta(minutes=settings.idle_sign_out_min),
-        printers=Printers(settings.printer, settings.pdf_print_command, settings.label_printer),
+        printers=_printers(settings),
+        scan_sheet=paths.SCAN_SHEET_PATH if settings.scan_sheet else None,
     )
-    scheduler.start()
     try:
-        _serve_web(make_main(services), settings)
+        _serve_web(make_main(services), settings, on_start=warmup.start)
     finally:
-        scheduler.shutdown(wait=False)
+        warmup.shutdown()
+
+
+def _printers(settings: StoreappSettings) -> Printers:
+    from .printing._printers import Printers
+
+    return Printers(settings.printer, settings.pdf_print_command, settings.label_printer)
+
+
+class _Warmup:
+    """The process's sync engine and scheduler, built on a thread of their own while the
+    server starts, and the screens' modules imported there too. `sync_now` before the
+    scheduler runs asks nothing: its first pass runs at once when it starts."""
+
+    def __init__(self, settings: StoreappSettings, fanout: SyncFanout) -> None:
+        self._settings, self._fanout = settings, fanout
+        self._scheduler: Any = None
+        self._stopped = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="hub-warmup", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        from storeapp import __version__
+        from sync.engine import SyncEngine
+        from sync.scheduler import SyncScheduler
+
+        from .local import LocalStore, private_dir
+
+        settings = self._settings
+        private_dir(settings.data_dir)
+        engine = SyncEngine(
+            lambda: LocalStore(settings.db_path),
+            on_progress=self._fanout.publish,
+            app_version=__version__,
+        )
+        scheduler = SyncScheduler(
+            engine,
+            interval=settings.sync_interval_s,
+            listen=settings.listen_events,
+            on_report=self._fanout.publish,
+            on_link=self._fanout.publish,
+        )
+        with self._lock:
+            if self._stopped:
+                return
+            scheduler.start()
+            self._scheduler = scheduler
+        from . import views  # noqa: F401  (the first session's screens, ready before it asks)
+
+    def sync_now(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is not None:
+            scheduler.sync_now()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._stopped = True
+            scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> None:
+def _serve_web(
+    main: Callable[[ft.Page], None],
+    settings: StoreappSettings,
+    on_start: Callable[[], None] = lambda: None,
+) -> None:
     """Flet's web app (its FastAPI/ASGI app) on our own uvicorn: `ft.run` 1.0.5 has no TLS
     option, uvicorn has (`ssl_certfile`/`ssl_keyfile`); the same server Flet would start."""
     import uvicorn
@@ -164,6 +257,7 @@ def _serve_web(main: Callable[[ft.Page], None], settings: StoreappSettings) -> N
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     scheme = "https" if tls else "http"
     log.info("hub serving %s://%s:%s", scheme, settings.host, settings.port)
+    on_start()
     uvicorn.run(
         asgi,
         host=settings.host,

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import httpx
 import typer
 
 from storeapp import __version__
@@ -39,7 +38,8 @@ def _settings(data_dir: Path | None, **extra: object) -> StoreappSettings:
 
 
 def _logging() -> None:
-    """One line per sync pass; not one per HTTP request or scheduler tick."""
+    """A line when a sync pass moved something or the link changed; not one per HTTP
+    request, scheduler tick or idle pass."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("httpx", "apscheduler", "flet", "flet_web", "flet_transport"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -334,7 +334,7 @@ def demo(
 
     data_dir = private_dir(data_dir.resolve())  # central.db holds PIN hashes too
     db_url = f"sqlite:///{data_dir / 'central.db'}"
-    settings = _settings(data_dir / "hub", port=port)
+    settings = _settings(data_dir / "hub", port=port, scan_sheet=True)
     # a second run serves central where the hub was enrolled, so the hub finds it again
     central_port = central_port or _enrolled_port(settings) or _free_port()
     server = f"http://127.0.0.1:{central_port}"
@@ -372,7 +372,8 @@ def demo(
         typer.echo("  sign in:  E100 Ana Lopez (associate) PIN 1234")
         typer.echo("            E101 Ben Okafor (associate) PIN 2345")
         typer.echo("            M200 Maria Chen (manager)   PIN 987654")
-        typer.echo("  pickup codes of the demo orders: PK1001, PK1003, … (W-1001 … W-1012)")
+        for line in _demo_codes(settings):
+            typer.echo(line)
         typer.echo("  Ctrl-C stops everything.")
         _logging()
         from .app import serve
@@ -381,6 +382,32 @@ def demo(
     finally:
         _stop(proc)
         log.close()
+
+
+def _demo_codes(settings: StoreappSettings) -> list[str]:
+    """What a newcomer scans, from the hub's replica: the scan sheet's address, the pickup
+    codes that exist (ready ones first), and two items with their GTIN."""
+    from fulfillment.barcodes import printed_gtin
+    from fulfillment.model import OPEN_STATES, OrderState
+
+    from .local import LocalStore
+    from .pages.scan_sheet import PATH
+
+    with LocalStore(settings.db_path) as store:
+        orders = store.orders_in([s.value for s in OPEN_STATES], order_type="pickup")
+        items = [line for o in orders for line in o.lines if line.gtins][:2]
+    ready = sorted(o.pickup_code or "" for o in orders if o.state is OrderState.STAGED)
+    later = sorted(o.pickup_code or "" for o in orders if o.state is not OrderState.STAGED)
+    lines = [f"  scan sheet: http://{settings.host}:{settings.port}{PATH}  (print it, or scan it)"]
+    if ready:
+        lines.append(f"  ready for pickup (Hand-over): {', '.join(ready)}")
+    if later:
+        lines.append(f"  pickup codes to pick first:   {', '.join(later)}")
+    for line in items:
+        lines.append(
+            f"  an item to scan: {line.name} · GTIN {printed_gtin(line.gtins[0])} · shelf {line.location}"
+        )
+    return lines
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -398,6 +425,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _wait_for(server: str, proc: subprocess.Popen[bytes]) -> None:
+    import httpx  # the demo only: the hub's start does not pay for it
+
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

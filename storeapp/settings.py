@@ -25,6 +25,8 @@ class StoreappSettings(BaseSettings):
     printer: str | None = None  # the hub's CUPS queue for PDFs (None: no store printer)
     pdf_print_command: str = "lp -d {printer}"  # the PDF arrives on its standard input
     label_printer: str | None = None  # "host:9100": a ZPL label printer, sent raw
+    # serve /pages/scan-sheet (the store's barcodes and pickup codes): `storeapp demo` only
+    scan_sheet: bool = False
 
     @property
     def db_path(self) -> Path:

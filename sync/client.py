@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -41,15 +42,30 @@ from .protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReplicaReport,
     SnapshotHeader,
+    StockLookup,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "EVENTS_READ_TIMEOUT", "CentralClient", "ChangeStream", "Poke"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EVENTS_READ_TIMEOUT",
+    "HEARTBEATS_MISSED",
+    "HEARTBEAT_S",
+    "CentralClient",
+    "ChangeStream",
+    "Poke",
+]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # SSE: central may be silent for long; a read timeout ends the stream so the
 # listener reconnects instead of hanging on a dead connection.
 EVENTS_READ_TIMEOUT = 60.0
+# The heartbeat a tablet asks of its event stream (`?heartbeat=`, answered with the
+# `X-Heartbeat` header): a keep-alive every second, and a stream silent for this many of
+# them is a link gone (a cable pulled, a Wi-Fi dropped) even though no error arrived.
+HEARTBEAT_S = 1.0
+HEARTBEATS_MISSED = 2.5
 
 _OFFLINE_STATUSES = {502, 503, 504}
 _DEVICES: TypeAdapter[list[DeviceHealth]] = TypeAdapter(list[DeviceHealth])
@@ -142,6 +158,10 @@ class CentralClient:
         response = self._send("POST", "/v1/sync/pull", content=content)
         return _parse_page(response)
 
+    def replica_report(self, report: ReplicaReport) -> None:
+        """Tell central this tablet's replica differed from its checksums (issue #12)."""
+        self._send("POST", "/v1/sync/replica-report", content=_dump(report))
+
     def devices(self) -> list[DeviceHealth]:
         """The store's tablets as central last saw them (the manager's device list)."""
         response = self._send("GET", "/v1/sync/devices")
@@ -153,16 +173,34 @@ class CentralClient:
                 status_code=response.status_code,
             ) from exc
 
-    def snapshot(self) -> tuple[SnapshotHeader, ChangeStream]:
+    def stock_nearby(self, sku: str) -> StockLookup:
+        """The chain's other stores holding `sku`, and this store's latest movements of it."""
+        response = self._send("GET", f"/v1/sync/stock/{quote(sku, safe='')}/nearby")
+        return _parse(StockLookup, response)
+
+    def order(self, order_id: str) -> Change | None:
+        """One order of this tablet's store as a pull would send it (an order older than the
+        snapshot's horizon, looked up on demand); None when central has no such order."""
+        try:
+            response = self._send("GET", f"/v1/sync/orders/{quote(order_id, safe='')}")
+        except RequestRejected as exc:
+            if exc.code == "UNKNOWN_ORDER":
+                return None
+            raise
+        return _parse(Change, response)
+
+    def snapshot(self, kinds: Iterable[str] | None = None) -> tuple[SnapshotHeader, ChangeStream]:
         """Open GET /v1/sync/snapshot: its header line and a stream of its changes.
 
         Close the stream (or exhaust it) to release the connection. The stream
         raises Offline if the connection breaks or ends before `header.count`
-        changes, so a half snapshot is never taken for a whole one.
+        changes, so a half snapshot is never taken for a whole one. `kinds`: those
+        document kinds only (`?kinds=stock,order`, issue #12).
         """
-        response = self._open_stream(
-            "GET", "/v1/sync/snapshot", headers={"Accept": "application/x-ndjson"}
-        )
+        path = "/v1/sync/snapshot"
+        if kinds is not None:
+            path += "?kinds=" + ",".join(sorted(set(kinds)))
+        response = self._open_stream("GET", path, headers={"Accept": "application/x-ndjson"})
         lines = _guard(response.iter_lines(), response)
         try:
             first = next((line for line in lines if line.strip()), None)
@@ -174,17 +212,42 @@ class CentralClient:
             raise
         return header, ChangeStream(header, lines, response)
 
-    def events(self, *, read_timeout: float | None = EVENTS_READ_TIMEOUT) -> Iterator[Poke]:
+    def events(
+        self,
+        *,
+        read_timeout: float | None = EVENTS_READ_TIMEOUT,
+        heartbeat: float | None = None,
+    ) -> Iterator[Poke]:
         """Pokes from GET /v1/sync/events: the newest store change-seq, one per event
         (a `Poke`: an int whose `own` says the changes were all this tablet's own push).
 
         Ends when central closes the stream; raises Offline when the connection
-        breaks or is silent for `read_timeout` seconds.
+        breaks or is silent for `read_timeout` seconds. With `heartbeat`, central is asked
+        for a keep-alive at least that often and the stream is read with a timeout of
+        `HEARTBEATS_MISSED` heartbeats; a central that does not answer the heartbeat
+        (no `X-Heartbeat` header, or a longer one: an older central) is read as before.
         """
-        timeout = httpx.Timeout(DEFAULT_TIMEOUT.connect or 5.0, read=read_timeout)
-        response = self._open_stream(
-            "GET", "/v1/sync/events", headers={"Accept": "text/event-stream"}, timeout=timeout
-        )
+        connect = DEFAULT_TIMEOUT.connect or 5.0
+        headers = {"Accept": "text/event-stream"}
+        response: httpx.Response | None = None
+        if heartbeat is not None:
+            response = self._open_stream(
+                "GET",
+                "/v1/sync/events",
+                headers=headers,
+                params={"heartbeat": f"{heartbeat:g}"},
+                timeout=httpx.Timeout(connect, read=heartbeat * HEARTBEATS_MISSED),
+            )
+            if not _answers_heartbeat(response, heartbeat):
+                response.close()
+                response = None
+        if response is None:
+            response = self._open_stream(
+                "GET",
+                "/v1/sync/events",
+                headers=headers,
+                timeout=httpx.Timeout(connect, read=read_timeout),
+            )
         try:
             for line in _guard(response.iter_lines(), response):
                 if not line.startswith("data:"):
@@ -216,12 +279,14 @@ class CentralClient:
         path: str,
         *,
         headers: dict[str, str],
+        params: dict[str, str] | None = None,
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         request = self._http.build_request(
             method,
             path,
             headers=headers,
+            params=params,
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         try:
@@ -238,6 +303,15 @@ class CentralClient:
         response.close()
         _raise_for_status(response)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answers_heartbeat(response: httpx.Response, heartbeat: float) -> bool:
+    """Central promised a keep-alive at least every `heartbeat` seconds."""
+    try:
+        promised = float(response.headers.get("X-Heartbeat", "nan"))
+    except ValueError:
+        return False
+    return 0 < promised <= heartbeat
 
 
 class Poke(int):

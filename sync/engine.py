@@ -10,6 +10,9 @@
       │        between two: a pull at once, beside the push (a cancel is learned mid-drain)
       ├─ pull: no cursor yet → the snapshot; then pages until has_more is false,
       │        replica.apply_pull(page) per page; a page with `reset` → the snapshot
+      ├─ check: at the head, central's checksums against the replica's, per kind; a kind
+      │        that differs is reloaded alone (`?kinds=`), pulled to the head again and
+      │        checked again; central is told (`replica_report`)
       └─ replica.record_sync(...) always; one log line per pass
 
 The push is a pipeline, so the tablet's share of the work overlaps central's:
@@ -56,7 +59,7 @@ from pydantic import ValidationError
 
 from fulfillment.clock import duration
 
-from .client import CentralClient, ChangeStream
+from .client import HEARTBEAT_S, CentralClient, ChangeStream
 from .errors import (
     BatchTooLarge,
     NotEnrolled,
@@ -73,8 +76,11 @@ from .protocol import (
     Change,
     DeviceStatus,
     OpResult,
+    PullResponse,
     PushRequest,
     PushResponse,
+    ReplicaKind,
+    ReplicaReport,
 )
 from .replica import Identity, PendingSummary, Replica
 
@@ -83,6 +89,8 @@ __all__ = ["Progress", "SyncEngine", "SyncReport", "waiting_in_words"]
 log = logging.getLogger(__name__)
 
 PULL_LIMIT = 1000
+VERIFY_EVERY_S = 60.0  # the replica check runs at most this often (and on an engine's first pass)
+EMPTY = "0" * 16  # the checksum of a kind with nothing in it
 SNAPSHOT_PROGRESS_EVERY = 500
 
 
@@ -142,6 +150,8 @@ class SyncReport:
     needs_enrollment: bool = False  # not enrolled, or the token was revoked
     waiting: int = 0  # ops still in the outbox after the pass
     ms: int = 0
+    healed: tuple[str, ...] = ()  # kinds whose replica differed from central's and was reloaded
+    unhealed: tuple[str, ...] = ()  # kinds that still differed after the reload
 
 
 class _PushStopped(Exception):
@@ -191,6 +201,8 @@ class _Tally:
     attention: int = 0
     server_time: datetime | None = None
     error: str | None = None
+    healed: tuple[str, ...] = ()
+    unhealed: tuple[str, ...] = ()
 
 
 def _default_client(identity: Identity) -> CentralClient:
@@ -211,6 +223,7 @@ class SyncEngine:
         on_progress: Callable[[Progress], None] | None = None,
         pull_limit: int = PULL_LIMIT,
         app_version: str | None = None,
+        verify_every_s: float = VERIFY_EVERY_S,
     ) -> None:
         self._open_replica = open_replica
         self._app_version = app_version
@@ -221,6 +234,16 @@ class SyncEngine:
         self._lock = threading.Lock()
         self._poked = threading.Event()
         self._wake = threading.Event()  # a poke, or the batch in flight came back
+        # the last pass's result word (its log line); a first pass that moved nothing and
+        # went well says nothing either (the hub starts quiet)
+        self._last_result: str | None = "ok"
+        # the replica check (issue #12): when it last ran, the checksum of a kind a reload
+        # could not heal (not reloaded again while central's stays the same), and a report
+        # central has not taken yet
+        self._verify_every_s = verify_every_s
+        self._verified_at: float | None = None
+        self._unhealable: dict[str, str] = {}
+        self._report: ReplicaReport | None = None
 
     def poke(self) -> None:
         """Central says the store changed (an SSE poke): a pass pulls soon, and a pass busy
@@ -235,20 +258,31 @@ class SyncEngine:
             replica = self._open_replica()
             with _closing_if_closable(replica):
                 report = self._pass(replica, started)
-        log.info(
+        # a terminal gets a line when a pass moved something or its result changed (ok →
+        # offline → ok), not one every interval for nothing (DEBUG keeps those)
+        result = _result_word(report)
+        quiet = not (report.pushed or report.pulled or report.attention)
+        level = logging.DEBUG if quiet and result == self._last_result else logging.INFO
+        self._last_result = result
+        log.log(
+            level,
             "sync_pass pushed=%d pulled=%d conflicts=%d duplicates=%d waiting=%d result=%s ms=%d",
             report.pushed,
             report.pulled,
             report.attention,
             report.duplicates,
             report.waiting,
-            _result_word(report),
+            result,
             report.ms,
         )
         return report
 
-    def listen(self, *, read_timeout: float | None = None) -> Iterator[int]:
-        """Pokes (newest store change-seq) from central's event stream, for the scheduler.
+    def listen(
+        self, *, read_timeout: float | None = None, heartbeat: float | None = HEARTBEAT_S
+    ) -> Iterator[int]:
+        """Pokes (newest store change-seq) from central's event stream, for the scheduler;
+        with a `heartbeat` (default: every second), a silent link raises Offline within
+        a few seconds (`CentralClient.events`).
 
         Raises NotEnrolled before enrollment, and the client's errors otherwise.
         """
@@ -259,9 +293,9 @@ class SyncEngine:
             raise NotEnrolled("this tablet is not enrolled yet")
         with self._make_client(identity) as client:
             if read_timeout is None:
-                yield from client.events()
+                yield from client.events(heartbeat=heartbeat)
             else:
-                yield from client.events(read_timeout=read_timeout)
+                yield from client.events(read_timeout=read_timeout, heartbeat=heartbeat)
 
     # --- the pass ----------------------------------------------------------------
 
@@ -281,7 +315,7 @@ class SyncEngine:
                         self._push(replica, client, identity, tally)
                     except _PushStopped as exc:
                         tally.error = str(exc)
-                    self._pull(replica, client, tally)
+                    self._pull(replica, client, tally, check=True)
             except Offline:
                 offline = True
             except Unauthorized:
@@ -310,6 +344,8 @@ class SyncEngine:
             needs_enrollment=needs_enrollment,
             waiting=summary.count,
             ms=round((time.monotonic() - started) * 1000),
+            healed=tally.healed,
+            unhealed=tally.unhealed,
         )
 
     def _push(
@@ -440,7 +476,18 @@ class SyncEngine:
         assert response is not None, "a batch after one that came back short reached the head"
         return response
 
-    def _pull(self, replica: Replica, client: CentralClient, tally: _Tally) -> None:
+    def _pull(
+        self, replica: Replica, client: CentralClient, tally: _Tally, *, check: bool = False
+    ) -> None:
+        """Pages until the head; with `check`, the replica is then checked (and healed)."""
+        head = self._pull_pages(replica, client, tally)
+        if check and head.checksums is not None:
+            self._check(replica, client, tally, head)
+        if self._report is not None:
+            self._send_report(client)
+
+    def _pull_pages(self, replica: Replica, client: CentralClient, tally: _Tally) -> PullResponse:
+        """Pull pages until has_more is false; the last page."""
         cursor = replica.cursor()
         if cursor is None:
             cursor = self._first_download(replica, client, tally)
@@ -465,8 +512,67 @@ class SyncEngine:
             tally.pulled += len(page.changes)
             self._progress(Progress("receiving", tally.pulled, None))
             if not page.has_more:
-                return
+                return page
             cursor = page.cursor
+
+    def _check(
+        self, replica: Replica, client: CentralClient, tally: _Tally, head: PullResponse
+    ) -> None:
+        """Compare central's checksums at the head with the replica's; reload each kind that
+        differs, pull to the head again, and look again. Runs on the first pass of this
+        engine and then at most every `verify_every_s` (hashing a large replica costs the
+        tablet a fraction of a second; a difference is a fault, not a daily event)."""
+        expected = head.checksums or {}
+        now = time.monotonic()
+        if self._verified_at is not None and now - self._verified_at < self._verify_every_s:
+            return
+        found = replica.checksums(head.server_time)
+        self._verified_at = now
+        differ = [
+            kind
+            for kind in _differing(expected, found)
+            if self._unhealable.get(kind) != expected.get(kind, EMPTY)
+        ]
+        if not differ:
+            return
+        log.warning("replica_mismatch kinds=%s", ",".join(differ))
+        header, stream = client.snapshot(kinds=differ)
+        with stream:
+            replica.reload_kinds(header, self._counted(stream, tally))
+        # the kinds were read at central's newest change, maybe past the cursor: catch up
+        again = self._pull_pages(replica, client, tally)
+        after = replica.checksums(again.server_time)
+        expected_after = again.checksums or {}
+        unhealed = [k for k in differ if expected_after.get(k, EMPTY) != after.get(k, EMPTY)]
+        for kind in unhealed:  # central's own sum and its documents disagree: not again
+            self._unhealable[kind] = expected_after.get(kind, EMPTY)
+            log.error("replica_unhealed kind=%s", kind)
+        tally.healed += tuple(k for k in differ if k not in unhealed)
+        tally.unhealed += tuple(unhealed)
+        self._report = ReplicaReport(
+            detected_at=self._clock(),
+            kinds=[
+                ReplicaKind(
+                    kind=k,
+                    expected=expected.get(k, EMPTY),
+                    found=found.get(k, EMPTY),
+                    healed=k not in unhealed,
+                )
+                for k in differ[:50]
+            ],
+        )
+
+    def _send_report(self, client: CentralClient) -> None:
+        """Tell central; a report it did not take waits for the next pass."""
+        assert self._report is not None
+        try:
+            client.replica_report(self._report)
+        except (Offline, Unauthorized):
+            raise
+        except SyncError as exc:
+            log.info("replica_report failed reason=%s", type(exc).__name__)
+            return
+        self._report = None
 
     def _first_download(self, replica: Replica, client: CentralClient, tally: _Tally) -> str | None:
         """The first sync: the snapshot (or, if central has none, paging from the start)."""
@@ -542,6 +648,13 @@ def _error_words(exc: SyncError) -> str:
 
 def _join(first: str | None, second: str) -> str:
     return f"{first} {second}" if first else second
+
+
+def _differing(expected: dict[str, str], found: dict[str, str]) -> list[str]:
+    """The kinds whose checksums differ (a kind one side lacks counts as empty)."""
+    return sorted(
+        k for k in expected.keys() | found.keys() if expected.get(k, EMPTY) != found.get(k, EMPTY)
+    )
 
 
 def _count_results(results: list[OpResult], tally: _Tally) -> None:

@@ -42,6 +42,7 @@ from fulfillment.plans import AbcClass, PlanBy
 from fulfillment.returns import Condition, Disposition, ReturnReason
 
 __all__ = [
+    "ADDED_OPTIONAL",
     "INT32_MAX",
     "MAX_INSTANT",
     "MAX_PUSH_BYTES",
@@ -66,6 +67,8 @@ __all__ = [
     "PushRequest",
     "PushResponse",
     "RawEnvelope",
+    "ReplicaKind",
+    "ReplicaReport",
     "Text",
     "may_perform",
     "op_error",
@@ -265,15 +268,61 @@ class HandoffLine(Request):
     qty: Qty
 
 
+class HandoffProof(Request):
+    """Who collected a pickup order (issue #11): the customer or the alternate the OMS named,
+    with the ID's type and its last digits where the store's policy asks (never the whole
+    number)."""
+
+    collected_by: Literal["customer", "alternate"] = "customer"
+    name: Annotated[Plain, Field(max_length=120)] = ""
+    id_type: Literal["driving_licence", "passport", "id_card", "other"] | None = None
+    id_last4: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2,4}$")] | None = None
+
+    @model_validator(mode="after")
+    def _id_with_its_type(self) -> HandoffProof:
+        if self.id_last4 and not self.id_type:
+            raise ValueError("the ID's last digits need the ID's type")
+        return self
+
+
 class OrderHandoff(Request):
     order_id: Id
     verified_by: Literal["pickup_code", "id"]
     lines: Annotated[list[HandoffLine], Field(min_length=1, max_length=200)]
+    proof: HandoffProof | None = None  # added (issue #11): older tablets send none
+
+
+ReasonCode = Annotated[Plain, Field(min_length=1, max_length=40)]
 
 
 class OrderReject(Request):
     order_id: Id
     reason: Reason
+    code: ReasonCode | None = None  # added (issue #11): one of the store's reject reasons
+
+
+class LineReject(Request):
+    """Reject some units of one line for one of the store's reasons (issue #11)."""
+
+    order_id: Id
+    line_id: Id
+    qty: Qty
+    code: ReasonCode
+    note: Text = ""
+
+
+class OrderContact(Request):
+    """Correct the customer's contact (issue #11): the OMS is told, it tells the customer."""
+
+    order_id: Id
+    email: Annotated[Plain, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+$")] | None = None
+    phone: Annotated[Plain, Field(max_length=40, pattern=r"^$|^[+0-9 ()./-]{4,40}$")] | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> OrderContact:
+        if self.email is None and self.phone is None:
+            raise ValueError("give the new email or phone")
+        return self
 
 
 class OrderAssign(Request):
@@ -467,6 +516,23 @@ OPS: Mapping[str, OpSpec] = MappingProxyType(
         ),
         OpSpec("order.reject", OrderReject, _ORDER, "order_id", "Sending back order {order_id}"),
         OpSpec(
+            "line.reject",
+            LineReject,
+            _ORDER,
+            "order_id",
+            "Rejection of {qty} × {thing} on order {order_id}",
+        ),
+        OpSpec(
+            "order.notify",
+            OrderRef,
+            _ORDER,
+            "order_id",
+            "Ready-for-pickup notice again for order {order_id}",
+        ),
+        OpSpec(
+            "order.contact", OrderContact, _ORDER, "order_id", "New contact for order {order_id}"
+        ),
+        OpSpec(
             "order.assign",
             OrderAssign,
             _ORDER,
@@ -574,6 +640,12 @@ OPS: Mapping[str, OpSpec] = MappingProxyType(
     )
 )
 """The op catalogue: one entry per op type; both ends apply an op through its entry."""
+
+# optional payload fields added after a type shipped: a tablet leaves them out when empty,
+# so its op is exactly what a server that predates them reads (extra="forbid")
+ADDED_OPTIONAL: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"order.handoff": ("proof",), "order.reject": ("code",)}
+)
 
 PAYLOADS: Mapping[str, type[Request]] = MappingProxyType(
     {op_type: spec.payload for op_type, spec in OPS.items()}
@@ -756,6 +828,10 @@ class DeviceHealth(Response):
     oldest_pending_at: datetime | None = None
     clock_offset_s: int | None = None  # its clock minus central's, at its last push
     revoked: bool = False
+    # added (issue #12): the last time its replica differed from central's checksums
+    replica_mismatch_at: datetime | None = None
+    replica_kinds: list[str] = []  # the kinds that differed then
+    replica_healed: bool | None = None  # whether reloading those kinds made them match
 
 
 class Change(Response):
@@ -777,6 +853,9 @@ class PullResponse(Response):
     last_applied_seq: int
     changes: list[Change]
     reset: Reset | None = None
+    # added (issue #12): per document kind, the checksum of central's view of the store at
+    # this cursor (sync/checksums.py); only on a page at the head (has_more false)
+    checksums: dict[str, str] | None = None
 
 
 class SnapshotHeader(Response):
@@ -787,9 +866,69 @@ class SnapshotHeader(Response):
     last_applied_seq: int
     server_time: datetime
     count: int
+    checksums: dict[str, str] | None = None  # added (issue #12): as on a pull at the head
+    kinds: list[str] | None = None  # added: a snapshot of these kinds only (`?kinds=`)
+
+
+class ReplicaKind(Request):
+    """One kind whose checksum differed on a tablet (POST /v1/sync/replica-report)."""
+
+    kind: Annotated[Plain, Field(min_length=1, max_length=20)]
+    expected: Annotated[Plain, Field(max_length=16)]  # central's checksum
+    found: Annotated[Plain, Field(max_length=16)]  # the tablet's, before it healed
+    healed: bool  # reloading the kind made it match
+
+
+class ReplicaReport(Request):
+    """A tablet's replica differed from central's checksums at `detected_at` (issue #12)."""
+
+    detected_at: ReportedInstant = None
+    kinds: Annotated[list[ReplicaKind], Field(min_length=1, max_length=50)]
 
 
 # --- OMS / integration ----------------------------------------------------------
+
+
+class RejectReasonIn(Request):
+    """One of a store's reasons to reject (PUT /v1/oms/stores/{store_id}/reject-reasons)."""
+
+    code: Annotated[Plain, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
+    label: Annotated[Plain, Field(min_length=1, max_length=80)]
+    effect: Literal["damaged", "doubtful", "none"] = "none"
+    lowers_available: bool = False
+
+
+class CheckInIn(Request):
+    """The customer is here (curbside): POST /v1/oms/stores/{store_id}/orders/{order_id}/checkin."""
+
+    bay: Annotated[Plain, Field(min_length=1, max_length=20)] | None = None
+    note: Annotated[FreeText, Field(max_length=200)] | None = None
+
+
+class NearbyStore(Response):
+    store_id: str
+    name: str
+    available: int
+
+
+class StockMove(Response):
+    kind: str
+    location: str
+    qty: int
+    occurred_at: datetime
+    actor_id: str | None = None
+    actor_name: str | None = None
+    note: str | None = None
+    order_id: str | None = None
+
+
+class StockLookup(Response):
+    """GET /v1/sync/stock/{sku}/nearby: the chain's other stores holding the sku, and this
+    store's latest movements of it (issue #11)."""
+
+    sku: str
+    stores: list[NearbyStore] = []
+    movements: list[StockMove] = []
 
 
 class StorePolicyIn(Request):
@@ -813,6 +952,14 @@ class StorePolicyIn(Request):
         tuple[Label, ...],
         Field(min_length=1, max_length=20),
     ] = Policy().carriers
+    # added (issue #11)
+    id_check_over: (
+        Annotated[
+            Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2, allow_inf_nan=False)
+        ]
+        | None
+    ) = None
+    pickup_reminder_hours: Annotated[int, Field(ge=0, le=24 * 30)] = 24
 
 
 class StoreIn(Request):
@@ -917,6 +1064,9 @@ class OrderIn(Request):
     priority: Annotated[int, Field(ge=0, le=9)] = 0
     pickup_code: Annotated[Plain, Field(min_length=4, max_length=32)] | None = None
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=200)]
+    # added (issue #11): someone else who may collect a pickup order, and an ID check
+    alternate: CustomerIn | None = None
+    id_required: bool = False
 
 
 class CancelIn(Request):

@@ -57,6 +57,14 @@ class Replica(Protocol):
 
         Keeps the outbox, and rebases pending ops on top."""
 
+    def checksums(self, server_time: datetime) -> dict[str, str]:
+        """Per kind, the checksum of the tablet's copy of central's documents over what
+        central's checksums at `server_time` cover (sync/checksums.py)."""
+
+    def reload_kinds(self, header: SnapshotHeader, changes: Iterable[Change]) -> None:
+        """Replace the documents of `header.kinds` with a snapshot of those kinds, keeping
+        the outbox, the cursor and every other kind; re-project and rebase."""
+
     def record_sync(
         self,
         *,

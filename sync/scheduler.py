@@ -9,7 +9,13 @@
   to 5 min, with jitter); a good pass resets it and the interval takes over.
 - An optional listener thread reads central's event stream (`engine.listen()`)
   and calls `engine.poke()` and `sync_now()` on every poke (a pass busy pushing a long
-  outbox then pulls between batches); it reconnects with its own backoff.
+  outbox then pulls between batches); it reconnects with its own backoff, capped low
+  (every ~1 s) so a central that is back is seen at once.
+- The stream's state is the link's (`Link`, told to `on_link` when it changes): its first
+  poke → online (and that poke's pass sends what waited); the stream broken, ended, or
+  silent past its heartbeat → offline at once, not at the next failing pass. Before
+  enrollment or when central refuses the token, the link is unknown (None): the chip
+  goes by the last pass.
 
 The job wrapper is the only broad `except` of the package: it logs and keeps
 `last_error` for the status chip.
@@ -29,15 +35,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .backoff import Backoff
 from .engine import SyncEngine, SyncReport
-from .errors import SyncError
+from .errors import Offline, SyncError
+from .link import Link
 
-__all__ = ["SyncScheduler"]
+__all__ = ["LISTENER_BACKOFF_MAX_S", "Link", "SyncScheduler"]
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "sync"
 # an event stream that stayed up this long was healthy: its end is not a failure
 STABLE_STREAM_SECONDS = 30.0
+# the listener's reconnect attempts while central is away: 0.5 s, then every ≤ 1 s (jittered)
+LISTENER_BACKOFF_INITIAL_S = 0.5
+LISTENER_BACKOFF_MAX_S = 1.0
 
 
 def _utcnow() -> datetime:
@@ -56,17 +66,23 @@ class SyncScheduler:
         backoff: Backoff | None = None,
         listener_backoff: Backoff | None = None,
         on_report: Callable[[SyncReport], None] | None = None,
+        on_link: Callable[[Link], None] | None = None,
     ) -> None:
         """`listen=True` starts the SSE listener on `engine.listen`; `events` replaces
-        that source (any callable returning an iterator of pokes)."""
+        that source (any callable returning an iterator of pokes). `on_link` is told each
+        change of the link's state, on the listener's thread."""
         self.engine = engine
         self.interval = interval
         self.last_report: SyncReport | None = None
         self.last_error: str | None = None
         self._clock = clock
         self._backoff = backoff or Backoff()
-        self._listener_backoff = listener_backoff or Backoff()
+        self._listener_backoff = listener_backoff or Backoff(
+            initial=LISTENER_BACKOFF_INITIAL_S, maximum=LISTENER_BACKOFF_MAX_S
+        )
         self._on_report = on_report
+        self._on_link = on_link
+        self.link = Link(None)
         self._events = events if events is not None else (engine.listen if listen else None)
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -165,6 +181,17 @@ class SyncScheduler:
 
     # --- the event listener ----------------------------------------------------
 
+    def _set_link(self, online: bool | None) -> None:
+        if self.link.online is online:
+            return
+        self.link = Link(online)
+        log.info("sync_link %s", {True: "online", False: "offline", None: "unknown"}[online])
+        if self._on_link is not None:
+            try:
+                self._on_link(self.link)
+            except Exception:  # a subscriber's failure must not stop the listener
+                log.warning("sync_link subscriber failed", exc_info=True)
+
     def _listen(self) -> None:
         assert self._events is not None
         while not self._stop.is_set():
@@ -174,13 +201,21 @@ class SyncScheduler:
                     if self._stop.is_set():
                         return
                     self._listener_backoff.succeeded()
+                    self._set_link(True)  # (back) online: this poke's pass sends what waited
                     if not getattr(seq, "own", False):  # its own push: nothing new to pull
                         self.engine.poke()  # a pass busy pushing pulls beside the push
                     self.sync_now()
                 healthy = True  # central closed the stream: reconnect
+                if not self._stop.is_set():
+                    self._set_link(False)  # a central that stops ends its streams
+            except Offline as exc:
+                healthy = time.monotonic() - opened >= STABLE_STREAM_SECONDS
+                log.debug("sync_events disconnected reason=%s", type(exc).__name__)
+                self._set_link(False)
             except SyncError as exc:
                 healthy = time.monotonic() - opened >= STABLE_STREAM_SECONDS
-                log.info("sync_events disconnected reason=%s", type(exc).__name__)
+                log.debug("sync_events disconnected reason=%s", type(exc).__name__)
+                self._set_link(None)
             if healthy:
                 self._listener_backoff.succeeded()
                 delay = self._listener_backoff.initial

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,11 +25,13 @@ from sync.protocol import Op, PushRequest
 
 from ..db.engine import engine_for
 from ..service.errors import CentralError
-from ..service.leader import EXPIRY_LOCK, Leader
+from ..service.leader import EXPIRY_LOCK, PRUNE_LOCK, Leader
 from ..service.oms import expire_pickups
-from ..service.pruning import prune
+from ..service.pickups import remind_pickups
+from ..service.pruning import Pruned, prune
+from ..service.webhooks import DeliveryWorker
 from ..settings import CentralSettings
-from . import labels, oms, sync
+from . import events, labels, oms, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
 from .ndjson import NdjsonBodies
 
@@ -47,6 +53,44 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     return f"{first['field']}: {first['message']}", rows
 
 
+def _end_streams_on_stop(app: FastAPI) -> Callable[[], None]:
+    """When the process is asked to stop (SIGTERM, Ctrl-C), its event streams end at once.
+
+    uvicorn stops accepting connections, then waits for open responses to finish before it
+    runs the lifespan's shutdown, and an event stream never finishes by itself ("Waiting for
+    connections to close" forever). Its handlers are in place while the app starts (they are
+    installed before startup and restored after the server stops), so ours is chained in
+    front of them: it ends the streams on the loop, then lets uvicorn do what it does. Off
+    the main thread (a test's server thread) there are no signals: nothing to do."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+
+    def close_streams() -> None:
+        app.state.stopping = True  # a hub made after this (a stream arriving now) is closed
+        hub = getattr(app.state, "change_hub", None)
+        if hub is not None:
+            hub.close_streams()
+
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(close_streams)
+        handler = previous.get(signum)
+        if callable(handler):
+            handler(signum, frame)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is on_signal:  # uvicorn may have restored its own
+                signal.signal(sig, handler)
+
+    return restore
+
+
 def create_app(settings: CentralSettings | None = None) -> FastAPI:
     settings = settings or CentralSettings()
     engine = engine_for(settings)
@@ -54,12 +98,13 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
-        leader = None
+        leaders: list[Leader] = []
         if settings.expiry_interval_s > 0 or settings.prune_interval_s > 0:
             scheduler = BackgroundScheduler(timezone="UTC")
             if settings.expiry_interval_s > 0:
                 # every process schedules it, one process (the lock's holder) runs it
                 leader = Leader(engine, EXPIRY_LOCK)
+                leaders.append(leader)
                 scheduler.add_job(
                     _expire_if_leader,
                     "interval",
@@ -70,25 +115,37 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
                     id="expire_pickups",
                 )
             if settings.prune_interval_s > 0:
+                # one pruner per cluster too: N processes pruning the same stores would queue
+                # on each store's lock N times an interval for nothing
+                pruner = Leader(engine, PRUNE_LOCK)
+                leaders.append(pruner)
                 scheduler.add_job(
-                    prune,
+                    _prune_if_leader,
                     "interval",
-                    args=[engine, settings.retention_days],
+                    args=[engine, pruner, settings.retention_days],
                     seconds=settings.prune_interval_s,
                     max_instances=1,
                     coalesce=True,
                     id="prune",
                 )
             scheduler.start()
+        # the webhook delivery worker, on this process's event loop (one process delivers)
+        worker = DeliveryWorker(engine, settings) if settings.deliver_webhooks else None
+        worker_task = asyncio.create_task(worker.run()) if worker is not None else None
+        restore = _end_streams_on_stop(app)
         try:
             yield
         finally:
+            restore()
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                await asyncio.wait([worker_task], timeout=5)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             hub = getattr(app.state, "change_hub", None)
             if hub is not None:
                 await hub.stop()
-            if leader is not None:
+            for leader in leaders:
                 leader.close()
             engine.dispose()
 
@@ -146,13 +203,22 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     app.include_router(sync.router)
     app.include_router(oms.router)
     app.include_router(labels.router)
+    app.include_router(events.router)
     app.openapi = lambda: _openapi_with_ops(app)  # type: ignore[method-assign]
     return app
 
 
 def _expire_if_leader(engine: Engine, leader: Leader) -> int:
     """The pickup-expiry job, in the one process that leads (`central.service.leader`)."""
-    return expire_pickups(engine) if leader.holds() else 0
+    if not leader.holds():
+        return 0
+    remind_pickups(engine)  # issue #11: reminded before the hold ends, then expired past it
+    return expire_pickups(engine)
+
+
+def _prune_if_leader(engine: Engine, leader: Leader, retention_days: int) -> Pruned | None:
+    """The pruning job, in the one process that holds the pruning lock; None elsewhere."""
+    return prune(engine, retention_days) if leader.holds() else None
 
 
 def _openapi_with_ops(app: FastAPI) -> dict[str, Any]:

@@ -34,6 +34,8 @@ def change_hub(request: Request) -> ChangeHub:
     if hub is None:
         settings: CentralSettings = state.settings
         hub = ChangeHub(state.engine, poll_interval=settings.events_poll_s)
+        if getattr(state, "stopping", False):
+            hub.close_streams()
         state.change_hub = hub
     hub.start()
     return hub

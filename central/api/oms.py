@@ -17,10 +17,12 @@ from fulfillment.returns import Condition, Disposition, ReturnReason, ReturnStat
 from sync.protocol import (
     PLAIN_PATTERN,
     CancelIn,
+    CheckInIn,
     EnrollmentCodeOut,
     ErrorBody,
     ItemIn,
     OrderIn,
+    RejectReasonIn,
     SaleLineIn,
     SalesOut,
     StaffIn,
@@ -28,7 +30,7 @@ from sync.protocol import (
     StoreIn,
 )
 
-from ..service import auth, oms, plans, sales
+from ..service import auth, oms, pickups, plans, sales
 from ..service.errors import Invalid
 from .deps import EngineDep, Integration
 from .ndjson import NDJSON
@@ -349,3 +351,27 @@ def get_exceptions(store_id: StoreId, engine: EngineDep) -> list[dict[str, Any]]
 @router.get("/stores/{store_id}/notifications")
 def get_notifications(store_id: StoreId, engine: EngineDep) -> list[dict[str, Any]]:
     return oms.notifications_view(engine, store_id)
+
+
+@router.put("/stores/{store_id}/reject-reasons")
+def put_reject_reasons(
+    store_id: StoreId, body: list[RejectReasonIn], engine: EngineDep
+) -> list[dict[str, Any]]:
+    """Replace the store's reasons to reject an order or some units (issue #11), each with
+    its stock effect (`damaged`: to the damaged bin; `doubtful`: the place is recounted;
+    `none`) and whether a doubtful place's units are taken off available stock until the
+    count. They reach the store's tablets with the store document."""
+    return pickups.set_reject_reasons(engine, store_id, body)
+
+
+@router.post(
+    "/stores/{store_id}/orders/{order_id}/checkin",
+    responses={409: {"model": ErrorBody, "description": "the order is closed or not a pickup"}},
+)
+def post_checkin(
+    store_id: StoreId, order_id: OrderIdPath, body: CheckInIn, engine: EngineDep
+) -> dict[str, Any]:
+    """The customer is here ("I'm here", curbside): the order shows at the top of the store's
+    hand-over queue with the bay."""
+    pickups.check_in_order(engine, store_id, order_id, body)
+    return oms.order_view(engine, order_id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from sync.protocol import (
     MAX_PUSH_OPS,
+    PLAIN_PATTERN,
+    Change,
     DeviceHealth,
     EnrollRequest,
     EnrollResponse,
@@ -23,15 +25,22 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReplicaReport,
+    StockLookup,
 )
 
-from ..service import auth, devices, feed, notify
+from ..service import auth, devices, feed, notify, pickups
 from ..service.clock import utcnow
 from ..service.errors import Forbidden, TooLarge, Unauthorized
 from ..service.push import push as apply_push
 from .deps import Device, EngineDep, Enrollment, change_hub
 
 router = APIRouter(prefix="/v1")
+
+# `GET /v1/sync/events?heartbeat=`: the keep-alive interval a tablet may ask for
+HEARTBEAT_MIN_S = 0.5
+HEARTBEAT_MAX_S = 60.0
+KINDS_PATTERN = r"^[a-z_]{1,20}(,[a-z_]{1,20}){0,19}$"
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "token missing, wrong or revoked"},
@@ -117,6 +126,18 @@ def pull(body: PullRequest, device: Device, engine: EngineDep) -> PullResponse:
     return feed.pull(engine, device.store_id, device.device_id, body.cursor, body.limit)
 
 
+@router.post(
+    "/sync/replica-report",
+    status_code=204,
+    responses={**ERRORS, 503: {"model": ErrorBody, "description": "database unavailable"}},
+)
+def replica_report(body: ReplicaReport, device: Device, engine: EngineDep) -> Response:
+    """A tablet's replica differed from the checksums central sent (issue #12): which kinds,
+    and whether reloading them healed it; managers see the last one on the device list."""
+    devices.record_replica_report(engine, device.device_id, body, utcnow())
+    return Response(status_code=204)
+
+
 @router.get(
     "/sync/devices",
     response_model=list[DeviceHealth],
@@ -128,6 +149,40 @@ def list_devices(device: Device, engine: EngineDep) -> list[DeviceHealth]:
     return devices.store_devices(engine, device.store_id)
 
 
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)]
+
+
+@router.get(
+    "/sync/orders/{order_id}",
+    response_model=Change,
+    responses={
+        401: ERRORS[401],
+        403: ERRORS[403],
+        404: {"model": ErrorBody, "description": "UNKNOWN_ORDER: no such order in this store"},
+        422: ERRORS[422],
+    },
+)
+def get_order(order_id: OrderId, device: Device, engine: EngineDep) -> Change:
+    """One order of the caller's store as a pull sends it (kind `order`): the returns desk
+    looks up an order older than what the tablet downloaded (the snapshot's horizon)."""
+    return feed.order_change(engine, device.store_id, order_id)
+
+
+@router.get(
+    "/sync/stock/{sku}/nearby",
+    response_model=StockLookup,
+    responses={401: ERRORS[401], 403: ERRORS[403]},
+)
+def stock_nearby(
+    sku: Annotated[str, Path(min_length=1, max_length=64, pattern=PLAIN_PATTERN)],
+    device: Device,
+    engine: EngineDep,
+) -> StockLookup:
+    """The chain's other stores holding `sku` (available units, most first) and the caller's
+    store's latest movements of it, with who and why (the tablet's stock lookup, online)."""
+    return pickups.stock_lookup(engine, device.store_id, sku)
+
+
 @router.get(
     "/sync/snapshot",
     responses={
@@ -137,10 +192,24 @@ def list_devices(device: Device, engine: EngineDep) -> list[DeviceHealth]:
         }
     },
 )
-def snapshot(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
+def snapshot(
+    request: Request,
+    device: Device,
+    engine: EngineDep,
+    kinds: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            pattern=KINDS_PATTERN,
+            description="comma-separated document kinds: a snapshot of those kinds only "
+            "(a tablet reloading kinds whose checksum differed; issue #12)",
+        ),
+    ] = None,
+) -> StreamingResponse:
     """Streamed from the database as it is read; gzip-compressed when the client accepts it
     (`Accept-Encoding: gzip`, as httpx sends by default)."""
-    header, chunks = feed.snapshot_stream(engine, device.store_id, device.device_id)
+    wanted = None if kinds is None else sorted(set(kinds.split(",")))
+    header, chunks = feed.snapshot_stream(engine, device.store_id, device.device_id, wanted)
     first = header.model_dump_json().encode() + b"\n"
     if "gzip" not in request.headers.get("accept-encoding", "").lower():
         return StreamingResponse(_prefixed(first, chunks), media_type="application/x-ndjson")
@@ -186,10 +255,26 @@ def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
         }
     },
 )
-async def events(request: Request, device: Device, engine: EngineDep) -> StreamingResponse:
+async def events(
+    request: Request,
+    device: Device,
+    engine: EngineDep,
+    heartbeat: Annotated[
+        float | None,
+        Query(
+            ge=HEARTBEAT_MIN_S,
+            le=HEARTBEAT_MAX_S,
+            description="seconds: a keep-alive comment at least this often (at most the "
+            "server's own interval), so a tablet that hears nothing for ~2 of them knows the "
+            "link is gone; answered with the `X-Heartbeat` header",
+        ),
+    ] = None,
+) -> StreamingResponse:
     # the stream waits on this process's one change listener (central/service/notify.py);
     # it reads the database once, for its first poke
-    keepalive = request.app.state.settings.events_keepalive_s
+    keepalive: float = request.app.state.settings.events_keepalive_s
+    if heartbeat is not None:
+        keepalive = min(keepalive, heartbeat)
     store_id = device.store_id
     hub = change_hub(request)
 
@@ -198,7 +283,7 @@ async def events(request: Request, device: Device, engine: EngineDep) -> Streami
             yield "retry: 3000\n\n"
             sub.wake(await run_in_threadpool(feed.current_seq, engine, store_id))
             last = -1
-            while True:
+            while not sub.ended:  # a stopping process ends its streams (hub.close_streams)
                 if sub.seq != last:
                     last = sub.seq
                     # "own": every change since the last poke was this tablet's own push
@@ -209,6 +294,5 @@ async def events(request: Request, device: Device, engine: EngineDep) -> Streami
                         return
                     yield ": keep-alive\n\n"
 
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )
+    headers = {"Cache-Control": "no-cache", "X-Heartbeat": f"{keepalive:g}"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

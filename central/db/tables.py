@@ -105,6 +105,10 @@ devices = Table(
     _ts("revoked_at"),
     Column("pending_ops", Integer),  # its outbox, as it said on its last pull
     _ts("oldest_pending_at"),
+    # its last replica report (issue #12): when its copy differed, which kinds, healed or not
+    _ts("replica_mismatch_at"),
+    Column("replica_kinds", String(200)),  # comma-separated
+    Column("replica_healed", Boolean),
 )
 
 enrollment_codes = Table(
@@ -317,7 +321,24 @@ sync_docs = Table(
     Column("version", BigInteger, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("data", JSON, nullable=False),
+    # the document's replica hash (sync/checksums.py, as a signed 64-bit value) and the bucket
+    # of its store's checksum it is counted in; NULL for a tombstone (issue #12)
+    Column("digest", BigInteger),
+    Column("bucket", String(10)),
     Index("ix_sync_docs_store_version", "store_id", "version", unique=True),
+)
+
+# a store's replica checksums, kept incrementally in the transaction that publishes the
+# documents (issue #12): per kind and bucket (`open`, or the day an order ended), the sum of
+# its live documents' hashes mod 2**64 (signed) and how many there are
+replica_digests = Table(
+    "replica_digests",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("bucket", String(10), primary_key=True),
+    Column("digest", BigInteger, nullable=False),
+    Column("docs", BigInteger, nullable=False),
 )
 
 # pruning (central/service/pruning.py): each run marks every store's change-seq with the
@@ -385,4 +406,70 @@ counts = Table(
     _ts("created_at", False),
     _ts("updated_at", False),
     Index("ix_counts_store_key", "store_id", "sku", "location", "counted_at"),
+)
+
+# the event feed (issue #11, central/service/events.py): every state change central knows,
+# written in the transaction of the change with `pos` NULL; the sequencer (one at a time, under
+# `event_positions`' row lock) later numbers committed events 1, 2, 3 … in one transaction, so
+# a reader past position P never finds a row that commits later below P
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("pos", BigInteger, unique=True),  # the feed's order; NULL until sequenced
+    Column("store_id", String(64), nullable=False),
+    Column("type", String(40), nullable=False),
+    _ts("occurred_at", False),
+    Column("data", JSON, nullable=False),
+    Index("ix_events_store_pos", "store_id", "pos"),
+    Index(
+        "ix_events_unsequenced",
+        "id",
+        sqlite_where=text("pos IS NULL"),
+        postgresql_where=text("pos IS NULL"),
+    ),
+)
+
+# one row (name 'events'): the last position given, and the newest position pruning removed
+event_positions = Table(
+    "event_positions",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("last_pos", BigInteger, nullable=False, default=0),
+    Column("pruned_pos", BigInteger, nullable=False, default=0),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # ["*"] or event types
+    Column("store_ids", JSON),  # None: every store
+    # kept as it is: the HMAC signing every delivery needs the secret itself (docs/security.md)
+    Column("secret", String(100), nullable=False),
+    Column("scanned_pos", BigInteger, nullable=False, default=0),  # events fanned out up to
+    _ts("created_at", False),
+    _ts("deleted_at"),
+)
+
+# one row per event a webhook is to get: the durable queue, delivered in `pos` order per
+# (webhook, store), the next only after the previous one is delivered or failed for good
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column("pos", BigInteger, primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("state", String(12), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    _ts("next_at", False),
+    _ts("first_tried_at"),
+    _ts("done_at"),
+    Column("last_status", Integer),
+    Column("last_error", String(200)),
+    Index("ix_webhook_deliveries_stream", "webhook_id", "store_id", "state", "pos"),
+    Index("ix_webhook_deliveries_state", "state", "next_at"),
 )

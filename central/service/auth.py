@@ -124,12 +124,21 @@ def device_for_token(engine: Engine, token: str) -> DeviceRow | None:
 
 
 def revoke_device(engine: Engine, device_id: str) -> None:
-    with engine.begin() as conn:
-        done = conn.execute(
-            update(devices).where(devices.c.device_id == device_id).values(revoked_at=utcnow())
-        ).rowcount
-    if not done:
+    """Revoke a tablet under its store's lock; the feed gets `device.revoked` with it."""
+    from . import events
+    from .feed import store_tx  # the store's lock and its events
+
+    with reading(engine) as conn:
+        found = conn.execute(
+            select(devices.c.store_id, devices.c.name).where(devices.c.device_id == device_id)
+        ).first()
+    if found is None:
         raise NotFound(f"No device {device_id}", code="UNKNOWN_DEVICE")
+    with store_tx(engine, found.store_id) as tx:
+        tx.conn.execute(
+            update(devices).where(devices.c.device_id == device_id).values(revoked_at=tx.now)
+        )
+        events.record(tx, "device.revoked", {"device_id": device_id, "name": found.name})
 
 
 def create_integration_key(engine: Engine, name: str) -> str:

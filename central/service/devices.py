@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from sync.protocol import DeviceHealth, DeviceStatus
+from sync.protocol import DeviceHealth, DeviceStatus, ReplicaReport
 
 from ..db.engine import reading
 from ..db.tables import devices
 from .clock import as_utc
 
-__all__ = ["DeviceRow", "record_status", "store_devices"]
+__all__ = ["DeviceRow", "record_replica_report", "record_status", "store_devices"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,24 @@ def record_status(engine: Engine, device_id: str, status: DeviceStatus, now: dat
         conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
 
 
+def record_replica_report(
+    engine: Engine, device_id: str, report: ReplicaReport, now: datetime
+) -> None:
+    """The tablet's last replica report: when, which kinds, whether reloading healed them."""
+    kinds = ",".join(sorted({k.kind for k in report.kinds}))[:200]
+    with engine.begin() as conn:
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_id == device_id)
+            .values(
+                last_seen_at=now,
+                replica_mismatch_at=min(report.detected_at or now, now),
+                replica_kinds=kinds,
+                replica_healed=all(k.healed for k in report.kinds),
+            )
+        )
+
+
 def store_devices(engine: Engine, store_id: str) -> list[DeviceHealth]:
     """Every tablet of the store, longest unseen first (the one to worry about on top)."""
     with reading(engine) as conn:
@@ -74,6 +92,9 @@ def store_devices(engine: Engine, store_id: str) -> list[DeviceHealth]:
             oldest_pending_at=as_utc(r.oldest_pending_at),
             clock_offset_s=r.clock_offset_s,
             revoked=r.revoked_at is not None,
+            replica_mismatch_at=as_utc(r.replica_mismatch_at),
+            replica_kinds=r.replica_kinds.split(",") if r.replica_kinds else [],
+            replica_healed=r.replica_healed,
         )
         for r in rows
     ]

@@ -24,11 +24,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fulfillment.model import OPEN_STATES, Policy
+from sync.checksums import RETURN_LOOKBACK
 from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
 from ..db.engine import reading
 from ..db.tables import change_horizons, devices, orders, stores, sync_docs
-from . import notify
+from . import digests, events, notify
 from .clock import utcnow
 from .errors import NotFound
 from .staging import Staging
@@ -37,6 +38,7 @@ __all__ = [
     "StoreTx",
     "decode_cursor",
     "encode_cursor",
+    "order_change",
     "pull",
     "snapshot_stream",
     "store_tx",
@@ -101,8 +103,13 @@ class StoreTx:
         docs = written.flush(self.conn, self.store_id)
         self.root = self.staged = Staging()
         self.memo.clear()
+        staged_events = written.events
         if written.on_hand:
             docs = self._tell_negative(written, docs)
+        # the event feed's rows, in the same transaction (central/service/events.py)
+        events.write(
+            self.conn, staged_events + events.derived(self.store_id, self.now, written, docs)
+        )
         if not docs:
             return
         rows = []
@@ -120,12 +127,15 @@ class StoreTx:
                     "data": data,
                 }
             )
+        digests.account(self.conn, self.store_id, rows)  # the replica checksums move with them
         insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
         stmt = insert(sync_docs)
         self.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["store_id", "kind", "entity_id"],
-                set_={k: stmt.excluded[k] for k in ("version", "deleted", "data")},
+                set_={
+                    k: stmt.excluded[k] for k in ("version", "deleted", "data", "digest", "bucket")
+                },
             ),
             rows,
         )
@@ -153,6 +163,7 @@ class StoreTx:
         from .ledger import flag_negative_stock  # the ledger writes through this transaction
 
         flag_negative_stock(self, below, written.ledger)
+        written.events += self.root.events
         more = self.root.flush(self.conn, self.store_id)
         self.root = self.staged = Staging()
         self.memo.clear()
@@ -221,12 +232,18 @@ def _change(row: Any) -> Change:
 
 
 def pull(
-    engine: Engine, store_id: str, device_id: str, cursor: str | None, limit: int
+    engine: Engine,
+    store_id: str,
+    device_id: str,
+    cursor: str | None,
+    limit: int,
+    *,
+    checksums: bool = True,
 ) -> PullResponse:
     now = utcnow()
     with reading(engine) as conn, conn.begin():
         store = conn.execute(
-            select(stores.c.change_seq).where(stores.c.store_id == store_id)
+            select(stores.c.change_seq, stores.c.policy).where(stores.c.store_id == store_id)
         ).first()
         if store is None:
             raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
@@ -269,19 +286,22 @@ def pull(
             server_time=now,
             last_applied_seq=last_applied,
             changes=[_change(r) for r in rows],
+            # at the head the replica should equal central: say what it should hold
+            checksums=None
+            if has_more or not checksums
+            else digests.checksums(conn, store_id, now, _window_days(store.policy)),
         )
+
+
+def _window_days(policy: Any) -> int:
+    return Policy.model_validate(policy).return_window_days
 
 
 SNAPSHOT_CHUNK_ROWS = 2000  # rows fetched, written and handed to the server per chunk
 
 
-# how many returns windows back a tablet keeps the orders that ended: a late return within it
-# is a manager's override on the tablet, not a lookup
-RETURN_LOOKBACK = 2
-
-
 def snapshot_stream(
-    engine: Engine, store_id: str, device_id: str
+    engine: Engine, store_id: str, device_id: str, kinds: list[str] | None = None
 ) -> tuple[SnapshotHeader, Iterator[bytes]]:
     """The snapshot's header and its changes as NDJSON, read from the database as they go.
 
@@ -295,7 +315,10 @@ def snapshot_stream(
     the wire format straight from the stored JSON text (no model per row) and handed out
     `SNAPSHOT_CHUNK_ROWS` lines at a time: the server moves one chunk, not one line, per
     thread hop. The header is read before the first byte, so an unknown store or device is
-    an error status, not a broken stream."""
+    an error status, not a broken stream.
+
+    `kinds`: only the documents of those kinds (a tablet healing them, issue #12); the
+    header's checksums are then of those kinds only."""
     conn = reading(engine)
     try:
         tx = conn.begin()
@@ -309,26 +332,31 @@ def snapshot_stream(
             select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
         ).scalar_one()
         # the horizon: orders that ended long before the returns window stay on central
-        window = Policy.model_validate(store.policy).return_window_days * RETURN_LOOKBACK
+        now = utcnow()
+        window_days = _window_days(store.policy)
         ended = select(orders.c.order_id).where(
             orders.c.store_id == store_id,
             orders.c.state.notin_([s.value for s in OPEN_STATES]),
-            orders.c.updated_at < utcnow() - timedelta(days=window),
+            orders.c.updated_at < now - timedelta(days=window_days * RETURN_LOOKBACK),
         )
         live = (
             sync_docs.c.store_id == store_id,
             sync_docs.c.deleted.is_(False),
             ~and_(sync_docs.c.kind.in_(("order", "label")), sync_docs.c.entity_id.in_(ended)),
+            *(() if kinds is None else (sync_docs.c.kind.in_(kinds),)),
         )
         count = conn.execute(select(func.count()).select_from(sync_docs).where(*live)).scalar_one()
+        sums = digests.checksums(conn, store_id, now, window_days, kinds)
     except BaseException:
         conn.close()
         raise
     header = SnapshotHeader(
         cursor=encode_cursor(store_id, seq),
         last_applied_seq=last_applied,
-        server_time=utcnow(),
+        server_time=now,
         count=count,
+        checksums=sums,
+        kinds=kinds,
     )
 
     def chunks() -> Iterator[bytes]:
@@ -357,6 +385,32 @@ def snapshot_stream(
             conn.close()
 
     return header, chunks()
+
+
+def order_change(engine: Engine, store_id: str, order_id: str) -> Change:
+    """One order of the store as a pull would send it: an older order a tablet does not hold
+    (past the snapshot's horizon, or pruned from the feed), looked up on demand.
+
+    The document is the `orders` row's (the feed's copy of an ended order may be pruned);
+    its version is the feed's when the feed still has it, else 0: any later change of the
+    order (a return) reaches the tablet by pull with a higher version and replaces it."""
+    with reading(engine) as conn, conn.begin():
+        data = conn.execute(
+            select(orders.c.data).where(
+                orders.c.order_id == order_id, orders.c.store_id == store_id
+            )
+        ).scalar()
+        if data is None:
+            raise NotFound(f"No order {order_id} in this store", code="UNKNOWN_ORDER")
+        version = conn.execute(
+            select(sync_docs.c.version).where(
+                sync_docs.c.store_id == store_id,
+                sync_docs.c.kind == "order",
+                sync_docs.c.entity_id == order_id,
+                sync_docs.c.deleted.is_(False),
+            )
+        ).scalar()
+    return Change(kind="order", id=order_id, version=version or 0, data=data)
 
 
 def current_seq(engine: Engine, store_id: str) -> int:

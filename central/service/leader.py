@@ -1,4 +1,5 @@
-"""One process of many: who runs the jobs that must run once per cluster (pickup expiry).
+"""One process of many: who runs the jobs that must run once per cluster (pickup expiry,
+pruning).
 
 `central serve --workers N` (or several hosts) runs stateless processes against one
 PostgreSQL database; each starts the scheduler, but only the process holding a PostgreSQL
@@ -15,12 +16,13 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-__all__ = ["EXPIRY_LOCK", "Leader"]
+__all__ = ["EXPIRY_LOCK", "PRUNE_LOCK", "Leader"]
 
 log = logging.getLogger("central.leader")
 
 # pg advisory lock keys central uses (64-bit; any fixed number no other tool on the database uses)
 EXPIRY_LOCK = 0x53544F5245_01  # "STORE", 1: the pickup-expiry job
+PRUNE_LOCK = 0x53544F5245_02  # "STORE", 2: pruning the change log and op results
 
 
 class Leader:

@@ -106,7 +106,14 @@ class Subscription:
         self.device_id = device_id
         self.seq = -1  # the newest seq seen; -1: none yet
         self.others = False  # a change since the last poke was not this device's own push
+        self.ended = False  # the process is shutting down: the stream ends now
         self._woken = asyncio.Event()
+
+    def end(self) -> None:
+        """The process is stopping: the stream returns at once (the tablet reconnects
+        elsewhere or shows offline) instead of holding the server's shutdown."""
+        self.ended = True
+        self._woken.set()
 
     def wake(self, seq: int, device: str | None = None) -> None:
         if seq > self.seq:
@@ -148,6 +155,7 @@ class ChangeHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hurried = asyncio.Event()  # a write in this process: poll soon (SQLite)
         self._seen: dict[str, int] = {}  # per store, the seq its streams were last woken with
+        self.closing = False  # `close_streams()` was called: every stream ends
         self._notes: dict[str, list[Note]] = {}  # SQLite: this process's writes, not yet polled
 
     def subscribers(self, store_id: str | None = None) -> int:
@@ -185,12 +193,22 @@ class ChangeHub:
             except asyncio.CancelledError:
                 pass
 
+    def close_streams(self) -> None:
+        """On the event loop, when the process is asked to stop: every open stream ends now,
+        and one opened later ends at once (uvicorn waits for open responses before it stops)."""
+        self.closing = True
+        for subs in list(self._subs.values()):
+            for sub in list(subs):
+                sub.end()
+
     @asynccontextmanager
     async def subscribe(
         self, store_id: str, device_id: str | None = None
     ) -> AsyncIterator[Subscription]:
         self.start()
         sub = Subscription(store_id, device_id)
+        if self.closing:
+            sub.end()
         self._subs.setdefault(store_id, set()).add(sub)
         self._someone.set()
         try:

@@ -86,8 +86,11 @@ def upsert_store(engine: Engine, store_id: str, body: StoreIn) -> dict[str, Any]
     now = utcnow()
     with engine.begin() as conn:
         exists = conn.execute(
-            select(stores.c.store_id).where(stores.c.store_id == store_id)
+            select(stores.c.store_id, stores.c.policy).where(stores.c.store_id == store_id)
         ).first()
+        if exists is not None:  # the reasons have their own call (issue #11): kept here
+            kept = Policy.model_validate(exists.policy).reject_reasons
+            policy = policy.model_copy(update={"reject_reasons": kept})
         if exists is None:
             conn.execute(
                 insert(stores).values(
@@ -407,6 +410,8 @@ def create_order(engine: Engine, body: OrderIn, now: datetime | None = None) -> 
             due_at=body.due_at,
             priority=body.priority,
             pickup_code=body.pickup_code,
+            alternate=Customer(**body.alternate.model_dump()) if body.alternate else None,
+            id_required=body.id_required,
             created_at=tx.now,
             updated_at=tx.now,
             lines=tuple(
@@ -481,9 +486,19 @@ def order_view(engine: Engine, order_id: str) -> dict[str, Any]:
                 "short_reason": ln.short_reason,
                 done_key: ln.fulfilled,
                 "returned": ln.returned,
+                "rejected": ln.rejected,
+                "reject_code": ln.reject_code,
             }
             for ln in order.lines
         ],
+        # added (issue #11)
+        "customer": order.customer.model_dump(mode="json"),
+        "alternate": order.alternate.model_dump(mode="json") if order.alternate else None,
+        "id_required": order.id_required,
+        "reject_code": order.reject_code,
+        "rejections": [r.model_dump(mode="json") for r in order.rejections],
+        "proof": order.proof.model_dump(mode="json") if order.proof else None,
+        "checkin": order.checkin.model_dump(mode="json") if order.checkin else None,
     }
 
 

@@ -17,7 +17,7 @@ from fulfillment.outcome import Outcome, Status
 from fulfillment.picking import apply_order_op
 
 from ..db.tables import orders
-from . import ledger
+from . import events, ledger
 from .applying import Applying, Said
 from .documents import load_document
 from .effects import Effects, write_effects
@@ -47,6 +47,7 @@ def insert_order(tx: StoreTx, order: Order) -> None:
         order = order.model_copy(update={"updated_at": tx.now})
     tx.staged.stage_new(ORDER, order.order_id, order)
     ledger.adjust_reserved(tx, None, order)
+    events.order_changed(tx, None, order)
     tx.publish("order", order.order_id, order)  # dumped once, at flush
 
 
@@ -55,6 +56,7 @@ def save_order(tx: StoreTx, before: Order, after: Order) -> None:
         after = after.model_copy(update={"updated_at": tx.now})
     tx.staged.stage_change(ORDER, after.order_id, after)
     ledger.adjust_reserved(tx, before, after)
+    events.order_changed(tx, before, after)
     tx.publish("order", after.order_id, after)
 
 

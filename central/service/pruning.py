@@ -38,7 +38,9 @@ from ..db.tables import (
     stores,
     sync_docs,
 )
+from . import digests
 from .clock import utcnow
+from .events import prune_events
 from .feed import store_tx
 
 __all__ = ["ENDED_STATES", "KEEP_RESULTS", "Pruned", "prune"]
@@ -67,12 +69,17 @@ def prune(
 ) -> Pruned:
     """One pruning run over every store (or those named); what it removed."""
     now = now or utcnow()
+    every_store = store_ids is None
     if store_ids is None:
         with engine.connect() as conn:
             store_ids = list(conn.execute(select(stores.c.store_id)).scalars())
     total = Pruned()
     for store_id in store_ids:
         total += _prune_store(engine, store_id, now, now - timedelta(days=retention_days))
+    if every_store:  # the event feed is one for every store (central/service/events.py)
+        gone = prune_events(engine, now - timedelta(days=retention_days))
+        if gone:
+            log.info("pruned events=%d", gone)
     if total.changes or total.results:
         log.info("pruned changes=%d results=%d", total.changes, total.results)
     return total
@@ -114,6 +121,18 @@ def _prune_store(engine: Engine, store_id: str, now: datetime, cutoff: datetime)
             )
             newest = conn.execute(select(func.max(sync_docs.c.version)).where(gone)).scalar()
             if newest is not None:
+                digests.withdraw(  # the ended orders leave the replica checksums with them
+                    conn,
+                    store_id,
+                    [
+                        (kind, bucket, digest)
+                        for kind, bucket, digest in conn.execute(
+                            select(sync_docs.c.kind, sync_docs.c.bucket, sync_docs.c.digest).where(
+                                gone, sync_docs.c.digest.is_not(None)
+                            )
+                        )
+                    ],
+                )
                 removed = conn.execute(delete(sync_docs).where(gone)).rowcount
                 _raise_horizon(conn, store_id, int(newest))
             conn.execute(

@@ -303,6 +303,7 @@ class Staging:
     results: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # the feed's (events.record)
 
     # --- staging a document ------------------------------------------------------------
 
@@ -465,6 +466,8 @@ class Staging:
             p.dead_letters.update(self.dead_letters)
         if self.refunds:
             p.refunds += self.refunds
+        if self.events:
+            p.events += self.events
 
     # --- writing it all ------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from fulfillment.model import Order, Policy, Role
 from fulfillment.outcome import Context
+from sync.checksums import canonical
 from sync.protocol import OPS, Change, Document, OpSpec
 
 from ._intake import INT_MAX, admit, safe_policy, safe_timezone
@@ -93,7 +94,7 @@ def upsert_doc(
         f"""INSERT INTO {table} (kind, id, version, data) VALUES (?, ?, ?, ?)
             ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, data = excluded.data
             WHERE excluded.version >= {table}.version""",
-        (kind, id_, version, dumps(data)),
+        (kind, id_, version, canonical(data)),  # the form the replica checksums hash
     )
 
 

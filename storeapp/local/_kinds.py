@@ -78,10 +78,13 @@ def rebase(
     return_ids: Iterable[str] = (),
     count_ids: Iterable[str] = (),
     everything: bool = False,
+    acknowledged: bool = True,
 ) -> None:
     """Recompute orders (tasks, returns, counts) = server document + pending ops, for the ids
     given, every one a pending op touches, and those of ops acknowledged since the last pull
-    (their result is in this pull). `everything` re-projects every doc."""
+    (their result is in this pull). `everything` re-projects every doc. `acknowledged=False`
+    (a document that came without a pull: an order looked up online) leaves the acknowledged
+    ops for the next pull, which brings their results."""
     pending = pending_ops(conn)
     touched: dict[Document, set[str]] = {document: set() for document in Document}
     touched[Document.ORDER] |= set(order_ids)
@@ -90,11 +93,12 @@ def rebase(
     touched[Document.COUNT] |= set(count_ids)
     for p in pending:
         _touches(p.type, p.payload, touched)
-    for type_, payload_text in conn.execute(
-        "SELECT type, payload FROM op_log WHERE rebased = 0"
-    ).fetchall():
-        _touches(type_, json.loads(payload_text), touched)
-    conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
+    if acknowledged:
+        for type_, payload_text in conn.execute(
+            "SELECT type, payload FROM op_log WHERE rebased = 0"
+        ).fetchall():
+            _touches(type_, json.loads(payload_text), touched)
+        conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
     orders, returns = touched[Document.ORDER], touched[Document.RETURN]
     counts, tasks = touched[Document.COUNT], touched[Document.TASK]
     if everything:

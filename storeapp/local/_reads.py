@@ -244,6 +244,52 @@ class Reads:
         )
         return [_count(r) for r in found]
 
+    # --- the stock lookup (issue #11) ---------------------------------------------------
+
+    def orders_with_rejections(self, *, limit: int = 500) -> list[Order]:
+        """Orders with a rejection in their history (any state), most recently changed first."""
+        found = self._conn.execute(
+            """SELECT order_id, data FROM orders WHERE data LIKE '%"rejections":[{%'
+               ORDER BY order_id LIMIT ?""",
+            (limit,),
+        ).fetchall()
+        return [self._order_from(oid, data) for oid, data in found]
+
+    def search_items(self, text: str, *, limit: int = 20) -> list[Item]:
+        """Items whose sku or name holds `text` (any case), by name."""
+        like = f"%{text.strip().lower()}%"
+        skus = [
+            r[0]
+            for r in self._conn.execute(
+                """SELECT sku FROM items WHERE lower(sku) LIKE ? OR lower(name) LIKE ?
+                   ORDER BY name, sku LIMIT ?""",
+                (like, like, limit),
+            )
+        ]
+        return [i for i in (self.item(s) for s in skus) if i is not None]
+
+    def stock_of(self, sku: str) -> list[dict[str, Any]]:
+        """The stock rows of `sku`, one per place (on_hand, reserved, available, doubtful)."""
+        return [
+            dict(r)
+            for r in rows(
+                self._conn,
+                """SELECT location, on_hand, reserved, available, doubtful FROM stock
+                   WHERE sku = ? ORDER BY location""",
+                (sku,),
+            )
+        ]
+
+    def last_counts(self, sku: str, *, limit: int = 3) -> list[CountRecord]:
+        """The latest counts of `sku` this tablet holds, newest first."""
+        found = rows(
+            self._conn,
+            f"""SELECT {_COUNT_COLUMNS} FROM counts WHERE sku = ?
+                ORDER BY counted_at DESC, count_id LIMIT ?""",
+            (sku, limit),
+        )
+        return [_count(r) for r in found]
+
     def recount_tasks(self) -> list[Task]:
         """Open recount tasks (shorts, disagreeing counts, counts sent back), oldest first."""
         return [t for t in self.tasks() if t.kind == "recount"]

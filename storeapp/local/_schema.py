@@ -250,3 +250,18 @@ def m004_pin_attempts(db: Database) -> None:
         not_null={"failures", "locked"},
         strict=True,
     )
+
+
+@migrations()
+def m005_canonical_docs(db: Database) -> None:
+    """Central's documents stored as canonical JSON (sorted keys, compact, UTF-8), the form
+    the replica checksums hash (sync/checksums.py, issue #12)."""
+    import json
+
+    from sync.checksums import canonical
+
+    rows = [
+        (canonical(json.loads(data)), kind, id_)
+        for kind, id_, data in db.execute("SELECT kind, id, data FROM srv_docs").fetchall()
+    ]
+    db.conn.executemany("UPDATE srv_docs SET data = ? WHERE kind = ? AND id = ?", rows)

@@ -28,7 +28,7 @@ from sqlite_utils import Database
 
 from fulfillment.codes import Code
 from fulfillment.model import Order, Policy, Role
-from sync.protocol import OPS, EnrollResponse, OpSpec
+from sync.protocol import ADDED_OPTIONAL, OPS, EnrollResponse, OpSpec
 from sync.replica import Identity, Replica
 
 from ._docs import Acting, Staff, staff_index, store_policy, wipe_server_state
@@ -282,6 +282,10 @@ class LocalStore(Reads, PlanReads, PinGuard, ReplicaSide):
                 )
             except ValidationError as exc:
                 body = ActResult("rejected", False, Code.INVALID_INPUT, _field_sentence(exc))
+            if isinstance(body, dict):
+                for name in ADDED_OPTIONAL.get(op_type, ()):
+                    if body.get(name) is None:
+                        body.pop(name, None)
             checked.append((actor_id, spec, body))
         if all_or_nothing:
             bad = next((b for _, _, b in checked if isinstance(b, ActResult)), None)

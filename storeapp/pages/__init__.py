@@ -15,10 +15,10 @@ from starlette.routing import Mount
 
 from storeapp.settings import StoreappSettings
 
-from . import counts_csv, documents
+from . import routes
 
-#: every page router the hub serves; a new kind of page adds its router here
-ROUTERS: list[APIRouter] = [documents.router, counts_csv.router]
+#: every page router the hub serves; a new kind of page adds its route to `routes`
+ROUTERS: list[APIRouter] = [routes.router]
 
 
 def add_pages(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 
 from fulfillment.count_export import counts_csv, csv_filename
@@ -19,16 +19,14 @@ from storeapp.local import LocalStore
 from storeapp.printing import check_token, link_key
 from storeapp.settings import StoreappSettings
 
-__all__ = ["CSV_KIND", "router"]
-
-router = APIRouter()
+__all__ = ["CSV_KIND", "counts_download"]
 
 CSV_KIND = "counts.csv"  # the token's kind (storeapp.viewmodels.plans.CSV_KIND)
 EXPIRED = "This download link is not valid or has expired: tap Download again in the app."
 
 
-@router.get("/pages/counts.csv", response_model=None)
-def counts_download(request: Request, t: str = Query(default="", max_length=100)) -> Response:
+def counts_download(request: Request, t: str) -> Response:
+    """`GET /pages/counts.csv?t=` (routed by storeapp.pages.routes)."""
     settings: StoreappSettings = request.app.state.settings
     now = datetime.now(UTC)
     if not check_token(link_key(settings.data_dir), CSV_KIND, "all", t, now):

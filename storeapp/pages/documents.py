@@ -9,24 +9,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 
 from storeapp.local import LocalStore
 from storeapp.printing import NothingToPrint, check_token, link_key, printable
 from storeapp.settings import StoreappSettings
 
-__all__ = ["router"]
-
-router = APIRouter()
+__all__ = ["print_document"]
 
 EXPIRED = "This print link is not valid or has expired: tap Print again in the app."
 
 
-@router.get("/pages/print/{kind}/{doc_id}.pdf", response_model=None)
-def print_document(
-    kind: str, doc_id: str, request: Request, t: str = Query(default="", max_length=100)
-) -> Response:
+def print_document(kind: str, doc_id: str, request: Request, t: str) -> Response:
+    """`GET /pages/print/{kind}/{doc_id}.pdf?t=` (routed by storeapp.pages.routes)."""
     settings: StoreappSettings = request.app.state.settings
     now = datetime.now(UTC)
     if not check_token(link_key(settings.data_dir), kind, doc_id, t, now):

@@ -7,6 +7,7 @@ exception. `clock` and `on_change` (wake the sync engine) are injected.
 
 from .approvals import ApprovalsScreen, ApprovalsVM
 from .counting import CountScreen, CountVM
+from .enroll import EnrollScreen, EnrollVM
 from .handover import HandoverScreen, HandoverVM
 from .home import HomeScreen, HomeVM
 from .picking import PickListVM, PickScreen
@@ -24,6 +25,8 @@ __all__ = [
     "Chip",
     "CountScreen",
     "CountVM",
+    "EnrollScreen",
+    "EnrollVM",
     "HandoverScreen",
     "HandoverVM",
     "HomeScreen",

@@ -70,6 +70,18 @@ class CountApproval:
     value: Decimal | None = None  # the variance in money (units × the item's cost)
     value_text: str = ""  # "value −29.97" ("" when the cost is not known)
 
+    @property
+    def confirm(self) -> str:
+        """The question asked before an approval: every count waiting here is over the
+        store's variance threshold, so one tap never changes the books (issue #10, 8)."""
+        if not self.variance:
+            return ""
+        units = "unit" if abs(self.variance) == 1 else "units"
+        return (
+            f"Approve {self.variance_text} {units} of {self.name} at {self.location}? "
+            f"The books change from {self.book} to {self.counted}."
+        )
+
 
 def value_words(value: Decimal | None) -> str:
     """'value −29.97' (a real minus sign); '' when the item's cost is not known."""

@@ -155,6 +155,8 @@ class DeviceRow:
     clock: str  # "clock right" / "clock 4 min fast"
     version: str
     worry: str  # why a manager should look, in words; "" when all is well
+    # its last replica check that differed: "replica healed: stock, 2026-12-03 14:02" ("" none)
+    replica: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,8 @@ class DevicesVM:
         if not _is_manager(self._session):
             return DevicesScreen((), "", MANAGERS_ONLY, "error")
         now = self._clock()
-        rows = tuple(_device_row(d, now) for d in self._devices if not d.revoked)
+        zone = self._timezone()
+        rows = tuple(_device_row(d, now, zone) for d in self._devices if not d.revoked)
         as_of = local_time(self._fetched_at, now, self._timezone()) if self._fetched_at else ""
         return DevicesScreen(rows, as_of, message, tone)
 
@@ -211,7 +214,7 @@ class DevicesVM:
         return self.screen(failure or "", "warning" if failure else "info")
 
 
-def _device_row(d: DeviceHealth, now: datetime) -> DeviceRow:
+def _device_row(d: DeviceHealth, now: datetime, timezone: str = "UTC") -> DeviceRow:
     worries: list[str] = []
     if d.last_seen_at is None:
         last = "never synced"
@@ -238,8 +241,24 @@ def _device_row(d: DeviceHealth, now: datetime) -> DeviceRow:
         )
         if abs(offset) > SKEWED_AFTER_S:
             worries.append(clock)
+    replica = ""
+    if d.replica_mismatch_at is not None:
+        kinds = ", ".join(d.replica_kinds) or "?"
+        at = d.replica_mismatch_at.astimezone(store_zone(timezone)).strftime("%Y-%m-%d %H:%M")
+        if d.replica_healed:
+            replica = f"replica healed: {kinds}, {at}"
+        else:
+            replica = f"replica differs from central: {kinds}, {at}"
+            worries.append(f"its copy of {kinds} does not match central's: call support")
     return DeviceRow(
-        d.device_id, d.name, last, waiting, clock, d.app_version or "", "; ".join(worries)
+        d.device_id,
+        d.name,
+        last,
+        waiting,
+        clock,
+        d.app_version or "",
+        "; ".join(worries),
+        replica,
     )
 
 

@@ -25,11 +25,45 @@ from storeapp.local import CountRecord
 from .acting import NOT_SAVED, ActingVM
 from .screen import SIGN_IN_FIRST, Tone, local_time
 
-__all__ = ["MAX_COUNT", "CountScreen", "CountTaskRow", "CountVM", "RecentCount", "signed"]
+__all__ = [
+    "MAX_COUNT",
+    "SHORT_REASON_WORDS",
+    "CountScreen",
+    "CountTaskRow",
+    "CountVM",
+    "RecentCount",
+    "reason_words",
+    "signed",
+]
 
 MAX_COUNT = 99999  # what `count.record` accepts
 _MAX_DIGITS = len(str(MAX_COUNT))
 _MAX_LOCATION = 40
+
+# the reasons a pick is marked short, in the words of the screens ("short: not_found" is
+# how a task's reason arrives from the pick list)
+SHORT_REASON_WORDS = {
+    "not_found": "Not found",
+    "damaged": "Damaged",
+    "wrong_item_on_shelf": "Wrong item on shelf",
+    "other": "Other",
+}
+_TASK_REASON_WORDS = {
+    "over_handoff": "More handed over than picked: count the shelf",
+}
+
+
+def reason_words(reason: str) -> str:
+    """Why a recount was asked, in words: "short: not_found" → "Short at picking: not found"."""
+    if reason.startswith("short: "):
+        code = reason.removeprefix("short: ")
+        words = SHORT_REASON_WORDS.get(code, code.replace("_", " "))
+        return f"Short at picking: {words.lower()}"
+    if reason in _TASK_REASON_WORDS:
+        return _TASK_REASON_WORDS[reason]
+    if reason and " " not in reason:  # any other code: its words, not the identifier
+        return reason.replace("_", " ").capitalize()
+    return reason
 
 
 def signed(n: int) -> str:
@@ -124,6 +158,7 @@ class CountVM(ActingVM[CountScreen]):
         self._location = ""
         self._home = ""
         self._qty = ""
+        self._scanned = False  # the quantity so far came from scans: a typed digit replaces it
 
     # --- the screen -------------------------------------------------------------------------
 
@@ -138,7 +173,7 @@ class CountVM(ActingVM[CountScreen]):
         rows: list[tuple[int, CountTaskRow]] = []
         for task in self._store.recount_tasks():
             item = self._store.item(task.sku) if task.sku else None
-            reason, rank = task.reason, 1
+            reason, rank = reason_words(task.reason), 1
             if task.task_id in planned:
                 assignee, due = planned[task.task_id]
                 rank = 0 if assignee == me else (1 if assignee is None else 2)
@@ -216,7 +251,9 @@ class CountVM(ActingVM[CountScreen]):
         if isinstance(item, str):
             return self.screen(item, "error")
         if self._sku == item.sku:
-            return self.set_qty((self.screen().qty or 0) + 1)
+            counted = self.set_qty((self.screen().qty or 0) + 1)
+            self._scanned = counted.tone == "ok"
+            return counted
         if self._sku is not None and (self._task_id is not None or self._qty):
             return self.screen(
                 f"This is {item.name} — you are counting {self._name}. "
@@ -261,17 +298,24 @@ class CountVM(ActingVM[CountScreen]):
             return self.screen("Tap a digit.", "error")
         if self._sku is None:
             return self.screen("Scan the item to count first.", "error")
-        typed = (self._qty + text).lstrip("0") or "0"
+        # after scans (+1 each) a typed number is the count: it replaces, never appends
+        # ("2 scans then 9" is 9, not 29; issue #10, finding 7)
+        scanned, self._scanned = self._scanned, False
+        typed = text if scanned else ((self._qty + text).lstrip("0") or "0")
         if len(typed) > _MAX_DIGITS:
             return self.screen(f"A count is between 0 and {MAX_COUNT}.", "error")
         self._qty = typed
+        if scanned:
+            return self.screen("Typed: the number replaces the units scanned.", "info")
         return self.screen()
 
     def backspace(self) -> CountScreen:
+        self._scanned = False
         self._qty = self._qty[:-1]
         return self.screen()
 
     def clear(self) -> CountScreen:
+        self._scanned = False
         self._qty = ""
         return self.screen()
 

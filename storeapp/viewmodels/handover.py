@@ -4,22 +4,35 @@
                 ── name / email / phone / order number ──▶ matches; select(id) one
     verify_code(code) | verify_id() ──▶ verified (a hand-over needs it)
     set_qty(line_id, qty) ──▶ hand over only some units (default: all picked, not yet handed)
-    hand_over() ──▶ `order.handoff` (final: a hand-over cannot be undone)
+    collector(by, name, id_type, id_last4) ──▶ who collects: the customer or the alternate
+                the OMS named; the ID's type and last digits where the policy asks (issue #11)
+    hand_over() ──▶ `order.handoff` with the proof (final: a hand-over cannot be undone)
+    notify() / change_contact(email, phone) ──▶ `order.notify` / `order.contact`
+    arrived ──▶ orders whose customer checked in (curbside), shown first with the bay
 
 The pickup code is never shown on the screen: the customer proves it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from fulfillment.model import Order, OrderState, OrderType
+from fulfillment.picking import id_check_needed
 from fulfillment.pickup import pickup_code_from_scan
 
 from .acting import NOT_SAVED, ActingVM
-from .screen import SIGN_IN_FIRST, Tone
+from .screen import SIGN_IN_FIRST, Tone, local_time
 
-__all__ = ["HandoverLine", "HandoverMatch", "HandoverOrder", "HandoverScreen", "HandoverVM"]
+__all__ = [
+    "Arrival",
+    "HandoverLine",
+    "HandoverMatch",
+    "HandoverOrder",
+    "HandoverScreen",
+    "HandoverVM",
+]
 
 _STAGED = (OrderState.STAGED.value,)
 
@@ -52,10 +65,24 @@ class HandoverOrder:
     staging_location: str | None
     lines: tuple[HandoverLine, ...]
     verified_by: str | None  # "pickup_code" | "id" | None
+    alternate: str = ""  # the other person the OMS named, or ""
+    id_needed: bool = False  # the policy asks for the collector's ID
+    collected_by: str = "customer"
+    id_type: str | None = None
+    id_last4: str | None = None
+    checked_in: str = ""  # "Here since 10:42, bay 4"
 
     @property
     def units_to_hand(self) -> int:
         return sum(x.to_hand for x in self.lines)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    order_id: str
+    customer: str
+    bay: str
+    since: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,7 @@ class HandoverScreen:
     message: str = ""
     tone: Tone = "info"
     done: bool = False
+    arrived: tuple[Arrival, ...] = ()
 
 
 def _ready(order: Order) -> dict[str, int]:
@@ -83,6 +111,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
         self._verified: str | None = None
         self._qty: dict[str, int] = {}
         self._done = False
+        self._proof: dict[str, str | None] = {}  # nothing recorded: no `proof` is sent
 
     def screen(self, message: str = "", tone: Tone = "info") -> HandoverScreen:
         order = self._store.order(self._order_id) if self._order_id else None
@@ -110,6 +139,12 @@ class HandoverVM(ActingVM[HandoverScreen]):
                     for x in order.lines
                 ),
                 verified_by=self._verified,
+                alternate=order.alternate.name if order.alternate else "",
+                id_needed=id_check_needed(order, self._store.policy()),
+                collected_by=self._proof.get("collected_by") or "customer",
+                id_type=self._proof.get("id_type"),
+                id_last4=self._proof.get("id_last4"),
+                checked_in=self._here(order),
             )
         matches = tuple(
             HandoverMatch(
@@ -120,7 +155,97 @@ class HandoverVM(ActingVM[HandoverScreen]):
             )
             for o in self._matches
         )
-        return HandoverScreen(self._query, matches, view, message, tone, self._done)
+        return HandoverScreen(
+            self._query, matches, view, message, tone, self._done, self._arrivals()
+        )
+
+    def _here(self, order: Order) -> str:
+        if order.checkin is None:
+            return ""
+        at = local_time(order.checkin.at, self._clock(), self._timezone())
+        bay = f", bay {order.checkin.bay}" if order.checkin.bay else ""
+        return f"Here since {at}{bay}"
+
+    def _arrivals(self) -> tuple[Arrival, ...]:
+        waiting = [
+            o
+            for o in self._store.orders_in(_STAGED, order_type=OrderType.PICKUP.value)
+            if o.checkin is not None
+        ]
+        waiting.sort(key=lambda o: o.checkin.at if o.checkin else o.due_at)
+        now, zone = self._clock(), self._timezone()
+        return tuple(
+            Arrival(
+                o.order_id,
+                o.customer.name,
+                (o.checkin.bay or "") if o.checkin else "",
+                local_time(o.checkin.at, now, zone) if o.checkin else "",
+            )
+            for o in waiting
+        )
+
+    def collector(
+        self,
+        collected_by: str,
+        name: str = "",
+        id_type: str | None = None,
+        id_last4: str | None = None,
+    ) -> HandoverScreen:
+        """Who collects, and the ID's type and last digits (the whole number is never kept)."""
+        order = self._store.order(self._order_id) if self._order_id else None
+        if order is None:
+            return self.screen("Choose the order first.", "error")
+        if collected_by not in ("customer", "alternate"):
+            return self.screen("The customer or the other person named on the order.", "error")
+        if collected_by == "alternate" and order.alternate is None:
+            return self.screen("This order names nobody else to collect it.", "error")
+        digits = (id_last4 or "").strip()
+        if digits and not (2 <= len(digits) <= 4 and digits.isalnum()):
+            return self.screen("Type the last 2 to 4 characters of the ID.", "error")
+        if digits and not id_type:
+            return self.screen("Choose the ID's type.", "error")
+        if id_type and not digits:
+            return self.screen("Type the ID's last 2 to 4 characters, then its type.", "error")
+        who = order.alternate.name if collected_by == "alternate" and order.alternate else ""
+        self._proof = {
+            "collected_by": collected_by,
+            "name": name or who or order.customer.name,
+            "id_type": id_type or None,
+            "id_last4": digits or None,
+        }
+        if digits:
+            self._verified = "id"
+        return self.screen("Collector recorded.", "ok")
+
+    def notify(self) -> HandoverScreen:
+        """Send the ready-for-pickup notice again (the OMS tells the customer)."""
+        if self._order_id is None:
+            return self.screen("Choose the order first.", "error")
+        return self._act(
+            "order.notify", {"order_id": self._order_id}, done="The notice goes out again."
+        )
+
+    def change_contact(self, email: str | None, phone: str | None) -> HandoverScreen:
+        if self._order_id is None:
+            return self.screen("Choose the order first.", "error")
+        payload: dict[str, object] = {"order_id": self._order_id}
+        if email is not None and email.strip():
+            payload["email"] = email.strip()
+        if phone is not None and phone.strip():
+            payload["phone"] = phone.strip()
+        if len(payload) == 1:
+            return self.screen("Type the new email or phone.", "error")
+        email_ok = re.fullmatch(r"[^@\s]+@[^@\s]+", str(payload.get("email", "a@b")))
+        if not email_ok or len(str(payload.get("email", ""))) > 200:
+            return self.screen(
+                f"“{payload['email']}” is not an email address (like name@example.com).", "error"
+            )
+        if not re.fullmatch(r"[+0-9 ()./-]{4,40}", str(payload.get("phone", "0000"))):
+            return self.screen(
+                f"“{payload['phone']}” is not a phone number: digits, spaces and + ( ) - only.",
+                "error",
+            )
+        return self._act("order.contact", payload, done="Contact corrected.")
 
     def start(self) -> HandoverScreen:
         """A new customer at the desk."""
@@ -151,6 +276,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
 
     def _open(self, order_id: str, *, verified_by: str | None) -> None:
         self._order_id, self._verified, self._qty, self._done = order_id, verified_by, {}, False
+        self._proof = {}
 
     def select(self, order_id: str) -> HandoverScreen:
         order = self._store.order(order_id)
@@ -205,6 +331,10 @@ class HandoverVM(ActingVM[HandoverScreen]):
             return self.screen("Find the order first.", "error")
         if current.order.verified_by is None:
             return self.screen("Check the pickup code or a photo ID first.", "error")
+        if current.order.id_needed and not current.order.id_last4:
+            return self.screen(
+                "This order needs the collector's ID: record its type and last digits.", "error"
+            )
         lines = [{"line_id": x.line_id, "qty": x.to_hand} for x in current.order.lines if x.to_hand]
         if not lines:
             return self.screen("Nothing to hand over: choose at least one item.", "error")
@@ -215,6 +345,7 @@ class HandoverVM(ActingVM[HandoverScreen]):
                 "order_id": current.order.order_id,
                 "verified_by": current.order.verified_by,
                 "lines": lines,
+                **({"proof": {k: v for k, v in self._proof.items() if v}} if self._proof else {}),
             },
             self._clock(),
         )

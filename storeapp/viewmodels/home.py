@@ -37,11 +37,20 @@ class HomeScreen:
     recounts: int = 0  # open recount tasks
     approvals: int | None = None  # managers only: counts and returns waiting for a decision
     exceptions: int | None = None  # managers only: open exceptions to settle
+    scan_sheet: str | None = None  # the demo's printable barcodes page (None: not a demo)
 
 
 class HomeVM:
-    def __init__(self, store: LocalStore, session: SessionVM, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        session: SessionVM,
+        *,
+        clock: Clock = utc_now,
+        scan_sheet: str | None = None,
+    ) -> None:
         self._store, self._session, self._clock = store, session, clock
+        self._scan_sheet = scan_sheet
 
     def screen(self) -> HomeScreen:
         now = self._clock()
@@ -73,6 +82,7 @@ class HomeVM:
                 else None
             ),
             exceptions=(len(self._store.open_exceptions()) if manager else None),
+            scan_sheet=self._scan_sheet,
         )
 
     def _midnight(self, now: datetime) -> datetime:

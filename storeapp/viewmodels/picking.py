@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from fulfillment.barcodes import InvalidBarcode, parse_scan
+from fulfillment.barcodes import InvalidBarcode, parse_scan, printed_gtin
 from fulfillment.codes import Code
 from fulfillment.model import PICKABLE_STATES, Order, OrderState, ShortReason
 from fulfillment.picking import stage_blocker
@@ -65,6 +65,8 @@ class StopRow:
     remaining: int
     done: bool
     splits: tuple[SplitRow, ...]
+    gtin: str = ""  # the code to scan (the first of the item's GTINs), shown small
+    rejected: int = 0  # of `short`: rejected with a reason ("rejected 1" on the row)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def _stop_row(stop: Stop) -> StopRow:
             SplitRow(s.order_id, s.line_id, s.tote, s.qty, s.picked, s.short, s.remaining)
             for s in stop.splits
         ),
+        printed_gtin(stop.gtins[0]) if stop.gtins else "",
+        stop.rejected,
     )
 
 

@@ -32,6 +32,7 @@ from .screen import SIGN_IN_FIRST, Tone, local_time
 __all__ = [
     "BY_WORDS",
     "CSV_KIND",
+    "CSV_PATH",
     "CSV_TTL",
     "MANAGERS_ONLY",
     "PlanForm",
@@ -43,6 +44,7 @@ __all__ = [
 MANAGERS_ONLY = "Count plans are for managers: ask the shift manager."
 CSV_KIND = "counts.csv"
 CSV_TTL = timedelta(minutes=5)
+CSV_PATH = "/pages/counts.csv"  # storeapp.pages.paths.COUNTS_CSV_PATH (tests check they agree)
 DUE_FORMAT = "%Y-%m-%d %H:%M"
 BY_WORDS: dict[PlanBy, str] = {
     PlanBy.LOCATION_RANGE: "Aisle/bay range",
@@ -241,7 +243,8 @@ class PlansVM(ActingVM[PlansScreen]):
         if not self._allowed():
             return None
         key = link_key(self._store.path.parent)
-        return f"/pages/counts.csv?t={sign_token(key, CSV_KIND, 'all', self._clock(), CSV_TTL)}"
+        token = sign_token(key, CSV_KIND, "all", self._clock(), CSV_TTL)
+        return f"{CSV_PATH}?t={token}"
 
 
 def _said(exc: ValidationError) -> str:

@@ -4,6 +4,7 @@ tab (its own print dialog prints it), and "Send to store printer" when the hub h
 open(order_id) ──▶ PrintScreen: a row per document the order has (`printing.kinds_for`),
                    each with its link (valid LINK_TTL) and whether the hub's printer takes it
                    ── not signed in / order not here ──▶ message, no rows
+open_return(return_id) ──▶ the return receipt of that one return (the returns screen's Print)
 send(kind)     ──▶ the document printed on the hub's printer (CUPS or 9100) ── message
 """
 
@@ -58,10 +59,11 @@ class PrintVM:
         self._store, self._session = store, session
         self._printers = printers or Printers()
         self._clock = clock
-        self._order_id = ""
+        self._order_id = ""  # the document id the dialog prints: an order, or a return
+        self._one_return = False  # opened by open_return
 
     def open(self, order_id: str) -> PrintScreen:
-        self._order_id = order_id
+        self._order_id, self._one_return = order_id, False
         if self._session.associate is None:
             return PrintScreen(order_id, (), SIGN_IN_FIRST, "error")
         order = self._store.order(order_id)
@@ -82,6 +84,20 @@ class PrintVM:
             )
         return PrintScreen(order_id, tuple(rows))
 
+    def open_return(self, return_id: str) -> PrintScreen:
+        """The receipt of one return, by its id: the return just saved at the desk, also one
+        taken on a receipt whose order is not on this tablet."""
+        self._order_id, self._one_return = return_id, True
+        if self._session.associate is None:
+            return PrintScreen(return_id, (), SIGN_IN_FIRST, "error")
+        if self._store.get_return(return_id) is None:
+            return PrintScreen(return_id, (), f"Return {return_id} is not on this tablet.", "error")
+        kind = DocKind.RECEIPT
+        url = print_url(link_key(self._store.path.parent), kind, return_id, self._clock())
+        return PrintScreen(
+            return_id, (PrintRow(kind.value, kind.heading, url, bool(self._printers.printer)),)
+        )
+
     async def send(self, kind: str) -> PrintScreen:
         """Print `kind` of the open order on the hub's printer. The document is read here
         (this tab's connection, on the event loop); the printing itself (a subprocess or a
@@ -94,5 +110,5 @@ class PrintVM:
             said = await asyncio.to_thread(send, self._printers, doc)
         except PrintingError as exc:
             said, tone = str(exc), "error"
-        again = self.open(self._order_id)
+        again = self.open_return(self._order_id) if self._one_return else self.open(self._order_id)
         return PrintScreen(again.order_id, again.rows, said, tone)

@@ -8,6 +8,11 @@
 Associates see free orders and their own; managers see every order not yet
 staged, whoever holds it. Late = due before now; at risk = due within
 policy.at_risk_minutes.
+
+Rows stay where they are while the screen is open (issue #10): a raised priority or a
+sync pass does not move a row from under the finger about to tap it; new orders come
+last. `resort()` (opening the screen, a filter, "Sort again") orders them afresh;
+`QueueScreen.unsorted` says when the rows shown are no longer in that order.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class QueueScreen:
     tone: Tone = "info"
     pick_list: tuple[str, ...] = ()  # claimed: open PickListVM.open(pick_list)
     associates: tuple[tuple[str, str], ...] = ()  # (employee_id, name): a manager assigns to
+    unsorted: bool = False  # rows kept in place no longer follow priority, due time
 
     @property
     def late(self) -> int:
@@ -69,6 +75,7 @@ class QueueVM(ActingVM[QueueScreen]):
     def _start(self) -> None:
         self._selected: list[str] = []
         self._type: str | None = None
+        self._shown: dict[str, int] = {}  # order id -> its place while the screen is open
 
     # --- reading ---------------------------------------------------------------------
 
@@ -85,7 +92,10 @@ class QueueVM(ActingVM[QueueScreen]):
             orders = [o for o in orders if o.assignee in (None, me)]
         visible = {o.order_id for o in orders}
         self._selected = [x for x in self._selected if x in visible]
-        rows = tuple(self._row(o, now, policy.at_risk_minutes, me) for o in orders)
+        natural = [self._row(o, now, policy.at_risk_minutes, me) for o in orders]
+        for r in natural:  # a new order comes after the ones shown
+            self._shown.setdefault(r.order_id, len(self._shown))
+        rows = tuple(sorted(natural, key=lambda r: self._shown[r.order_id]))
         associates = (
             tuple(sorted(self._store.staff_names().items(), key=lambda kv: kv[1]))
             if manager
@@ -99,7 +109,13 @@ class QueueVM(ActingVM[QueueScreen]):
             message,
             tone,
             associates=associates,
+            unsorted=[r.order_id for r in rows] != [r.order_id for r in natural],
         )
+
+    def resort(self) -> QueueScreen:
+        """Rows by priority, then due time again (the screen opens, "Sort again")."""
+        self._shown = {}
+        return self.screen()
 
     def _row(self, order: Order, now: datetime, at_risk_minutes: int, me: str | None) -> QueueRow:
         left = order.due_at - now
@@ -125,7 +141,7 @@ class QueueVM(ActingVM[QueueScreen]):
     def show(self, order_type: str | None = None) -> QueueScreen:
         """Only ship-from-store or pickup orders (None: both)."""
         self._type = order_type or None
-        return self.screen()
+        return self.resort()
 
     # --- selecting -------------------------------------------------------------------
 

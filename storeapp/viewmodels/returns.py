@@ -1,6 +1,9 @@
 """Returns of online purchases at the desk (DOMAIN.md, Returns; UX.md screen 8).
 
     find(query) ── order number / pickup code / name / email / phone ──▶ matches; select(id)
+    find misses here ──▶ looking_up: look_up() asks central (the network, no SQLite: a worker
+        thread may run it), looked_up() stores what came as a pull would and selects it;
+        offline: says the order may be older than what this tablet holds
     without_order(receipt) ──▶ the order is not on this tablet: the receipt is the evidence,
                                scan(gtin) adds each item (GTIN → sku from the catalogue here)
     scan(gtin) | set_qty(key, n) ──▶ how many come back (≤ what is still returnable)
@@ -19,6 +22,7 @@ damaged bin, and why the return is outside policy, in words.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
@@ -43,10 +47,13 @@ from fulfillment.returns import (
     sold_at,
 )
 from fulfillment.roles import may_decide
-from storeapp.local import ReturnRecord
+from storeapp.local import LocalStore, ReturnRecord
+from sync.errors import SyncError
+from sync.protocol import Change
 
 from .acting import NOT_SAVED, ActingVM
-from .screen import SIGN_IN_FIRST, Tone, local_time
+from .screen import SIGN_IN_FIRST, Clock, OnChange, Tone, local_time, nothing, utc_now
+from .session import SessionVM
 
 _E = TypeVar("_E", bound=Enum)  # a choice from a list: reason, condition, disposition
 
@@ -62,6 +69,9 @@ __all__ = [
     "ReturnsVM",
     "confirmation",
 ]
+
+# an order of this store on central (None: central has none), or SyncError (offline …)
+LookUp = Callable[[str], Change | None]
 
 REASONS: dict[str, str] = {
     ReturnReason.CHANGED_MIND: "Changed mind",
@@ -167,6 +177,8 @@ class ReturnsScreen:
     message: str = ""
     tone: Tone = "info"
     done: bool = False
+    looking_up: str = ""  # not here: this order number is to be asked of central (look_up)
+    saved_return_id: str | None = None  # after submit: the return just saved (its receipt)
 
     @property
     def mode(self) -> str:
@@ -221,6 +233,11 @@ def _line_view(
     )
 
 
+def _order_number(text: str) -> bool:
+    """Whether `text` could be an order number (not a name, an email or a phone number)."""
+    return len(text) <= 64 and not any(c.isspace() or c == "@" for c in text)
+
+
 def confirmation(ret: Return) -> str:
     """'Refund 24.99 to the original payment · 1 back on shelf A-12 · 1 to the damaged bin'."""
     if ret.refund_amount <= 0:
@@ -243,10 +260,27 @@ def confirmation(ret: Return) -> str:
 
 
 class ReturnsVM(ActingVM[ReturnsScreen]):
+    def __init__(
+        self,
+        store: LocalStore,
+        session: SessionVM,
+        *,
+        clock: Clock = utc_now,
+        on_change: OnChange = nothing,
+        look_up: LookUp | None = None,
+    ) -> None:
+        """`look_up` asks central for an order this tablet does not hold (None: no lookup,
+        e.g. not enrolled)."""
+        self._look_up = look_up
+        super().__init__(store, session, clock=clock, on_change=on_change)
+
     def _start(self) -> None:
         self._reset()
         self._confirmation = ""
         self._last: str | None = None
+        self._online: str = ""  # the order number to ask central for
+        self._asked = False  # look_up ran; its answer:
+        self._answer: Change | SyncError | None = None  # None: central has no such order
 
     def _reset(self) -> None:
         self._query = ""
@@ -338,6 +372,7 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
         return tuple(_row(r, now, self._timezone()) for r in self._store.returns_since(midnight))
 
     def screen(self, message: str = "", tone: Tone = "info") -> ReturnsScreen:
+        looking_up, self._online = self._online, ""  # asked once, by the screen it was for
         order = None if self._done else self._order()
         lines = self._lines(order) if not self._done else []
         sold = sold_at(order) if order is not None else None
@@ -355,6 +390,8 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             message=message,
             tone=tone,
             done=self._done,
+            looking_up=looking_up,
+            saved_return_id=self._last if self._done else None,
         )
 
     # --- finding the sale -------------------------------------------------------------------
@@ -376,6 +413,10 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             )
         found = self._store.find_returnable(text)
         self._matches = found
+        if not found and self._look_up is not None and _order_number(text):
+            if self._store.order(text) is None:  # here, with nothing to return: say so below
+                self._online = text
+                return self.screen(f"Order {text} is not on this tablet: asking central…")
         if not found:
             return self.screen(
                 f"No order with anything to return matches “{text}”. "
@@ -386,6 +427,51 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             self._order_id = found[0].order_id
             return self.screen("Choose what comes back.", "ok")
         return self.screen(f"{len(found)} orders match: choose one.", "info")
+
+    def look_up(self) -> None:
+        """Ask central for the order `find` did not find here (the screen said `looking_up`).
+        The network only, no SQLite: the view runs it on a worker thread."""
+        number = self._query
+        if self._look_up is None or not number:
+            return
+        self._asked = True
+        try:
+            self._answer = self._look_up(number)
+        except SyncError as exc:
+            self._answer = exc
+
+    def looked_up(self) -> ReturnsScreen:
+        """What `look_up` brought: the order stored on this tablet as a pull stores it (so the
+        return works as for any order, offline later too) and chosen; or why not, in words."""
+        number, fetched = self._query, self._answer
+        asked, self._asked, self._answer = self._asked, False, None
+        if not asked:
+            return self.screen()
+        if isinstance(fetched, SyncError):
+            days = self._store.policy().return_window_days * 2
+            return self.screen(
+                f"Order {number} is not on this tablet: it may be older than the {days} days "
+                "of orders this tablet holds, and central cannot be reached to look it up. "
+                "Connect to the store's network and search again, or take it as a return "
+                "without the order (Not on this tablet).",
+                "warning",
+            )
+        if fetched is None:
+            return self.screen(
+                f"No order {number} on this tablet or on central. "
+                "Check the number on the receipt, or return it on the receipt.",
+                "error",
+            )
+        self._store.take_order(fetched)
+        order = self._store.order(fetched.id)
+        if order is None or not any(returnable(x) for x in order.lines):
+            return self.screen(f"Order {fetched.id} has nothing left to return.", "error")
+        self._order_id, self._matches = order.order_id, [order]
+        return self.screen(
+            f"Order {order.order_id} was not on this tablet: found on central. "
+            "Choose what comes back.",
+            "ok",
+        )
 
     def select(self, order_id: str) -> ReturnsScreen:
         order = self._store.order(order_id)
@@ -468,7 +554,16 @@ class ReturnsVM(ActingVM[ReturnsScreen]):
             self._skus.remove(key)
             return self.screen(f"{view.name} taken off this return.", "info")
         self._drafts[key] = replace(draft, qty=qty)
-        return self.screen(f"{qty} × {view.name}", "ok")
+        s = self.screen(f"{qty} × {view.name}", "ok")
+        if qty and s.summary is not None and s.summary.needs_manager:
+            # outside policy: not the green tone of a return that can be saved (issue #10, 9)
+            return self.screen(
+                f"{qty} × {view.name}: outside policy ("
+                + "; ".join(s.summary.breaches)
+                + "). A manager approves it before it is saved.",
+                "error",
+            )
+        return s
 
     def _choice(
         self, key: str, kind: type[_E], value: str, refused: str

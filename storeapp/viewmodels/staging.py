@@ -50,6 +50,7 @@ class StagingScreen:
     waiting: tuple[StageOrder, ...]  # picked orders to stage, packed SFS orders to ship
     current: StageOrder | None
     carriers: tuple[str, ...] = ()  # the store's, from its policy
+    carrier: str | None = None  # the one to offer first: the last used here, or the only one
     message: str = ""
     tone: Tone = "info"
 
@@ -86,6 +87,7 @@ def _stage_order(order: Order) -> StageOrder:
 class StagingVM(ActingVM[StagingScreen]):
     def _start(self) -> None:
         self._current: str | None = None
+        self._last_carrier: str | None = None  # shipping remembers it (issue #10, finding 11)
 
     def screen(self, message: str = "", tone: Tone = "info") -> StagingScreen:
         picked = self._store.orders_in((OrderState.PICKED.value,))
@@ -93,10 +95,16 @@ class StagingVM(ActingVM[StagingScreen]):
             (OrderState.STAGED.value,), order_type=OrderType.SHIP_FROM_STORE.value
         )
         current = self._store.order(self._current) if self._current else None
+        carriers = self._store.policy().carriers
+        if self._last_carrier in carriers:
+            carrier: str | None = self._last_carrier
+        else:
+            carrier = carriers[0] if len(carriers) == 1 else None
         return StagingScreen(
             waiting=tuple(_stage_order(o) for o in (*picked, *packed)),
             current=_stage_order(current) if current else None,
-            carriers=self._store.policy().carriers,
+            carriers=carriers,
+            carrier=carrier,
             message=message,
             tone=tone,
         )
@@ -137,6 +145,7 @@ class StagingVM(ActingVM[StagingScreen]):
             return self.screen("Choose the carrier.", "error")
         if len(tracking) < 4:
             return self.screen("Scan or type the tracking number.", "error")
+        self._last_carrier = carrier
         return self._act(
             "order.ship",
             {

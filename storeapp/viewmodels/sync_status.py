@@ -2,12 +2,17 @@
 
 Chip texts, first that applies:
 
+    link offline     "Offline · 37 waiting · oldest 3 h 12 min" (the event stream broke,
+                     ended or went silent: told at once, `on_link(False)`)
     in a pass        "Sending 120/540", "Receiving 1000/5000" (the sync engine's Progress;
                      "Receiving 1000" while paging a feed of unknown length)
     never synced     "Not synced yet · 3 waiting"
     last pass failed "Offline · 37 waiting · oldest 3 h 12 min"
     attention        "2 need attention"
     otherwise        "Online · synced 12 s ago" (+ " · 3 waiting")
+
+"Sync now" while offline says so at once, with what waits: "Offline — 3 changes waiting;
+will send when central is back" (and keeps saying it until the link is back).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from storeapp.local import LocalStore, LoggedOp, PendingOp
 from sync.engine import Progress
 from sync.protocol import OPS
+from sync.replica import PendingSummary
 
 from .screen import Clock, OnChange, Tone, ago, duration, local_time, nothing, utc_now
 
@@ -30,6 +36,7 @@ __all__ = [
     "SyncStatusVM",
     "code_action",
     "describe_op",
+    "offline_words",
 ]
 
 CLOCK_WARNING_SECONDS = 300
@@ -130,6 +137,14 @@ CODE_ACTIONS: dict[str, str] = {
 SHIPPED_AFTER_CLOSE = "The parcel is gone: a manager tells the online store"
 
 
+def offline_words(waiting: int) -> str:
+    """What "Sync now" says while central cannot be reached."""
+    if waiting == 0:
+        return "Offline — nothing waiting; will sync when central is back"
+    changes = "change" if waiting == 1 else "changes"
+    return f"Offline — {waiting} {changes} waiting; will send when central is back"
+
+
 def code_action(code: str | None) -> str | None:
     """What happens next for a result code whose fact went to a manager, in words."""
     if code and code.startswith("SHIPPED_AFTER_"):
@@ -174,6 +189,15 @@ class SyncStatusVM:
         """`on_change` asks the sync engine for a pass now (the Sync now button)."""
         self._store, self._clock, self._sync_now = store, clock, on_change
         self._progress: Progress | None = None
+        self._link: bool | None = None  # the event stream's verdict; None: not known
+        self._asked = False  # Sync now was tapped and nothing has been sent since
+
+    def on_link(self, online: bool | None) -> Chip:
+        """From the event stream (through the fanout): online, offline, or not known."""
+        self._link = online
+        if online is False:
+            self._progress = None  # a pass in flight will end offline
+        return self.chip()
 
     # --- fed by the sync engine (through page.run_task) ------------------------------
 
@@ -194,6 +218,8 @@ class SyncStatusVM:
         state = self._store.sync_state()
         summary = self._store.pending_summary()
         waiting, attention = summary.count, summary.attention
+        if self._link is False:
+            return self._offline_chip(summary, now)
         if self._progress is not None:
             progress = self._progress
             return Chip(progress.words, "info", progress.phase, waiting, attention)
@@ -201,10 +227,7 @@ class SyncStatusVM:
             tail = f" · {waiting} waiting" if waiting else ""
             return Chip(f"Not synced yet{tail}", "warning", "never", waiting, attention)
         if state.last_error is not None:
-            parts = ["Offline", f"{waiting} waiting" if waiting else "nothing waiting"]
-            if summary.oldest_occurred_at is not None:
-                parts.append(f"oldest {duration(now - summary.oldest_occurred_at)}")
-            return Chip(" · ".join(parts), "warning", "offline", waiting, attention)
+            return self._offline_chip(summary, now)
         if attention:
             verb = "needs" if attention == 1 else "need"
             return Chip(f"{attention} {verb} attention", "error", "attention", waiting, attention)
@@ -213,7 +236,23 @@ class SyncStatusVM:
             text += f" · {waiting} waiting"
         return Chip(text, "ok", "online", waiting, attention)
 
+    @staticmethod
+    def _offline_chip(summary: PendingSummary, now: datetime) -> Chip:
+        waiting, attention = summary.count, summary.attention
+        parts = ["Offline", f"{waiting} waiting" if waiting else "nothing waiting"]
+        if summary.oldest_occurred_at is not None:
+            parts.append(f"oldest {duration(now - summary.oldest_occurred_at)}")
+        return Chip(" · ".join(parts), "warning", "offline", waiting, attention)
+
     def screen(self, message: str = "", tone: Tone = "info") -> SyncScreen:
+        chip = self.chip()
+        if self._asked and chip.state == "online":
+            self._asked = False  # sent: the chip says so
+        if not message and self._asked and chip.state == "offline":
+            message, tone = offline_words(chip.waiting), "warning"
+        return self._screen(chip, message, tone)
+
+    def _screen(self, chip: Chip, message: str, tone: Tone) -> SyncScreen:
         now = self._clock()
         state = self._store.sync_state()
         names = self._store.staff_names()
@@ -227,7 +266,7 @@ class SyncStatusVM:
                 "ask a manager to set the time."
             )
         return SyncScreen(
-            chip=self.chip(),
+            chip=chip,
             pending=tuple(
                 self._pending_row(op, names, now, timezone) for op in self._store.outbox(200)
             ),
@@ -282,8 +321,13 @@ class SyncStatusVM:
     # --- acting ----------------------------------------------------------------------
 
     def sync_now(self) -> SyncScreen:
+        """Ask for a pass; offline (the link, or the last pass), say so and what waits."""
         self._sync_now()
-        return self.screen("Syncing…", "info")
+        self._asked = True
+        chip = self.chip()
+        if chip.state == "offline":
+            return self._screen(chip, offline_words(chip.waiting), "warning")
+        return self._screen(chip, "Syncing…", "info")
 
     def mark_seen(self, seq: int | None = None) -> SyncScreen:
         """Take one op (or, with no seq, every op) off the attention list."""

@@ -24,7 +24,7 @@ from typing import Literal, TypeAlias, cast, overload
 from storeapp.local import LocalStore
 from sync.client import CentralClient
 from sync.errors import NotEnrolled
-from sync.protocol import DeviceHealth
+from sync.protocol import Change, DeviceHealth, StockLookup
 from sync.replica import Identity
 
 from .approvals import ApprovalsVM
@@ -32,10 +32,12 @@ from .console import DevicesVM, ExceptionsVM, KpisVM
 from .counting import CountVM
 from .handover import HandoverVM
 from .home import HomeVM
+from .lookup import LookupVM
 from .picking import PickListVM
 from .plans import PlansVM
 from .queue import QueueVM
-from .returns import ReturnsVM
+from .rejecting import RejectionsVM, RejectVM
+from .returns import LookUp, ReturnsVM
 from .screen import Clock, OnChange, nothing, utc_now
 from .session import IDLE_AFTER, SessionVM
 from .staging import StagingVM
@@ -67,6 +69,9 @@ ScreenName = Literal[
     "devices",
     "kpis",
     "sync",
+    "lookup",  # issue #11: stock lookup, every associate
+    "rejections",  # issue #11: the manager's history of rejections
+    "reject",  # the reject dialog's view-model (opened from the pick list)
     "plans",  # count plans (issue #12)
 ]
 SCREENS: tuple[ScreenName, ...] = (
@@ -84,10 +89,13 @@ SCREENS: tuple[ScreenName, ...] = (
     "devices",
     "kpis",
     "sync",
+    "lookup",
+    "rejections",
+    "reject",
     "plans",
 )
 MANAGER_SCREENS: frozenset[ScreenName] = frozenset(
-    {"queue", "approvals", "exceptions", "devices", "kpis", "plans"}
+    {"queue", "approvals", "exceptions", "devices", "kpis", "rejections", "plans"}
 )
 _TITLES: dict[str, str] = {
     "queue": "The queue",
@@ -95,6 +103,7 @@ _TITLES: dict[str, str] = {
     "exceptions": "Exceptions",
     "devices": "Devices",
     "kpis": "KPIs",
+    "rejections": "Rejections",
     "plans": "Count plans",
 }
 
@@ -112,6 +121,9 @@ ScreenVM: TypeAlias = (
     | DevicesVM
     | KpisVM
     | SyncStatusVM
+    | LookupVM
+    | RejectVM
+    | RejectionsVM
     | PlansVM
 )
 
@@ -143,6 +155,8 @@ _ACTING: dict[str, Callable[..., ScreenVM]] = {
     "count": CountVM,
     "approvals": ApprovalsVM,
     "exceptions": ExceptionsVM,
+    "reject": RejectVM,
+    "rejections": RejectionsVM,
     "plans": PlansVM,
 }
 
@@ -161,14 +175,23 @@ class TabSession:
         idle_after: timedelta = IDLE_AFTER,
         sync_now: OnChange = nothing,
         devices: Callable[[Identity | None], Callable[[], list[DeviceHealth]]] | None = None,
+        lookup: Callable[[Identity | None], Callable[[str], StockLookup]] | None = None,
+        scan_sheet: str | None = None,
+        lookups: Callable[[Identity | None], LookUp | None] | None = None,
     ) -> None:
         """`sync_now` asks the sync engine for a pass (an action queued, Sync now);
-        `devices` makes the device list's fetch from the tablet's identity (tests)."""
+        `devices` makes the device list's fetch from the tablet's identity (tests);
+        `lookup` the stock lookup's online part (tests); `scan_sheet` is the demo's scan
+        sheet address, linked from Home (None: no link); `lookups` the returns desk's
+        lookup of an older order on central (tests)."""
         self.store = LocalStore(db_path, screen=True)
         self.sync_now = sync_now
         self.session = SessionVM(self.store, clock=clock, idle_after=idle_after)
         self.sync = SyncStatusVM(self.store, on_change=sync_now)
         self._devices = devices or devices_of
+        self._lookup = lookup or lookup_of
+        self._scan_sheet = scan_sheet
+        self._lookups = lookups or order_lookup_of
         self._on_change: OnChange = sync_now
         self._vms: dict[str, ScreenVM] = {}
         self.closed = False
@@ -226,6 +249,12 @@ class TabSession:
     @overload
     def vm(self, name: Literal["sync"]) -> SyncStatusVM: ...
     @overload
+    def vm(self, name: Literal["lookup"]) -> LookupVM: ...
+    @overload
+    def vm(self, name: Literal["reject"]) -> RejectVM: ...
+    @overload
+    def vm(self, name: Literal["rejections"]) -> RejectionsVM: ...
+    @overload
     def vm(self, name: Literal["plans"]) -> PlansVM: ...
     @overload
     def vm(self, name: str) -> ScreenVM: ...
@@ -251,15 +280,20 @@ class TabSession:
 
     def _build(self, key: str) -> ScreenVM:
         store, session, on_change = self.store, self.session, self._on_change
+        if key == "returns":  # it may look an older order up on central
+            look_up = self._lookups(store.identity())
+            return ReturnsVM(store, session, on_change=on_change, look_up=look_up)
         if key in _ACTING:  # the screens that change something: they wake the sync engine
             return _ACTING[key](store, session, on_change=on_change)
         match key:
             case "home":
-                return HomeVM(store, session)
+                return HomeVM(store, session, scan_sheet=self._scan_sheet)
             case "kpis":
                 return KpisVM(store, session)
             case "devices":
                 return DevicesVM(session, self._devices(store.identity()), timezone=store.timezone)
+            case "lookup":
+                return LookupVM(store, session, fetch=self._lookup(store.identity()))
         raise UnknownScreen(key)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -294,3 +328,33 @@ def devices_of(identity: Identity | None) -> Callable[[], list[DeviceHealth]]:
             return client.devices()
 
     return fetch
+
+
+def lookup_of(identity: Identity | None) -> Callable[[str], StockLookup]:
+    """The stock lookup's online part (the chain's other stores, the latest movements), with
+    this tablet's token read once here; the call runs on a worker thread."""
+
+    def fetch(sku: str) -> StockLookup:
+        if identity is None:
+            raise NotEnrolled("This tablet is not enrolled")
+        with CentralClient(identity.server_url, identity.token, timeout=5) as client:
+            return client.stock_nearby(sku)
+
+    return fetch
+
+
+LOOKUP_TIMEOUT_S = 8.0
+
+
+def order_lookup_of(identity: Identity | None) -> LookUp | None:
+    """The returns desk's lookup of an order on central, with this tablet's token (None: not
+    enrolled, nothing to ask). Each call opens its own client: it runs on a worker thread."""
+    if identity is None:
+        return None
+
+    def look_up(order_id: str) -> Change | None:
+        # a customer waits at the desk: a short timeout, then the words for offline
+        with CentralClient(identity.server_url, identity.token, timeout=LOOKUP_TIMEOUT_S) as c:
+            return c.order(order_id)
+
+    return look_up

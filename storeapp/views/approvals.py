@@ -41,18 +41,26 @@ class ApprovalsView(ScreenView):
         self.returns = ft.Column(spacing=8)
         self.reasons: dict[str, ft.TextField] = {}
         self.adjust_scan = text_field(
-            "Scan item to adjust", width=360, on_submit=ui.handler(self._adjust_scan)
+            "Scan item to adjust", width=ui.fit(360), on_submit=ui.handler(self._adjust_scan)
         )
         self.adjust_item = label("", bold=True)
-        self.adjust_location = text_field("Location", width=180)
-        self.adjust_delta = text_field("Change (units)", width=180)
-        self.adjust_reason = text_field("Reason", width=360)
+        self.adjust_location = text_field("Location", width=ui.fit(180))
+        self.adjust_delta = text_field("Change (units)", width=ui.fit(180))
+        self.adjust_reason = text_field("Reason", width=ui.fit(360))
         self.adjust = _box(
             ft.Column(
                 [
                     label("Stock adjustment", size=TEXT, bold=True),
-                    ft.Row([self.adjust_scan, handle("adjust-item", self.adjust_item)]),
-                    ft.Row([self.adjust_location, self.adjust_delta, self.adjust_reason]),
+                    ft.Row(
+                        [self.adjust_scan, handle("adjust-item", self.adjust_item)],
+                        wrap=True,
+                        run_spacing=8,
+                    ),
+                    ft.Row(
+                        [self.adjust_location, self.adjust_delta, self.adjust_reason],
+                        wrap=True,
+                        run_spacing=8,
+                    ),
                     ft.Row(
                         [button("Save adjustment", ui.handler(self._adjust), icon=ft.Icons.TUNE)],
                         alignment=ft.MainAxisAlignment.END,
@@ -115,7 +123,7 @@ class ApprovalsView(ScreenView):
             actions.append(
                 button(
                     "Approve",
-                    self.ui.handler(lambda e: self._decide(c.count_id, True)),
+                    self.ui.handler(lambda e: self._approve(c)),
                     icon=ft.Icons.CHECK,
                     primary=True,
                 )
@@ -134,7 +142,19 @@ class ApprovalsView(ScreenView):
         ]
         if c.own:
             facts.append(label("You counted it: another manager decides.", size=16))
-        return _box(ft.Row([ft.Column(facts, expand=True, spacing=2), *actions]))
+        return _box(self._facts_and_actions(facts, actions))
+
+    def _facts_and_actions(self, facts: list[ft.Control], actions: list[ft.Control]) -> ft.Control:
+        """Beside each other when wide; the actions on their own line when narrow."""
+        if self.ui.narrow:
+            return ft.Column(
+                [
+                    ft.Column(facts, spacing=2),
+                    ft.Row(actions, wrap=True, spacing=8, run_spacing=8),
+                ],
+                spacing=8,
+            )
+        return ft.Row([ft.Column(facts, expand=True, spacing=2), *actions])
 
     def _returns(self, s: ApprovalsScreen) -> list[ft.Control]:
         self.reasons = {}
@@ -143,7 +163,7 @@ class ApprovalsView(ScreenView):
         return [self._return(r) for r in s.returns]
 
     def _return(self, r: ReturnApproval) -> ft.Control:
-        reason = text_field("Override reason", width=300)
+        reason = text_field("Override reason", width=self.ui.fit(300))
         self.reasons[r.return_id] = reason
         facts: list[ft.Control] = [
             label(f"Return {r.order} · {r.units} item(s) · refund {r.refund_held} held", bold=True),
@@ -151,20 +171,46 @@ class ApprovalsView(ScreenView):
             *(label(b, size=16, color=ft.Colors.ORANGE_900) for b in r.breaches),
         ]
         return _box(
-            ft.Row(
+            self._facts_and_actions(
+                facts,
                 [
-                    ft.Column(facts, expand=True, spacing=2),
                     reason,
                     button(
                         "Approve return",
                         self.ui.handler(lambda e: self._approve_return(r.return_id)),
                         icon=ft.Icons.VERIFIED_USER,
                     ),
-                ]
+                ],
             )
         )
 
     # --- events ---------------------------------------------------------------------------
+
+    def _approve(self, c: CountApproval) -> None:
+        if not c.confirm:
+            self._decide(c.count_id, True)
+            return
+
+        def answer(yes: bool) -> None:
+            self.ui.close_dialog()
+            if yes:
+                self._decide(c.count_id, True)
+
+        self.ui.show_dialog(
+            ft.AlertDialog(
+                modal=True,
+                title=label("Approve this count?", size=TITLE, bold=True),
+                content=handle("approve-confirm", label(c.confirm)),
+                actions=[
+                    button("Keep it waiting", self.ui.handler(lambda e: answer(False))),
+                    button(
+                        f"Approve {c.variance_text}",
+                        self.ui.handler(lambda e: answer(True)),
+                        primary=True,
+                    ),
+                ],
+            )
+        )
 
     def _decide(self, count_id: str, approve: bool) -> None:
         s = self.vm.approve_count(count_id) if approve else self.vm.recount(count_id)

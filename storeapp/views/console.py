@@ -111,10 +111,12 @@ class DevicesView(ScreenView):
                 ft.Row(
                     [
                         label("Devices", size=TITLE, bold=True),
-                        ft.Container(expand=True),
                         handle("devices-as-of", self.as_of),
                         button("Refresh", ui.handler(self._refresh), icon=ft.Icons.REFRESH),
-                    ]
+                    ],
+                    wrap=True,
+                    run_spacing=8,
+                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
                 ),
                 self.box,
                 self.rows,
@@ -138,6 +140,7 @@ class DevicesView(ScreenView):
             _card(
                 label(f"{r.name}  {r.version}".strip(), bold=True),
                 label(f"{r.last_sync} · {r.waiting} · {r.clock}", size=16),
+                *([label(r.replica, size=16)] if r.replica else []),
                 *(
                     [label(f"Look at it: {r.worry}", size=16, color=ft.Colors.ORANGE_900)]
                     if r.worry
@@ -190,7 +193,7 @@ class KpisView(ScreenView):
                 padding=12,
                 border_radius=8,
                 bgcolor=ft.Colors.BLUE_GREY_50,
-                width=230,
+                width=min(230, (self.ui.content_width - 12) / 2) if self.ui.phone else 230,
             )
             for name, value in tiles
         ]
@@ -199,7 +202,7 @@ class KpisView(ScreenView):
                 [
                     label(bar.hour, size=16, bold=True),
                     ft.Container(
-                        width=max(4, 400 * bar.share),
+                        width=max(4, self.ui.fit(400 + 140) - 140) * bar.share + 4,
                         height=24,
                         bgcolor=ft.Colors.BLUE_400,
                         border_radius=4,

@@ -5,6 +5,16 @@ screen (a snack bar), never "Error running app"; the page is updated once at the
 end, then, at the same time, a field asked for with `focus_after` gets the keyboard
 back (a scanner types into the focused field) and a tone asked for with
 `play_after` sounds (so the colour, the tone and the focus arrive together).
+
+The focus rule of the app (issue #10): when a handler asked for no field, the current
+screen's scan field (`scan_field()`, set by the shell) gets the keyboard back, whatever
+was tapped: a button, a dropdown, a chip, a dialog's answer. Only a field's own focus
+and blur events (`handler(fn, refocus=False)`) and an open dialog leave it where it is,
+so a tap into another field is not undone.
+
+`width` is the page's width (the client tells it at start and on each resize): the
+views read `narrow` (the screen's content is narrower than `NARROW`) to stack a row's
+parts instead of squeezing them.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from storeapp.viewmodels.printing import PrintVM
 from storeapp.viewmodels.screen import Tone
 
 from .sound import Tones
-from .widgets import TEXT, TONE_BG, TONE_FG
+from .widgets import NARROW, PHONE, TEXT, TONE_BG, TONE_FG
 
 __all__ = ["Ui"]
 
@@ -50,6 +60,48 @@ class Ui:
         self._on_error = on_error
         self._tones = tones  # None: a silent tablet
         self.printing: PrintVM | None = None  # the Print dialog's (set by the frame)
+        self.scan_field: Callable[[], ft.Control | None] = lambda: None
+        self.dialog_open = False
+
+    # --- layout ---------------------------------------------------------------------------
+
+    @property
+    def width(self) -> float:
+        return float(self.page.width or 1280)
+
+    @property
+    def phone(self) -> bool:
+        """A phone-sized page: the rail shows only the chosen entry's label."""
+        return self.width < PHONE
+
+    @property
+    def content_width(self) -> float:
+        """What a screen has beside the rail (80 px on a phone, 96 px otherwise)."""
+        return self.width - (80 if self.phone else 96) - 32
+
+    @property
+    def narrow(self) -> bool:
+        """The screen's rows stack their parts (portrait tablet, phone)."""
+        return self.content_width < NARROW
+
+    def fit(self, width: float) -> float:
+        """`width`, or the screen's content width when that is less (a phone)."""
+        return min(width, self.content_width)
+
+    # --- dialogs --------------------------------------------------------------------------
+
+    def show_dialog(self, dialog: ft.AlertDialog) -> None:
+        """Open `dialog`; the scan field gets the keyboard back when it closes."""
+        self.dialog_open = True
+        dialog.on_dismiss = self.handler(self._dismissed)
+        self.page.show_dialog(dialog)
+
+    def close_dialog(self) -> None:
+        self.dialog_open = False
+        self.page.pop_dialog()
+
+    def _dismissed(self, e: Any) -> None:
+        self.dialog_open = False
 
     def notify(self, text: str, tone: Tone = "info") -> None:
         """A short message at the bottom of the screen."""
@@ -76,8 +128,9 @@ class Ui:
         if self._tones is not None:
             await self._tones.play(tone)
 
-    def handler(self, fn: Callable[..., Any]) -> Handler:
-        """Wrap an event handler: errors become messages, one update, then focus."""
+    def handler(self, fn: Callable[..., Any], *, refocus: bool = True) -> Handler:
+        """Wrap an event handler: errors become messages, one update, then focus (the
+        field asked for, else the screen's scan field unless `refocus` is False)."""
 
         async def run(e: Any = None) -> None:
             try:
@@ -91,6 +144,8 @@ class Ui:
                 if self._on_error is not None:
                     self._on_error(exc)
                 self.notify(f"That did not work: {exc}", "error")
+            if self._focus is None and refocus and not self.dialog_open:
+                self._focus = self.scan_field()
             self.page.update()
             tone, self._tone = self._tone, None
             if tone is None:

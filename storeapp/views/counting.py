@@ -17,11 +17,13 @@ from .widgets import (
     TARGET,
     TEXT,
     TITLE,
+    action_bar,
     button,
     fill,
     handle,
     keeping_message,
     label,
+    look_ready,
     message,
     show,
     text_field,
@@ -37,7 +39,7 @@ class CountView(ScreenView):
     def __init__(self, ui: Ui, vm: CountVM, task_id: str | None = None) -> None:
         self.ui, self.vm = ui, vm
         self.scan = text_field(
-            "Scan item", autofocus=True, width=420, on_submit=ui.handler(self._scan)
+            "Scan item", autofocus=True, width=ui.fit(420), on_submit=ui.handler(self._scan)
         )
         self.focus_target = self.scan
         self.text, self.box = message("count-message")
@@ -47,40 +49,43 @@ class CountView(ScreenView):
             "Location",
             width=200,
             on_submit=ui.handler(self._location),
-            on_blur=ui.handler(self._location),
+            on_blur=ui.handler(self._location, refocus=False),
         )
         self.qty = label(
-            "", size=BIG + 24, bold=True, text_align=ft.TextAlign.CENTER, width=3 * _KEY
+            "", size=BIG + 24, bold=True, text_align=ft.TextAlign.CENTER, width=3 * _KEY + 16
         )
         self.submit_btn = button(
             "Submit count", ui.handler(self._submit), icon=ft.Icons.CHECK, primary=True
         )
         pad = ft.Column([ft.Row([self._key(k) for k in row], spacing=8) for row in _PAD], spacing=8)
+        what = ft.Column(
+            [
+                handle("count-item", self.title),
+                ft.Row(
+                    [self.location, label("Counted:", size=TEXT)],
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                ),
+                ft.Container(
+                    handle("count-qty", self.qty),
+                    bgcolor=ft.Colors.BLUE_GREY_50,
+                    border_radius=8,
+                    padding=8,
+                ),
+            ],
+            spacing=12,
+        )
+        keys = pad
+        # Cancel and Submit in the bottom bar, out of the scrolling part: reachable on a phone
+        self.bar = action_bar(
+            button("Cancel", ui.handler(self._cancel), icon=ft.Icons.CLOSE), self.submit_btn
+        )
+        self.bar.visible = False
+        # landscape: the item and the count beside the pad, so the pad's last row and Submit
+        # stay above the fold (issue #10, finding 7); narrow: one under the other
         self.work = ft.Container(
-            ft.Column(
-                [
-                    handle("count-item", self.title),
-                    ft.Row(
-                        [self.location, label("Counted:", size=TEXT)],
-                        vertical_alignment=ft.CrossAxisAlignment.CENTER,
-                    ),
-                    ft.Container(
-                        handle("count-qty", self.qty),
-                        bgcolor=ft.Colors.BLUE_GREY_50,
-                        border_radius=8,
-                        padding=8,
-                    ),
-                    pad,
-                    ft.Row(
-                        [
-                            button("Cancel", ui.handler(self._cancel), icon=ft.Icons.CLOSE),
-                            self.submit_btn,
-                        ],
-                        alignment=ft.MainAxisAlignment.END,
-                    ),
-                ],
-                spacing=12,
-            ),
+            ft.Column([what, keys], spacing=12)
+            if ui.narrow
+            else ft.Row([what, keys], spacing=32, vertical_alignment=ft.CrossAxisAlignment.START),
             visible=False,
         )
         self.recent = ft.Column(spacing=4)
@@ -101,6 +106,7 @@ class CountView(ScreenView):
                     scroll=ft.ScrollMode.AUTO,
                     spacing=12,
                 ),
+                self.bar,
             ],
             expand=True,
             spacing=12,
@@ -109,14 +115,22 @@ class CountView(ScreenView):
         self.render(vm.start(task_id) if task_id else vm.screen())
 
     def _key(self, key: str) -> ft.Control:
-        text = {"clear": "C", "back": "⌫"}.get(key, key)
-        return ft.Button(
-            content=ft.Text(text, size=BIG, weight=ft.FontWeight.BOLD),
+        """A pad key, named by its `data` ("7", "Clear", "Delete last digit"); no tooltip
+        (one under a resting pointer took the keyboard) and no glyph the font lacks ("⌫")."""
+        name = {"clear": "Clear", "back": "Delete last digit"}.get(key, key)
+        face: ft.Control = (
+            ft.Icon(ft.Icons.BACKSPACE_OUTLINED, size=BIG)
+            if key == "back"
+            else ft.Text("C" if key == "clear" else key, size=BIG, weight=ft.FontWeight.BOLD)
+        )
+        btn = ft.Button(
+            content=face,
             width=_KEY,
             height=_KEY,
-            tooltip={"clear": "Clear", "back": "Delete last digit"}.get(key, key),
+            data=name,
             on_click=self.ui.handler(lambda e, k=key: self._pad(k)),
         )
+        return ft.Semantics(label=name, button=True, content=btn) if key != name else btn
 
     def refresh(self) -> None:
         """A sync pass: new answers, the same message."""
@@ -125,7 +139,7 @@ class CountView(ScreenView):
     def render(self, s: CountScreen) -> None:
         self.last = s
         show(self.text, self.box, s.message, s.tone)
-        self.work.visible = s.counting
+        self.work.visible = self.bar.visible = s.counting
         self.tasks.visible = not s.counting
         if s.counting:
             self.title.value = f"{s.name}" + (" · recount" if s.task_id else "")
@@ -134,7 +148,7 @@ class CountView(ScreenView):
                 self.location.value = s.location
                 self._where = where
             self.qty.value = s.qty_text or "–"
-            self.submit_btn.disabled = not s.can_submit
+            look_ready(self.submit_btn, s.can_submit)  # a tap says what is missing
         else:
             self._where = None
         fill(self.tasks, s.tasks, lambda: self._tasks(s))

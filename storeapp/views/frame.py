@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
+from storeapp.printing import Printers
 from storeapp.viewmodels.printing import PrintVM
 from storeapp.viewmodels.tab import TabSession
 from sync.engine import Progress
+from sync.link import Link
 
 from .context import Ui
 from .enroll import EnrollView
@@ -46,6 +48,7 @@ class Frame:
             clock=services.clock,
             idle_after=services.idle_after,
             sync_now=services.sync_now,
+            scan_sheet=services.scan_sheet,
         )
         self.session, self.sync = self.tab.session, self.tab.sync
         self.ui = Ui(
@@ -56,7 +59,7 @@ class Frame:
             on_action=self.session.touch,
         )
         self.ui.printing = PrintVM(
-            self.tab.store, self.session, services.printers, clock=services.clock
+            self.tab.store, self.session, services.printers or Printers(), clock=services.clock
         )
         self.current: Screen | None = None  # EnrollView | SignInView | Shell
         self._token: int | None = None
@@ -69,6 +72,7 @@ class Frame:
         self.page.on_close = self._on_close
         self.page.on_disconnect = self._on_disconnect
         self.page.on_connect = self._on_connect
+        self.page.on_resize = self.ui.handler(self._on_resize, refocus=False)
         self._subscribe()
         if self.sync.screen().device_id is None:
             self._mount(EnrollView(self.ui, self.services, self.show_sign_in))
@@ -80,6 +84,7 @@ class Frame:
     def _subscribe(self) -> None:
         if self._token is None:
             self._token = self.services.fanout.subscribe(self._on_sync_event)
+            self.sync.on_link(self.services.fanout.link.online)
 
     def _unsubscribe(self) -> None:
         if self._token is not None:
@@ -94,6 +99,13 @@ class Frame:
         self._connected = True
         self._subscribe()
         self._refresh()
+
+    def _on_resize(self, e: Any = None) -> None:
+        if isinstance(self.current, Shell):
+            self.current.resized()
+            view = self.current.view
+            if view is not None and view.focus_target is not None:
+                self.ui.focus_after(view.focus_target)
 
     def _on_close(self, e: Any = None) -> None:
         self._closed = True
@@ -135,7 +147,9 @@ class Frame:
         if self._closed:
             return
         try:
-            if isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
+            if isinstance(event, Link):  # the event stream: online or offline, at once
+                self.sync.on_link(event.online)
+            elif isinstance(event, Progress):  # sending (push) or receiving (pull, snapshot)
                 self.sync.on_progress(event)
             else:
                 self.sync.on_idle()

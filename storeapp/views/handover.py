@@ -11,17 +11,21 @@ from storeapp.viewmodels import HandoverScreen, HandoverVM
 from storeapp.viewmodels.handover import HandoverLine
 
 from .context import Ui
+from .handover_contact import ask_contact
+from .handover_proof import arrival_rows, ask_collector
 from .print_dialog import print_button
 from .screen import ScreenView
 from .widgets import (
     BIG,
     TEXT,
     TITLE,
+    action_bar,
     button,
     choice,
     fill,
     handle,
     label,
+    look_ready,
     message,
     show,
     stepper,
@@ -34,12 +38,12 @@ _VERIFIED = {"pickup_code": "Verified by pickup code", "id": "Verified by photo 
 
 
 class HandoverView(ScreenView):
-    def __init__(self, ui: Ui, vm: HandoverVM) -> None:
+    def __init__(self, ui: Ui, vm: HandoverVM, query: str | None = None) -> None:
         self.ui, self.vm = ui, vm
         self.find = text_field(
             "Find order",
             autofocus=True,
-            expand=True,
+            width=ui.fit(480),
             on_submit=ui.handler(self._find),
         )
         self.text, self.box = message("handover-message")
@@ -49,25 +53,33 @@ class HandoverView(ScreenView):
         self.contact = label("", size=TEXT)
         self.shelf = label("", size=BIG, bold=True)
         self.verified = label("", size=TEXT, bold=True)
-        self.code = text_field("Pickup code", width=300, on_submit=ui.handler(self._verify_code))
+        self.code = text_field(
+            "Pickup code", width=ui.fit(300), on_submit=ui.handler(self._verify_code)
+        )
         self.id_btn = button("Photo ID checked", ui.handler(self._verify_id), icon=ft.Icons.BADGE)
-        self.verify_row = ft.Row([self.code, self.id_btn], wrap=True)
+        self.verify_row = ft.Row([self.code, self.id_btn], wrap=True, run_spacing=8)
         self.lines = ft.Column(spacing=6)
         self.hand_btn = button(
             "Hand over", ui.handler(self._hand_over), icon=ft.Icons.HANDSHAKE, primary=True
         )
         self.next_btn = button("Next customer", ui.handler(self._start), icon=ft.Icons.PERSON_ADD)
+        self.arrived = ft.Column(spacing=6)  # issue #11: curbside check-ins first
+        self.proof_btn = button("Who collects", ui.handler(self._collector), icon=ft.Icons.BADGE)
+        self.notify_btn = button("Contact & notice", ui.handler(self._contact), icon=ft.Icons.EMAIL)
         self.order = ft.Column(
             [
                 ft.Row(
                     [
-                        ft.Column([self.title, self.contact], expand=True, spacing=2),
+                        ft.Column([self.title, self.contact], spacing=2, width=ui.fit(520)),
                         self.print_btn,
                         handle("staging-location", self.shelf),
-                    ]
+                    ],
+                    wrap=True,
+                    run_spacing=8,
                 ),
                 handle("order-state", self.verified),
                 self.verify_row,
+                ft.Row([self.proof_btn, self.notify_btn], wrap=True),
                 self.lines,
             ],
             spacing=12,
@@ -76,20 +88,31 @@ class HandoverView(ScreenView):
             [
                 label("Hand-over", size=TITLE, bold=True),
                 label("Scan the pickup code, or type a name, email or phone."),
-                ft.Row([self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)]),
+                ft.Row(
+                    [self.find, button("Find", ui.handler(self._find), icon=ft.Icons.SEARCH)],
+                    wrap=True,
+                    run_spacing=8,
+                ),
                 self.box,
+                self.arrived,
                 self.matches,
                 ft.Column([self.order], expand=True, scroll=ft.ScrollMode.AUTO),
-                ft.Row([self.next_btn, self.hand_btn], alignment=ft.MainAxisAlignment.END),
+                action_bar(self.next_btn, self.hand_btn),
             ],
             expand=True,
             spacing=12,
         )
-        self.focus_target = self.find
+        self.focus_target: ft.Control = self.find
         self.render(vm.screen())
+        if query:  # scanned on Home
+            self.find.value = query
+            self._find(None)
 
     def render(self, s: HandoverScreen) -> None:
         show(self.text, self.box, s.message, s.tone)
+        # the field a scanner's code goes to now: the pickup code to verify, else the search
+        verifying = s.order is not None and s.order.verified_by is None and not s.done
+        self.focus_target = self.code if verifying else self.find
         fill(
             self.matches,
             (s.matches, s.order is None),
@@ -106,6 +129,11 @@ class HandoverView(ScreenView):
                 if s.order is None or len(s.matches) > 1
                 else []
             ),
+        )
+        fill(
+            self.arrived,
+            s.arrived,
+            lambda: arrival_rows(s, lambda x: self.ui.handler(lambda e: self._select(x))),
         )
         o = s.order
         self.order.visible = o is not None
@@ -125,9 +153,13 @@ class HandoverView(ScreenView):
             )
         )
         self.verify_row.visible = o.verified_by is None and not s.done
+        who = o.collected_by + (f", {o.id_type} …{o.id_last4}" if o.id_last4 else "")
+        self.proof_btn.content = f"Who collects ({who})"
+        self.proof_btn.visible = self.notify_btn.visible = not s.done
         fill(self.lines, (o.lines, s.done), lambda: [self._line(x, s.done) for x in o.lines])
         self.hand_btn.content = f"Hand over {o.units_to_hand} item(s)"
-        self.hand_btn.disabled = o.verified_by is None or o.units_to_hand == 0
+        # not ready: grey, and a tap says why (issue #10, finding 6)
+        look_ready(self.hand_btn, o.verified_by is not None and o.units_to_hand > 0)
 
     def _line(self, x: HandoverLine, done: bool) -> ft.Control:
         parts: list[ft.Control] = [
@@ -151,9 +183,8 @@ class HandoverView(ScreenView):
                 f"hand-qty-{x.line_id}",
             )
             parts.append(row)
-        return ft.Container(
-            ft.Row(parts), padding=8, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50
-        )
+        body = ft.Column(parts, spacing=4) if self.ui.narrow else ft.Row(parts)
+        return ft.Container(body, padding=8, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50)
 
     # --- events: each one view-model call ------------------------------------------------
 
@@ -180,6 +211,16 @@ class HandoverView(ScreenView):
 
     def _qty(self, line_id: str, qty: int) -> None:
         self.render(self.vm.set_qty(line_id, qty))
+
+    def _collector(self, e: Any) -> None:
+        s = self.vm.screen()
+        if s.order is not None:
+            ask_collector(self.ui, self.vm, s.order, self.render)
+
+    def _contact(self, e: Any) -> None:
+        s = self.vm.screen()
+        if s.order is not None:
+            ask_contact(self.ui, self.vm, s.order, self.render)
 
     def _hand_over(self, e: Any) -> None:
         self.render(self.vm.hand_over())

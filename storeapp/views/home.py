@@ -8,7 +8,7 @@ from storeapp.viewmodels import HomeScreen, HomeVM
 
 from .context import Ui
 from .screen import ScreenView
-from .widgets import BIG, TEXT, TITLE, fill, handle, label
+from .widgets import BIG, TEXT, TITLE, fill, handle, label, text_field
 
 __all__ = ["HomeView"]
 
@@ -18,8 +18,21 @@ class HomeView(ScreenView):
         self.ui, self.vm = ui, vm
         self.greeting = label("", size=TITLE, bold=True)
         self.tiles = ft.Row(wrap=True, spacing=16, run_spacing=16)
+        # the demo's printable barcodes, in a new browser tab (hidden outside the demo)
+        self.scan_sheet = ft.TextButton(
+            "Scan sheet: the demo's barcodes to print or scan", icon=ft.Icons.QR_CODE_2
+        )
+        # Home takes a scan too (issue #10, finding 3): a pickup code or an order number
+        # opens the hand-over on that order, so a scan here is never lost
+        self.scan = text_field(
+            "Scan pickup code", autofocus=True, width=ui.fit(420), on_submit=ui.handler(self._scan)
+        )
+        self.focus_target = self.scan
         self.root = ft.Column(
-            [self.greeting, self.tiles], spacing=20, expand=True, scroll=ft.ScrollMode.AUTO
+            [self.greeting, self.scan, self.tiles, self.scan_sheet],
+            spacing=20,
+            expand=True,
+            scroll=ft.ScrollMode.AUTO,
         )
         self.refresh()
 
@@ -29,6 +42,9 @@ class HomeView(ScreenView):
     def render(self, s: HomeScreen) -> None:
         self.greeting.value = f"Hello, {s.associate_name}" if s.associate_name else "Home"
         fill(self.tiles, s, lambda: self._tiles(s))
+        self.scan_sheet.visible = s.scan_sheet is not None
+        if s.scan_sheet is not None:
+            self.scan_sheet.url = ft.Url(s.scan_sheet, target=ft.UrlTarget.BLANK)
 
     def _tiles(self, s: HomeScreen) -> list[ft.Control]:
         tiles: list[ft.Control] = [
@@ -77,7 +93,7 @@ class HomeView(ScreenView):
                 ],
                 spacing=4,
             ),
-            width=220,
+            width=min(220, (self.ui.content_width - 16) / 2) if self.ui.phone else 220,
             height=150,
             padding=16,
             border_radius=12,
@@ -85,6 +101,11 @@ class HomeView(ScreenView):
             ink=True,
             on_click=self.ui.handler(lambda e, t=target: self._open(t)),
         )
+
+    def _scan(self, e: object) -> None:
+        code = self.ui.take_scan(self.scan)
+        if code:
+            self.ui.go("handover", query=code)
 
     def _open(self, target: str) -> None:
         self.ui.go(target)

@@ -11,16 +11,19 @@ from typing import Any
 import flet as ft
 
 from storeapp.viewmodels import PickListVM, PickScreen
+from storeapp.viewmodels.rejecting import RejectScreen, RejectVM
 
 from .context import Ui
 from .pick_rows import stop_row, tote_chip
 from .print_dialog import print_button
+from .reject_dialog import ask_reject
 from .screen import ScreenView
 from .short_reason import ask_short_reason
 from .widgets import (
     BIG,
     TEXT,
     TITLE,
+    action_bar,
     button,
     fill,
     handle,
@@ -38,10 +41,16 @@ _BANNER = ft.Colors.ORANGE_900
 
 
 class PickView(ScreenView):
-    def __init__(self, ui: Ui, vm: PickListVM, order_ids: tuple[str, ...] | None) -> None:
-        self.ui, self.vm = ui, vm
+    def __init__(
+        self,
+        ui: Ui,
+        vm: PickListVM,
+        order_ids: tuple[str, ...] | None,
+        reject_vm: RejectVM | None = None,
+    ) -> None:
+        self.ui, self.vm, self.reject_vm = ui, vm, reject_vm
         self.qty = 1
-        self.totes = ft.Row(wrap=True, spacing=8)
+        self.totes = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.banners = ft.Column(spacing=4)
         self.bar = ft.ProgressBar(value=0, bar_height=12, expand=True)
         self.count = label("", size=TEXT + 2, bold=True)
@@ -50,7 +59,7 @@ class PickView(ScreenView):
         self.need = label("", size=BIG, bold=True)
         self.splits = label("", size=TEXT)
         self.scan = text_field(
-            "Scan", autofocus=True, expand=True, on_submit=ui.handler(self._on_scan)
+            "Scan", autofocus=True, width=ui.fit(420), on_submit=ui.handler(self._on_scan)
         )
         self.qty_text, qty_row = stepper(
             1, ui.handler(self._less), ui.handler(self._more), "scan-qty"
@@ -60,12 +69,13 @@ class PickView(ScreenView):
         self.finish_btn = button(
             "Finish", ui.handler(self._finish), icon=ft.Icons.DONE_ALL, primary=True
         )
-        self.after = ft.Row(wrap=True, spacing=8, visible=False)
+        self.after = ft.Row(wrap=True, spacing=8, run_spacing=8, visible=False)
         self.focus_target = self.scan
         self.print_btn = print_button(ui, None)  # the list holding its first order
         self.root = ft.Column(
             [
-                ft.Row([label("Pick list", size=TITLE, bold=True), self.totes, self.print_btn]),
+                ft.Row([label("Pick list", size=TITLE, bold=True), self.print_btn], wrap=True),
+                self.totes,  # its own line: the chips wrap (issue #10, finding 5)
                 self.banners,
                 ft.Row([self.bar, handle("pick-progress", self.count)]),
                 ft.Container(
@@ -84,23 +94,29 @@ class PickView(ScreenView):
                     bgcolor=ft.Colors.BLUE_50,
                 ),
                 self.splits,
-                ft.Row([self.scan, qty_row]),
+                ft.Row([self.scan, qty_row], wrap=True, run_spacing=8),
                 self.box,
                 self.stops,
                 self.after,
-                ft.Row(
-                    [
-                        button("Unscan", ui.handler(self._unscan), icon=ft.Icons.UNDO),
-                        button(
-                            "Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF
-                        ),
-                        ft.Container(expand=True),
-                        self.finish_btn,
-                    ],
-                ),
             ],
             expand=True,
             spacing=10,
+        )
+        if ui.phone:  # everything above scrolls; the stops do not take the height
+            self.stops.expand = False
+            self.root.scroll = ft.ScrollMode.AUTO
+        self.root = ft.Column(
+            [
+                self.root,
+                action_bar(
+                    button("Unscan", ui.handler(self._unscan), icon=ft.Icons.UNDO),
+                    button("Can't find it", ui.handler(self._ask_reason), icon=ft.Icons.SEARCH_OFF),
+                    button("Reject", ui.handler(self._ask_reject), icon=ft.Icons.BLOCK),
+                    self.finish_btn,
+                ),
+            ],
+            expand=True,
+            spacing=0,
         )
         self.last: PickScreen = vm.open(order_ids) if order_ids else vm.screen()
         self.render(self.last)
@@ -126,7 +142,7 @@ class PickView(ScreenView):
         self.need.value = f"{stop.picked}/{stop.qty}" if stop else ""
         self.splits.value = (
             "  ".join(
-                f"{x.tote} ← {x.qty}" + (f" ({x.picked} in)" if x.picked else "")
+                f"{x.qty} into {x.tote}" + (f" ({x.picked} in)" if x.picked else "")
                 for x in stop.splits
             )
             if stop
@@ -141,7 +157,7 @@ class PickView(ScreenView):
                 stop_row(x, i == s.selected_index, self._on_stop(i)) for i, x in enumerate(s.stops)
             ],
         )
-        self.finish_btn.disabled = s.finished
+        self.finish_btn.visible = not s.finished  # then "Stage …" / "Back to queue" instead
         self.after.visible = s.finished
         fill(self.after, s.to_stage, lambda: self._after(s.to_stage))
 
@@ -199,6 +215,18 @@ class PickView(ScreenView):
         ask_short_reason(
             self.ui, stop, self._short, on_cancel=lambda: self.ui.focus_after(self.scan)
         )
+
+    def _ask_reject(self, e: Any) -> None:
+        s = self.last
+        stop = s.stops[s.selected_index] if s.selected_index is not None else None
+        if stop is None or self.reject_vm is None:
+            show(self.text, self.box, "Nothing left to reject.", "warning")
+            return
+        ask_reject(self.ui, self.reject_vm, stop, self._rejected)
+
+    def _rejected(self, done: RejectScreen | None) -> None:
+        self.render(self.vm.screen(done.message, done.tone) if done else self.vm.screen())
+        self.ui.focus_after(self.scan)
 
     def _short(self, reason: str) -> None:
         self.render(self.vm.short(reason))

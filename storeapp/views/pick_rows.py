@@ -11,7 +11,16 @@ from storeapp.viewmodels.picking import StopRow, ToteRow
 
 from .widgets import TITLE, label
 
-__all__ = ["stop_row", "tote_chip"]
+__all__ = ["short_words", "stop_row", "tote_chip"]
+
+
+def short_words(x: StopRow) -> str:
+    """ "short 2", "rejected 1", "rejected 1 · short 1" (rejected units count in short)."""
+    other = x.short - x.rejected
+    parts = ([f"rejected {x.rejected}"] if x.rejected else []) + (
+        [f"short {other}"] if other else []
+    )
+    return " · ".join(parts)
 
 
 def tote_chip(t: ToteRow) -> ft.Control:
@@ -29,9 +38,19 @@ def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.C
     return ft.Container(
         ft.Row(
             [
-                label(x.location, bold=True, width=110),
-                label(x.name, expand=True),
-                label(f"short {x.short}" if x.short else "", color=ft.Colors.ORANGE_900),
+                label(x.location, bold=True, width=96),
+                ft.Column(
+                    [
+                        label(x.name),
+                        label(f"GTIN {x.gtin}", size=13, color=ft.Colors.BLUE_GREY_700),
+                    ]
+                    if x.gtin
+                    else [label(x.name)],
+                    spacing=0,
+                    expand=True,
+                    alignment=ft.MainAxisAlignment.CENTER,
+                ),
+                label(short_words(x), color=ft.Colors.ORANGE_900),
                 label(f"{x.picked}/{x.qty}", size=TITLE, bold=True),
                 ft.Icon(
                     ft.Icons.CHECK_CIRCLE if x.done else ft.Icons.RADIO_BUTTON_UNCHECKED,
@@ -40,7 +59,7 @@ def stop_row(x: StopRow, selected: bool, on_click: Callable[[Any], Any]) -> ft.C
             ]
         ),
         padding=ft.Padding.symmetric(vertical=8, horizontal=12),
-        height=56,
+        height=64,  # the name and, small under it, the GTIN to scan
         border_radius=8,
         bgcolor=bg,
         ink=True,

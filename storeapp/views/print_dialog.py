@@ -11,7 +11,7 @@ from storeapp.viewmodels.printing import PrintRow, PrintScreen
 from .context import Ui
 from .widgets import TEXT, TITLE, button, handle, label
 
-__all__ = ["open_print_dialog", "print_button"]
+__all__ = ["open_print_dialog", "open_receipt_dialog", "print_button", "print_return_button"]
 
 
 def print_button(ui: Ui, order_id: str | None) -> ft.Control:
@@ -24,9 +24,31 @@ def print_button(ui: Ui, order_id: str | None) -> ft.Control:
     return btn
 
 
+def print_return_button(ui: Ui) -> ft.Control:
+    """The returns screen's "Print": the receipt of the return whose id is in `data`."""
+    btn = button(
+        "Print receipt",
+        ui.handler(lambda e: open_receipt_dialog(ui, btn.data)),
+        icon=ft.Icons.PRINT,
+    )
+    btn.data, btn.visible = None, False
+    return btn
+
+
+def open_receipt_dialog(ui: Ui, return_id: str | None) -> None:
+    if ui.printing is None or not return_id:
+        return
+    _dialog(ui, f"Print return {return_id}", ui.printing.open_return(return_id))
+
+
 def open_print_dialog(ui: Ui, order_id: str | None) -> None:
     if ui.printing is None or not order_id:
         return
+    _dialog(ui, f"Print order {order_id}", ui.printing.open(order_id))
+
+
+def _dialog(ui: Ui, title: str, first: PrintScreen) -> None:
+    assert ui.printing is not None
     vm = ui.printing
     body = ft.Column(spacing=8, tight=True)
     words = label("", size=TEXT)
@@ -58,15 +80,13 @@ def open_print_dialog(ui: Ui, order_id: str | None) -> None:
             )
         return ft.Row(row, wrap=True)
 
-    render(vm.open(order_id))
-    ui.page.show_dialog(
+    render(first)
+    ui.show_dialog(
         ft.AlertDialog(
-            title=label(f"Print order {order_id}", size=TITLE),
+            title=label(title, size=TITLE),
             content=ft.Column([words, body], tight=True, spacing=12),
             actions=[
-                ft.TextButton(
-                    "Close", height=48, on_click=ui.handler(lambda e: ui.page.pop_dialog())
-                )
+                ft.TextButton("Close", height=48, on_click=ui.handler(lambda e: ui.close_dialog()))
             ],
         )
     )

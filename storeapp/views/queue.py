@@ -15,7 +15,19 @@ from storeapp.viewmodels.queue import QueueRow
 
 from .context import Ui
 from .screen import ScreenView
-from .widgets import TEXT, TITLE, button, fill, keeping_message, label, message, show
+from .widgets import (
+    TEXT,
+    TITLE,
+    action_bar,
+    button,
+    fill,
+    keeping_message,
+    label,
+    look_ready,
+    message,
+    right,
+    show,
+)
 
 __all__ = ["QueueView"]
 
@@ -29,8 +41,9 @@ class QueueView(ScreenView):
         self.associates: tuple[tuple[str, str], ...] = ()
         self.summary = label("", size=TEXT)
         self.text, self.box = message("queue-message")
-        self.filters = ft.Row(spacing=8)
+        self.filters = ft.Row(spacing=8, wrap=True)
         self.rows = ft.ListView(spacing=8, expand=True)
+        self.sort_btn = button("Sort again", ui.handler(self._resort), icon=ft.Icons.SORT)
         self.pick_selected = button(
             "Pick selected",
             ui.handler(self._pick_selected),
@@ -42,19 +55,20 @@ class QueueView(ScreenView):
                 ft.Row(
                     [
                         label("Queue" if manager else "Pick queue", size=TITLE, bold=True),
-                        ft.Container(expand=True),
                         self.filters,
-                    ]
+                    ],
+                    wrap=True,
+                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
                 ),
                 self.summary,
                 self.box,
                 self.rows,
-                ft.Row([self.pick_selected], alignment=ft.MainAxisAlignment.END),
+                action_bar(self.sort_btn, self.pick_selected),
             ],
             expand=True,
         )
         self.last: QueueScreen | None = None
-        self.refresh()
+        self.render(vm.resort())
 
     def refresh(self) -> None:
         self.render(keeping_message(self.vm.screen(), self.last))
@@ -84,7 +98,8 @@ class QueueView(ScreenView):
             ],
         )
         self.pick_selected.content = f"Pick selected ({len(s.selected)})"
-        self.pick_selected.disabled = not s.selected
+        look_ready(self.pick_selected, bool(s.selected))  # a tap says what to do first
+        self.sort_btn.visible = s.unsorted
         fill(
             self.rows,
             s.rows,
@@ -138,44 +153,62 @@ class QueueView(ScreenView):
                     primary=True,
                 )
             )
-        return ft.Container(
-            ft.Row(
-                [
-                    ft.Checkbox(
-                        value=r.selected,
-                        scale=1.4,
-                        semantics_label=f"Select {r.order_id}",
-                        on_change=self.ui.handler(
-                            lambda e, x=r.order_id: self.render(self.vm.toggle(x))
+        when: list[ft.Control] = [
+            label(r.time_left, bold=True),
+            label(mark, size=16, color=color, bold=True, visible=bool(mark)),
+        ]
+        facts = ft.Row(
+            [
+                ft.Checkbox(
+                    value=r.selected,
+                    scale=1.4,
+                    semantics_label=f"Select {r.order_id}",
+                    on_change=self.ui.handler(
+                        lambda e, x=r.order_id: self.render(self.vm.toggle(x))
+                    ),
+                ),
+                ft.Column(
+                    [
+                        label(
+                            f"{r.order_id} · {_TYPE.get(r.type, r.type)} · {r.customer}",
+                            bold=True,
                         ),
-                    ),
-                    ft.Column(
-                        [
-                            label(
-                                f"{r.order_id} · {_TYPE.get(r.type, r.type)} · {r.customer}",
-                                bold=True,
-                            ),
-                            label(
-                                f"{r.lines} lines · {r.units} units · priority {r.priority}"
-                                f" · {r.state}{who}",
-                                size=16,
-                            ),
-                        ],
-                        expand=True,
-                        spacing=2,
-                    ),
-                    ft.Column(
-                        [
-                            label(r.time_left, bold=True),
-                            label(mark, size=16, color=color, bold=True),
-                        ],
-                        spacing=2,
-                        horizontal_alignment=ft.CrossAxisAlignment.END,
-                    ),
-                    *actions,
+                        label(
+                            f"{r.lines} lines · {r.units} units · priority {r.priority}"
+                            f" · {r.state}{who}",
+                            size=16,
+                        ),
+                        *when[: 2 if self.ui.phone else 0],
+                    ],
+                    expand=True,
+                    spacing=2,
+                ),
+                *(
+                    []
+                    if self.ui.phone  # a phone: the time under the words, not beside them
+                    else [
+                        ft.Column(when, spacing=2, horizontal_alignment=ft.CrossAxisAlignment.END)
+                    ]
+                ),
+            ],
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
+        )
+        # A manager's row, or any row on a narrow screen: the actions on a line of their own
+        # (they wrap), so the order's words keep the row's width (issue #10, finding 1).
+        stacked = self.manager or self.ui.narrow
+        body: ft.Control = (
+            ft.Column(
+                [
+                    facts,
+                    right(ft.Row(actions, wrap=True, spacing=8, run_spacing=8)),
                 ],
-                vertical_alignment=ft.CrossAxisAlignment.CENTER,
-            ),
+                spacing=8,
+            )
+            if stacked
+            else ft.Row([ft.Container(facts, expand=True), *actions])
+        )  # fmt: skip
+        return ft.Container(
+            body,
             padding=12,
             border_radius=8,
             bgcolor=ft.Colors.RED_50
@@ -185,6 +218,9 @@ class QueueView(ScreenView):
 
     def _filter(self, key: str | None) -> None:
         self.render(self.vm.show(key))
+
+    def _resort(self, e: Any) -> None:
+        self.render(self.vm.resort())
 
     def _pick_selected(self, e: Any) -> None:
         self.render(self.vm.pick_selected())

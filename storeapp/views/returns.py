@@ -5,6 +5,7 @@ then a receipt-like confirmation and today's returns."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import flet as ft
@@ -13,17 +14,21 @@ from storeapp.viewmodels import ReturnsScreen, ReturnsVM
 from storeapp.viewmodels.returns import CONDITIONS, DISPOSITIONS, REASONS, ReturnsLine
 
 from .context import Ui
+from .print_dialog import print_return_button
 from .screen import ScreenView
 from .widgets import (
     BIG,
+    FIELD_LABEL,
     TEXT,
     TITLE,
+    action_bar,
     button,
     choice,
     fill,
     handle,
     keeping_message,
     label,
+    look_ready,
     message,
     show,
     stepper,
@@ -34,14 +39,20 @@ __all__ = ["ReturnsView"]
 
 
 def _dropdown(
-    text: str, options: dict[str, str], keys: tuple[str, ...], value: str, on_select: Any
+    text: str,
+    options: dict[str, str],
+    keys: tuple[str, ...],
+    value: str,
+    on_select: Any,
+    width: float,
 ) -> ft.Dropdown:
     return ft.Dropdown(
         label=text,
         value=value,
         options=[ft.DropdownOption(key=k, text=options.get(k, k)) for k in keys],
-        width=220,
+        width=width,
         text_size=TEXT,
+        label_style=ft.TextStyle(size=FIELD_LABEL),
         on_select=on_select,
     )
 
@@ -50,7 +61,7 @@ class ReturnsView(ScreenView):
     def __init__(self, ui: Ui, vm: ReturnsVM) -> None:
         self.ui, self.vm = ui, vm
         self.find = text_field(
-            "Find order", autofocus=True, expand=True, on_submit=ui.handler(self._find)
+            "Find order", autofocus=True, width=ui.fit(420), on_submit=ui.handler(self._find)
         )
         self.text, self.box = message("returns-message")
         self.matches = ft.Column(spacing=6)
@@ -58,16 +69,17 @@ class ReturnsView(ScreenView):
         # autofocus: the field is built when the order's lines appear, in the same update that
         # asks for focus, and a focus() that reaches the client first is lost (docs/flet-notes.md)
         self.scan = text_field(
-            "Scan item", width=360, autofocus=True, on_submit=ui.handler(self._scan)
+            "Scan item", width=ui.fit(360), autofocus=True, on_submit=ui.handler(self._scan)
         )
         self.lines = ft.Column(spacing=8)
         self.summary = label("", size=BIG - 8, bold=True)
         self.breaches = label("", size=TEXT, color=ft.Colors.ORANGE_900, bold=True)
-        self.manager_id = text_field("Manager id", width=200)
+        side = 360 if ui.narrow else 170  # the manager's fields: two a line in the side pane
+        self.manager_id = text_field("Manager id", width=ui.fit(side))
         self.manager_pin = text_field(
-            "Manager PIN", width=200, password=True, on_submit=ui.handler(self._approve)
+            "Manager PIN", width=ui.fit(side), password=True, on_submit=ui.handler(self._approve)
         )
-        self.override_reason = text_field("Override reason", width=360)
+        self.override_reason = text_field("Override reason", width=ui.fit(360))
         self.manager = ft.Container(
             ft.Column(
                 [
@@ -84,6 +96,7 @@ class ReturnsView(ScreenView):
                             ),
                         ],
                         wrap=True,
+                        run_spacing=8,
                     ),
                 ],
                 spacing=8,
@@ -94,22 +107,50 @@ class ReturnsView(ScreenView):
             visible=False,
         )
         self.confirmation = label("", size=TITLE, bold=True, color=ft.Colors.GREEN_900)
+        self.print_btn = print_return_button(ui)  # the receipt of the return just saved
         self.today = ft.Column(spacing=4)
         self.save_btn = button(
             "Save return", ui.handler(self._submit), icon=ft.Icons.ASSIGNMENT_RETURN, primary=True
         )
         self.next_btn = button("Next customer", ui.handler(self._start), icon=ft.Icons.PERSON_ADD)
-        self.work = ft.Column(
+        self.policy = ft.Column(  # the refund and the policy check: always in sight
             [
-                handle("returns-order", self.title),
-                self.scan,
-                self.lines,
                 handle("returns-summary", self.summary),
                 handle("returns-breaches", self.breaches),
                 self.manager,
             ],
-            spacing=12,
+            spacing=8,
         )
+        self.work = ft.Column(
+            [handle("returns-order", self.title), self.scan, self.lines], spacing=12
+        )
+        listing: list[ft.Control] = [
+            self.matches,
+            self.work,
+            ft.Row([handle("returns-confirmation", self.confirmation), self.print_btn], wrap=True),
+            label("Today's returns", size=TEXT, bold=True),
+            self.today,
+        ]
+        # landscape: the refund summary and the manager's box in a pane beside the lines;
+        # narrow: under the bar's buttons' line, above the fold (issue #10, finding 9)
+        body: ft.Control = (
+            ft.Column(listing, expand=True, scroll=ft.ScrollMode.AUTO, spacing=12)
+            if ui.narrow
+            else ft.Row(
+                [
+                    ft.Column(listing, expand=True, scroll=ft.ScrollMode.AUTO, spacing=12),
+                    ft.Container(
+                        ft.Column([self.policy], scroll=ft.ScrollMode.AUTO),
+                        width=400,
+                    ),
+                ],
+                expand=True,
+                vertical_alignment=ft.CrossAxisAlignment.START,
+            )
+        )
+        bottom: list[ft.Control] = (
+            [ft.Container(self.policy, height=None)] if ui.narrow else []
+        )  # fmt: skip
         self.root = ft.Column(
             [
                 label("Returns", size=TITLE, bold=True),
@@ -123,25 +164,23 @@ class ReturnsView(ScreenView):
                             ui.handler(self._without_order),
                             icon=ft.Icons.RECEIPT_LONG,
                         ),
-                    ]
+                    ],
+                    wrap=True,
+                    run_spacing=8,
                 ),
                 self.box,
-                ft.Column(
-                    [
-                        self.matches,
-                        self.work,
-                        handle("returns-confirmation", self.confirmation),
-                        label("Today's returns", size=TEXT, bold=True),
-                        self.today,
-                    ],
-                    expand=True,
-                    scroll=ft.ScrollMode.AUTO,
-                    spacing=12,
-                ),
-                ft.Row([self.next_btn, self.save_btn], alignment=ft.MainAxisAlignment.END),
+                body,
+                *bottom,
             ],
             expand=True,
             spacing=12,
+        )
+        if ui.phone and isinstance(body, ft.Column):  # a phone: it all scrolls but the bar
+            body.expand = False
+            body.scroll = None
+            self.root.scroll = ft.ScrollMode.AUTO
+        self.root = ft.Column(
+            [self.root, action_bar(self.next_btn, self.save_btn)], expand=True, spacing=0
         )
         self.focus_target = self.find
         self.render(vm.screen())
@@ -171,10 +210,13 @@ class ReturnsView(ScreenView):
             ),
         )
         working = s.mode in ("order", "receipt")
-        self.work.visible = working
+        self.work.visible = self.policy.visible = working
+        self.focus_target = self.scan if working else self.find
         self.save_btn.visible = working
         self.next_btn.visible = s.mode != "find" or bool(s.matches)
         self.confirmation.value = s.confirmation
+        self.print_btn.data = s.saved_return_id
+        self.print_btn.visible = s.saved_return_id is not None
         fill(self.today, s.today, lambda: self._today(s))
         if not working:
             self.manager.visible = False
@@ -192,7 +234,8 @@ class ReturnsView(ScreenView):
             )
             self.breaches.value = "\n".join(summary.breaches)
             self.manager.visible = summary.needs_manager
-            self.save_btn.disabled = summary.units == 0 or summary.needs_manager
+            # not ready: grey, and a tap says why (issue #10, finding 6)
+            look_ready(self.save_btn, summary.units > 0 and not summary.needs_manager)
 
     def _today(self, s: ReturnsScreen) -> list[ft.Control]:
         if not s.today:
@@ -230,6 +273,7 @@ class ReturnsView(ScreenView):
                         tuple(REASONS),
                         x.reason,
                         self.ui.handler(lambda e: self._reason(x.key, e)),
+                        self.ui.fit(220),
                     ),
                 ),
                 handle(
@@ -240,6 +284,7 @@ class ReturnsView(ScreenView):
                         tuple(CONDITIONS),
                         x.condition,
                         self.ui.handler(lambda e: self._condition(x.key, e)),
+                        self.ui.fit(220),
                     ),
                 ),
                 handle(
@@ -250,34 +295,31 @@ class ReturnsView(ScreenView):
                         x.dispositions,
                         x.disposition,
                         self.ui.handler(lambda e: self._disposition(x.key, e)),
+                        self.ui.fit(220),
                     ),
                 ),
                 text_field(
                     "Note",
                     value=x.note,
-                    width=300,
-                    on_blur=self.ui.handler(lambda e: self._note(x.key, e)),
+                    width=self.ui.fit(300),
+                    on_blur=self.ui.handler(lambda e: self._note(x.key, e), refocus=False),
                     on_submit=self.ui.handler(lambda e: self._note(x.key, e)),
                 ),
             ],
             wrap=True,
+            run_spacing=8,
+        )
+        facts_col = ft.Column(
+            [label(f"{x.name} · {x.price:.2f}", bold=True), label(facts, size=16)],
+            expand=not self.ui.narrow,
+            spacing=2,
         )
         return ft.Container(
             ft.Column(
                 [
-                    ft.Row(
-                        [
-                            ft.Column(
-                                [
-                                    label(f"{x.name} · {x.price:.2f}", bold=True),
-                                    label(facts, size=16),
-                                ],
-                                expand=True,
-                                spacing=2,
-                            ),
-                            qty,
-                        ]
-                    ),
+                    ft.Column([facts_col, qty], spacing=4)
+                    if self.ui.narrow
+                    else ft.Row([facts_col, qty]),
                     choices if x.qty else ft.Container(),
                 ],
                 spacing=8,
@@ -289,9 +331,14 @@ class ReturnsView(ScreenView):
 
     # --- events: each one view-model call ---------------------------------------------------
 
-    def _find(self, e: Any) -> None:
+    async def _find(self, e: Any) -> None:
         query, self.find.value = self.find.value or "", ""
         s = self.vm.find(query)
+        if s.looking_up:  # not on this tablet: ask central, off the event loop
+            self.render(s)
+            self.ui.page.update()
+            await asyncio.to_thread(self.vm.look_up)
+            s = self.vm.looked_up()
         self.render(s)
         self.ui.play_after(s.tone)
         self.ui.focus_after(self.scan if s.mode == "order" else self.find)

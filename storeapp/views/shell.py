@@ -1,4 +1,9 @@
-"""The signed-in frame: navigation rail, the sync chip (always on screen), one screen."""
+"""The signed-in frame: navigation rail, the sync chip (always on screen), one screen.
+
+Layout (issue #10): the rail keeps every entry; on a phone-sized page it narrows to its
+icons with only the chosen entry's label. The top bar (sync chip, associate, "Switch
+associate") wraps onto two lines instead of leaving the screen. A resize that crosses a
+breakpoint (`Ui.phone`, `Ui.narrow`) builds the screen again for the new width."""
 
 from __future__ import annotations
 
@@ -15,15 +20,17 @@ from .context import Ui
 from .counting import CountView
 from .handover import HandoverView
 from .home import HomeView
+from .lookup import LookupView
 from .pick import PickView
 from .plans import PlansView
 from .queue import QueueView
+from .rejections import RejectionsView
 from .returns import ReturnsView
 from .screen import Screen, ScreenView
 from .staging import StagingView
 from .sync import SyncView
 from .tasks import TasksView
-from .widgets import TEXT, TONE_BG, TONE_FG, handle, label
+from .widgets import FIELD_LABEL, TEXT, TONE_BG, TONE_FG, handle, label
 
 if TYPE_CHECKING:
     from storeapp.app import SyncEvent
@@ -39,12 +46,17 @@ _RAIL = [
     ("tasks", "Tasks", ft.Icons.CHECKLIST),
     ("sync", "Sync", ft.Icons.SYNC),
 ]
+RAIL_ENTRY = 72  # the height of one rail entry (icon and label), px
+
 _MANAGER_RAIL = [
     ("queue", "Queue", ft.Icons.VIEW_LIST),
     ("approvals", "Approvals", ft.Icons.FACT_CHECK),
     ("exceptions", "Exceptions", ft.Icons.REPORT_PROBLEM),
     ("devices", "Devices", ft.Icons.TABLET_ANDROID),
     ("kpis", "KPIs", ft.Icons.INSIGHTS),
+    ("rejections", "Rejections", ft.Icons.BLOCK),
+    # issue #11, last so the rail's earlier places stay where they were; every role sees it
+    ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
     ("plans", "Count plans", ft.Icons.EVENT_NOTE),
 ]
 
@@ -69,8 +81,12 @@ class Shell(ScreenView):
             selected_index=0,
             label_type=ft.NavigationRailLabelType.ALL,
             min_width=96,
+            selected_label_text_style=ft.TextStyle(size=FIELD_LABEL, weight=ft.FontWeight.BOLD),
+            unselected_label_text_style=ft.TextStyle(size=FIELD_LABEL),
             on_change=ui.handler(self._on_rail),
         )
+        ui.scan_field = lambda: self.view.focus_target if self.view is not None else None
+        self.layout = self._layout_class()
         self.chip_text = label("", size=TEXT)
         self.chip = ft.Chip(
             label=self.chip_text,
@@ -81,23 +97,38 @@ class Shell(ScreenView):
         top = ft.Row(
             [
                 handle("sync-chip", self.chip),
-                ft.Container(expand=True),
-                handle("associate", label(who.name if who else "", bold=True)),
-                ft.TextButton(
-                    "Switch associate",
-                    icon=ft.Icons.SWITCH_ACCOUNT,
-                    height=48,
-                    on_click=ui.handler(self._sign_out),
+                ft.Row(
+                    [
+                        handle("associate", label(who.name if who else "", bold=True)),
+                        ft.TextButton(
+                            "Switch associate",
+                            icon=ft.Icons.SWITCH_ACCOUNT,
+                            height=48,
+                            style=ft.ButtonStyle(text_style=ft.TextStyle(size=FIELD_LABEL)),
+                            on_click=ui.handler(self._sign_out),
+                        ),
+                    ],
+                    spacing=4,
+                    tight=True,
+                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
                 ),
             ],
+            wrap=True,
+            spacing=8,
+            run_spacing=4,
+            alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
         )
         self.content = ft.Container(expand=True)
+        self._apply_layout()
         self.view: Screen | None = None
         self.name = ""
+        # a manager's rail has more entries than a landscape tablet is tall: the rail is as
+        # tall as its entries and scrolls in its column (Flutter's rail does not scroll)
+        self.rail.height = RAIL_ENTRY * len(rail) + 16
         self.root = ft.Row(
             [
-                self.rail,
+                ft.Column([self.rail], scroll=ft.ScrollMode.AUTO, spacing=0),
                 ft.VerticalDivider(width=1),
                 ft.Column(
                     [
@@ -113,6 +144,31 @@ class Shell(ScreenView):
         )
         self.refresh_chip()
 
+    # --- layout ------------------------------------------------------------------------
+
+    def _layout_class(self) -> tuple[bool, bool]:
+        return (self.ui.phone, self.ui.narrow)
+
+    def _apply_layout(self) -> None:
+        phone = self.ui.phone
+        # every label stays (a rail showing only the chosen one lost the taps on the others
+        # in Chromium at 390 px: the entry lit up, the screen stayed); smaller on a phone
+        size = 14 if phone else FIELD_LABEL
+        self.rail.selected_label_text_style = ft.TextStyle(size=size, weight=ft.FontWeight.BOLD)
+        self.rail.unselected_label_text_style = ft.TextStyle(size=size)
+        self.rail.min_width = 80 if phone else 96
+        self.rail.group_alignment = -1.0
+
+    def resized(self) -> None:
+        """The page changed size: past a breakpoint, the screen is built for the new width."""
+        layout = self._layout_class()
+        if layout == self.layout:
+            return
+        self.layout = layout
+        self._apply_layout()
+        if self.name:
+            self.go(self.name)
+
     # --- navigation --------------------------------------------------------------------
 
     def _on_rail(self, e: Any) -> None:
@@ -122,7 +178,8 @@ class Shell(ScreenView):
     def go(self, name: str, **kw: Any) -> None:
         view = self.view = self._make(name, **kw)
         self.name = name
-        self.content.content = ft.Container(view.root, padding=16, expand=True)
+        pad = 8 if self.ui.phone else 16
+        self.content.content = ft.Container(view.root, padding=pad, expand=True)
         rail_name = "pick" if name == "picklist" else name
         self.rail.selected_index = (
             self.rail_names.index(rail_name) if rail_name in self.rail_names else None
@@ -139,13 +196,13 @@ class Shell(ScreenView):
             case "pick":
                 return QueueView(ui, tab.vm("pick"), manager=False)
             case "picklist":
-                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"))
+                return PickView(ui, tab.vm("picklist"), kw.get("order_ids"), tab.vm("reject"))
             case "queue":
                 return QueueView(ui, tab.vm("queue"), manager=True)
             case "staging":
                 return StagingView(ui, tab.vm("staging"), kw.get("order_id"))
             case "handover":
-                return HandoverView(ui, tab.vm("handover"))
+                return HandoverView(ui, tab.vm("handover"), kw.get("query"))
             case "returns":
                 return ReturnsView(ui, tab.vm("returns"))
             case "tasks":
@@ -162,6 +219,12 @@ class Shell(ScreenView):
                 return KpisView(ui, tab.vm("kpis"))
             case "sync":
                 return SyncView(ui, tab.vm("sync"))
+            case "lookup":
+                return LookupView(ui, tab.vm("lookup"))
+            case "rejections":
+                return RejectionsView(ui, tab.vm("rejections"))
+            case "reject":  # a dialog of the pick list, not a screen of its own
+                return HomeView(ui, tab.vm("home"))
             case "plans":
                 return PlansView(ui, tab.vm("plans"))
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from storeapp.viewmodels.counting import SHORT_REASON_WORDS
 from storeapp.viewmodels.picking import SHORT_REASONS, StopRow
 
 from .context import Ui
@@ -13,12 +14,7 @@ from .widgets import TITLE, button, label
 
 __all__ = ["REASON_WORDS", "ask_short_reason"]
 
-REASON_WORDS = {
-    "not_found": "Not found",
-    "damaged": "Damaged",
-    "wrong_item_on_shelf": "Wrong item on shelf",
-    "other": "Other",
-}
+REASON_WORDS = SHORT_REASON_WORDS
 
 
 def ask_short_reason(
@@ -27,13 +23,13 @@ def ask_short_reason(
     """Open the reason picker; closing it calls `on_reason(reason)` or `on_cancel()`."""
 
     def choose(reason: str | None) -> None:
-        ui.page.pop_dialog()
+        ui.close_dialog()
         if reason is None:
             on_cancel()
         else:
             on_reason(reason)
 
-    ui.page.show_dialog(
+    ui.show_dialog(
         ft.AlertDialog(
             title=label(f"Can't find {stop.name} at {stop.location}?", size=TITLE),
             content=label(f"{stop.remaining} unit(s) will be marked short. Why?"),

@@ -13,8 +13,10 @@ from .context import Ui
 from .print_dialog import print_button
 from .screen import ScreenView
 from .widgets import (
+    FIELD_LABEL,
     TEXT,
     TITLE,
+    action_bar,
     button,
     fill,
     handle,
@@ -40,13 +42,25 @@ class StagingView(ScreenView):
         self.title = label("", size=TITLE, bold=True)
         self.state = label("", size=TEXT, bold=True)
         self.lines = ft.Column(spacing=4)
-        self.location = text_field("Staging location", on_submit=ui.handler(self._stage))
+        self.find = text_field(
+            "Scan order", width=ui.fit(320), autofocus=True, on_submit=ui.handler(self._find)
+        )
+        self.location = text_field(
+            "Staging location", width=ui.fit(360), on_submit=ui.handler(self._stage)
+        )
         self.carrier = ft.Dropdown(
             label="Carrier",
-            width=260,
+            width=ui.fit(260),
             text_size=TEXT,
+            label_style=ft.TextStyle(size=FIELD_LABEL),
+            on_select=ui.handler(self._carrier),
         )
-        self.tracking = text_field("Tracking number", on_submit=ui.handler(self._ship))
+        # the handle is what shows and hides: a Semantics whose content is hidden is
+        # Flutter's red "Semantics.content must be provided and visible" (finding 2)
+        self.carrier_box = handle("carrier", self.carrier)
+        self.tracking = text_field(
+            "Tracking number", width=ui.fit(300), on_submit=ui.handler(self._ship)
+        )
         self.pkg_text, self.pkg_row = stepper(
             1, ui.handler(self._less), ui.handler(self._more), "packages"
         )
@@ -60,30 +74,43 @@ class StagingView(ScreenView):
         self.print_btn = print_button(ui, None)
         self.form = ft.Column(
             [
-                ft.Row([self.title, handle("order-state", self.state), self.print_btn]),
+                ft.Row([self.title, self.print_btn], wrap=True),
+                handle("order-state", self.state),  # under the title: never cut at the edge
                 self.lines,
                 self.location,
-                ft.Row([handle("carrier", self.carrier), self.tracking], wrap=True),
+                ft.Row([self.carrier_box, self.tracking], wrap=True, run_spacing=8),
                 self.pkg_box,
-                ft.Row([self.stage_btn, self.ship_btn], alignment=ft.MainAxisAlignment.END),
             ],
             spacing=12,
             expand=True,
             scroll=ft.ScrollMode.AUTO,
         )
+        panes: ft.Control = (
+            ft.Column(
+                [ft.Container(self.waiting, height=200), ft.Divider(height=1), self.form],
+                expand=True,
+            )
+            if ui.narrow
+            else ft.Row(
+                [ft.Container(self.waiting, width=340), ft.VerticalDivider(width=1), self.form],
+                expand=True,
+                vertical_alignment=ft.CrossAxisAlignment.START,
+            )
+        )
         self.root = ft.Column(
             [
-                label("Stage and ship", size=TITLE, bold=True),
-                self.box,
                 ft.Row(
-                    [ft.Container(self.waiting, width=340), ft.VerticalDivider(width=1), self.form],
-                    expand=True,
-                    vertical_alignment=ft.CrossAxisAlignment.START,
+                    [label("Stage and ship", size=TITLE, bold=True), self.find],
+                    wrap=True,
+                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
                 ),
+                self.box,
+                panes,
+                action_bar(self.stage_btn, self.ship_btn),
             ],
             expand=True,
         )
-        self.focus_target = None
+        self.focus_target: ft.Control | None = self.find
         self.render(vm.open(order_id) if order_id else vm.screen())
 
     def refresh(self) -> None:
@@ -95,6 +122,8 @@ class StagingView(ScreenView):
         if self.carrier.data != s.carriers:  # the store's list (its policy) changed
             self.carrier.data = s.carriers
             self.carrier.options = [ft.DropdownOption(c) for c in s.carriers]
+        if not self.carrier.value and s.carrier:  # the last carrier used: one tap less
+            self.carrier.value = s.carrier
         fill(
             self.waiting,
             (s.waiting, s.current),
@@ -103,6 +132,8 @@ class StagingView(ScreenView):
         o = s.current
         self.form.visible = o is not None
         if o is None:
+            self.stage_btn.visible = self.ship_btn.visible = False
+            self.focus_target = self.find
             return
         self.print_btn.data, self.print_btn.visible = o.order_id, True
         pickup = o.type == "pickup"
@@ -116,10 +147,10 @@ class StagingView(ScreenView):
         stage, ship = o.next_step == "stage", o.next_step == "ship"
         self.location.visible = self.stage_btn.visible = stage
         self.stage_btn.content = "Stage" if pickup else "Pack"
-        self.carrier.visible = self.tracking.visible = self.ship_btn.visible = ship
+        self.carrier_box.visible = self.tracking.visible = self.ship_btn.visible = ship
         self.pkg_box.visible = (stage and not pickup) or ship
         self.pkg_text.value = str(self.packages)
-        self.focus_target = self.location if stage else (self.tracking if ship else None)
+        self.focus_target = self.location if stage else (self.tracking if ship else self.find)
 
     def _row(self, o: StageOrder, s: StagingScreen) -> ft.Control:
         chosen = s.current is not None and s.current.order_id == o.order_id
@@ -146,6 +177,15 @@ class StagingView(ScreenView):
         if self.focus_target is not None:
             self.ui.focus_after(self.focus_target)
 
+    def _find(self, e: Any) -> None:
+        code = self.ui.take_scan(self.find).upper()
+        if code:
+            self._open(code)
+            self.ui.play_after("error" if self.last.tone == "error" else "ok")
+
+    def _carrier(self, e: Any) -> None:
+        self.ui.focus_after(self.tracking)  # the carrier chosen: the tracking label is next
+
     def _open(self, order_id: str) -> None:
         self.packages = 1
         self.render(self.vm.open(order_id))
@@ -163,10 +203,14 @@ class StagingView(ScreenView):
         current = self.last.current
         packages = 0 if current is not None and current.type == "pickup" else self.packages
         self.render(self.vm.stage(self.location.value or "", packages))
+        self.ui.play_after(self.last.tone)
         self._focus()
 
     def _ship(self, e: Any) -> None:
         self.render(
             self.vm.ship(self.carrier.value or "", self.tracking.value or "", self.packages)
         )
+        self.ui.play_after(self.last.tone)
+        if self.last.tone == "ok":
+            self.tracking.value = ""
         self._focus()

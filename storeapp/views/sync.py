@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flet as ft
 
 from storeapp.viewmodels import SyncScreen, SyncStatusVM
+from sync.engine import SyncReport
+from sync.link import Link
 
 from .context import Ui
 from .screen import ScreenView
 from .widgets import TEXT, TITLE, button, fill, handle, label, message, show
+
+if TYPE_CHECKING:
+    from storeapp.app import SyncEvent
 
 __all__ = ["SyncView"]
 
@@ -21,21 +28,26 @@ class SyncView(ScreenView):
         self.status = label("", size=TITLE, bold=True)
         self.details = label("", size=16, color=ft.Colors.BLUE_GREY_700)
         self.error = label("", size=TEXT, color=ft.Colors.RED_900)
+        # the handle shows and hides, never its content: a Semantics over a hidden control
+        # is Flutter's red "Semantics.content must be provided and visible" (issue #10, 2)
+        self.error_box = handle("sync-error", self.error)
         self.clock = label("", size=TEXT, color=ft.Colors.ORANGE_900)
         self.text, self.box = message("sync-message")
         self.attention = ft.Column(spacing=8)
         self.pending = ft.Column(spacing=4)
         self.root = ft.Column(
             [
+                handle("sync-status", self.status),
+                self.details,
                 ft.Row(
                     [
-                        ft.Column([handle("sync-status", self.status), self.details], expand=True),
                         button(
                             "Sync now", ui.handler(self._sync_now), icon=ft.Icons.SYNC, primary=True
-                        ),
-                    ]
+                        )
+                    ],
+                    alignment=ft.MainAxisAlignment.END,
                 ),
-                handle("sync-error", self.error),
+                self.error_box,
                 self.clock,
                 self.box,
                 label("Needs attention", size=TEXT + 2, bold=True),
@@ -52,12 +64,16 @@ class SyncView(ScreenView):
     def refresh(self) -> None:
         self.render(self.vm.screen())
 
+    def on_sync(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncReport | Link):  # a pass ended, or the link changed
+            self.refresh()
+
     def render(self, s: SyncScreen) -> None:
         self.status.value = s.chip.text
         last = f"Last good sync {s.last_ok}" if s.last_ok else "Never synced"
         self.details.value = f"{last} · device {s.device_id or '—'} · {s.server_url or '—'}"
         self.error.value = s.last_error or ""
-        self.error.visible = bool(s.last_error)
+        self.error_box.visible = bool(s.last_error)
         self.clock.value = s.clock_warning or ""
         self.clock.visible = bool(s.clock_warning)
         show(self.text, self.box, s.message, s.tone)

@@ -20,7 +20,10 @@ class TasksView(ScreenView):
         self.text, self.box = message("tasks-message")
         self.rows = ft.ListView(spacing=8, expand=True)
         self.scan = text_field(
-            "Scan item put back", autofocus=True, on_submit=ui.handler(self._scan)
+            "Scan item put back",
+            autofocus=True,
+            width=ui.fit(420),
+            on_submit=ui.handler(self._scan),
         )
         self.focus_target = self.scan
         self.last: TasksScreen | None = None

@@ -20,12 +20,15 @@ __all__ = [
     "TITLE",
     "TONE_BG",
     "TONE_FG",
+    "action_bar",
     "button",
     "choice",
     "fill",
     "handle",
     "label",
+    "look_ready",
     "message",
+    "right",
     "show",
     "stepper",
     "text_field",
@@ -35,6 +38,9 @@ TEXT = 18  # body text
 TITLE = 24
 BIG = 32  # quantities
 TARGET = 56  # button height
+FIELD_LABEL = 16  # a field's floating label (Flutter's default is 12)
+NARROW = 900  # content narrower than this (portrait tablet, phone): rows reflow into lines
+PHONE = 600  # a page narrower than this: the rail shows only the chosen entry's label
 
 TONE_FG: dict[Tone, str] = {
     "info": ft.Colors.BLUE_GREY_900,
@@ -67,19 +73,45 @@ def button(
     primary: bool = False,
     danger: bool = False,
 ) -> ft.Button:
+    """A 56 px button. A primary one that is not ready yet stays tappable (the tap says
+    why) but looks grey: `look_ready(btn, False)`; a disabled one looks disabled too."""
     bg = ft.Colors.RED_700 if danger else (ft.Colors.BLUE_700 if primary else None)
-    return ft.Button(
-        text,
-        icon=icon,
-        on_click=on_click,
-        height=TARGET,
-        bgcolor=bg,
-        color=ft.Colors.WHITE if bg else None,
-        style=ft.ButtonStyle(
-            text_style=ft.TextStyle(size=TEXT, weight=ft.FontWeight.W_600),
-            padding=ft.Padding.symmetric(horizontal=24),
-        ),
+    btn = ft.Button(text, icon=icon, on_click=on_click, height=TARGET)
+    btn.data = bg
+    look_ready(btn, True)
+    return btn
+
+
+def look_ready(btn: ft.Button, ready: bool) -> None:
+    """Colour `btn` as ready (its own colour) or not (grey, like a disabled button)."""
+    grey, grey_text = ft.Colors.BLUE_GREY_100, ft.Colors.BLUE_GREY_500
+    own: str | None = btn.data if ready else grey
+    fg: str | None = ft.Colors.WHITE if ready and btn.data else (None if ready else grey_text)
+    bgcolor: dict[ft.ControlState, str] = {ft.ControlState.DISABLED: grey}
+    color: dict[ft.ControlState, str] = {ft.ControlState.DISABLED: grey_text}
+    if own is not None:
+        bgcolor[ft.ControlState.DEFAULT] = own
+    if fg is not None:
+        color[ft.ControlState.DEFAULT] = fg
+    btn.style = ft.ButtonStyle(
+        text_style=ft.TextStyle(size=TEXT, weight=ft.FontWeight.W_600),
+        padding=ft.Padding.symmetric(horizontal=24),
+        bgcolor=bgcolor,
+        color=color,
+        icon_color=color,
     )
+
+
+def action_bar(*controls: ft.Control) -> ft.Container:
+    """The screen's bottom bar: its actions, right-aligned (the thumb's reach), wrapping
+    onto a second line on a narrow screen instead of leaving the screen."""
+    return right(ft.Row(list(controls), wrap=True, spacing=8, run_spacing=8))
+
+
+def right(row: ft.Row) -> ft.Container:
+    """`row` (a wrapping one: Flutter's Wrap is as wide as its children) at the right edge."""
+    row.alignment = ft.MainAxisAlignment.END
+    return ft.Container(row, alignment=ft.Alignment.CENTER_RIGHT, padding=ft.Padding.only(top=8))
 
 
 def choice(text: str, on_click: Any, *, padding: int) -> ft.Container:
@@ -95,7 +127,13 @@ def choice(text: str, on_click: Any, *, padding: int) -> ft.Container:
 
 
 def text_field(text_label: str, **kw: Any) -> ft.TextField:
-    return ft.TextField(label=text_label, text_size=TEXT + 2, height=64, **kw)
+    return ft.TextField(
+        label=text_label,
+        text_size=TEXT + 2,
+        height=64,
+        label_style=ft.TextStyle(size=FIELD_LABEL),
+        **kw,
+    )
 
 
 def message(identifier: str) -> tuple[ft.Text, ft.Container]:
@@ -115,26 +153,37 @@ def show(text: ft.Text, box: ft.Container, words: str, tone: Tone) -> None:
 def stepper(
     value: int, on_minus: Callable[..., Any], on_plus: Callable[..., Any], identifier: str
 ) -> tuple[ft.Text, ft.Row]:
-    """− [value] + with 56 px buttons; returns the number's Text to update."""
+    """− [value] + with 56 px buttons; returns the number's Text to update.
+
+    The buttons are named by a Semantics label, not a tooltip: a tooltip shown under a
+    resting pointer took the keyboard and cut a scan in half (issue #10, finding 3)."""
     number = label(str(value), size=BIG, bold=True, text_align=ft.TextAlign.CENTER, width=64)
     row = ft.Row(
         [
-            ft.IconButton(
-                ft.Icons.REMOVE,
-                on_click=on_minus,
-                icon_size=32,
-                width=TARGET,
-                height=TARGET,
-                tooltip="Less",
+            ft.Semantics(
+                label="Less",
+                button=True,
+                content=ft.IconButton(
+                    ft.Icons.REMOVE,
+                    on_click=on_minus,
+                    icon_size=32,
+                    width=TARGET,
+                    height=TARGET,
+                    data="Less",
+                ),
             ),
             handle(identifier, number),
-            ft.IconButton(
-                ft.Icons.ADD,
-                on_click=on_plus,
-                icon_size=32,
-                width=TARGET,
-                height=TARGET,
-                tooltip="More",
+            ft.Semantics(
+                label="More",
+                button=True,
+                content=ft.IconButton(
+                    ft.Icons.ADD,
+                    on_click=on_plus,
+                    icon_size=32,
+                    width=TARGET,
+                    height=TARGET,
+                    data="More",
+                ),
             ),
         ],
         spacing=4,

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from central.api.app import _prune_if_leader
 from central.db.engine import make_engine
-from central.service.leader import EXPIRY_LOCK, Leader
+from central.db.tables import change_marks
+from central.service.leader import EXPIRY_LOCK, PRUNE_LOCK, Leader
 from tests.support.central import fresh_pg_database, pg_url, running_central
 
 
@@ -37,6 +40,33 @@ def test_one_process_of_many_leads_and_another_takes_over_when_it_goes(pg_databa
     finally:
         first.close()
         second.close()
+        engine.dispose()
+
+
+def test_one_process_of_many_prunes_and_another_takes_over_when_it_goes(
+    pg_database: str,
+) -> None:
+    with running_central(pg_database) as central:
+        central.new_store(items=2)
+    engine = make_engine(pg_database)
+
+    def marks() -> int:  # every pruning run marks each store's change number it saw
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(change_marks)).scalar_one())
+
+    expiry = Leader(engine, EXPIRY_LOCK)
+    first, second = Leader(engine, PRUNE_LOCK), Leader(engine, PRUNE_LOCK)
+    try:
+        assert expiry.holds()  # leading the expiry says nothing of who prunes
+        assert _prune_if_leader(engine, first, 90) is not None
+        assert marks() == 1
+        assert _prune_if_leader(engine, second, 90) is None  # another process: it does not run
+        assert marks() == 1
+        first.close()  # the pruning process stops
+        assert _prune_if_leader(engine, second, 90) is not None
+    finally:
+        for leader in (expiry, first, second):
+            leader.close()
         engine.dispose()
 
 

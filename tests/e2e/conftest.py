@@ -54,8 +54,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 
 
 @contextlib.contextmanager
-def running_hub(central: Central, store_id: str, root: Path) -> Iterator[tuple[str, Path]]:
-    """`storeapp hub` enrolled on `store_id`, synced once, syncing every 2 s: (url, data dir)."""
+def running_hub(
+    central: Central, store_id: str, root: Path, *, sync_interval_s: int = 2
+) -> Iterator[tuple[str, Path]]:
+    """`storeapp hub` enrolled on `store_id`, synced once, syncing every `sync_interval_s`
+    (and at each change central announces): (url, data dir)."""
     data_dir = root / "hub"
     db_path = data_dir / "store.db"
     enroll_data_dir(db_path, central.url, central.enroll_code(store_id), "e2e hub")
@@ -68,7 +71,7 @@ def running_hub(central: Central, store_id: str, root: Path) -> Iterator[tuple[s
     with flet_server(
         argv,
         f"http://127.0.0.1:{port}/",
-        env={"STOREAPP_SYNC_INTERVAL_S": "2", "FLET_FORCE_WEB_SERVER": "1"},
+        env={"STOREAPP_SYNC_INTERVAL_S": str(sync_interval_s), "FLET_FORCE_WEB_SERVER": "1"},
         log_path=root / "hub.log",
     ) as url:
         yield url, data_dir

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fulfillment.model import Order
-from fulfillment.picking import claim, scan
+from fulfillment.picking import claim, reject_line, scan, short_pick
 from fulfillment.picklist import allocate_scan, build_pick_list
 
 from .builders import ctx, gtin, line, order
@@ -56,3 +56,16 @@ def test_progress_counts_picked_and_short_units() -> None:
     pl = build_pick_list([a, b])
     assert (pl.done_units, pl.qty) == (1, 5)
     assert pl.current is not None and pl.current.sku == "SKU-1"
+
+
+def test_a_stop_tells_rejected_units_apart_from_the_other_shorts() -> None:
+    a, b = two_orders()
+    a = reject_line(claim(a, ctx()).order, "1", 1, "damaged", "", ctx()).order
+    b = short_pick(claim(b, ctx()).order, "1", 1, "not_found", ctx()).order
+    stop = build_pick_list([a, b]).stops[0]
+    assert stop.sku == "SKU-1"
+    assert [(x.order_id, x.short, x.rejected) for x in stop.splits] == [
+        ("W-A", 1, 1),
+        ("W-B", 1, 0),
+    ]
+    assert (stop.short, stop.rejected, stop.remaining) == (2, 1, 1)

@@ -58,6 +58,8 @@ CHAINS: dict[str, list[Step]] = {
         ("E1", "pick.unscan", {**LINE, "qty": 1}),
         ("E1", "pick.scan", SCAN),
         ("E1", "order.stage", {"order_id": "W-1", "staging_location": "STAGE-1", "packages": 1}),
+        ("E1", "order.notify", {"order_id": "W-1"}),
+        ("E1", "order.contact", {"order_id": "W-1", "email": "new@example.com"}),
         (
             "E1",
             "order.handoff",
@@ -78,6 +80,10 @@ CHAINS: dict[str, list[Step]] = {
         ("E1", "order.claim", {"order_id": "W-1"}),
         ("E1", "pick.short", {**LINE, "qty": 1, "reason": "not_found"}),
         ("E1", "order.reject", {"order_id": "W-1", "reason": "Shelf empty"}),
+    ],
+    "line reject": [
+        ("E1", "order.claim", {"order_id": "W-2"}),
+        ("E1", "line.reject", {"order_id": "W-2", "line_id": "1", "qty": 1, "code": "damaged"}),
     ],
     "manager": [
         ("M1", "order.assign", {"order_id": "W-1", "associate_id": "E1"}),

@@ -88,6 +88,7 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path: Path) -> None:
             "m002_returns",
             "m003_counts",
             "m004_pin_attempts",
+            "m005_canonical_docs",
         ]
 
 

@@ -22,7 +22,9 @@ from storeapp.viewmodels import (
     TasksVM,
 )
 from storeapp.viewmodels.console import DevicesVM, ExceptionsVM, KpisVM
+from storeapp.viewmodels.lookup import LookupVM
 from storeapp.viewmodels.plans import PlansVM
+from storeapp.viewmodels.rejecting import RejectionsVM, RejectVM
 from storeapp.viewmodels.screen import Clock, OnChange, nothing, utc_now
 from storeapp.viewmodels.session import IDLE_AFTER
 from storeapp.viewmodels.tab import (
@@ -50,6 +52,9 @@ EXPECTED: dict[str, type] = {
     "devices": DevicesVM,
     "kpis": KpisVM,
     "sync": SyncStatusVM,
+    "lookup": LookupVM,
+    "rejections": RejectionsVM,
+    "reject": RejectVM,
     "plans": PlansVM,
 }
 
@@ -131,6 +136,8 @@ def test_a_manager_s_screen_is_not_built_for_an_associate(tablet: Path) -> None:
             "tasks",
             "count",
             "sync",
+            "lookup",
+            "reject",
         ]
         assert isinstance(tab.vm("pick"), QueueVM)  # the associate's own pick queue
 

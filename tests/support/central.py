@@ -144,6 +144,12 @@ class CentralProcess(CentralServer):
             proc.terminate()
             proc.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """SIGTERM, without waiting for the process to end (`stop()` waits)."""
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the central process and its workers have used so far
         (Linux /proc): a benchmark's steadier measure than wall time on a shared machine."""

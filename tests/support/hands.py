@@ -22,6 +22,7 @@ from storeapp.viewmodels import (
     SyncStatusVM,
     TasksVM,
 )
+from storeapp.viewmodels.returns import LookUp
 
 __all__ = ["Hands"]
 
@@ -30,7 +31,11 @@ class Hands:
     """One associate signed in on a tablet, acting through the view-models as the app does
     (the screens' own `LocalStore` connection, `screen=True`). A context manager."""
 
-    def __init__(self, path: Path, employee_id: str, pin: str) -> None:
+    def __init__(
+        self, path: Path, employee_id: str, pin: str, *, look_up: LookUp | None = None
+    ) -> None:
+        """`look_up`: the returns desk asks central for an order not on the tablet (as the
+        app's does), else it never does."""
         self.store = LocalStore(path, screen=True)
         self.session = SessionVM(self.store)
         signed_in = self.session.sign_in(employee_id, pin)
@@ -41,7 +46,7 @@ class Hands:
         self.picking = PickListVM(self.store, self.session)
         self.tasks = TasksVM(self.store, self.session)
         self.sync_status = SyncStatusVM(self.store)
-        self.returns = ReturnsVM(self.store, self.session)
+        self.returns = ReturnsVM(self.store, self.session, look_up=look_up)
         self.counting = CountVM(self.store, self.session)
         self.approvals = ApprovalsVM(self.store, self.session)
         self.staging = StagingVM(self.store, self.session)

@@ -20,6 +20,7 @@ from typing import Any
 from storeapp.local import LocalStore
 from sync.client import CentralClient
 from sync.engine import Progress, SyncEngine, SyncReport
+from sync.protocol import Change
 from sync.replica import Identity
 
 from .central import Central, TestStore
@@ -36,6 +37,9 @@ class Tablet:
     progress: list[Progress] = field(default_factory=list)
     token: str | None = None  # overrides the enrolled token (a wrong or revoked one)
     pull_limit: int = 1000
+    # every pass checks the replica against central's checksums (a new engine each time, so
+    # never skipped); a test that changes a file or central's feed behind their backs says so
+    replica_may_differ: bool = False
 
     def client(self, identity: Identity) -> CentralClient:
         return CentralClient(
@@ -51,14 +55,29 @@ class Tablet:
         )
 
     def sync(self) -> SyncReport:
-        return self.engine().run_once()
+        report = self.engine().run_once()
+        if not self.replica_may_differ:
+            assert report.healed == report.unhealed == (), (
+                f"{self.path.name}: replica differed from central's checksums "
+                f"(healed {report.healed}, not healed {report.unhealed})"
+            )
+        return report
 
     def local(self) -> LocalStore:
         return LocalStore(self.path)
 
-    def hands(self, employee_id: str, pin: str) -> Hands:
-        """The screens' view-models on this tablet, with `employee_id` signed in."""
-        return Hands(self.path, employee_id, pin)
+    def hands(self, employee_id: str, pin: str, *, online_lookup: bool = False) -> Hands:
+        """The screens' view-models on this tablet, with `employee_id` signed in;
+        `online_lookup`: the returns desk looks orders up on central through the transport."""
+        return Hands(self.path, employee_id, pin, look_up=self.look_up if online_lookup else None)
+
+    def look_up(self, order_id: str) -> Change | None:
+        """An order of the store on central (`GET /v1/sync/orders/{id}`), through the transport."""
+        with self.local() as local:
+            identity = local.identity()
+        assert identity is not None
+        with self.client(identity) as client:
+            return client.order(order_id)
 
     def scan(
         self,

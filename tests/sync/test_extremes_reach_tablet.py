@@ -126,6 +126,9 @@ def test_extremes_an_older_central_stored_reach_a_tablet_that_enrolls_and_syncs(
     publish_raw(central, store.store_id, "item", store.skus[2], item)
 
     tablet = enroll_tablet(central, store.store_id, tmp_path / "t1.db", transport, "t1")
+    # written straight into sync_docs, past the flush that keeps the checksums,
+    # and repaired by the tablet's intake: its replica cannot match them
+    tablet.replica_may_differ = True
     first = tablet.sync()  # the first download: the snapshot
 
     assert first.ok, first.error_in_words
@@ -253,6 +256,9 @@ def test_a_tablet_with_a_year_one_order_syncs_again_and_again(
     """The sync pass never fails forever on one bad document: each pass is ok."""
     store = central.new_store()
     tablet: Tablet = enroll_tablet(central, store.store_id, tmp_path / "t.db", transport, "t")
+    # written straight into sync_docs, past the flush that keeps the checksums,
+    # and repaired by the tablet's intake: its replica cannot match them
+    tablet.replica_may_differ = True
     assert tablet.sync().ok
     made = central.order(store, [(store.skus[0], 1)])
     order = stored_doc(central, store.store_id, "order", made["order_id"])

@@ -114,3 +114,65 @@ def test_the_same_unit_returned_on_two_tablets_offline_is_refunded_once(
     assert sum(len(r["refunds"]) for r in returns) == 1
     exceptions = ok(central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions"))
     assert [e["code"] for e in exceptions] == ["ALREADY_RETURNED"]
+
+
+def test_an_order_older_than_the_tablet_holds_is_found_on_central_and_returned(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
+    sku = store.skus[0]
+    old = sell(central, store, [(sku, 2)], days_ago=100)  # past two 30-day windows
+    tablet = make_tablet()
+    synced(tablet)  # the first download leaves it out
+
+    with tablet.hands(*ANA, online_lookup=True) as ana:
+        assert ana.store.order(old) is None
+        asking = ana.returns.find(old)
+        assert asking.looking_up == old and "asking central" in asking.message
+        ana.returns.look_up()
+        found = ana.returns.looked_up()
+        assert (found.order_id, found.tone) == (old, "ok"), found.message
+        assert "found on central" in found.message
+        assert [line.returnable for line in found.lines] == [2]
+
+        tablet.transport.unplug()  # from here it works as for any order, offline too
+        assert ana.returns.find(old).order_id == old
+        screen = ana.returns.set_qty(found.lines[0].key, 1)
+        assert screen.summary is not None and screen.summary.needs_manager  # 100 days old
+        done = ana.returns.approve("M1", "999999")
+        assert done.done, done.message
+
+        tablet.transport.plug_in()
+        synced(tablet)
+        order = ana.store.order(old)
+        assert order is not None and order.lines[0].returned == 1
+
+    [ret] = returns_of(central, store, old)
+    assert ret["state"] == "completed"
+    assert central.get_order(old)["lines"][0]["returned"] == 1
+
+
+def test_offline_the_desk_says_the_order_may_be_older_than_the_tablet_holds(
+    central: Central, store: TestStore, make_tablet: MakeTablet
+) -> None:
+    old = sell(central, store, [(store.skus[0], 1)], days_ago=100)
+    tablet = make_tablet()
+    synced(tablet)
+    tablet.transport.unplug()
+
+    with tablet.hands(*ANA, online_lookup=True) as ana:
+        ana.returns.find(old)
+        ana.returns.look_up()
+        said = ana.returns.looked_up()
+        assert (said.mode, said.tone) == ("find", "warning")
+        assert f"Order {old} is not on this tablet" in said.message
+        assert "older than the 60 days of orders this tablet holds" in said.message
+        assert "central cannot be reached" in said.message
+        assert "return without the order" in said.message
+        # the way the message points to: the receipt
+        assert ana.returns.without_order(old).mode == "receipt"
+
+        tablet.transport.plug_in()
+        ana.returns.find("NO-SUCH-1")
+        ana.returns.look_up()
+        unknown = ana.returns.looked_up()
+        assert unknown.tone == "error" and "on this tablet or on central" in unknown.message

@@ -45,7 +45,7 @@ def count_tablet(tmp_path: Path) -> Path:
 
 
 def key(app: FletFake, name: str) -> ft.Button:
-    return app.find(ft.Button, where=lambda b: b.tooltip == name)
+    return app.find(ft.Button, where=lambda b: b.data == name)
 
 
 def test_an_ad_hoc_count_on_the_number_pad_is_blind_and_queued(tmp_path: Path) -> None:
@@ -107,7 +107,11 @@ def test_the_manager_approves_a_count_from_the_approvals_screen(tmp_path: Path) 
         assert app.text_of("tile-approvals") == "1"
         app.change(rail, APPROVALS, prop="selected_index")
         assert app.text_of("count-C-1") == "counted 14 · book 20 · variance \u22126"
-        app.click(app.find(ft.Button, text="Approve"))
+        app.click(app.find(ft.Button, text="Approve"))  # over the threshold: it asks first
+        assert app.text_of("approve-confirm") == (
+            "Approve \u22126 units of Cat Litter 10 l at B-03? The books change from 20 to 14."
+        )
+        app.click(app.find(ft.Button, text="Approve \u22126"))
         assert app.text_of("approvals-message") == "Approved: \u22126 Cat Litter 10 l at B-03."
         assert any(t == "No counts waiting." for t in app.texts())
         assert app.find(ft.NavigationRail).destinations[APPROVALS].label == "Approvals"
@@ -126,7 +130,7 @@ def test_an_associate_has_no_approvals_on_the_rail(tmp_path: Path) -> None:
     with FletFake(make_main(services.app)) as app:
         sign_in(app)
         labels = [d.label for d in app.find(ft.NavigationRail).destinations]
-        assert labels == ["Home", "Pick", "Hand-over", "Returns", "Count", "Tasks", "Sync"]
+        assert labels == ["Home", "Pick", "Hand-over", "Returns", "Count", "Tasks", "Sync", "Stock"]
         assert app.find_all(ft.Semantics, identifier="tile-approvals") == []
         assert app.text_of("tile-counts") == "1"
     assert services.errors == []

@@ -11,6 +11,8 @@ from storeapp.app import make_main
 from storeapp.local import LocalStore
 from sync.engine import SyncReport
 from tests.storeapp.builders import sold_order_doc
+from tests.storeapp.test_print_pages import _get
+from tests.support.printed import text
 from tests.views.flet_fake import FletFake, publish_from_another_thread
 from tests.views.test_pick_view import Services, sign_in, tablet_file
 
@@ -27,7 +29,7 @@ def sold_path(tmp_path: Path, days: int) -> Path:
 
 def more(app: FletFake) -> ft.IconButton:
     """The first line's + button."""
-    return app.find_all(ft.IconButton, where=lambda b: b.tooltip == "More")[0]
+    return app.find_all(ft.IconButton, where=lambda b: b.data == "More")[0]
 
 
 def open_returns(app: FletFake) -> ft.TextField:
@@ -74,9 +76,18 @@ def test_outside_the_window_the_manager_approves_on_the_same_screen(tmp_path: Pa
         app.submit(open_returns(app), "W-9")
         app.click(more(app))
         assert app.text_of("returns-breaches").startswith("Sold 45 days ago")
-        assert app.find(ft.Button, text="Save return").disabled
         said = app.text_of("returns-message")
-        assert said.startswith("1 × ")
+        assert said.startswith("1 × ") and "outside policy" in said  # the error tone, why
+        save = app.find(ft.Button, text="Save return")
+        app.click(save)  # grey, and a tap says why
+        assert app.text_of("returns-message").endswith(
+            "A manager approves it here with their employee id and PIN."
+        )
+        assert (
+            app.find(ft.TextField, label="Scan item")
+            in [c.control for c in app.calls("focus")][-1:]
+        )
+        said = app.text_of("returns-message")
         publish_from_another_thread(services.app.fanout, SyncReport())  # a sync pass
         assert app.settle()
         assert app.text_of("returns-message") == said  # refreshed, the message stays
@@ -121,3 +132,30 @@ def test_the_home_tile_opens_returns_and_a_receipt_return_takes_scans(tmp_path: 
         app.submit(scan, "nonsense")
         assert app.find(ft.TextField, label="Scan item").value == ""
         assert services.errors == []
+
+
+def test_print_receipt_opens_the_receipt_of_the_return_just_saved(tmp_path: Path) -> None:
+    services = Services(sold_path(tmp_path, 2))
+    with FletFake(make_main(services.app)) as app:
+        app.submit(open_returns(app), "W-9")
+        assert not app.find_all(ft.Button, text="Print receipt")  # nothing saved yet
+        app.click(more(app))
+        app.click(app.find(ft.Button, text="Save return"))
+        assert app.text_of("returns-message") == "Return saved."
+        app.click(app.find(ft.Button, text="Print receipt"))
+        with LocalStore(services.app.db_path) as store:
+            (saved,) = [r.ret.return_id for r in store.returns_of("W-9")]
+        assert f"Print return {saved}" in app.texts()
+        (row,) = app.find_all(ft.Button, where=lambda b: b.content == "Return receipt")
+        assert isinstance(row.url, ft.Url)
+        link = row.url.url
+        assert link.startswith(f"/pages/print/receipt/{saved}.pdf?t=")
+        app.click(app.find(ft.TextButton, text="Close"))
+        app.click(app.find(ft.Button, text="Next customer"))
+        assert not app.find_all(ft.Button, text="Print receipt")  # the next customer's screen
+    (answer,) = _get(tmp_path, link)  # what the browser's new tab gets from the hub
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert f"Return receipt - {saved}" in text(answer.content)
+    assert "order W-9" in text(answer.content)
+    assert services.errors == []

@@ -36,6 +36,17 @@ def test_a_new_hub_enrolls_then_signs_in_after_the_first_sync(tmp_path: Path) ->
         assert app.text_of("enroll-message") == "Enrolled for store S001: downloading the store…"
         assert enrolled[0][:2] == ("http://central.test", "ABC-123")
         assert services.syncs == 1
+        assert app.text_of("enroll-progress") == ""
+
+        # the first download: rows, rate and time left, as `storeapp enroll` prints them
+        publish_from_another_thread(
+            services.app.fanout, Progress("receiving", 25_000, 100_006, 2.0)
+        )
+        assert app.settle()
+        assert app.text_of("enroll-progress") == (
+            "Receiving 25,000 of 100,006 · 12,500/s · about 6 s left"
+        )
+        assert app.find(ft.ProgressBar).value == 25_000 / 100_006
 
         publish_from_another_thread(services.app.fanout, SyncReport())
         assert app.settle()

@@ -2,14 +2,14 @@
 cost and category
 
 Revision ID: 0011
-Revises: 0008 (at the merge: re-point at main's newest revision, 0010 or later)
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

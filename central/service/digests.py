@@ -1,0 +1,170 @@
+"""A store's replica checksums, kept as it changes (issue #12; the scheme: sync/checksums.py).
+
+Each published document carries its hash and bucket in `sync_docs` (`digest`, `bucket`);
+`replica_digests` holds, per store, kind and bucket, the sum of its live documents' hashes.
+`account` runs inside the flush that publishes documents, under the store's lock: it reads
+the hashes the documents had (one query per kind and 500 ids), and moves each sum by the
+difference. A pull at the head reads the store's few sum rows; nothing is rehashed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from sync.checksums import (
+    OPEN,
+    UNCHECKED,
+    bucket_of,
+    canonical,
+    doc_hash,
+    hex_of,
+    in_horizon,
+    order_cutoff,
+    signed,
+    unsigned,
+)
+
+from ..db.tables import replica_digests, sync_docs
+
+__all__ = ["account", "checksums", "recompute", "withdraw"]
+
+_CHUNK = 500
+
+
+def account(conn: Connection, store_id: str, rows: list[dict[str, Any]]) -> None:
+    """Set each sync_docs row's `digest` and `bucket` (rows about to be upserted: store_id,
+    kind, entity_id, version, data) and move the store's sums by what changed."""
+    if not rows:
+        return
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        kind, data = row["kind"], row["data"]
+        row["digest"] = signed(doc_hash(kind, row["entity_id"], row["version"], canonical(data)))
+        row["bucket"] = bucket_of(kind, data.get("state"), data.get("updated_at"))
+        by_kind[kind].append(row["entity_id"])
+    delta: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for kind, ids in by_kind.items():
+        for i in range(0, len(ids), _CHUNK):
+            old = conn.execute(
+                select(sync_docs.c.digest, sync_docs.c.bucket).where(
+                    sync_docs.c.store_id == store_id,
+                    sync_docs.c.kind == kind,
+                    sync_docs.c.entity_id.in_(ids[i : i + _CHUNK]),
+                    sync_docs.c.digest.is_not(None),
+                )
+            )
+            for digest, bucket in old:
+                cell = delta[(kind, bucket or OPEN)]
+                cell[0] -= unsigned(digest)
+                cell[1] -= 1
+    for row in rows:
+        cell = delta[(row["kind"], row["bucket"])]
+        cell[0] += unsigned(row["digest"])
+        cell[1] += 1
+    _move(conn, store_id, delta)
+
+
+def withdraw(conn: Connection, store_id: str, gone: Iterable[tuple[str, str | None, int]]) -> None:
+    """Take documents about to be deleted (kind, bucket, digest) out of the sums."""
+    delta: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for kind, bucket, digest in gone:
+        cell = delta[(kind, bucket or OPEN)]
+        cell[0] -= unsigned(digest)
+        cell[1] -= 1
+    _move(conn, store_id, delta)
+
+
+def _move(conn: Connection, store_id: str, delta: Mapping[tuple[str, str], list[int]]) -> None:
+    moved = {key: d for key, d in delta.items() if d[0] & ((1 << 64) - 1) or d[1]}
+    if not moved:
+        return
+    have = {
+        (kind, bucket): (unsigned(digest), docs)
+        for kind, bucket, digest, docs in conn.execute(
+            select(
+                replica_digests.c.kind,
+                replica_digests.c.bucket,
+                replica_digests.c.digest,
+                replica_digests.c.docs,
+            ).where(replica_digests.c.store_id == store_id)
+        )
+    }
+    values = []
+    for (kind, bucket), (dh, dn) in moved.items():
+        h, n = have.get((kind, bucket), (0, 0))
+        values.append(
+            {
+                "store_id": store_id,
+                "kind": kind,
+                "bucket": bucket,
+                "digest": signed(h + dh),
+                "docs": n + dn,
+            }
+        )
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(replica_digests)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["store_id", "kind", "bucket"],
+            set_={"digest": stmt.excluded.digest, "docs": stmt.excluded.docs},
+        ),
+        values,
+    )
+
+
+def checksums(
+    conn: Connection,
+    store_id: str,
+    server_time: datetime,
+    return_window_days: int,
+    kinds: Iterable[str] | None = None,
+) -> dict[str, str]:
+    """Per kind, the checksum of what a tablet should hold at `server_time` (hex)."""
+    cutoff = order_cutoff(server_time, return_window_days)
+    wanted = set(kinds) if kinds is not None else None
+    sums: dict[str, int] = {}
+    for kind, bucket, digest, docs in conn.execute(
+        select(
+            replica_digests.c.kind,
+            replica_digests.c.bucket,
+            replica_digests.c.digest,
+            replica_digests.c.docs,
+        ).where(replica_digests.c.store_id == store_id)
+    ):
+        if kind in UNCHECKED or (wanted is not None and kind not in wanted):
+            continue
+        sums.setdefault(kind, 0)
+        if docs and in_horizon(bucket, cutoff):
+            sums[kind] += unsigned(digest)
+    return {kind: hex_of(total) for kind, total in sorted(sums.items())}
+
+
+def recompute(
+    conn: Connection, store_id: str, server_time: datetime, return_window_days: int
+) -> dict[str, str]:
+    """The same checksums hashed from scratch from the published documents (for tests and
+    for a check by hand); kinds with no live document left are "0"."""
+    cutoff = order_cutoff(server_time, return_window_days)
+    sums: dict[str, int] = {
+        kind: 0
+        for (kind,) in conn.execute(
+            select(replica_digests.c.kind).where(replica_digests.c.store_id == store_id)
+        )
+    }
+    for kind, entity_id, version, data in conn.execute(
+        select(
+            sync_docs.c.kind, sync_docs.c.entity_id, sync_docs.c.version, sync_docs.c.data
+        ).where(sync_docs.c.store_id == store_id, sync_docs.c.deleted.is_(False))
+    ):
+        bucket = bucket_of(kind, data.get("state"), data.get("updated_at"))
+        sums.setdefault(kind, 0)
+        if in_horizon(bucket, cutoff):
+            sums[kind] += doc_hash(kind, entity_id, version, canonical(data))
+    return {kind: hex_of(total) for kind, total in sorted(sums.items())}
