@@ -68,7 +68,7 @@ class PlansView(ScreenView):
             ],
             spacing=8,
         )
-        self.focus_target = self.fields["name"]
+        self.focus_target = None  # no scan field here: a tap leaves the keyboard alone
         self.last: PlansScreen | None = None
         self.root = ft.ListView(
             [
@@ -87,7 +87,8 @@ class PlansView(ScreenView):
         self.refresh()
 
     def _typed(self, name: str) -> Any:
-        return self.ui.handler(lambda e: self.vm.set(name, e.control.value or ""))
+        # a field's own typing keeps the keyboard where it is (the app's focus rule)
+        return self.ui.handler(lambda e: self.vm.set(name, e.control.value or ""), refocus=False)
 
     def refresh(self) -> None:
         self.render(keeping_message(self.vm.screen(), self.last))
