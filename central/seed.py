@@ -87,12 +87,15 @@ def demo_items(count: int = 320, seed: int = 7) -> list[ItemIn]:
         while gtin in gtins:
             gtin = _gtin13(rng)
         gtins.add(gtin)
+        price = Decimal(rng.randint(99, 4999)) / 100
         made.append(
             ItemIn(
                 sku=f"SKU-{len(made) + 1:05d}",
                 gtins=[gtin],
                 name=name,
-                price=Decimal(rng.randint(99, 4999)) / 100,
+                price=price,
+                unit_cost=(price * Decimal("0.6")).quantize(Decimal("0.01")),
+                category=dept,
                 location=f"{_AISLES[aisle]}-{bay:02d}-{shelf}",
                 location_seq=aisle * 1000 + walk_bay * 10 + shelf,
                 final_sale=dept == "Health" and rng.random() < 0.3,

@@ -80,6 +80,9 @@ class Code(StrEnum):
     RECEIPT_DIFFERS = "RECEIPT_DIFFERS"
     UNKNOWN_STORE = "UNKNOWN_STORE"
     SAME_STORE = "SAME_STORE"
+    # count plans
+    DUPLICATE_PLAN = "DUPLICATE_PLAN"
+    EMPTY_PLAN = "EMPTY_PLAN"
     # tasks and exceptions
     ALREADY_DONE = "ALREADY_DONE"
     NOT_OPEN = "NOT_OPEN"
@@ -158,6 +161,8 @@ CODES: dict[Code, CodeInfo] = {
     Code.RECEIPT_DIFFERS: CodeInfo(APPLIED, "closed with over, short or damaged units"),
     Code.UNKNOWN_STORE: CodeInfo(REJECTED, "a transfer to a store central does not know"),
     Code.SAME_STORE: CodeInfo(REJECTED, "a transfer to the store it leaves from"),
+    Code.DUPLICATE_PLAN: CodeInfo(REJECTED, "a count plan number already used"),
+    Code.EMPTY_PLAN: CodeInfo(REJECTED, "a count plan that selects no place to count"),
     Code.ALREADY_DONE: CodeInfo(APPLIED, "task.done of a task already closed"),
     Code.NOT_OPEN: CodeInfo(REJECTED, "exception.resolve of an exception already settled"),
     Code.INVALID_INPUT: CodeInfo(REJECTED, "the tablet refused a payload before queueing it"),

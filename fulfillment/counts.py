@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from .codes import Code
@@ -44,6 +45,7 @@ __all__ = [
     "rederive",
     "send_back",
     "submitted",
+    "variance_value",
 ]
 
 
@@ -73,6 +75,8 @@ class _Counted(Frozen):
     book: int | None = None  # the ledger's balance at counted_at (None: not answered yet)
     variance: int | None = None  # counted − book
     adjustment: int = 0  # what has posted so far (re-derived when late movements arrive)
+    unit_cost: Decimal | None = None  # the item's cost (else price) when counted; None: unknown
+    value: Decimal | None = None  # the variance in money: variance × unit_cost
     state: CountState
     counted_by: str
     counted_by_name: str = ""
@@ -143,10 +147,24 @@ class CountOutcome:
         return self.count is not None
 
 
-def over_threshold(variance: int, book: int, policy: Policy) -> bool:
-    """More than `variance_units` units AND more than `variance_pct` % of the book."""
+def variance_value(variance: int | None, unit_cost: Decimal | None) -> Decimal | None:
+    """The variance in money (None when either is unknown)."""
+    if variance is None or unit_cost is None:
+        return None
+    return (unit_cost * variance).quantize(Decimal("0.01"))
+
+
+def over_threshold(
+    variance: int, book: int, policy: Policy, unit_cost: Decimal | None = None
+) -> bool:
+    """More than `variance_units` units AND more than `variance_pct` % of the book, or — when
+    the store sets a money limit (`variance_value`) and the item's cost is known — a variance
+    worth more than that limit, whatever its units."""
     off = abs(variance)
-    return off > policy.variance_units and off * 100 > policy.variance_pct * max(book, 0)
+    if off > policy.variance_units and off * 100 > policy.variance_pct * max(book, 0):
+        return True
+    worth = variance_value(off, unit_cost)
+    return worth is not None and policy.variance_value is not None and worth > policy.variance_value
 
 
 def _waiting(counted: int) -> str:
@@ -179,10 +197,11 @@ def record(
     name: str = "",
     previous: Count | None = None,
     moved_since_previous: bool = True,
+    unit_cost: Decimal | None = None,
 ) -> CountOutcome:
     """Record a blind count against book(counted_at).
 
-    `previous`: the latest earlier count of this sku/location, and whether any movement
+    `unit_cost`: the item's cost (for the money threshold and the value shown); `previous`: the latest earlier count of this sku/location, and whether any movement
     occurred between the two (`moved_since_previous`)."""
     variance = counted - book
     count = Count(
@@ -195,6 +214,8 @@ def record(
         counted_at=counted_at,
         book=book,
         variance=variance,
+        unit_cost=unit_cost,
+        value=variance_value(variance, unit_cost),
         state=CountState.POSTED,
         counted_by=ctx.actor_id,
         counted_by_name=ctx.name_of(ctx.actor_id),
@@ -216,7 +237,7 @@ def record(
             message=message,
             followups=(_recount(count, f"{what}: {message}"),),
         )
-    if over_threshold(variance, book, ctx.policy):
+    if over_threshold(variance, book, ctx.policy, unit_cost):
         message = _waiting(counted)
         count = count.model_copy(update={"state": CountState.AWAITING_APPROVAL, "message": message})
         return CountOutcome(
@@ -278,6 +299,7 @@ def approve(count: Count, book: int, ctx: Context) -> CountOutcome:
         CountState.APPROVED,
         book=book,
         variance=variance,
+        value=variance_value(variance, count.unit_cost),
         adjustment=variance,
         message=f"{variance:+d} approved by {ctx.name_of(ctx.actor_id)}",
     )
@@ -307,6 +329,7 @@ def rederive(count: Count, late_delta: int) -> tuple[Count, tuple[Movement, ...]
     update: dict[str, object] = {
         "book": count.book + late_delta,
         "variance": count.variance - late_delta,
+        "value": variance_value(count.variance - late_delta, count.unit_cost),
     }
     if count.state in SETTLED:
         update["adjustment"] = count.adjustment - late_delta

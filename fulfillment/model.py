@@ -111,6 +111,9 @@ class Policy(Frozen):
     offline_return_limit: Decimal = Decimal("100")
     variance_units: int = 2
     variance_pct: float = 5.0
+    # any count variance worth more than this (units × the item's cost) waits for a manager;
+    # None: no money limit
+    variance_value: Decimal | None = None
     pickup_hold_days: int = 5
     allow_partial: bool = True
     at_risk_minutes: int = 30

@@ -246,6 +246,49 @@ def print_document(
     typer.echo(f"{said} {doc.note}".strip() if doc.note else said)
 
 
+def _moment(text: str | None, flag: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            "Give a date or time such as 2026-03-01 or 2026-03-01T08:00.", param_hint=flag
+        ) from exc
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+@app.command("counts-csv")
+def counts_csv_command(
+    data_dir: DataDir = None,
+    out: Annotated[Path, typer.Option("--out", help="the CSV file to write")] = Path("counts.csv"),
+    first: Annotated[
+        str | None, typer.Option("--from", help="counted at or after (a time without offset: UTC)")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="counted before")] = None,
+) -> None:
+    """Write every count on this tablet as CSV (central's answers; counts it has not
+    answered yet have an empty book). From the replica: works with central out of reach."""
+    from fulfillment.count_export import counts_csv
+
+    from .local import LocalStore
+
+    settings = _settings(data_dir)
+    if not settings.db_path.exists():
+        raise typer.BadParameter(
+            f"No tablet data in {settings.data_dir}: enroll first.", param_hint="--data-dir"
+        )
+    since, until = _moment(first, "--from"), _moment(last, "--to")
+    with LocalStore(settings.db_path) as store:
+        found = [
+            c
+            for c in store.count_documents()
+            if (since is None or c.counted_at >= since) and (until is None or c.counted_at < until)
+        ]
+    out.write_text(counts_csv(found), encoding="utf-8", newline="")
+    typer.echo(f"Wrote {len(found)} count(s) to {out}.")
+
+
 @app.command()
 def run(data_dir: DataDir = None) -> None:
     """Run the app on this device (web view on 127.0.0.1; see docs/deploy.md for packaging)."""

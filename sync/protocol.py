@@ -38,6 +38,7 @@ from pydantic import (
 from fulfillment import pins
 from fulfillment.barcodes import InvalidBarcode, normalize_gtin
 from fulfillment.model import OrderType, Policy, Role, ShortReason
+from fulfillment.plans import AbcClass, PlanBy
 from fulfillment.receiving import parse_sscc
 from fulfillment.returns import Condition, Disposition, ReturnReason
 
@@ -468,6 +469,41 @@ class TransferCreate(Request):
     due_at: Instant | None = None
 
 
+class CountPlanCreate(Request):
+    """A manager's plan of blind counts (issue #12). `by` names the selection and the fields
+    it needs: `location_range` (location_from, location_to: aisle/bay, e.g. "A-01" … "A-03"),
+    `category`, `abc` (abc_class over the units moved in the last `days`), `doubtful`
+    (negative or doubtful stock: nothing more), `list` (skus and/or places). Central makes
+    the tasks: the ABC class needs its ledger."""
+
+    plan_id: Id
+    name: Annotated[Plain, Field(min_length=1, max_length=80)]
+    by: PlanBy
+    location_from: Label | None = None
+    location_to: Label | None = None
+    category: Annotated[Plain, Field(min_length=1, max_length=60)] | None = None
+    abc_class: AbcClass | None = None
+    days: Annotated[int, Field(ge=1, le=365)] = 30
+    skus: Annotated[list[Id], Field(max_length=500)] = []
+    places: Annotated[list[Label], Field(max_length=200)] = []
+    due_at: Instant
+    assignees: Annotated[list[Id], Field(max_length=20)] = []
+
+    @model_validator(mode="after")
+    def _names_its_selection(self) -> CountPlanCreate:
+        if self.by is PlanBy.LOCATION_RANGE and not self.location_from:
+            raise ValueError("a plan by location range needs location_from (and location_to)")
+        if self.by is PlanBy.CATEGORY and not self.category:
+            raise ValueError("a plan by category needs the category")
+        if self.by is PlanBy.ABC and self.abc_class is None:
+            raise ValueError("a plan by ABC class needs abc_class (A, B or C)")
+        if self.by is PlanBy.LIST and not self.skus and not self.places:
+            raise ValueError("a plan by list needs skus or places")
+        if len(set(self.assignees)) != len(self.assignees):
+            raise ValueError("an assignee is named twice")
+        return self
+
+
 class Document(StrEnum):
     """What an op acts on: each end has one apply step per document kind."""
 
@@ -479,6 +515,7 @@ class Document(StrEnum):
     TASK = "task"
     INBOUND = "inbound"
     TRANSFER = "transfer"
+    COUNT_PLAN = "count_plan"
 
 
 @dataclass(frozen=True)
@@ -674,6 +711,14 @@ OPS: Mapping[str, OpSpec] = MappingProxyType(
             Document.TRANSFER,
             "transfer_id",
             "Transfer {transfer_id} to store {destination}",
+            manager_only=True,
+        ),
+        OpSpec(
+            "countplan.create",
+            CountPlanCreate,
+            Document.COUNT_PLAN,
+            "plan_id",
+            "Count plan \u201c{name}\u201d",
             manager_only=True,
         ),
     )
@@ -977,6 +1022,12 @@ class StorePolicyIn(Request):
     ] = Decimal("100")
     variance_units: Annotated[int, Field(ge=0, le=100_000)] = 2
     variance_pct: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 5.0
+    variance_value: (
+        Annotated[
+            Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2, allow_inf_nan=False)
+        ]
+        | None
+    ) = None
     pickup_hold_days: Annotated[int, Field(ge=1, le=60)] = 5
     allow_partial: bool = True
     at_risk_minutes: Annotated[int, Field(ge=0, le=1440)] = 30
@@ -1010,6 +1061,9 @@ class ItemIn(Request):
     location_seq: Annotated[int, Field(ge=0, le=INT32_MAX)] = 0
     image_url: WebUrl | None = None  # shown on every tablet: http(s) only
     final_sale: bool = False
+    # what one unit costs the store: a count's variance in money (None: the price is used)
+    unit_cost: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
+    category: Annotated[Plain, Field(min_length=1, max_length=60)] | None = None
 
 
 class StockIn(Request):

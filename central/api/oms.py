@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
@@ -10,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from fulfillment.count_export import csv_filename
 from fulfillment.counts import CountState
 from fulfillment.returns import Condition, Disposition, ReturnReason, ReturnState
 from sync.protocol import (
@@ -28,7 +30,8 @@ from sync.protocol import (
     StoreIn,
 )
 
-from ..service import auth, oms, pickups, sales
+from ..service import auth, oms, pickups, plans, sales
+from ..service.errors import Invalid
 from .deps import EngineDep, oms_router
 from .ndjson import NDJSON
 
@@ -114,6 +117,8 @@ class CountOut(BaseModel):
     book: int  # the ledger's balance at counted_at (late movements included)
     variance: int  # counted - book
     adjustment: int  # what has posted as count_adjust (re-derived when late movements arrive)
+    unit_cost: Decimal | None = None  # the item's cost (else price) when counted
+    value: Decimal | None = None  # the variance in money: variance × unit_cost
     state: CountState
     counted_by: str
     counted_by_name: str
@@ -279,6 +284,56 @@ def get_counts(
 ) -> list[dict[str, Any]]:
     """The store's cycle counts, newest first (by when counted, then when recorded)."""
     return oms.counts_view(engine, store_id, sku, state.value if state else None)
+
+
+CsvFrom = Query(
+    default=None,
+    alias="from",
+    description="counts counted at or after this time (RFC 3339; a time without offset is UTC)",
+)
+CsvTo = Query(default=None, alias="to", description="counts counted before this time")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/stores/{store_id}/counts.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "one row a count"}},
+)
+def get_counts_csv(
+    store_id: StoreId,
+    engine: EngineDep,
+    first: datetime | None = CsvFrom,
+    last: datetime | None = CsvTo,
+) -> Response:
+    """The store's count results as CSV (fulfillment.count_export.COLUMNS), oldest first."""
+    sales.check_store(engine, store_id)
+    first, last = _utc(first), _utc(last)
+    if first is not None and last is not None and first > last:
+        raise Invalid(
+            "'from' is after 'to': no count can be in that window",
+            errors=[{"field": "from", "message": "after 'to'"}],
+        )
+    body = oms.counts_csv_view(engine, store_id, first, last)
+    name = csv_filename(store_id, first, last)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/stores/{store_id}/count-plans")
+def get_count_plans(store_id: StoreId, engine: EngineDep) -> list[dict[str, Any]]:
+    """The store's count plans (by due time) with their progress: counted, total, overdue,
+    and the places not counted yet."""
+    sales.check_store(engine, store_id)
+    return plans.plans_view(engine, store_id, datetime.now(UTC))
 
 
 @router.get("/stores/{store_id}/exceptions")

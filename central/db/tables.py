@@ -74,6 +74,8 @@ items = Table(
     Column("location_seq", Integer, nullable=False, default=0),
     Column("image_url", Text),
     Column("final_sale", Boolean, nullable=False, default=False),
+    Column("unit_cost", Numeric(12, 2)),  # a count's variance in money (None: the price)
+    Column("category", String(60)),  # a count plan by category
 )
 
 staff = Table(
@@ -207,7 +209,25 @@ tasks = Table(
     Column("done_by", String(64)),
     _ts("created_at", False),
     _ts("done_at"),
+    Column("plan_id", String(64)),  # the count plan a blind count task belongs to
+    Column("assignee", String(64)),  # who the plan gave it to (None: anyone)
+    _ts("due_at"),
     Index("ix_tasks_store_state", "store_id", "state"),
+)
+
+count_plans = Table(
+    "count_plans",
+    metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("store_id", String(64), ForeignKey("stores.store_id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("data", JSON, nullable=False),  # fulfillment.plans.CountPlan as JSON
+    Column("op_id", String(36)),
+    Column("device_id", String(64)),
+    _ts("due_at", False),
+    _ts("created_at", False),
+    _ts("updated_at", False),
+    Index("ix_count_plans_store", "store_id", "due_at"),
 )
 
 exceptions = Table(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -156,6 +157,19 @@ def item_name(tx: StoreTx, sku: str) -> str | None:
     ).scalar()
 
 
+def _item(tx: StoreTx, sku: str) -> tuple[str, Decimal | None] | None:
+    """The item's name and what a unit is worth for a count (its cost, else its price)."""
+    found = tx.conn.execute(
+        select(items.c.name, items.c.unit_cost, items.c.price).where(
+            items.c.store_id == tx.store_id, items.c.sku == sku
+        )
+    ).first()
+    if found is None:
+        return None
+    worth = found.unit_cost if found.unit_cost is not None else found.price
+    return found.name, None if worth is None else Decimal(worth)
+
+
 def _duplicate(tx: StoreTx, count_id: str, ctx: Context) -> Said | None:
     """A count number already used by another op: refused, so one count never posts twice."""
     staged = tx.staged.count_doc(count_id)
@@ -194,14 +208,15 @@ def record_count(tx: StoreTx, op: Applying) -> Said:
     duplicate = _duplicate(tx, payload.count_id, ctx)
     if duplicate is not None:
         return replace(duplicate, skewed=skewed)
-    name = item_name(tx, payload.sku)
-    if name is None:
+    item = _item(tx, payload.sku)
+    if item is None:
         return Said(
             Status.REJECTED.value,
             Code.UNKNOWN_ITEM,
             f"No item {payload.sku} in this store",
             skewed=skewed,
         )
+    name, unit_cost = item
     counted_at: datetime = min(clamped.astimezone(UTC), tx.now)
     sku, location = payload.sku, payload.location
     previous = _previous(tx, sku, location, counted_at)
@@ -218,6 +233,7 @@ def record_count(tx: StoreTx, op: Applying) -> Said:
         name=name,
         previous=previous,
         moved_since_previous=moved,
+        unit_cost=unit_cost,
     )
     made = _write(tx, outcome, op, new=True, task_id=payload.task_id)
     return Said(outcome.status.value, outcome.code, _said(outcome), tuple(made), skewed)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Engine, String, Table, func, insert, select, update
 
+from fulfillment.count_export import counts_csv
 from fulfillment.counts import Count
 from fulfillment.ledger import Movement, MovementKind
 from fulfillment.model import Customer, Line, Order, OrderState, Policy
@@ -127,6 +128,8 @@ def item_doc(row: dict[str, Any]) -> dict[str, Any]:
         "location_seq": row["location_seq"],
         "image_url": row.get("image_url"),
         "final_sale": bool(row.get("final_sale")),
+        "unit_cost": None if row.get("unit_cost") is None else str(row["unit_cost"]),
+        "category": row.get("category"),
     }
 
 
@@ -599,6 +602,22 @@ def counts_view(
         }
         for r in rows
     ]
+
+
+def counts_csv_view(
+    engine: Engine, store_id: str, first: datetime | None, last: datetime | None
+) -> str:
+    """The store's counts with `first` ≤ counted_at < `last` as CSV, oldest first."""
+    c = counts.c
+    query = select(c.data).where(c.store_id == store_id)
+    if first is not None:
+        query = query.where(c.counted_at >= first)
+    if last is not None:
+        query = query.where(c.counted_at < last)
+    query = query.order_by(c.counted_at, c.created_at, c.count_id)
+    with reading(engine) as conn:
+        found = [Count.model_validate(data) for (data,) in conn.execute(query)]
+    return counts_csv(found)
 
 
 def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:

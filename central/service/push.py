@@ -69,6 +69,7 @@ from .errors import CentralError, Conflict, Invalid
 from .exceptions import apply_exception, open_exception
 from .feed import StoreTx, store_tx
 from .orders import apply_order
+from .plans import apply_plan
 from .receiving import apply_inbound
 from .returns import apply_return
 from .stock import apply_stock
@@ -252,6 +253,7 @@ APPLY: Mapping[Document, ApplyStep] = MappingProxyType(
         Document.TASK: apply_task,
         Document.INBOUND: apply_inbound,
         Document.TRANSFER: apply_transfer,
+        Document.COUNT_PLAN: apply_plan,
     }
 )
 """The apply step of each document kind an op of the catalogue (`OPS`) acts on."""

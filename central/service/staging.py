@@ -35,6 +35,7 @@ from fulfillment.returns import Return
 
 from ..db.tables import (
     UTCDateTime,
+    count_plans,
     counts,
     dead_letters,
     exceptions,
@@ -53,6 +54,7 @@ __all__ = [
     "EXCEPTION",
     "KINDS",
     "ORDER",
+    "PLAN",
     "RETURN",
     "TASK",
     "DocKind",
@@ -215,12 +217,23 @@ TASK = DocKind(
     patch=False,
     # one executemany needs every row to name the same columns: a task closed in the
     # transaction that made it carries done_by/done_at, the others do not
-    insert_row=lambda row, _: {"done_by": None, "done_at": None, **row},
-    update_columns=("state", "done_by", "done_at"),
+    insert_row=lambda row, _: {
+        "done_by": None,
+        "done_at": None,
+        "plan_id": None,
+        "assignee": None,
+        "due_at": None,
+        **row,
+    },
+    # a count plan adopts an open task (its plan, assignee and due time change)
+    update_columns=("state", "done_by", "done_at", "plan_id", "assignee", "due_at"),
     update_row=lambda row, _: {
         "state": row["state"],
         "done_by": row.get("done_by"),
         "done_at": row.get("done_at"),
+        "plan_id": row.get("plan_id"),
+        "assignee": row.get("assignee"),
+        "due_at": row.get("due_at"),
     },
 )
 RETURN = DocKind(
@@ -259,8 +272,18 @@ EXCEPTION = DocKind(
     update_row=lambda row, _: {c: row[c] for c in _SETTLED},
 )
 
+PLAN = DocKind(
+    "count_plan",
+    count_plans,
+    "plan_id",
+    patch=True,
+    insert_row=_document_row(lambda plan: {"due_at": plan.due_at}),
+    update_columns=_DOC_COLUMNS,
+    update_row=_document_change,
+)
+
 KINDS: Mapping[str, DocKind] = MappingProxyType(
-    {k.name: k for k in (ORDER, TASK, RETURN, COUNT, EXCEPTION)}
+    {k.name: k for k in (ORDER, TASK, RETURN, COUNT, EXCEPTION, PLAN)}
 )
 """The documents a store transaction stages and flushes in bulk, by kind."""
 
@@ -468,6 +491,7 @@ class Staging:
 
         self._flush_kind(conn, ORDER, dump)
         self._flush_kind(conn, TASK, dump)
+        self._flush_kind(conn, PLAN, dump)
         if self.ledger:
             bulk_insert(conn, ledger, self.ledger)
         self._flush_kind(conn, RETURN, dump)

@@ -45,6 +45,9 @@ def task_doc(row: Any) -> dict[str, Any]:
         "state": row["state"],
         "created_at": row["created_at"].isoformat() if row["created_at"] else None,
         "done_by": row.get("done_by"),
+        "plan_id": row.get("plan_id"),
+        "assignee": row.get("assignee"),
+        "due_at": row["due_at"].isoformat() if row.get("due_at") else None,
     }
 
 

@@ -7,6 +7,7 @@ reads in `_reads`, the sync engine's side in `_replica`.
 """
 
 from ._files import private_dir
+from ._plans import PlanRecord
 from ._records import (
     ActResult,
     CountRecord,
@@ -31,6 +32,7 @@ __all__ = [
     "LoggedOp",
     "PendingOp",
     "PinCheck",
+    "PlanRecord",
     "ReturnRecord",
     "StaffMember",
     "SyncState",

@@ -9,6 +9,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fulfillment.codes import Code
@@ -75,7 +76,18 @@ def count_record(data: Mapping[str, Any], pending: bool) -> CountRecord:
         decided_by=data.get("decided_by"),
         decided_by_name=data.get("decided_by_name"),
         pending=pending,
+        value=_money(data.get("value")),
     )
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 def submitted_count(

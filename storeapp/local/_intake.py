@@ -72,6 +72,7 @@ POLICY_BOUNDS: dict[str, tuple[float, float]] = {
     "offline_return_limit": (0, float(MONEY_MAX)),
     "variance_units": (0, 1_000_000_000),
     "variance_pct": (0, 1_000_000),
+    "variance_value": (0, float(MONEY_MAX)),
     "pickup_hold_days": (1, 3650),
     "at_risk_minutes": (0, 7 * 24 * 60),
     "max_orders_per_pick_list": (1, 500),
@@ -246,6 +247,8 @@ _COUNT_FALLBACKS: dict[tuple[str, ...], _Fallback] = {
     ("counted_at",): _const(_MIN_TEXT),
     ("book",): _const(0),
     ("variance",): _const(0),
+    ("unit_cost",): _const(None),
+    ("value",): _const(None),
     ("state",): _const("disputed"),  # a manager looks at it
     ("counted_by",): _const(""),
 }
@@ -381,7 +384,7 @@ def _within(name: str, value: Any) -> bool:
     if name == "carriers":
         return 0 < len(value) <= _CARRIERS_MAX and all(0 < len(c) <= 80 for c in value)
     bounds = POLICY_BOUNDS.get(name)
-    if bounds is None:
+    if bounds is None or value is None:
         return True
     try:
         number = float(value)
@@ -507,6 +510,8 @@ _DOC_FIELDS: dict[str, dict[str, _Check]] = {
         "location_seq": _number(0, low=0),
         "image_url": _optional_text,
         "final_sale": _flag(False),
+        "unit_cost": _price,
+        "category": _optional_text,
     },
     "stock": {
         "sku": _text(),
@@ -527,6 +532,9 @@ _DOC_FIELDS: dict[str, dict[str, _Check]] = {
         "state": _text("open"),
         "created_at": _moment,
         "done_by": _optional_text,
+        "plan_id": _optional_text,
+        "assignee": _optional_text,
+        "due_at": _moment,
     },
     "exception": {
         "exception_id": _text_or_id,

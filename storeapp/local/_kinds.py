@@ -26,6 +26,7 @@ from ._counts import apply_count, fold_count, touched_by_count_op
 from ._docs import Acting, pending_ops, staff_index, store_policy, store_timezone
 from ._inbound import apply_inbound, apply_transfer
 from ._orders import apply_order, fold_order, touched_by_order_op
+from ._plans import apply_plan, touched_by_plan_op
 from ._records import ActResult
 from ._returns import apply_return, fold_return, receive_in_order, touched_by_return_op
 from ._tasks import apply_exception, apply_task, fold_tasks, touched_by_task_op
@@ -59,6 +60,7 @@ KINDS: Mapping[Document, Kind] = MappingProxyType(
         Document.TASK: Kind(apply_task, touched_by_task_op),
         Document.INBOUND: Kind(apply_inbound, _listed_only),  # folded when read (_inbound)
         Document.TRANSFER: Kind(apply_transfer, _listed_only),
+        Document.COUNT_PLAN: Kind(apply_plan, touched_by_plan_op),
     }
 )
 

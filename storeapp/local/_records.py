@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from fulfillment.model import Order, Role
@@ -143,6 +144,7 @@ class CountRecord:
     decided_by: str | None
     decided_by_name: str | None
     pending: bool  # an op of this count is still waiting for central
+    value: Decimal | None = None  # the variance in money (central's; None: not known)
 
 
 @dataclass(frozen=True)

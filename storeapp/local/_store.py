@@ -34,6 +34,7 @@ from sync.replica import Identity, Replica
 from ._docs import Acting, Staff, staff_index, store_policy, wipe_server_state
 from ._files import private_file
 from ._kinds import KINDS
+from ._plans import PlanReads
 from ._reads import Reads
 from ._records import ActResult, SyncState, from_iso, row, to_iso
 from ._replica import ReplicaSide
@@ -76,7 +77,7 @@ def _field_sentence(exc: ValidationError) -> str:
     return f"{where.replace('_', ' ')}: {first['msg']}"
 
 
-class LocalStore(Reads, PinGuard, ReplicaSide):
+class LocalStore(Reads, PlanReads, PinGuard, ReplicaSide):
     """The tablet's replica: server truth, projections, outbox, op log, sync state."""
 
     def __init__(

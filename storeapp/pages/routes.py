@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from .paths import PRINT_PATH, SCAN_SHEET_PATH
+from .paths import COUNTS_CSV_PATH, PRINT_PATH, SCAN_SHEET_PATH
 
 __all__ = ["router"]
 
@@ -28,3 +28,10 @@ def scan_sheet(request: Request) -> HTMLResponse:
     from .scan_sheet import scan_sheet as serve
 
     return serve(request)
+
+
+@router.get(COUNTS_CSV_PATH, response_model=None)
+def counts_csv(request: Request, t: str = Query(default="", max_length=100)) -> Response:
+    from .counts_csv import counts_download as serve
+
+    return serve(request, t)

@@ -16,6 +16,7 @@ decides their own count or return: refused with a sentence, nothing queued.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from fulfillment.returns import ReturnState
 from fulfillment.roles import may_decide
@@ -66,6 +67,8 @@ class CountApproval:
     own: bool  # counted by the manager looking at it: another manager decides
     can_approve: bool  # a disputed count can only be sent back
     pending: bool  # a decision of this tablet is still waiting for central
+    value: Decimal | None = None  # the variance in money (units × the item's cost)
+    value_text: str = ""  # "value −29.97" ("" when the cost is not known)
 
     @property
     def confirm(self) -> str:
@@ -78,6 +81,14 @@ class CountApproval:
             f"Approve {self.variance_text} {units} of {self.name} at {self.location}? "
             f"The books change from {self.book} to {self.counted}."
         )
+
+
+def value_words(value: Decimal | None) -> str:
+    """'value −29.97' (a real minus sign); '' when the item's cost is not known."""
+    if value is None:
+        return ""
+    money = f"{value:.2f}".replace("-", "\u2212")
+    return f"value {'+' if value > 0 else ''}{money}"
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,8 @@ class ApprovalsVM(ActingVM[ApprovalsScreen]):
                 not may_decide(me, c.counted_by),
                 c.state == "awaiting_approval",
                 c.pending,
+                c.value,
+                value_words(c.value),
             )
             for c in self._store.counts_waiting()
         )

@@ -163,19 +163,33 @@ class CountVM(ActingVM[CountScreen]):
     # --- the screen -------------------------------------------------------------------------
 
     def _tasks(self) -> tuple[CountTaskRow, ...]:
-        rows = []
+        """Open recounts; a count plan's tasks given to the one signed in first, then the
+        ones given to nobody, then others' (each with who and when it is due)."""
+        who = self._session.associate
+        me = who.employee_id if who else None
+        planned = self._store.planned_tasks()
+        names = self._store.active_staff() if planned else {}
+        now, zone = self._clock(), self._timezone()
+        rows: list[tuple[int, CountTaskRow]] = []
         for task in self._store.recount_tasks():
             item = self._store.item(task.sku) if task.sku else None
-            rows.append(
-                CountTaskRow(
-                    task.task_id,
-                    task.sku,
-                    item.name if item else (task.sku or "item"),
-                    task.location or (item.location if item else ""),
-                    reason_words(task.reason),
-                )
+            reason, rank = reason_words(task.reason), 1
+            if task.task_id in planned:
+                assignee, due = planned[task.task_id]
+                rank = 0 if assignee == me else (1 if assignee is None else 2)
+                if assignee is not None:
+                    reason += f" · for {'you' if rank == 0 else names.get(assignee, assignee)}"
+                if due is not None:
+                    reason += f" · due {local_time(due, now, zone)}"
+            row = CountTaskRow(
+                task.task_id,
+                task.sku,
+                item.name if item else (task.sku or "item"),
+                task.location or (item.location if item else ""),
+                reason,
             )
-        return tuple(rows)
+            rows.append((rank, row))
+        return tuple(row for _, row in sorted(rows, key=lambda r: r[0]))
 
     def _recent(self) -> tuple[RecentCount, ...]:
         who = self._session.associate

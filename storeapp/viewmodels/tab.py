@@ -34,6 +34,7 @@ from .handover import HandoverVM
 from .home import HomeVM
 from .lookup import LookupVM
 from .picking import PickListVM
+from .plans import PlansVM
 from .queue import QueueVM
 from .receiving import ReceivingVM
 from .rejecting import RejectionsVM, RejectVM
@@ -73,6 +74,7 @@ ScreenName = Literal[
     "lookup",  # issue #11: stock lookup, every associate
     "rejections",  # issue #11: the manager's history of rejections
     "reject",  # the reject dialog's view-model (opened from the pick list)
+    "plans",  # count plans (issue #12)
 ]
 SCREENS: tuple[ScreenName, ...] = (
     "home",
@@ -93,9 +95,10 @@ SCREENS: tuple[ScreenName, ...] = (
     "lookup",
     "rejections",
     "reject",
+    "plans",
 )
 MANAGER_SCREENS: frozenset[ScreenName] = frozenset(
-    {"queue", "approvals", "exceptions", "devices", "kpis", "rejections"}
+    {"queue", "approvals", "exceptions", "devices", "kpis", "rejections", "plans"}
 )
 _TITLES: dict[str, str] = {
     "queue": "The queue",
@@ -104,6 +107,7 @@ _TITLES: dict[str, str] = {
     "devices": "Devices",
     "kpis": "KPIs",
     "rejections": "Rejections",
+    "plans": "Count plans",
 }
 
 ScreenVM: TypeAlias = (
@@ -124,6 +128,7 @@ ScreenVM: TypeAlias = (
     | LookupVM
     | RejectVM
     | RejectionsVM
+    | PlansVM
 )
 
 
@@ -157,6 +162,7 @@ _ACTING: dict[str, Callable[..., ScreenVM]] = {
     "exceptions": ExceptionsVM,
     "reject": RejectVM,
     "rejections": RejectionsVM,
+    "plans": PlansVM,
 }
 
 
@@ -255,6 +261,8 @@ class TabSession:
     def vm(self, name: Literal["reject"]) -> RejectVM: ...
     @overload
     def vm(self, name: Literal["rejections"]) -> RejectionsVM: ...
+    @overload
+    def vm(self, name: Literal["plans"]) -> PlansVM: ...
     @overload
     def vm(self, name: str) -> ScreenVM: ...
 

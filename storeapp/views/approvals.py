@@ -117,6 +117,7 @@ class ApprovalsView(ScreenView):
 
     def _count(self, c: CountApproval) -> ft.Control:
         book = f"book {c.book} · variance {c.variance_text}" if c.book is not None else ""
+        book += f" · {c.value_text}" if c.value_text and book else ""
         actions: list[ft.Control] = []
         if c.can_approve:
             actions.append(

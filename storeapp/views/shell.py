@@ -22,6 +22,7 @@ from .handover import HandoverView
 from .home import HomeView
 from .lookup import LookupView
 from .pick import PickView
+from .plans import PlansView
 from .queue import QueueView
 from .receiving import ReceivingView
 from .rejections import RejectionsView
@@ -57,6 +58,7 @@ _MANAGER_RAIL = [
     ("rejections", "Rejections", ft.Icons.BLOCK),
     # issue #11, last so the rail's earlier places stay where they were; every role sees it
     ("lookup", "Stock", ft.Icons.MANAGE_SEARCH),
+    ("plans", "Count plans", ft.Icons.EVENT_NOTE),
 ]
 _LATER_RAIL = [("receiving", "Receiving", ft.Icons.LOCAL_SHIPPING)]  # last: rail indexes stay
 
@@ -227,6 +229,8 @@ class Shell(ScreenView):
                 return RejectionsView(ui, tab.vm("rejections"))
             case "reject":  # a dialog of the pick list, not a screen of its own
                 return HomeView(ui, tab.vm("home"))
+            case "plans":
+                return PlansView(ui, tab.vm("plans"))
 
     def _sign_out(self, e: Any) -> None:
         self.on_signed_out(self.session.sign_out().message)

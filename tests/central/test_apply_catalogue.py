@@ -78,6 +78,16 @@ def missing_documents(store: TestStore) -> dict[str, tuple[dict[str, object], st
             },
             "UNKNOWN_STORE",
         ),
+        "countplan.create": (
+            {
+                "plan_id": f"P-{uuid.uuid4().hex[:12]}",
+                "name": "Nothing",
+                "by": "list",
+                "skus": ["NO-SUCH-SKU"],
+                "due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            },
+            "EMPTY_PLAN",
+        ),
     }
 
 

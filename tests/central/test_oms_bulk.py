@@ -171,6 +171,8 @@ def test_every_item_field_survives_the_bulk_write(any_central: Central, store: T
         "price": "1234.50",
         "image_url": "https://img.example/b0.png",
         "final_sale": True,
+        "unit_cost": "617.25",
+        "category": "Garden",
     }
     ok(any_central.oms.put(f"/v1/oms/stores/{store.store_id}/items", json=[row]))
     tablet = RawDevice(any_central, store)
@@ -187,6 +189,8 @@ def test_every_item_field_survives_the_bulk_write(any_central: Central, store: T
         "location_seq": 0,
         "image_url": "https://img.example/b0.png",
         "final_sale": True,
+        "unit_cost": "617.25",
+        "category": "Garden",
     }
     order = any_central.order(store, [("B-00000", 1)])
     assert order["lines"][0]["sku"] == "B-00000"

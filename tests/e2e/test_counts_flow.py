@@ -188,6 +188,7 @@ def test_a_blind_count_waits_for_a_manager_who_approves_it(hub: Hub, page: Page)
     open_rail(page, "Approvals")
     expect(by_identifier(page, f"count-{count['count_id']}")).to_have_text(
         f"counted {counted} · book {on_hand} · variance +{counted - on_hand}"
+        f" · value +{count['value']}"  # the demo catalogue's unit cost × the variance
     )
     wait_text(page, f"{name} at {task.location}")
     wait_text(

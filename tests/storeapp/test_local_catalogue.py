@@ -118,6 +118,20 @@ CHAINS: dict[str, list[Step]] = {
         ("E1", "inbound.count", {"shipment_id": "S-1", "sku": "DOG2", "qty": 1, "damaged": 1}),
         ("E1", "inbound.close", {"shipment_id": "S-1"}),
     ],
+    "count plan": [
+        (
+            "M1",
+            "countplan.create",
+            {
+                "plan_id": "P-1",
+                "name": "Aisle A",
+                "by": "location_range",
+                "location_from": "A-01",
+                "location_to": "A-14",
+                "due_at": (T0 + timedelta(days=1)).isoformat(),
+            },
+        ),
+    ],
 }
 INBOUND = {
     "shipment_id": "S-1",
@@ -158,6 +172,7 @@ def _seen(store: LocalStore) -> tuple[Any, ...]:
         [store.get_count(c) for c in ("C-1", "C-2", "C-NEW")],
         store.tasks(open_only=False),
         [x.model_dump() for x in store.inbounds()],
+        store.count_plans(T0),
     )
 
 

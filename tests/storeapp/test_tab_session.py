@@ -24,6 +24,7 @@ from storeapp.viewmodels import (
 )
 from storeapp.viewmodels.console import DevicesVM, ExceptionsVM, KpisVM
 from storeapp.viewmodels.lookup import LookupVM
+from storeapp.viewmodels.plans import PlansVM
 from storeapp.viewmodels.rejecting import RejectionsVM, RejectVM
 from storeapp.viewmodels.screen import Clock, OnChange, nothing, utc_now
 from storeapp.viewmodels.session import IDLE_AFTER
@@ -56,6 +57,7 @@ EXPECTED: dict[str, type] = {
     "lookup": LookupVM,
     "rejections": RejectionsVM,
     "reject": RejectVM,
+    "plans": PlansVM,
 }
 
 

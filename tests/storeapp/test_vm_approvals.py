@@ -275,3 +275,24 @@ def test_a_stock_adjustment_is_validated_then_queued(
     assert store.act("E1", "stock.adjust", op.payload, T0).code == "FORBIDDEN"
     unknown = store.act("M1", "stock.adjust", {**op.payload, "sku": "NOPE"}, T0)
     assert (unknown.queued, unknown.code) == (False, "UNKNOWN_ITEM")
+
+
+def test_a_count_waiting_for_its_value_shows_the_money_beside_the_units(
+    store: LocalStore, feed: Feed, maria: SessionVM, clock: FakeClock
+) -> None:
+    """Within the units rule (−2 of 20) but worth more than the store's money limit: the
+    manager sees what the difference is worth."""
+    dear = {
+        **count_doc("C-9", "DOG2", 18, 20),
+        "state": "awaiting_approval",
+        "unit_cost": "60.00",
+        "value": "-120.00",
+    }
+    store.apply_pull(feed.page(feed.change("count", "C-9", dear)))
+    [c] = vm(store, maria, clock).screen().counts
+    assert (c.variance, c.value, c.variance_text, c.value_text) == (
+        -2,
+        Decimal("-120.00"),
+        "\u22122",
+        "value \u2212120.00",
+    )

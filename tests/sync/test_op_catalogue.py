@@ -4,7 +4,7 @@ tablet's local apply, central's apply, the sync screen's words and the docs."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,13 @@ def samples(store: TestStore, order_id: str) -> dict[str, dict[str, Any]]:
             "transfer_id": "TR-CAT-1",
             "destination": "S-OTHER",
             "lines": [{"sku": sku, "qty": 1}],
+        },
+        "countplan.create": {
+            "plan_id": "P-CAT-1",
+            "name": "Catalogue check",
+            "by": "list",
+            "skus": [sku],
+            "due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
         },
     }
 
