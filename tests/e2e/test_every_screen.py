@@ -239,7 +239,8 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
 
         rail(page, "Hand-over")
         wait_keyboard_in(page, "Find order")
-        scan_into(page, "Find order", "PK1001")
+        # W-1011 (Isla Wilson) is ready: found by name, it is not verified yet (no pickup code)
+        scan_into(page, "Find order", "Isla Wilson")
         look(page, tag(size, "associate", "handover"), shots)
         if page.get_by_role("button", name=re.compile(r"^Hand over")).count():
             page.get_by_role("button", name=re.compile(r"^Hand over")).first.click()
