@@ -205,6 +205,7 @@ def test_a_blind_count_waits_for_a_manager_who_approves_it(hub: Hub, page: Page)
     page.wait_for_timeout(3_000)  # a sync pass or more (the hub syncs every 2 s)
     expect(by_identifier(page, f"count-{count['count_id']}")).to_have_text(
         f"counted {counted} · book {on_hand} · variance +{counted - on_hand}"
+        f" · value +{count['value']}"
     )
     [waiting] = oms_get(hub, "counts", task.sku)
     assert (waiting["state"], waiting["adjustment"]) == ("awaiting_approval", 0)
