@@ -20,6 +20,7 @@ parts instead of squeezing them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -125,6 +126,19 @@ class Ui:
     def focus_after(self, control: ft.Control) -> None:
         """Give `control` the keyboard once the running handler has updated the page."""
         self._focus = control
+
+    def focus_again_soon(self, control: ft.Control) -> None:
+        """Ask `control`'s focus once more shortly: a field that appears in the update that
+        asks for its focus now and then gets the request before it exists in the browser,
+        and a scanner would then type into the field before it."""
+
+        async def again() -> None:
+            await asyncio.sleep(0.3)
+            if control.visible and not self.dialog_open:
+                with contextlib.suppress(Exception):  # the screen was left meanwhile
+                    await cast(Any, control).focus()
+
+        self.page.run_task(again)
 
     def take_scan(self, field: ft.TextField) -> str:
         """What was scanned into `field`: the field is cleared and keeps the keyboard."""

@@ -6,7 +6,6 @@ then a receipt-like confirmation and today's returns."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import flet as ft
@@ -343,17 +342,8 @@ class ReturnsView(ScreenView):
         self.render(s)
         self.ui.play_after(s.tone)
         self.ui.focus_after(self.scan if s.mode == "order" else self.find)
-        if s.mode == "order":
-            self.ui.page.run_task(self._focus_scan_again)
-
-    async def _focus_scan_again(self) -> None:
-        """The order's lines and the scan field appear in the update that asks for its
-        focus; now and then the browser takes the focus request before the field and the
-        scanner would type into "Find order": ask once more when the field is there."""
-        await asyncio.sleep(0.3)
-        if self.scan.visible and not self.ui.dialog_open:
-            with contextlib.suppress(Exception):  # the screen was left meanwhile
-                await self.scan.focus()
+        if s.mode == "order":  # the lines and the scan field appear in this update
+            self.ui.focus_again_soon(self.scan)
 
     def _without_order(self, e: Any) -> None:
         receipt, self.find.value = self.find.value or "", ""

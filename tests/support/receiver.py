@@ -43,7 +43,12 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                try:  # a sender killed mid-request leaves a cut body: refused, as an OMS would
+                    complete = len(body) == length and isinstance(json.loads(body), dict)
+                except ValueError:
+                    complete = False
                 event_id = self.headers.get("X-Storeapp-Event-Id", "")
                 if receiver.gate is not None:
                     receiver.gate.wait()
@@ -52,6 +57,7 @@ class Receiver:
                 with receiver._lock:
                     tries = sum(1 for d in receiver.got if d.event_id == event_id)
                     status = 500 if tries < receiver.fail_first else 200
+                    status = status if complete else 400
                     receiver.got.append(
                         Delivered(
                             event_id,
