@@ -183,6 +183,9 @@ class StagingView(ScreenView):
         if code:
             self._open(code)
             self.ui.play_after("error" if self.last.tone == "error" else "ok")
+            if self.focus_target is not None and self.last.tone != "error":
+                # the staging location field appears in this update
+                self.ui.focus_again_soon(self.focus_target)
 
     def _say_carrier(self) -> None:
         """The carrier chosen, said to screen readers (and read by the browser tests)."""
