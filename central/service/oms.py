@@ -10,7 +10,7 @@ import json
 import os
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -630,23 +630,31 @@ def notifications_view(engine: Engine, store_id: str) -> list[dict[str, Any]]:
     )
 
 
-def expire_pickups(engine: Engine, now: datetime | None = None) -> int:
-    """Expire staged pickup orders past the store's hold (the APScheduler job calls this)."""
-    now = now or utcnow()
+def each_staged_pickup(engine: Engine, now: datetime) -> Iterator[tuple[StoreTx, Order]]:
+    """Each staged pickup order of the chain, in a transaction of its store (the expiry job
+    and the pickup reminder walk them); an order gone meanwhile is skipped."""
     with reading(engine) as conn:
         candidates = conn.execute(
             select(orders.c.order_id, orders.c.store_id).where(
                 orders.c.state == OrderState.STAGED.value, orders.c.type == "pickup"
             )
         ).all()
-    expired = 0
     for order_id, store_id in candidates:
         with store_tx(engine, store_id, now) as tx:
             order = load_order(tx, order_id)
-            ctx = _context(tx, "system")
-            if order is None or not is_expired(order, ctx):
-                continue
-            outcome = expire(order, ctx)
-            apply_outcome(tx, order, outcome, op_id=None, actor_id="system", occurred_at=now)
-            expired += 1
+            if order is not None:
+                yield tx, order
+
+
+def expire_pickups(engine: Engine, now: datetime | None = None) -> int:
+    """Expire staged pickup orders past the store's hold (the APScheduler job calls this)."""
+    now = now or utcnow()
+    expired = 0
+    for tx, order in each_staged_pickup(engine, now):
+        ctx = _context(tx, "system")
+        if not is_expired(order, ctx):
+            continue
+        outcome = expire(order, ctx)
+        apply_outcome(tx, order, outcome, op_id=None, actor_id="system", occurred_at=now)
+        expired += 1
     return expired

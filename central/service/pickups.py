@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
-from fulfillment.model import OrderState, Policy, RejectReason
+from fulfillment.model import Policy, RejectReason
 from fulfillment.outcome import Context, Status
 from fulfillment.picking import check_in, remind
 from sync.protocol import CheckInIn, NearbyStore, RejectReasonIn, StockLookup, StockMove
@@ -26,6 +26,7 @@ from ..db.tables import ledger, orders, staff, stock, stores
 from .clock import utcnow
 from .errors import Conflict, Invalid, NotFound
 from .feed import store_tx
+from .oms import each_staged_pickup
 from .orders import apply_outcome, load_order
 
 __all__ = ["check_in_order", "remind_pickups", "set_reject_reasons", "stock_lookup"]
@@ -92,24 +93,14 @@ def remind_pickups(engine: Engine, now: datetime | None = None) -> int:
     `pickup_reminder_hours` are reminded once (a `pickup_reminder` notice); the expiry
     job calls this before it expires what is past the hold."""
     now = now or utcnow()
-    with reading(engine) as conn:
-        candidates = conn.execute(
-            select(orders.c.order_id, orders.c.store_id).where(
-                orders.c.state == OrderState.STAGED.value, orders.c.type == "pickup"
-            )
-        ).all()
     sent = 0
-    for order_id, store_id in candidates:
-        with store_tx(engine, store_id, now) as tx:
-            order = load_order(tx, order_id)
-            if order is None:
-                continue
-            ctx = Context.of("system", now, policy=tx.policy, timezone=tx.timezone)
-            outcome = remind(order, ctx)
-            if outcome is None:
-                continue
-            apply_outcome(tx, order, outcome, op_id=None, actor_id="system", occurred_at=now)
-            sent += 1
+    for tx, order in each_staged_pickup(engine, now):
+        ctx = Context.of("system", now, policy=tx.policy, timezone=tx.timezone)
+        outcome = remind(order, ctx)
+        if outcome is None:
+            continue
+        apply_outcome(tx, order, outcome, op_id=None, actor_id="system", occurred_at=now)
+        sent += 1
     return sent
 
 
