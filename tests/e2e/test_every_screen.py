@@ -28,6 +28,7 @@ Which assertion would have failed before each fix (the finding's number in issue
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import statistics
@@ -73,6 +74,19 @@ def chromium(demo: Demo) -> Iterator[Browser]:  # noqa: F811
 
 def _open(browser: Browser, url: str, size: tuple[int, int]) -> Page:
     return open_flet_page(browser, url, width=size[0], height=size[1])
+
+
+@contextlib.contextmanager
+def sized_page(browser: Browser, url: str, size: tuple[int, int], shots: Path) -> Iterator[Page]:
+    """A page at `size`: a screenshot of it when the test fails, its context closed after."""
+    page = _open(browser, url, size)
+    try:
+        yield page
+    except Exception:
+        page.screenshot(path=str(shots / f"failed-{tag(size, 'x', 'y')}.png"))
+        raise
+    finally:
+        page.context.close()
 
 
 def sign_in(page: Page, employee: str, pin: str) -> None:
@@ -206,8 +220,7 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
     shots: Path,
     size: tuple[int, int],
 ) -> None:
-    page = _open(chromium, demo.url, size)
-    try:
+    with sized_page(chromium, demo.url, size, shots) as page:
         expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
         look(page, tag(size, "associate", "sign-in"), shots, primaries=("Sign in",))
         sign_in(page, "E100", "1234")
@@ -315,11 +328,6 @@ def test_every_associate_screen_reads_right_and_keeps_the_scan_field(
         )
         sounded(page, before, "error")  # 11
         wait_keyboard_in(page, "Scan order")  # 3, 11
-    except Exception:
-        page.screenshot(path=str(shots / f"failed-{tag(size, 'x', 'y')}.png"))
-        raise
-    finally:
-        page.context.close()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -329,8 +337,7 @@ def test_every_manager_screen_reads_right(
     shots: Path,
     size: tuple[int, int],
 ) -> None:
-    page = _open(chromium, demo.url, size)
-    try:
+    with sized_page(chromium, demo.url, size, shots) as page:
         sign_in(page, "M200", "987654")
         look(page, tag(size, "manager", "home"), shots)
         rail(page, "Queue")
@@ -343,19 +350,13 @@ def test_every_manager_screen_reads_right(
         for screen in ("Approvals", "Exceptions", "Rejections", "Devices", "KPIs", "Stock"):
             rail(page, screen)
             look(page, tag(size, "manager", screen.lower()), shots)
-    except Exception:
-        page.screenshot(path=str(shots / f"failed-{tag(size, 'x', 'y')}.png"))
-        raise
-    finally:
-        page.context.close()
 
 
 def test_a_scan_shows_on_screen_fast(demo: Demo, chromium: Browser, shots: Path) -> None:  # noqa: F811
     """Scan → screen updated: the keys of a scan and Enter until the count's node shows
     the new number, 30 times on the count screen (figures in docs/design-notes.md)."""
     size = SIZES[0]
-    page = _open(chromium, demo.url, size)
-    try:
+    with sized_page(chromium, demo.url, size, shots) as page:
         sign_in(page, "E101", "2345")
         rail(page, "Count")
         gtin = ITEMS[60].gtins[0]
@@ -378,8 +379,3 @@ def test_a_scan_shows_on_screen_fast(demo: Demo, chromium: Browser, shots: Path)
         )
         assert median < 1000
         click_button(page, "Cancel")
-    except Exception:
-        page.screenshot(path=str(shots / f"failed-{tag(size, 'x', 'y')}.png"))
-        raise
-    finally:
-        page.context.close()
