@@ -127,10 +127,13 @@ class AppServices:
 
 
 def make_main(services: AppServices) -> Callable[[ft.Page], None]:
-    """The per-session entry point Flet calls for each browser tab."""
-    from .views import start_session
+    """The per-session entry point Flet calls for each browser tab. The screens are imported
+    by the first session (the hub's warm-up thread has usually done it by then), not here:
+    the hub builds this before it serves."""
 
     def main(page: ft.Page) -> None:
+        from .views import start_session
+
         start_session(page, services)
 
     return main
@@ -170,7 +173,7 @@ def serve(settings: StoreappSettings) -> None:
 
 
 def _printers(settings: StoreappSettings) -> Printers:
-    from .printing._printers import Printers
+    from .printing import Printers
 
     return Printers(settings.printer, settings.pdf_print_command, settings.label_printer)
 

@@ -9,10 +9,33 @@ No Flet here: the CLI (`storeapp print`), the hub's page route (`storeapp.pages.
 and the Print dialog's view-model use the same functions.
 """
 
-from ._errors import NothingToPrint, PrinterError, PrintingError
-from ._links import LINK_TTL, check_token, link_key, print_url, sign_token
-from ._printers import Printers, send
-from ._source import PDF, ZPL, DocKind, Printable, kinds_for, printable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._errors import NothingToPrint, PrinterError, PrintingError
+    from ._links import LINK_TTL, check_token, link_key, print_url, sign_token
+    from ._printers import Printers, send
+    from ._source import PDF, ZPL, DocKind, Printable, kinds_for, printable
+
+# Each name is imported from its module when first asked for (PEP 562): the hub builds its
+# `Printers` before it serves, and must not load fpdf2, the barcodes and the local store for it.
+_HOME = {
+    **dict.fromkeys(("NothingToPrint", "PrinterError", "PrintingError"), "_errors"),
+    **dict.fromkeys(("LINK_TTL", "check_token", "link_key", "print_url", "sign_token"), "_links"),
+    **dict.fromkeys(("Printers", "send"), "_printers"),
+    **dict.fromkeys(("PDF", "ZPL", "DocKind", "Printable", "kinds_for", "printable"), "_source"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LINK_TTL",

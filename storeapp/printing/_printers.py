@@ -8,9 +8,12 @@ import shlex
 import socket
 import subprocess
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._errors import PrinterError
-from ._source import Printable
+
+if TYPE_CHECKING:  # the hub builds its Printers before it serves: no PDF libraries for that
+    from ._source import Printable
 
 __all__ = ["Printers", "send"]
 
