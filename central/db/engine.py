@@ -33,7 +33,7 @@ def make_engine(
     unless `pre_ping` (CentralSettings.db_pool_*; docs/deploy.md says how to size them).
     """
     if not is_sqlite(url):
-        return create_engine(
+        pg = create_engine(
             url,
             pool_pre_ping=pre_ping,
             pool_size=pool_size,
@@ -41,6 +41,11 @@ def make_engine(
             pool_recycle=recycle_s,
             **kwargs,
         )
+        # A bulk INSERT (a push's op results, ledger rows, events …) as multi-row INSERTs of
+        # up to 1,000 rows, as SQLAlchemy does for psycopg2: psycopg 3's own executemany
+        # sends one statement a row (pipelined), ~3× the client CPU of a push (issue #9).
+        pg.dialect.use_insertmanyvalues_wo_returning = True
+        return pg
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},

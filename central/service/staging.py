@@ -95,8 +95,12 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+_PG_ROWS_PER_INSERT = 1000
+_PG_PARAMS_PER_INSERT = 30_000  # PostgreSQL takes at most 65,535 parameters a statement
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows with one driver-level executemany.
+    """INSERT many rows at the driver level: one executemany (SQLite), multi-row INSERTs (PG).
 
     For the two tables that get a row per op (`ledger`, `op_results`): SQLAlchemy's per-row
     parameter processing cost more than the database's work. Values are converted as the
@@ -117,11 +121,18 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             for i, f in converters:
                 changed[i] = f(changed[i])
             params[n] = tuple(changed)
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    conn.exec_driver_sql(sql, params)
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+    one = f"({', '.join([mark] * len(columns))})"
+    if dialect != "postgresql":
+        conn.exec_driver_sql(head + one, params)
+        return
+    # PostgreSQL: one multi-row INSERT per chunk, so one round trip — psycopg 3's executemany
+    # sends a statement per row (pipelined), which cost a push of 50 ops ~150 of them
+    per_chunk = max(1, min(_PG_ROWS_PER_INSERT, _PG_PARAMS_PER_INSERT // len(columns)))
+    for start in range(0, len(params), per_chunk):
+        chunk = params[start : start + per_chunk]
+        flat = tuple(value for values in chunk for value in values)
+        conn.exec_driver_sql(head + ", ".join([one] * len(chunk)), flat)
 
 
 Rows = dict[str, Any]  # one document kind's staged values by id
