@@ -16,12 +16,22 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync.checksums import UNCHECKED, bucket_of, canonical, hex_of, in_horizon, order_cutoff, sum_of
+from sync.checksums import (
+    UNCHECKED,
+    bucket_of,
+    canonical,
+    canonical_plain,
+    hex_of,
+    in_horizon,
+    order_cutoff,
+    sum_of,
+)
 from sync.protocol import Change, OpResult, PullResponse, SnapshotHeader
 from sync.replica import PendingSummary
 
 from ._catalogue import BULK_TABLES, PROJECT, PROJECT_MANY
 from ._docs import admit_change, doc, store_policy, upsert_doc, wipe_server_state
+from ._intake import INT_MAX, admit_plain
 from ._kinds import rebase
 from ._records import from_iso, rows, to_iso
 from ._schema import PROJECTION_TABLES, create_srv_docs
@@ -225,13 +235,23 @@ class ReplicaSide:
             deletes.clear()
 
         for c in changes:
-            version, data = admit_change(c)
+            # the usual document: nothing to replace, no float (orjson writes its text)
+            plain = (
+                admit_plain(c.kind, c.id, c.data)
+                if c.op != "delete" and -INT_MAX <= c.version <= INT_MAX
+                else None
+            )
+            if plain is not None:
+                version, data = c.version, plain
+            else:
+                version, data = admit_change(c)
             top = max(top, version)
             if c.op == "delete":
                 deletes.append((c.kind, c.id, version))
                 in_bulk = in_bulk and c.kind not in bulk
             else:
-                text = canonical(data)  # the form the replica checksums hash
+                # the form the replica checksums hash
+                text = canonical_plain(data) if plain is not None else canonical(data)
                 upserts.append((c.kind, c.id, version, text))
                 if c.kind in bulk and in_bulk:
                     if c.id in seen[c.kind]:
