@@ -54,6 +54,23 @@ def _shadow_of(conn: sqlite3.Connection, table: str) -> None:
     )
 
 
+def _swap_in(conn: sqlite3.Connection, table: str) -> None:
+    """`<table>_snap` renamed to `table` (the old one dropped), with `table`'s indexes made
+    anew on it: one build of each index instead of a copy of every row into the old table."""
+    indexes = [
+        sql
+        for (sql,) in conn.execute(
+            """SELECT sql FROM sqlite_master
+               WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL""",
+            (table,),
+        )
+    ]
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {table}{SHADOW} RENAME TO {table}")
+    for sql in indexes:
+        conn.execute(sql)
+
+
 class ReplicaSide:
     """Push, pull and the pass's outcome, for the sync engine (its own store instance)."""
 
@@ -234,44 +251,52 @@ class ReplicaSide:
             upserts.clear()
             deletes.clear()
 
-        for c in changes:
-            # the usual document: nothing to replace, no float (orjson writes its text)
-            plain = (
-                admit_plain(c.kind, c.id, c.data)
-                if c.op != "delete" and -INT_MAX <= c.version <= INT_MAX
-                else None
-            )
-            if plain is not None:
-                version, data = c.version, plain
-            else:
-                version, data = admit_change(c)
-            top = max(top, version)
-            if c.op == "delete":
-                deletes.append((c.kind, c.id, version))
-                in_bulk = in_bulk and c.kind not in bulk
-            else:
-                # the form the replica checksums hash
-                text = canonical_plain(data) if plain is not None else canonical(data)
-                upserts.append((c.kind, c.id, version, text))
-                if c.kind in bulk and in_bulk:
-                    if c.id in seen[c.kind]:
-                        in_bulk = False
-                    seen[c.kind].add(c.id)
-                    bulk[c.kind].append((c.id, data, text))
-            if len(upserts) + len(deletes) >= SNAPSHOT_BATCH:
-                flush()
-        flush()
+        # no WAL checkpoint while the shadow tables fill (each one copies and syncs what the
+        # WAL holds into the file, dozens in a large load): one, after the swap, instead
+        (autocheckpoint,) = self._conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        try:
+            for c in changes:
+                # the usual document: nothing to replace, no float (orjson writes its text)
+                plain = (
+                    admit_plain(c.kind, c.id, c.data)
+                    if c.op != "delete" and -INT_MAX <= c.version <= INT_MAX
+                    else None
+                )
+                if plain is not None:
+                    version, data = c.version, plain
+                else:
+                    version, data = admit_change(c)
+                top = max(top, version)
+                if c.op == "delete":
+                    deletes.append((c.kind, c.id, version))
+                    in_bulk = in_bulk and c.kind not in bulk
+                else:
+                    # the form the replica checksums hash
+                    text = canonical_plain(data) if plain is not None else canonical(data)
+                    upserts.append((c.kind, c.id, version, text))
+                    if c.kind in bulk and in_bulk:
+                        if c.id in seen[c.kind]:
+                            in_bulk = False
+                        seen[c.kind].add(c.id)
+                        bulk[c.kind].append((c.id, data, text))
+                if len(upserts) + len(deletes) >= SNAPSHOT_BATCH:
+                    flush()
+            flush()
+        finally:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
         seen.clear()
         with self._write() as conn:
             conn.execute("DROP TABLE srv_docs")
             conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
             for table in PROJECTION_TABLES:
-                conn.execute(f"DELETE FROM {table}")
-            if in_bulk:
-                for table in BULK_TABLES:
-                    conn.execute(f"INSERT INTO {table} SELECT * FROM {table}{SHADOW}")
+                if not (in_bulk and table in BULK_TABLES):
+                    conn.execute(f"DELETE FROM {table}")
             for table in BULK_TABLES:
-                conn.execute(f"DROP TABLE {table}{SHADOW}")
+                if in_bulk:  # the shadow copy becomes the table; its indexes built once
+                    _swap_in(conn, table)
+                else:
+                    conn.execute(f"DROP TABLE {table}{SHADOW}")
             for kind, project in PROJECT.items():
                 if kind in PROJECT_MANY and in_bulk:
                     continue

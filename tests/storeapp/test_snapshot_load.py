@@ -126,6 +126,33 @@ def test_a_reloaded_snapshot_replaces_the_catalogue(tmp_path: Path) -> None:
         assert len(tables(b)["items"]) == 5 and len(tables(b)["stock"]) == 5
 
 
+def test_the_catalogue_swapped_in_by_a_snapshot_keeps_its_lookups_indexed(
+    tmp_path: Path,
+) -> None:
+    """The shadow tables become the catalogue (issue #9): the stock of a sku and the items
+    of a GTIN are still found by index, not by reading the whole table, after a first and a
+    second snapshot; and the file is sound."""
+
+    def plan(store: LocalStore, sql: str) -> str:
+        return " ".join(str(r[-1]) for r in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+
+    with by_snapshot(tmp_path / "b.db", catalogue(30)) as b:
+        for _ in range(2):
+            for sql in (
+                "SELECT * FROM stock WHERE sku = 'SKU-3'",
+                "SELECT * FROM gtins WHERE sku = 'SKU-3'",
+                "SELECT * FROM items WHERE sku = 'SKU-3'",
+                f"SELECT * FROM gtins WHERE gtin = '{gtin(1003, 14)}'",
+            ):
+                assert "USING" in plan(b, sql) and "SCAN" not in plan(b, sql), sql
+            b.load_snapshot(
+                SnapshotHeader(cursor="d", last_applied_seq=0, server_time=T0, count=62),
+                catalogue(30),
+            )
+        assert b._conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert len(tables(b)["items"]) == 30
+
+
 def test_the_gtin_fast_path_agrees_with_the_scan_parser() -> None:
     rng = random.Random(9)
     codes = [gtin(rng.randrange(10**7), length) for length in (8, 12, 13, 14) for _ in range(200)]
