@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 from typing import Any
 
+import orjson
+
 from fulfillment.model import OPEN_STATES
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "UNCHECKED",
     "bucket_of",
     "canonical",
+    "canonical_plain",
     "doc_hash",
     "hex_of",
     "in_horizon",
@@ -67,6 +70,18 @@ _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=Fa
 def canonical(data: Mapping[str, Any]) -> str:
     """The one JSON text of a document's data that both ends hash."""
     return _dumps(data)
+
+
+def canonical_plain(data: Mapping[str, Any]) -> str:
+    """`canonical(data)` for data its caller knows holds no float (a tablet loading a
+    snapshot, issue #9): orjson writes the same text as `canonical` for text, integers,
+    flags, null, lists and objects (keys sorted by code point alike), five times faster,
+    but a float in a form of its own. What orjson refuses (a lone surrogate, an integer
+    beyond 64 bits, a key that is not text) goes through `canonical`."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError included
+        return canonical(data)
 
 
 def doc_hash(kind: str, id_: str, version: int, text: str) -> int:

@@ -16,12 +16,24 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync.checksums import UNCHECKED, bucket_of, canonical, hex_of, in_horizon, order_cutoff, sum_of
+from sync.checksums import (
+    OPEN,
+    UNCHECKED,
+    bucket_of,
+    canonical,
+    canonical_plain,
+    doc_hash,
+    hex_of,
+    in_horizon,
+    order_cutoff,
+    sum_of,
+)
 from sync.protocol import Change, OpResult, PullResponse, SnapshotHeader
 from sync.replica import PendingSummary
 
 from ._catalogue import BULK_TABLES, PROJECT, PROJECT_MANY
 from ._docs import admit_change, doc, store_policy, upsert_doc, wipe_server_state
+from ._intake import INT_MAX, admit_plain
 from ._kinds import rebase
 from ._records import from_iso, rows, to_iso
 from ._schema import PROJECTION_TABLES, create_srv_docs
@@ -44,6 +56,43 @@ def _shadow_of(conn: sqlite3.Connection, table: str) -> None:
     )
 
 
+_UNCHECKED_MARKS = ", ".join("?" * len(UNCHECKED))
+
+
+def _add_hash(
+    sums: dict[str, dict[str, int]], kind: str, id_: str, version: int, text: str, data: Any
+) -> dict[str, dict[str, int]] | None:
+    """`sums` with one more document's hash in its kind and bucket (as `checksums` buckets
+    it from the stored text); None when the bucket cannot be told from `data` as
+    `checksums` tells it (a state or time that is not text: its SQL reads it otherwise)."""
+    bucket = OPEN
+    if kind == "order":
+        state, updated_at = data.get("state"), data.get("updated_at")
+        if not (isinstance(state, str | None) and isinstance(updated_at, str | None)):
+            return None
+        bucket = bucket_of(kind, state, updated_at)
+    per_kind = sums.setdefault(kind, {})
+    per_kind[bucket] = per_kind.get(bucket, 0) + doc_hash(kind, id_, version, text)
+    return sums
+
+
+def _swap_in(conn: sqlite3.Connection, table: str) -> None:
+    """`<table>_snap` renamed to `table` (the old one dropped), with `table`'s indexes made
+    anew on it: one build of each index instead of a copy of every row into the old table."""
+    indexes = [
+        sql
+        for (sql,) in conn.execute(
+            """SELECT sql FROM sqlite_master
+               WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL""",
+            (table,),
+        )
+    ]
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {table}{SHADOW} RENAME TO {table}")
+    for sql in indexes:
+        conn.execute(sql)
+
+
 class ReplicaSide:
     """Push, pull and the pass's outcome, for the sync engine (its own store instance)."""
 
@@ -51,6 +100,14 @@ class ReplicaSide:
     db: Database
     _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _one: Callable[..., Any]  # `_reads.Reads._one`
+    # the replica checksums a snapshot load computed from the text it wrote, per kind and
+    # bucket (sync/checksums.py), with the database's state they hold for (`_unchanged_since`)
+    _loaded_sums: tuple[tuple[int, int], dict[str, dict[str, int]]] | None = None
+
+    def _state_mark(self) -> tuple[int, int]:
+        """Changes since: this connection's row count, and `data_version` (other connections'
+        commits)."""
+        return self._conn.total_changes, self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     # --- Replica: push side ------------------------------------------------------------
 
@@ -142,6 +199,12 @@ class ReplicaSide:
         A page with `reset` set starts a full re-download: server state is
         wiped first (the outbox and op log are kept).
         """
+        keep_sums = (
+            page.reset is None
+            and not page.changes
+            and self._loaded_sums is not None
+            and self._loaded_sums[0] == self._state_mark()
+        )
         with self._write() as conn:
             if page.reset is not None:
                 wipe_server_state(conn)
@@ -169,6 +232,8 @@ class ReplicaSide:
                 count_ids=changed.get("count", ()),
                 everything="store" in changed,  # a policy change can change any fold
             )
+        if keep_sums and self._loaded_sums is not None:  # a page at the head: no document moved
+            self._loaded_sums = (self._state_mark(), self._loaded_sums[1])
 
     def take_order(self, change: Change) -> None:
         """An order central sent on demand (`CentralClient.order`: older than what the
@@ -204,6 +269,10 @@ class ReplicaSide:
         bulk: dict[str, list[tuple[str, dict[str, Any], str]]] = {k: [] for k in PROJECT_MANY}
         seen: dict[str, set[str]] = {k: set() for k in PROJECT_MANY}
         in_bulk = True  # the catalogue's shadow rows are the documents' rows
+        self._loaded_sums = None
+        # per kind and bucket, the sum of the hashes of the texts written (sync/checksums.py)
+        sums: dict[str, dict[str, int]] | None = {}
+        hashed = 0
 
         def flush() -> None:
             with self._write() as conn:
@@ -224,34 +293,56 @@ class ReplicaSide:
             upserts.clear()
             deletes.clear()
 
-        for c in changes:
-            version, data = admit_change(c)
-            top = max(top, version)
-            if c.op == "delete":
-                deletes.append((c.kind, c.id, version))
-                in_bulk = in_bulk and c.kind not in bulk
-            else:
-                text = canonical(data)  # the form the replica checksums hash
-                upserts.append((c.kind, c.id, version, text))
-                if c.kind in bulk and in_bulk:
-                    if c.id in seen[c.kind]:
-                        in_bulk = False
-                    seen[c.kind].add(c.id)
-                    bulk[c.kind].append((c.id, data, text))
-            if len(upserts) + len(deletes) >= SNAPSHOT_BATCH:
-                flush()
-        flush()
+        # no WAL checkpoint while the shadow tables fill (each one copies and syncs what the
+        # WAL holds into the file, dozens in a large load): one, after the swap, instead
+        (autocheckpoint,) = self._conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        try:
+            for c in changes:
+                # the usual document: nothing to replace, no float (orjson writes its text)
+                plain = (
+                    admit_plain(c.kind, c.id, c.data)
+                    if c.op != "delete" and -INT_MAX <= c.version <= INT_MAX
+                    else None
+                )
+                if plain is not None:
+                    version, data = c.version, plain
+                else:
+                    version, data = admit_change(c)
+                top = max(top, version)
+                if c.op == "delete":
+                    deletes.append((c.kind, c.id, version))
+                    in_bulk = in_bulk and c.kind not in bulk
+                    sums = None
+                else:
+                    # the form the replica checksums hash
+                    text = canonical_plain(data) if plain is not None else canonical(data)
+                    upserts.append((c.kind, c.id, version, text))
+                    if sums is not None and c.kind not in UNCHECKED:
+                        sums = _add_hash(sums, c.kind, c.id, version, text, data)
+                        hashed += 1
+                    if c.kind in bulk and in_bulk:
+                        if c.id in seen[c.kind]:
+                            in_bulk = False
+                        seen[c.kind].add(c.id)
+                        bulk[c.kind].append((c.id, data, text))
+                if len(upserts) + len(deletes) >= SNAPSHOT_BATCH:
+                    flush()
+            flush()
+        finally:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
         seen.clear()
         with self._write() as conn:
             conn.execute("DROP TABLE srv_docs")
             conn.execute(f"ALTER TABLE {shadow} RENAME TO srv_docs")
             for table in PROJECTION_TABLES:
-                conn.execute(f"DELETE FROM {table}")
-            if in_bulk:
-                for table in BULK_TABLES:
-                    conn.execute(f"INSERT INTO {table} SELECT * FROM {table}{SHADOW}")
+                if not (in_bulk and table in BULK_TABLES):
+                    conn.execute(f"DELETE FROM {table}")
             for table in BULK_TABLES:
-                conn.execute(f"DROP TABLE {table}{SHADOW}")
+                if in_bulk:  # the shadow copy becomes the table; its indexes built once
+                    _swap_in(conn, table)
+                else:
+                    conn.execute(f"DROP TABLE {table}{SHADOW}")
             for kind, project in PROJECT.items():
                 if kind in PROJECT_MANY and in_bulk:
                     continue
@@ -267,6 +358,14 @@ class ReplicaSide:
                 (header.cursor, header.last_applied_seq, top),
             )
             rebase(conn, (), tasks, everything=True)
+            if sums is not None:  # a document named twice leaves fewer rows than hashes
+                checked = conn.execute(
+                    f"SELECT count(*) FROM srv_docs WHERE kind NOT IN ({_UNCHECKED_MARKS})",
+                    sorted(UNCHECKED),
+                ).fetchone()[0]
+                sums = sums if checked == hashed else None
+        if sums is not None:
+            self._loaded_sums = (self._state_mark(), sums)
 
     # --- Replica: checksums (issue #12) --------------------------------------------
 
@@ -277,6 +376,14 @@ class ReplicaSide:
         shows."""
         conn = self._conn
         cutoff = order_cutoff(server_time, store_policy(conn).return_window_days)
+        loaded, self._loaded_sums = self._loaded_sums, None  # used once at most
+        if loaded is not None and loaded[0] == self._state_mark():
+            # nothing written since the snapshot load hashed what it wrote (issue #9): the
+            # same sums, without reading 100,000 documents back
+            return {
+                kind: hex_of(sum(t for b, t in buckets.items() if in_horizon(b, cutoff)))
+                for kind, buckets in sorted(loaded[1].items())
+            }
         sums: dict[str, int] = {}
         for (kind,) in conn.execute("SELECT DISTINCT kind FROM srv_docs").fetchall():
             if kind in UNCHECKED:
