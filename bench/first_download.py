@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import Connection, insert, select, update  # noqa: E402
 
+from bench._installed import installed_env  # noqa: E402
 from central.db.engine import make_engine  # noqa: E402
 from central.db.tables import orders, stores, sync_docs  # noqa: E402
 from central.service import digests  # noqa: E402
@@ -203,7 +204,7 @@ def enroll(
     With `profile`, under `py-spy record` writing raw stacks there (times then include it)."""
     code = central.enroll_code(store_id)
     data_dir = workdir / f"tablet-{store_id}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = installed_env()
     started = time.perf_counter()
     spy = ["py-spy", "record", "-r", "200", "-f", "raw", "-o", profile, "--"] if profile else []
     proc = subprocess.Popen(

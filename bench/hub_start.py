@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser  # noqa: E402
 
+from bench._installed import installed_env  # noqa: E402
 from storeapp.enrollment import enroll_data_dir  # noqa: E402
 from storeapp.local import LocalStore  # noqa: E402
 from sync.engine import SyncEngine  # noqa: E402
@@ -124,7 +125,7 @@ def one_run(browser: Browser, data_dir: Path, log_path: Path) -> Run:
         sys.executable, "-c", "from storeapp.cli import main; main()",
         "hub", "--data-dir", str(data_dir), "--port", str(port),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLET_FORCE_WEB_SERVER": "1"}
+    env = installed_env(FLET_FORCE_WEB_SERVER="1")
     with open(log_path, "ab") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
