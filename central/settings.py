@@ -51,6 +51,7 @@ class CentralSettings(BaseSettings):
     # is retried before it is marked failed; how many streams are sent to at once
     deliver_webhooks: bool = True
     webhook_poll_s: float = 0.05
+    webhook_idle_poll_s: float = 1.0  # the poll's slowest pace after empty rounds (doubling)
     webhook_timeout_s: float = 10.0
     webhook_backoff_s: float = 5.0
     webhook_retry_for_s: float = 86400.0
