@@ -625,6 +625,8 @@ def admit_plain(kind: str, id_: str, data: Mapping[str, Any]) -> dict[str, Any] 
     out: dict[str, Any] = {}
     for key, value in data.items():
         t = type(value)
+        # the same test of a plain value as `_scrub`'s, written out in both loops on purpose:
+        # a call per field is ~0.1 s of a 100,000-document snapshot
         if (
             value is None
             or t is bool
