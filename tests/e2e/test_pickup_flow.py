@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.browser import (
     by_identifier,
@@ -56,7 +57,15 @@ def scan(page: Page, code: str, expected: str | re.Pattern[str], progress: str) 
 def stage(page: Page, order_id: str, shelf: str) -> None:
     fill_textbox(page, "Staging location", shelf)
     press_enter(page, "Staging location")
-    expect(by_identifier(page, "staging-message")).to_have_text(
+    message = by_identifier(page, "staging-message")
+    try:
+        message.wait_for(state="attached", timeout=7_000)
+    except PlaywrightTimeout:
+        # on a loaded machine Flet now and then drops an Enter typed into a field it has just
+        # rebuilt (design-notes "A focus request that beats its field"): no answer at all,
+        # so the associate scans the shelf again, as this does once
+        press_enter(page, "Staging location")
+    expect(message).to_have_text(
         f"{order_id} is ready for pickup at {shelf}.",
         timeout=15_000,  # the harness's wait: a loaded 2-core machine renders slowly
     )
