@@ -46,9 +46,10 @@ def make_engine(
             pool_recycle=recycle_s,
             **kwargs,
         )
-        # A bulk INSERT (a push's op results, ledger rows, events …) as multi-row INSERTs of
-        # up to 1,000 rows, as SQLAlchemy does for psycopg2: psycopg 3's own executemany
-        # sends one statement a row (pipelined), ~3× the client CPU of a push (issue #9).
+        # SQLAlchemy's plain many-row INSERTs (a flush's new documents, refunds,
+        # notifications) as multi-row INSERTs, as its psycopg2 dialect does: psycopg 3's
+        # own executemany sends one statement a row. (The rows a push writes per op —
+        # results, ledger, events — are `staging.bulk_insert`'s, multi-row there.)
         pg.dialect.use_insertmanyvalues_wo_returning = True
         return pg
     engine = create_engine(
@@ -73,7 +74,7 @@ def make_engine(
     # Waiting here, a writer starts the moment the last one ends. Other processes on the file
     # (`central deliver`, the CLI) still meet SQLite's own lock and its busy timeout.
     writer = threading.Lock()
-    holder: dict[int, Any] = {}  # id(DBAPI connection) → held: released at its commit/rollback
+    holders: set[int] = set()  # id() of the DBAPI connection holding it, until it ends
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -89,11 +90,14 @@ def make_engine(
         except BaseException:
             writer.release()
             raise
-        holder[id(conn.connection.dbapi_connection)] = True
+        holders.add(id(conn.connection.dbapi_connection))
 
     def _release(dbapi: Any) -> None:
-        if holder.pop(id(dbapi), None):
-            writer.release()
+        try:
+            holders.remove(id(dbapi))  # one step: released once, whichever event comes first
+        except KeyError:
+            return
+        writer.release()
 
     def _end(conn: Any) -> None:
         try:

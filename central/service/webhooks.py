@@ -381,7 +381,7 @@ class DeliveryWorker:
                         )
                     except TimeoutError:
                         pass
-                    wait = min(max(wait, self.settings.webhook_poll_s) * 2, idle_most)
+                    wait = min(wait * 2, idle_most)
             finally:
                 await asyncio.to_thread(self.leader.close)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from central.db.engine import make_engine, reading
 
@@ -58,25 +58,25 @@ def _roll_back_a_savepoint_then_commit(engine: Engine) -> None:
         savepoint.rollback()
 
 
-def _close_without_commit(engine: Engine) -> None:
+def _writing(engine: Engine) -> Connection:
+    """A connection in the middle of a write transaction (it holds the writers' lock)."""
     conn = engine.connect()
     conn.begin()
     conn.execute(text("INSERT INTO t VALUES (1)"))
-    conn.close()
+    return conn
+
+
+def _close_without_commit(engine: Engine) -> None:
+    _writing(engine).close()
 
 
 def _drop_without_closing(engine: Engine) -> None:
-    conn = engine.connect()
-    conn.begin()
-    conn.execute(text("INSERT INTO t VALUES (1)"))
-    del conn
+    _writing(engine)  # unreferenced at once: the pool gets it back from the garbage collector
     gc.collect()
 
 
 def _invalidate(engine: Engine) -> None:
-    conn = engine.connect()
-    conn.begin()
-    conn.execute(text("INSERT INTO t VALUES (1)"))
+    conn = _writing(engine)
     conn.invalidate()
     conn.close()
 
