@@ -99,7 +99,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def current_device(request: Request, engine: EngineDep, credentials: Credentials) -> DeviceRow:
+def _device(request: Request, engine: Engine, credentials: Credentials) -> DeviceRow:
     token = _token(credentials)
     device = device_for_token(engine, token)
     if device is None:
@@ -107,6 +107,28 @@ def current_device(request: Request, engine: EngineDep, credentials: Credentials
             raise Forbidden("An integration key cannot push or pull: use a device token")
         raise _unknown_token(request, "Unknown device token: enroll this tablet again")
     return device
+
+
+def current_device(request: Request, engine: EngineDep, credentials: Credentials) -> DeviceRow:
+    return _device(request, engine, credentials)
+
+
+class DeviceAuth:
+    """A request's device token, looked up by the route on the thread that does its work.
+
+    For the hot routes (push, pull): a `def` dependency that reads the database is a thread
+    hop of its own before the route's (anyio's bookkeeping, a pooled connection each), twice
+    per tablet's push-and-pull. `device()` answers as `current_device` does (401, 403, 429)."""
+
+    def __init__(self, request: Request, engine: Engine, credentials: Credentials) -> None:
+        self._request, self._engine, self._credentials = request, engine, credentials
+
+    def device(self) -> DeviceRow:
+        return _device(self._request, self._engine, self._credentials)
+
+
+async def device_auth(request: Request, engine: EngineDep, credentials: Credentials) -> DeviceAuth:
+    return DeviceAuth(request, engine, credentials)
 
 
 def integration(request: Request, engine: EngineDep, credentials: Credentials) -> None:
@@ -127,6 +149,7 @@ def integration(request: Request, engine: EngineDep, credentials: Credentials) -
 
 
 Device = Annotated[DeviceRow, Depends(current_device)]
+DeviceToken = Annotated[DeviceAuth, Depends(device_auth)]
 Integration = Depends(integration)
 Enrollment = Annotated[EnrollLimit, Depends(EnrollLimit)]
 
