@@ -12,7 +12,11 @@ learns of changes from one source for the whole process:
   when it (re)connects it reads every subscribed store's seq once, so nothing committed
   while it was away is missed.
 - SQLite: one poller reading the latest seq of every subscribed store in one query, every
-  `poll_interval` seconds (and only while some stream is open).
+  `poll_interval` seconds (and only while some stream is open) — when something was
+  committed since its last read: it first asks its own read-only connection for
+  `PRAGMA data_version` (on the event loop, microseconds: it reads the WAL index), which
+  moves whenever any other connection, of any process, commits. It reads anyway every
+  `FULL_POLL_S`, and on every poll if the file cannot be opened so.
 
 A change wakes every subscription of its store with the new seq; a stream then sends its
 poke and the tablet pulls (PROTOCOL.md's stream contract is unchanged). An idle stream
@@ -24,11 +28,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text
@@ -46,6 +52,8 @@ RETRY_S = 0.5
 RETRY_MAX_S = 10.0
 # SQLite: a write of this process is polled this long after it asked (its commit is done)
 HURRY_S = 0.005
+# SQLite: the poller reads the stores even when `data_version` says nothing moved, this often
+FULL_POLL_S = 5.0
 
 
 # this process's hubs by database (SQLite): a write hurries their poll (`changed`)
@@ -157,6 +165,9 @@ class ChangeHub:
         self._seen: dict[str, int] = {}  # per store, the seq its streams were last woken with
         self.closing = False  # `close_streams()` was called: every stream ends
         self._notes: dict[str, list[Note]] = {}  # SQLite: this process's writes, not yet polled
+        self.reads = 0  # SQLite: polls that read the stores (`polls` - reads: nothing moved)
+        self._version: _DataVersion | None = None
+        self._full_at = 0.0  # SQLite: when the poller last read the stores
 
     def subscribers(self, store_id: str | None = None) -> int:
         """Open subscriptions (event streams) of `store_id`, or of every store."""
@@ -185,6 +196,9 @@ class ChangeHub:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        if self._version is not None:
+            self._version.close()
+            self._version = None
         _local_hubs.get(str(self._engine.url), weakref.WeakSet()).discard(self)
         if task is not None:
             task.cancel()
@@ -266,6 +280,15 @@ class ChangeHub:
         if not wanted:
             return
         self.polls += 1
+        if self._engine.dialect.name != "postgresql":
+            if self._version is None:
+                self._version = _DataVersion(self._engine.url.database)
+            now = asyncio.get_running_loop().time()
+            moved = self._version.moved()  # before the read: a commit after it moves it again
+            if not moved and not self._hurried.is_set() and now - self._full_at < FULL_POLL_S:
+                return
+            self._full_at = now
+        self.reads += 1
         seqs = await asyncio.to_thread(_latest_seqs, self._engine, wanted)
         for store_id, seq in seqs.items():
             if seq != self._seen.get(store_id):
@@ -325,3 +348,39 @@ def _latest_seqs(engine: Engine, store_ids: list[str]) -> dict[str, int]:
             select(stores.c.store_id, stores.c.change_seq).where(stores.c.store_id.in_(store_ids))
         )
         return {r.store_id: int(r.change_seq) for r in rows}
+
+
+class _DataVersion:
+    """SQLite's `PRAGMA data_version` on a read-only connection of the poller's own: it
+    changes when any other connection (this process's or another's) commits to the file.
+    `moved()` is True when it changed since the last call, and whenever it cannot tell."""
+
+    def __init__(self, database: str | None) -> None:
+        self._conn: sqlite3.Connection | None = None
+        self._last: int | None = None
+        if not database or database == ":memory:":
+            return
+        try:
+            self._conn = sqlite3.connect(
+                f"file:{Path(database).absolute()}?mode=ro",
+                uri=True,
+                check_same_thread=False,
+                timeout=0,  # never wait on the loop: a busy file is read the usual way
+            )
+        except sqlite3.Error:
+            self._conn = None
+
+    def moved(self) -> bool:
+        if self._conn is None:
+            return True
+        try:
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return True
+        moved, self._last = version != self._last, version
+        return moved
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
