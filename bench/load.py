@@ -226,6 +226,23 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu() -> float:
+    """CPU seconds of this machine's live PostgreSQL processes (0 when it runs elsewhere):
+    the database's share of each op. A backend that ended during the run is not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -275,7 +292,7 @@ def run(rc: RunningCentral, label: str, args: argparse.Namespace) -> None:
             th.start()
         ready.wait(timeout=60)
     cpu0 = rc.cpu_seconds()
-    client0, machine0 = _own_cpu(), _machine_busy()
+    client0, machine0, pg0 = _own_cpu(), _machine_busy(), _postgres_cpu()
     print(f"{label}: setup done in {time.perf_counter() - t_setup:.0f} s; running", flush=True)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=work, args=(t, tally, t0, interval_s)) for t in plan]
@@ -287,6 +304,7 @@ def run(rc: RunningCentral, label: str, args: argparse.Namespace) -> None:
     cpu1 = rc.cpu_seconds()
     client_cpu = _own_cpu() - client0
     machine = (_machine_busy() - machine0) / wall
+    pg_cpu = _postgres_cpu() - pg0
     stop.set()
     for tablet in plan:
         tablet.device.close()
@@ -297,6 +315,8 @@ def run(rc: RunningCentral, label: str, args: argparse.Namespace) -> None:
         if cpu0 is not None and cpu1 is not None
         else ""
     )
+    if pg_cpu > 0:
+        cpu += f", PostgreSQL's {pg_cpu / max(tally.ops, 1) * 1000:.2f} ms/op (this machine's)"
     loop = f"open loop offering {args.rate:,} ops/s" if args.rate else "closed loop"
     sse = f"{len(listeners)} event streams open" if args.sse else "no event streams"
     print(
