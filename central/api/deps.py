@@ -10,7 +10,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from ..service.auth import device_for_token, integration_key_ok, integration_key_revoked
+from ..service.auth import (
+    device_for_token,
+    hash_secret,
+    integration_key_ok,
+    integration_key_revoked,
+)
 from ..service.devices import DeviceRow
 from ..service.errors import Forbidden, Unauthorized
 from ..service.limits import FailureLimiter
@@ -118,13 +123,52 @@ class DeviceAuth:
 
     For the hot routes (push, pull): a `def` dependency that reads the database is a thread
     hop of its own before the route's (anyio's bookkeeping, a pooled connection each), twice
-    per tablet's push-and-pull. `device()` answers as `current_device` does (401, 403, 429)."""
+    per tablet's push-and-pull. `identity()` answers as `current_device` does (401, 403, 429)
+    the first time a process sees a token; after that from memory (`KnownTokens`): the route
+    then reads the device's row in its own transaction and refuses it there if it was revoked
+    meanwhile (`devices.check_enrolled`), so a revocation is never missed."""
 
     def __init__(self, request: Request, engine: Engine, credentials: Credentials) -> None:
         self._request, self._engine, self._credentials = request, engine, credentials
 
-    def device(self) -> DeviceRow:
-        return _device(self._request, self._engine, self._credentials)
+    def identity(self) -> tuple[str, str]:
+        """(device_id, store_id) of the token's tablet."""
+        known = _known_tokens(self._request)
+        token_hash = hash_secret(_token(self._credentials))
+        found = known.get(token_hash)
+        if found is None:
+            device = _device(self._request, self._engine, self._credentials)
+            found = known.remember(token_hash, (device.device_id, device.store_id))
+        return found
+
+
+class KnownTokens:
+    """This process's device tokens it has seen (by hash) and their tablet and store.
+
+    A token is its device's for life: enrollment sets it once, a device never moves store
+    and is never deleted; only a revocation changes, which the routes that use this check
+    in their own transaction. Bounded: past `limit` entries it starts again empty."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._ids: dict[str, tuple[str, str]] = {}
+
+    def get(self, token_hash: str) -> tuple[str, str] | None:
+        return self._ids.get(token_hash)
+
+    def remember(self, token_hash: str, ids: tuple[str, str]) -> tuple[str, str]:
+        if len(self._ids) >= self._limit:
+            self._ids.clear()
+        self._ids[token_hash] = ids
+        return ids
+
+
+def _known_tokens(request: Request) -> KnownTokens:
+    state = request.app.state
+    known: KnownTokens | None = getattr(state, "known_tokens", None)
+    if known is None:
+        known = state.known_tokens = KnownTokens()
+    return known
 
 
 async def device_auth(request: Request, engine: EngineDep, credentials: Credentials) -> DeviceAuth:

@@ -20,7 +20,7 @@ from sync.protocol import EnrollResponse
 from ..db.engine import reading
 from ..db.tables import devices, enrollment_codes, integration_keys, stores
 from .clock import as_utc, utcnow
-from .devices import DeviceRow
+from .devices import DeviceRow, check_enrolled
 from .errors import NotFound, Unauthorized
 
 __all__ = [
@@ -118,8 +118,7 @@ def device_for_token(engine: Engine, token: str) -> DeviceRow | None:
         ).first()
     if row is None:
         return None
-    if row.revoked_at is not None:
-        raise Unauthorized("This tablet was revoked: enroll it again", code="DEVICE_REVOKED")
+    check_enrolled(True, row.revoked_at)
     return DeviceRow.of(row)
 
 

@@ -14,8 +14,24 @@ from sync.protocol import DeviceHealth, DeviceStatus, ReplicaReport
 from ..db.engine import reading
 from ..db.tables import devices
 from .clock import as_utc
+from .errors import Unauthorized
 
-__all__ = ["DeviceRow", "record_replica_report", "record_status", "store_devices"]
+__all__ = [
+    "DeviceRow",
+    "check_enrolled",
+    "record_replica_report",
+    "record_status",
+    "store_devices",
+]
+
+
+def check_enrolled(found: bool, revoked_at: datetime | None) -> None:
+    """Refuse a request of a tablet revoked (or gone) since its token was last looked up:
+    checked where the request reads its device row, in its own transaction."""
+    if not found:
+        raise Unauthorized("Unknown device token: enroll this tablet again")
+    if revoked_at is not None:
+        raise Unauthorized("This tablet was revoked: enroll it again", code="DEVICE_REVOKED")
 
 
 @dataclass(frozen=True)
@@ -54,8 +70,12 @@ def record_status(engine: Engine, device_id: str, status: DeviceStatus, now: dat
     }
     if status.app_version:
         values["app_version"] = status.app_version
-    with engine.begin() as conn:
-        conn.execute(update(devices).where(devices.c.device_id == device_id).values(**values))
+    with engine.begin() as conn:  # not for a tablet revoked meanwhile (its pull is refused)
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_id == device_id, devices.c.revoked_at.is_(None))
+            .values(**values)
+        )
 
 
 def record_replica_report(

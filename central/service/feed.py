@@ -31,6 +31,7 @@ from ..db.engine import reading
 from ..db.tables import change_horizons, devices, orders, stores, sync_docs
 from . import digests, events, notify
 from .clock import utcnow
+from .devices import check_enrolled
 from .errors import NotFound
 from .staging import Staging
 
@@ -221,16 +222,6 @@ def decode_cursor(cursor: str | None, store_id: str) -> int | None:
         return None
 
 
-def _change(row: Any) -> Change:
-    return Change(
-        kind=row.kind,
-        id=row.entity_id,
-        version=row.version,
-        op="delete" if row.deleted else "upsert",
-        data={} if row.deleted else row.data,
-    )
-
-
 def pull(
     engine: Engine,
     store_id: str,
@@ -240,22 +231,53 @@ def pull(
     *,
     checksums: bool = True,
 ) -> PullResponse:
+    """A pull page as a model (benchmarks, tools); the route sends `pull_json`'s text."""
+    return PullResponse.model_validate_json(
+        pull_json(engine, store_id, device_id, cursor, limit, checksums=checksums)
+    )
+
+
+def pull_json(
+    engine: Engine,
+    store_id: str,
+    device_id: str,
+    cursor: str | None,
+    limit: int,
+    *,
+    checksums: bool = True,
+) -> bytes:
+    """A pull page (PROTOCOL.md, Pull) as the JSON the route sends.
+
+    One read transaction: the store, the device and the feed's horizon in one statement, then
+    the page. The documents go out as stored (their JSON text, never parsed: the bulk of a
+    pull), spliced into the page that pydantic writes. The device is refused here if it was
+    revoked since its token was looked up (`api.deps.DeviceAuth` remembers tokens)."""
     now = utcnow()
     with reading(engine) as conn, conn.begin():
-        store = conn.execute(
-            select(stores.c.change_seq, stores.c.policy).where(stores.c.store_id == store_id)
+        head = conn.execute(
+            select(
+                stores.c.change_seq,
+                stores.c.policy,
+                devices.c.device_id,
+                devices.c.last_applied_seq,
+                devices.c.revoked_at,
+                change_horizons.c.pruned_seq,
+            )
+            .select_from(
+                stores.outerjoin(
+                    devices,
+                    and_(devices.c.device_id == device_id, devices.c.store_id == stores.c.store_id),
+                ).outerjoin(change_horizons, change_horizons.c.store_id == stores.c.store_id)
+            )
+            .where(stores.c.store_id == store_id)
         ).first()
-        if store is None:
+        if head is None:
             raise NotFound(f"No store {store_id}", code="UNKNOWN_STORE")
-        last_applied = conn.execute(
-            select(devices.c.last_applied_seq).where(devices.c.device_id == device_id)
-        ).scalar_one()
+        check_enrolled(head.device_id is not None, head.revoked_at)
+        last_applied = int(head.last_applied_seq)
         since = decode_cursor(cursor, store_id)
-        horizon = conn.execute(
-            select(change_horizons.c.pruned_seq).where(change_horizons.c.store_id == store_id)
-        ).scalar_one_or_none()
-        pruned = since is not None and 0 < since < (horizon or 0)
-        if since is None or since > store.change_seq or pruned:
+        pruned = since is not None and 0 < since < (head.pruned_seq or 0)
+        if since is None or since > head.change_seq or pruned:
             reason = (
                 "the cursor is from another store or not a cursor"
                 if since is None
@@ -263,16 +285,26 @@ def pull(
                 if pruned
                 else "the cursor is ahead of this server's change log"
             )
-            return PullResponse(
-                cursor=encode_cursor(store_id, 0),
-                has_more=False,
-                server_time=now,
-                last_applied_seq=last_applied,
-                changes=[],
-                reset=Reset(reason=reason),
+            return (
+                PullResponse(
+                    cursor=encode_cursor(store_id, 0),
+                    has_more=False,
+                    server_time=now,
+                    last_applied_seq=last_applied,
+                    changes=[],
+                    reset=Reset(reason=reason),
+                )
+                .model_dump_json()
+                .encode()
             )
         rows = conn.execute(
-            select(sync_docs)
+            select(
+                sync_docs.c.kind,
+                sync_docs.c.entity_id,
+                sync_docs.c.version,
+                sync_docs.c.deleted,
+                cast(sync_docs.c.data, Text),
+            )
             .where(sync_docs.c.store_id == store_id, sync_docs.c.version > since)
             .order_by(sync_docs.c.version)
             .limit(limit + 1)
@@ -280,17 +312,37 @@ def pull(
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_version = rows[-1].version if rows else since
-        return PullResponse(
+        page = PullResponse(
             cursor=encode_cursor(store_id, next_version),
             has_more=has_more,
             server_time=now,
             last_applied_seq=last_applied,
-            changes=[_change(r) for r in rows],
+            changes=[],
             # at the head the replica should equal central: say what it should hold
             checksums=None
             if has_more or not checksums
-            else digests.checksums(conn, store_id, now, _window_days(store.policy)),
-        )
+            else digests.checksums(conn, store_id, now, _window_days(head.policy)),
+        ).model_dump_json()
+    # `"changes":[]` comes once, before any free text (pydantic writes the fields in order)
+    before, after = page.split(_NO_CHANGES, 1)
+    return "".join(
+        [before, '"changes":[', ",".join(_change_json(row) for row in rows), "]", after]
+    ).encode()
+
+
+_NO_CHANGES = '"changes":[]'
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _change_json(row: Any) -> str:
+    """A `Change` as JSON, its document the stored text."""
+    kind, entity_id, version, deleted, data = row
+    if deleted:
+        return f'{{"kind":{_dumps(kind)},"id":{_dumps(entity_id)},"version":{version},"op":"delete","data":{{}}}}'
+    return (
+        f'{{"kind":{_dumps(kind)},"id":{_dumps(entity_id)},"version":{version},'
+        f'"op":"upsert","data":{data}}}'
+    )
 
 
 def _window_days(policy: Any) -> int:

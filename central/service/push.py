@@ -63,7 +63,7 @@ from ..db.tables import OP_ID_USED, dead_letters, devices, op_results, orders, s
 from .applying import Applying, ApplyStep, Said, clamp
 from .count_docs import expect_counted_at
 from .counts import apply_count
-from .devices import DeviceRow
+from .devices import DeviceRow, check_enrolled
 from .documents import preload_documents
 from .errors import CentralError, Conflict, Invalid
 from .exceptions import apply_exception, open_exception
@@ -403,11 +403,14 @@ def _push(
     results: list[OpResult] = []
     failed: tuple[Envelope, Exception] | None = None
     with store_tx(engine, store_id, now) as tx:
-        device = DeviceRow.of(
-            tx.conn.execute(
-                select(devices).where(devices.c.device_id == device_id).with_for_update()
-            ).one()
-        )
+        row = tx.conn.execute(
+            select(devices)
+            .where(devices.c.device_id == device_id, devices.c.store_id == store_id)
+            .with_for_update()
+        ).first()
+        # revoked since its token was looked up (the route remembers tokens): refused here
+        check_enrolled(row is not None, None if row is None else row.revoked_at)
+        device = DeviceRow.of(row)
         expected = device.last_applied_seq + 1
         if ops and ops[0].seq > expected:
             raise Conflict(

@@ -27,7 +27,18 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Connection, String, Table, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from fulfillment.counts import Count
 from fulfillment.model import Order

@@ -80,12 +80,44 @@ def test_a_revoked_device_is_refused_on_its_next_request(
     from central.db.engine import make_engine
     from central.service.auth import revoke_device
 
+    device.pull_all()  # central has seen this token before (it remembers tokens it saw)
     engine = make_engine(any_central.server.database_url)
     revoke_device(engine, device.device_id)
     engine.dispose()
     r = device.http.post("/v1/sync/pull", json={})
     assert r.status_code == 401
     assert r.json()["code"] == "DEVICE_REVOKED"
+
+
+def test_a_tablet_revoked_after_it_synced_is_refused_and_nothing_it_sends_applies(
+    any_central: Central, store: TestStore, device: RawDevice
+) -> None:
+    from central.db.engine import make_engine
+    from central.service.auth import revoke_device
+
+    order = any_central.order(store, [(store.skus[0], 1)])
+    assert device.push_one("order.claim", {"order_id": order["order_id"]})["status"] == "applied"
+    device.pull_all()
+    engine = make_engine(any_central.server.database_url)
+    revoke_device(engine, device.device_id)
+    engine.dispose()
+    scan = device.op(
+        "pick.scan",
+        {"order_id": order["order_id"], "line_id": "1", "gtin": store.gtins[store.skus[0]]},
+    )
+    r = device.push_raw([scan])
+    assert (r.status_code, r.json()["code"]) == (401, "DEVICE_REVOKED")
+    status = {"pending": 7, "oldest_pending_at": None, "app_version": "9.9.9"}
+    r = device.http.post("/v1/sync/pull", json={"status": status})
+    assert (r.status_code, r.json()["code"]) == (401, "DEVICE_REVOKED")
+    assert any_central.get_order(order["order_id"])["lines"][0]["picked"] == 0
+    other = RawDevice(any_central, store, "another tablet")
+    try:
+        listed = ok(other.http.get("/v1/sync/devices"))
+    finally:
+        other.http.close()
+    mine = next(d for d in listed if d["device_id"] == device.device_id)
+    assert mine["revoked"] and (mine["app_version"], mine["pending"]) != ("9.9.9", 7)
 
 
 # --- push: idempotency, gaps, reuse -------------------------------------------------
