@@ -28,6 +28,10 @@ class CentralSettings(BaseSettings):
     # (PostgreSQL is told at once through LISTEN/NOTIFY)
     events_poll_s: float = 0.2
     log_level: str = "info"
+    # a push holds its store's lock at most about this long at a time: a longer one commits
+    # what it applied and goes on in a new transaction (central/service/push.py); 0: after
+    # every op; the OMS and the store's other tablets wait at most this long behind a drain
+    push_lock_budget_s: float = 0.05
     # PostgreSQL connection pool, per serve process (SQLite ignores them). Size it so that
     # processes x (db_pool_size + db_pool_max_overflow) + the admin's few stays under the
     # server's max_connections (docs/deploy.md, "Capacity (issue #9)"): 2 workers x (5 + 5) = 20

@@ -93,11 +93,12 @@ async def push(request: Request, auth: DeviceToken, engine: EngineDep) -> Respon
     # the answer is written by pydantic too; the OpenAPI document still names both models.
     # The token, the body and the ops are dealt with on one worker thread.
     raw = await request.body()
-    result = await run_in_threadpool(_push_as, auth, engine, raw)
+    budget = request.app.state.settings.push_lock_budget_s
+    result = await run_in_threadpool(_push_as, auth, engine, raw, budget)
     return Response(result.model_dump_json(), media_type="application/json")
 
 
-def _push_as(auth: DeviceAuth, engine: Engine, raw: bytes) -> PushResponse:
+def _push_as(auth: DeviceAuth, engine: Engine, raw: bytes, lock_budget_s: float) -> PushResponse:
     device_id, store_id = auth.identity()
     try:
         body = PushRequest.model_validate_json(raw)
@@ -108,7 +109,7 @@ def _push_as(auth: DeviceAuth, engine: Engine, raw: bytes) -> PushResponse:
     if len(body.ops) > MAX_PUSH_OPS:
         raise TooLarge(f"At most {MAX_PUSH_OPS} ops per push; this one has {len(body.ops)}")
     with notify.caused_by(device_id):  # the pusher's own stream says "own"
-        return apply_push(engine, device_id, store_id, body, utcnow())
+        return apply_push(engine, device_id, store_id, body, utcnow(), lock_budget_s=lock_budget_s)
 
 
 def _push_errors(exc: ValidationError) -> list[Any]:

@@ -1,7 +1,8 @@
 """Applying a device's pushed ops (PROTOCOL.md, Push).
 
-One request is one transaction holding the store's lock (and so the device's
-ops apply in `seq` order). Each op runs in its own savepoint: its ledger rows,
+A request holds the store's lock (and so the device's ops apply in `seq` order), in one
+transaction, or in several when it would hold the lock longer than `LOCK_BUDGET_S`
+(`push`). Each op runs in its own savepoint: its ledger rows,
 change-log rows, result and the device's `last_applied_seq` commit together.
 A business refusal or a compensation still advances the queue; an unexpected
 error rolls back that op's savepoint and stops the batch, and on the third
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -83,6 +85,10 @@ Envelope = RawEnvelope | LooseEnvelope
 log = logging.getLogger("central.push")
 
 QUARANTINE_AFTER = 3
+# a push commits and takes the store's lock again after holding it this long (with ops left),
+# so an OMS cancel or another tablet's op waits for a part of a long push, not all of it
+# (CentralSettings.push_lock_budget_s)
+LOCK_BUDGET_S = 0.05
 OFFSET_LIMIT_S = 2**31 - 1  # what `devices.clock_offset_s` holds (a 32-bit integer)
 
 _MARKS = re.compile(r"[\x00-\x1f\x7f]+")
@@ -365,8 +371,23 @@ class _OpFailed(Exception):
 
 
 def push(
-    engine: Engine, device_id: str, store_id: str, req: PushRequest, now: datetime
+    engine: Engine,
+    device_id: str,
+    store_id: str,
+    req: PushRequest,
+    now: datetime,
+    *,
+    lock_budget_s: float | None = LOCK_BUDGET_S,
 ) -> PushResponse:
+    """Apply a push, in as many transactions as it takes to hold the store's lock at most
+    about `lock_budget_s` at a time (None: one transaction).
+
+    A long push (a tablet draining 500 ops) otherwise holds its store for its whole length,
+    and an OMS cancel or another tablet's claim waits behind it. Each op's effects, result and
+    the device's `last_applied_seq` commit together whichever transaction it falls in
+    (PROTOCOL.md), so a push cut in parts answers as the whole would; if a later part cannot
+    be written (the database went away), the parts committed are answered and the tablet
+    sends the rest again, as after a push that stopped early."""
     ops = req.ops
     for a, b in pairwise(ops):
         if b.seq != a.seq + 1:
@@ -375,10 +396,41 @@ def push(
         if op.device_id != device_id:
             what = "has no device_id" if op.device_id is None else "names another device"
             raise Invalid(f"op #{op.seq} ({op.op_id}) {what}: a push carries this device's ops")
+    results: list[OpResult] = []
+    part = req
+    while True:
+        try:
+            answer, paused = _push_part(engine, device_id, store_id, part, now, lock_budget_s)
+        except (CentralError, OperationalError):
+            if not results:
+                raise  # refused as a whole (SEQ_GAP …), or the database is away: nothing applied
+            break
+        results += answer.results
+        expected = answer.next_expected_seq
+        if not paused:
+            break
+        # a part that paused answered at least one op (a duplicate's stored result, maybe)
+        rest = [op for op in part.ops if op.seq > answer.results[-1].seq]
+        if not rest:
+            break
+        part = req.model_copy(update={"ops": rest})
+    return PushResponse(next_expected_seq=expected, server_time=now, results=results)
+
+
+def _push_part(
+    engine: Engine,
+    device_id: str,
+    store_id: str,
+    req: PushRequest,
+    now: datetime,
+    lock_budget_s: float | None,
+) -> tuple[PushResponse, bool]:
+    """One transaction's worth of the push: its answer, and whether it paused for the lock's
+    budget with ops left to apply."""
     try:
-        return _push(engine, device_id, store_id, req, now, flush_each=False)
+        return _push(engine, device_id, store_id, req, now, False, lock_budget_s)
     except (CentralError, OperationalError):
-        raise  # refused as a whole (SEQ_GAP …), or the database is away: nothing applied
+        raise
     except Exception as exc:
         # one op failed, or its rows broke a database rule when the batch was written: write
         # op by op, each in its own savepoint, so that op alone is set aside and the rest apply
@@ -387,7 +439,7 @@ def push(
             device_id,
             type(exc).__name__,
         )
-        return _push(engine, device_id, store_id, req, now, flush_each=True)
+        return _push(engine, device_id, store_id, req, now, True, lock_budget_s)
 
 
 def _push(
@@ -396,13 +448,16 @@ def _push(
     store_id: str,
     req: PushRequest,
     now: datetime,
-    *,
     flush_each: bool,
-) -> PushResponse:
+    lock_budget_s: float | None,
+) -> tuple[PushResponse, bool]:
     ops = req.ops
     results: list[OpResult] = []
     failed: tuple[Envelope, Exception] | None = None
+    paused = False
     with store_tx(engine, store_id, now) as tx:
+        # the budget counts from when the store is locked: waiting for it is not holding it
+        until = None if lock_budget_s is None else time.monotonic() + lock_budget_s
         row = tx.conn.execute(
             select(devices)
             .where(devices.c.device_id == device_id, devices.c.store_id == store_id)
@@ -423,6 +478,9 @@ def _push(
         _preload(tx, [raw for raw in ops if raw.seq >= expected])
         batch: dict[UUID, int] = {}  # op_id → seq of the ops of this push answered so far
         for raw in ops:
+            if until is not None and results and time.monotonic() >= until:
+                paused = True  # commit what is done; the rest in the next transaction
+                break
             if raw.seq < expected:
                 stored = tx.conn.execute(
                     select(op_results).where(
@@ -484,7 +542,7 @@ def _push(
             results.append(res)
             expected = raw.seq + 1
     _deliver_transfers(engine, store_id, ops, results)
-    return PushResponse(next_expected_seq=expected, server_time=now, results=results)
+    return PushResponse(next_expected_seq=expected, server_time=now, results=results), paused
 
 
 def _deliver_transfers(
