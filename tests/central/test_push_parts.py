@@ -89,7 +89,5 @@ def test_a_push_cut_in_parts_answers_as_one_and_a_resend_gets_the_stored_results
     assert [(r["seq"], r["status"]) for r in first] == [(op["seq"], "applied") for op in ops]
     assert any_central.get_order(oid)["lines"][0]["picked"] == 40
     again = device.push(*ops)  # the answer was lost: the tablet sends the same ops again
-    assert [(r["op_id"], r["status"]) for r in again] == [
-        (op["op_id"], "duplicate") for op in ops
-    ]
+    assert [(r["op_id"], r["status"]) for r in again] == [(op["op_id"], "duplicate") for op in ops]
     assert any_central.get_order(oid)["lines"][0]["picked"] == 40
