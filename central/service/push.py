@@ -137,31 +137,16 @@ class _PerPush:
 
 def _result(raw: Envelope, said: Said) -> OpResult:
     """The op's result: what its step said (its sentence made safe for any column)."""
-    message = _words(said.message) if said.message else said.message
-    if not said.followups and said.status in _STATUSES:
-        # the common answer, built as validation would build it (a code a plain str)
-        code = said.code if said.code is None else str(said.code)
-        return OpResult.model_construct(
-            op_id=raw.op_id,
-            seq=raw.seq,
-            status=said.status,
-            code=code,
-            message=message,
-            followups=[],
-        )
     return OpResult.model_validate(
         {
             "op_id": raw.op_id,
             "seq": raw.seq,
             "status": said.status,
             "code": said.code,
-            "message": message,
+            "message": _words(said.message) if said.message else said.message,
             "followups": list(said.followups),
         }
     )
-
-
-_STATUSES = frozenset(s.value for s in Status)
 
 
 def _set_aside(

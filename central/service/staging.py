@@ -27,7 +27,18 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from fulfillment.counts import Count
 from fulfillment.model import Order
@@ -109,12 +120,11 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-_PG_ROWS_PER_INSERT = 1000
-_PG_PARAMS_PER_INSERT = 30_000  # PostgreSQL takes at most 65,535 parameters a statement
+_PG_ROWS_PER_INSERT = 2000  # rows per statement (each column one array parameter)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows at the driver level: one executemany (SQLite), multi-row INSERTs (PG).
+    """INSERT many rows at the driver level: one executemany (SQLite), `unnest` of arrays (PG).
 
     For the two tables that get a row per op (`ledger`, `op_results`): SQLAlchemy's per-row
     parameter processing cost more than the database's work. Values are converted as the
@@ -135,18 +145,33 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             for i, f in converters:
                 changed[i] = f(changed[i])
             params[n] = tuple(changed)
-    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-    one = f"({', '.join([mark] * len(columns))})"
+    names = ", ".join(columns)
     if dialect != "postgresql":
-        conn.exec_driver_sql(head + one, params)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})",
+            params,
+        )
         return
-    # PostgreSQL: one multi-row INSERT per chunk, so one round trip — psycopg 3's executemany
-    # sends a statement per row (pipelined), which cost a push of 50 ops ~150 of them
-    per_chunk = max(1, min(_PG_ROWS_PER_INSERT, _PG_PARAMS_PER_INSERT // len(columns)))
-    for start in range(0, len(params), per_chunk):
-        chunk = params[start : start + per_chunk]
-        flat = tuple(value for values in chunk for value in values)
-        conn.exec_driver_sql(head + ", ".join([one] * len(chunk)), flat)
+    # PostgreSQL: one statement per chunk whatever its rows, each column an array parameter
+    # (`unnest`, in the rows' order: ids follow it), as `oms.bulk_upsert` does. psycopg 3's
+    # executemany sends a statement per row (pipelined), and a multi-row VALUES of 500 rows
+    # is too long for psycopg's query cache: it parsed its 6,000 placeholders on every push
+    # (a third of a push's CPU). Strings as text: a cast to VARCHAR(n) would cut an
+    # over-long value where the column refuses it.
+    casts = ", ".join(f"%s::{_pg_type(table.c[c].type, conn)}[]" for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({casts}) "
+        f"WITH ORDINALITY AS u({names}, _n) ORDER BY _n"
+    )
+    for start in range(0, len(params), _PG_ROWS_PER_INSERT):
+        chunk = params[start : start + _PG_ROWS_PER_INSERT]
+        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+
+
+def _pg_type(column_type: Any, conn: Connection) -> str:
+    if isinstance(column_type, String):
+        return "TEXT"
+    return str(column_type.compile(dialect=conn.dialect))
 
 
 Rows = dict[str, Any]  # one document kind's staged values by id
