@@ -119,26 +119,33 @@ def _closed(order: Order) -> tuple[str, str]:
 
 
 def _touch(order: Order, ctx: Context, **update: Any) -> Order:
-    return order.model_copy(update={**update, "updated_at": ctx.now})
+    return order.evolve(**{**update, "updated_at": ctx.now})
 
 
 def _after_pick_change(state: OrderState, lines: tuple[Line, ...]) -> OrderState:
     """The state once a line's picked/short counts moved."""
     if state not in PICKABLE_STATES:
         return state
-    if all(x.done for x in lines):
+    started = False
+    done = True
+    for x in lines:  # (one pass: a scan's hot path)
+        if x.picked or x.short:
+            started = True
+        if x.qty - x.picked - x.short:  # not `done`
+            done = False
+    if done:
         return OrderState.PICKED
-    if state is OrderState.PICKED or any(x.picked or x.short for x in lines):
+    if state is OrderState.PICKED or started:
         return OrderState.PICKING
     return state
 
 
 def _counted(order: Order, line: Line, ctx: Context, **counts: Any) -> Order:
     """The order with one line's counts changed, its state moved on, touched — one copy."""
-    changed = line.model_copy(update=counts)
+    changed = line.evolve(**counts)
     lines = tuple(changed if x.line_id == line.line_id else x for x in order.lines)
     state = _after_pick_change(order.state, lines)
-    return order.model_copy(update={"lines": lines, "state": state, "updated_at": ctx.now})
+    return order.evolve(lines=lines, state=state, updated_at=ctx.now)
 
 
 # --- intents --------------------------------------------------------------------
@@ -586,7 +593,7 @@ def ship(order: Order, carrier: str, tracking: str, packages: int, ctx: Context)
         left = sum(x.remaining for x in order.lines)
         return _rejected(order, Code.LINES_OPEN, f"{left} unit(s) still to pick or mark short")
     after_close = order.state in (OrderState.CANCELLED, OrderState.EXPIRED, OrderState.REJECTED)
-    lines = tuple(x.model_copy(update={"fulfilled": x.picked}) for x in order.lines)
+    lines = tuple(x.evolve(fulfilled=x.picked) for x in order.lines)
     movements = tuple(
         Movement(
             kind=MovementKind.SHIP,
@@ -758,7 +765,7 @@ def _hand_over(
         if qty > accepted:
             over.append((line, line.line_id, qty - accepted))
         if accepted:
-            new = new.with_line(line.model_copy(update={"fulfilled": line.fulfilled + accepted}))
+            new = new.with_line(line.evolve(fulfilled=line.fulfilled + accepted))
             movements.append(
                 Movement(
                     kind=MovementKind.HANDOFF,
@@ -1007,11 +1014,17 @@ def reservation_change(before: Order | None, after: Order) -> dict[tuple[str, st
     for was, now in zip(before.lines, after.lines, strict=True):
         if was is now:
             continue
-        for line, sign in ((was, -1), (now, 1)):
-            if line.open_qty > 0:
-                key = (line.sku, line.location)
-                changed[key] = changed.get(key, 0) + sign * line.open_qty
-    return {k: d for k, d in changed.items() if d}
+        held = max(was.open_qty, 0)
+        holds = max(now.open_qty, 0)
+        if held == holds and was.sku == now.sku and was.location == now.location:
+            continue  # a pick moves no reservation
+        if held:
+            key = (was.sku, was.location)
+            changed[key] = changed.get(key, 0) - held
+        if holds:
+            key = (now.sku, now.location)
+            changed[key] = changed.get(key, 0) + holds
+    return {k: d for k, d in changed.items() if d} if changed else changed
 
 
 # --- one entry point for both ends ---------------------------------------------

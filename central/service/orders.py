@@ -76,6 +76,18 @@ def apply_outcome(
         return []
     if outcome.order is not before:  # rules hand back the very same order when nothing changed
         save_order(tx, before, outcome.order)
+    if not (
+        outcome.followups
+        or outcome.exceptions
+        or outcome.notifications
+        or outcome.closes_order_tasks
+    ):
+        # a scan's outcome: movements only, what `write_effects` would do with them alone
+        if outcome.movements:
+            ledger.record_movements(
+                tx, outcome.movements, occurred_at=occurred_at, op_id=op_id, actor_id=actor_id
+            )
+        return []
     return write_effects(
         tx,
         Effects(

@@ -126,8 +126,9 @@ def _stored_result(row: Any) -> OpResult:
     )
 
 
-class _Staff:
-    """The store's staff, read once per push."""
+class _PerPush:
+    """What a push reads or works out once for all its ops: the store's staff (names, and
+    roles of the active ones), and each distinct payload validated."""
 
     def __init__(self, tx: StoreTx) -> None:
         rows = tx.conn.execute(
@@ -137,6 +138,7 @@ class _Staff:
         ).all()
         self.names = {r.employee_id: r.name for r in rows}
         self.roles = {r.employee_id: Role(r.role) for r in rows if r.active}
+        self.payloads = _Payloads()
 
 
 def _result(raw: Envelope, said: Said) -> OpResult:
@@ -234,9 +236,10 @@ def _preload(tx: StoreTx, ops: list[Envelope]) -> None:
 
 
 def _answer(
-    tx: StoreTx, device: DeviceRow, raw: Envelope, people: _Staff, reused: str
+    tx: StoreTx, device: DeviceRow, raw: Envelope, op_id: str, per_push: _PerPush, reused: str
 ) -> tuple[OpResult, datetime]:
-    """One op's result and the time its result row keeps (the clamped `occurred_at`)."""
+    """One op's result and the time its result row keeps (the clamped `occurred_at`).
+    `op_id`: the op's id as text."""
     if reused:
         message = f"Its op_id was already used by {reused}: this change was not applied"
         _set_aside(tx, device, raw, Code.OP_ID_REUSED, message)
@@ -246,7 +249,7 @@ def _answer(
         _set_aside(tx, device, raw, Code.INVALID_OP, message)
         return _result(raw, Said(Status.REJECTED.value, Code.INVALID_OP, message)), tx.now
     occurred_at, skewed = clamp(raw.occurred_at, device, tx.now)
-    return _apply(tx, device, raw, people, occurred_at, skewed), occurred_at
+    return _apply(tx, device, raw, op_id, per_push, occurred_at, skewed), occurred_at
 
 
 APPLY: Mapping[Document, ApplyStep] = MappingProxyType(
@@ -265,24 +268,46 @@ APPLY: Mapping[Document, ApplyStep] = MappingProxyType(
 """The apply step of each document kind an op of the catalogue (`OPS`) acts on."""
 
 
+class _Payloads:
+    """The ops' payloads as validated, each distinct one once per push: a tablet's queue
+    repeats the same payload over and over (one `pick.scan` per unit of a line), and
+    validating it is a pure function of the op's type, version and values. A payload with
+    a list or an object in it (not hashable) is validated on its own."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, Any] = {}
+
+    def get(self, raw: RawEnvelope) -> Any:
+        try:
+            # the values' types are in the key: 1, 1.0 and True are equal, not the same payload
+            key = (raw.type, raw.type_v, *((k, v.__class__, v) for k, v in raw.payload.items()))
+            found = self.seen.get(key)
+        except TypeError:  # a list or an object among the values
+            return validate_payload(raw)
+        if found is None:
+            found = self.seen[key] = validate_payload(raw)
+        return found
+
+
 def _apply(
     tx: StoreTx,
     device: DeviceRow,
     raw: RawEnvelope,
-    people: _Staff,
+    op_id: str,
+    per_push: _PerPush,
     occurred_at: datetime,
     skewed: bool,
 ) -> OpResult:
     """Apply one op through its catalogue entry, inside the caller's op scope."""
     spec = OPS.get(raw.type)
     try:
-        payload = validate_payload(raw)
+        payload = per_push.payloads.get(raw)
     except ValidationError as exc:
         message = op_error(exc)
         _set_aside(tx, device, raw, Code.INVALID_OP, message)
         return _result(raw, Said(Status.REJECTED.value, Code.INVALID_OP, message))
     assert spec is not None  # validate_payload knows only the catalogue's types
-    role = people.roles.get(raw.actor_id)
+    role = per_push.roles.get(raw.actor_id)
     if role is None:
         said = Said(
             Status.REJECTED.value,
@@ -292,15 +317,9 @@ def _apply(
     elif not spec.may_perform(role):
         said = Said(Status.REJECTED.value, Code.FORBIDDEN, f"Only a manager may do {spec.name}")
     else:
-        ctx = Context.of(
-            raw.actor_id,
-            occurred_at,
-            role=role,
-            policy=tx.policy,
-            staff_names=people.names,
-            timezone=tx.timezone,
-        )
-        op = Applying(str(raw.op_id), spec.name, payload, ctx, device, occurred_at)
+        # what `Context.of` makes, its role already a `Role` (`_PerPush.roles`)
+        ctx = Context(raw.actor_id, occurred_at, role, tx.policy, per_push.names, tx.timezone)
+        op = Applying(op_id, spec.name, payload, ctx, device, occurred_at)
         said = APPLY[spec.document](tx, op)
         if (skewed or said.skewed) and said.code is None:
             said = replace(said, code=Code.CLOCK_SKEW)
@@ -473,7 +492,7 @@ def _push(
                 code="SEQ_GAP",
                 expected_seq=expected,
             )
-        people = _Staff(tx)
+        per_push = _PerPush(tx)
         used = _used_op_ids(tx, [raw for raw in ops if raw.seq >= expected]) if flush_each else {}
         _preload(tx, [raw for raw in ops if raw.seq >= expected])
         batch: dict[UUID, int] = {}  # op_id → seq of the ops of this push answered so far
@@ -499,8 +518,9 @@ def _push(
             seq_before = tx.change_seq
             try:
                 with tx.op_scope():  # all of this op's effects, or none of them
-                    res, occurred_at = _answer(tx, device, raw, people, reused)
-                    _store_result(tx, device_id, raw, res, occurred_at)
+                    op_id = str(raw.op_id)
+                    res, occurred_at = _answer(tx, device, raw, op_id, per_push, reused)
+                    _store_result(tx, device_id, raw, res, occurred_at, op_id)
                 if savepoint is not None:
                     tx.flush()
                     savepoint.commit()
@@ -550,12 +570,11 @@ def _deliver_transfers(
 ) -> None:
     """A transfer this push shipped becomes an inbound shipment at its destination, in that
     store's own transaction, once this push has committed (transfers.deliver_shipped)."""
+    ships = [raw for raw in ops if isinstance(raw, RawEnvelope) and raw.type == "order.ship"]
+    if not ships:
+        return
     answered = {r.op_id for r in results if r.status != "rejected"}  # a duplicate: again
-    shipped = [
-        str(raw.payload.get("order_id"))
-        for raw in ops
-        if isinstance(raw, RawEnvelope) and raw.type == "order.ship" and raw.op_id in answered
-    ]
+    shipped = [str(raw.payload.get("order_id")) for raw in ships if raw.op_id in answered]
     if not shipped:
         return
     try:
@@ -565,7 +584,12 @@ def _deliver_transfers(
 
 
 def _store_result(
-    tx: StoreTx, device_id: str, raw: Envelope, res: OpResult, occurred_at: datetime
+    tx: StoreTx,
+    device_id: str,
+    raw: Envelope,
+    res: OpResult,
+    occurred_at: datetime,
+    op_id: str | None = None,
 ) -> None:
     """Stage the op's result row. A refused op's type and actor are the client's own words,
     so they are bounded and made printable; an applied op's were checked already."""
@@ -574,14 +598,16 @@ def _store_result(
         {
             "device_id": device_id,
             "seq": raw.seq,
-            "op_id": str(raw.op_id),
+            "op_id": op_id or str(raw.op_id),
             "store_id": tx.store_id,
             "type": _field(raw.type, 40) if refused else raw.type,
             "actor_id": _field(raw.actor_id, 64) if refused else raw.actor_id,
             "status": res.status,
             "code": res.code,
             "message": res.message,
-            "followups": [f.model_dump(mode="json") for f in res.followups],
+            "followups": [f.model_dump(mode="json") for f in res.followups]
+            if res.followups
+            else [],
             "occurred_at": occurred_at,
             "applied_at": tx.now,
         }

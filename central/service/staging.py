@@ -94,8 +94,22 @@ def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
         return _sqlite_datetime if dialect == "sqlite" else None
     if isinstance(column_type, JSON):
-        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+        return _json_text
     return None
+
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # built once (json.dumps with
+# separators builds an encoder per call)
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON column's text, as `json.dumps(value, separators=(",", ":"))` writes it (an
+    op's empty list of follow-ups, on nearly every result row, without the encoder)."""
+    if value is None:
+        return None
+    if value == [] and value.__class__ is list:
+        return "[]"
+    return _encode(value)
 
 
 @lru_cache(maxsize=4096)  # a batch repeats its ops' times and the transaction's own
@@ -106,28 +120,11 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-_PG_ROWS_PER_INSERT = 5000
-
-
-def pg_unnest_insert(table: Table, columns: list[str], dialect: Any) -> str:
-    """`INSERT INTO table (columns) SELECT * FROM unnest(%s::type[], …)`: PostgreSQL rows as
-    one array per column, so the statement's text is the same whatever the number of rows.
-
-    psycopg parses every new statement text in Python (`_split_query`, ~3 ms for a multi-row
-    VALUES of 150 rows) and caches and prepares only texts it has seen; a multi-row VALUES is a
-    new text for each row count. Strings are cast to TEXT, not VARCHAR(n): a cast would cut
-    an over-long value the column refuses."""
-    casts = [
-        f"%b::{'TEXT' if isinstance(t, String) else t.compile(dialect=dialect)}[]"
-        for t in (table.c[c].type for c in columns)
-    ]
-    return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({', '.join(casts)})"
-    )
+_PG_ROWS_PER_INSERT = 2000  # rows per statement (each column one array parameter)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows at the driver level: one executemany (SQLite), `unnest` arrays (PG).
+    """INSERT many rows at the driver level: one executemany (SQLite), `unnest` of arrays (PG).
 
     For the tables that get a row per op (`ledger`, `op_results`, `events`): SQLAlchemy's
     per-row parameter processing cost more than the database's work. Values are converted as
@@ -147,19 +144,34 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             for i, f in converters:
                 changed[i] = f(changed[i])
             params[n] = tuple(changed)
+    names = ", ".join(columns)
     if dialect != "postgresql":
         conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(['?'] * len(columns))})",
+            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['?'] * len(columns))})",
             params,
         )
         return
-    # PostgreSQL: one statement per chunk, one round trip — psycopg 3's executemany sends a
-    # statement per row (pipelined), which cost a push of 50 ops ~150 of them
-    sql = pg_unnest_insert(table, columns, conn.dialect)
+    # PostgreSQL: one statement per chunk whatever its rows, each column an array parameter
+    # (`unnest`, in the rows' order: ids follow it), as `oms.bulk_upsert` does. psycopg 3's
+    # executemany sends a statement per row (pipelined), and a multi-row VALUES of 500 rows
+    # is too long for psycopg's query cache: it parsed its 6,000 placeholders on every push
+    # (a third of a push's CPU). Strings as text: a cast to VARCHAR(n) would cut an
+    # over-long value where the column refuses it. The arrays go binary (`%b`): psycopg
+    # writes a text array's every string through a regular expression.
+    casts = ", ".join(f"%b::{_pg_type(table.c[c].type, conn)}[]" for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({casts}) "
+        f"WITH ORDINALITY AS u({names}, _n) ORDER BY _n"
+    )
     for start in range(0, len(params), _PG_ROWS_PER_INSERT):
         chunk = params[start : start + _PG_ROWS_PER_INSERT]
         conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+
+
+def _pg_type(column_type: Any, conn: Connection) -> str:
+    if isinstance(column_type, String):
+        return "TEXT"
+    return str(column_type.compile(dialect=conn.dialect))
 
 
 Rows = dict[str, Any]  # one document kind's staged values by id
