@@ -13,6 +13,7 @@ from sqlalchemy import func, select, tuple_
 from fulfillment.counts import Count
 
 from ..db.tables import counts
+from .clock import as_utc
 from .documents import stage_document
 
 if TYPE_CHECKING:
@@ -62,16 +63,27 @@ def _read_latest(tx: StoreTx, places: set[tuple[str, str]]) -> None:
     """The latest counted_at of each place, written ones, into the memo (None: never)."""
     wanted = [p for p in places if (_LATEST, *p) not in tx.memo]
     c = counts.c
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        found = {
-            (r.sku, r.location): r.latest
-            for r in tx.conn.execute(
-                select(c.sku, c.location, func.max(c.counted_at).label("latest"))
+    postgres = tx.conn.dialect.name == "postgresql"
+    size = max(1, len(wanted)) if postgres else _CHUNK  # PostgreSQL: arrays of any length
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
+        if postgres:
+            # the places as two arrays: one statement text whatever their number (psycopg
+            # parses, caches and prepares a text once; an IN list is a new text per size)
+            rows = tx.conn.exec_driver_sql(
+                "SELECT c.sku, c.location, max(c.counted_at) FROM counts AS c "
+                "JOIN unnest(%b::text[], %b::text[]) AS u(sku, location) "
+                "ON c.sku = u.sku AND c.location = u.location "
+                "WHERE c.store_id = %b GROUP BY c.sku, c.location",
+                ([sku for sku, _ in chunk], [loc for _, loc in chunk], tx.store_id),
+            )
+        else:
+            rows = tx.conn.execute(
+                select(c.sku, c.location, func.max(c.counted_at))
                 .where(c.store_id == tx.store_id, tuple_(c.sku, c.location).in_(chunk))
                 .group_by(c.sku, c.location)
             )
-        }
+        found = {(sku, location): as_utc(latest) for sku, location, latest in rows}
         for place in chunk:
             tx.memo[(_LATEST, *place)] = found.get(place)
 
