@@ -6,16 +6,15 @@ lists the rows and fields, and nothing is written.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Engine, String, Table, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from fulfillment.count_export import counts_csv
 from fulfillment.counts import Count
@@ -47,6 +46,7 @@ from .errors import Conflict, Invalid, NotFound
 from .feed import StoreTx, store_tx
 from .orders import apply_outcome, insert_order, load_order
 from .returns import return_view
+from .staging import bulk_upsert
 
 __all__ = [
     "BULK_CHUNK",
@@ -67,8 +67,6 @@ __all__ = [
 # rows per statement in a bulk write: bounded so a statement's parameters stay under SQLite's
 # limit (32,766) and PostgreSQL's (65,535) whatever a table's width
 BULK_CHUNK = 2000
-# rows per statement on PostgreSQL (`bulk_upsert`)
-PG_VALUES_ROWS = 2000
 
 
 def _row_errors(errors: list[dict[str, Any]]) -> None:
@@ -161,65 +159,6 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
         for row in values:
             tx.publish("item", row["sku"], item_doc(row))
     return len(rows)
-
-
-def bulk_upsert(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]
-) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns),
-    no read first, in chunks.
-
-    At the driver, each value bound as its column's type binds it (SQLAlchemy's per-row
-    parameter work cost more than the database's): SQLite (no round trips) one executemany;
-    PostgreSQL one statement per 2,000 rows, each column an array."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    updated = [c for c in columns if c not in keys]
-    dialect = conn.dialect
-    binds = [(i, _bind(table.c[c].type, dialect)) for i, c in enumerate(columns)]
-    procs = [(i, f) for i, f in binds if f is not None]
-    params: list[tuple[Any, ...]] = []
-    for row in rows:
-        values = [row[c] for c in columns]
-        for i, f in procs:
-            values[i] = f(values[i])
-        params.append(tuple(values))
-    tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
-        f"{c} = excluded.{c}" for c in updated
-    )
-    if dialect.name != "postgresql":
-        conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})" + tail,
-            params,
-        )
-        return
-    # PostgreSQL: one statement per chunk whatever its rows, a column an array parameter
-    # (`unnest`): psycopg's executemany would send a statement per row, and a multi-row
-    # VALUES costs the driver more to prepare than the database to run
-    # (strings as text: an explicit cast to VARCHAR(n) would cut an over-long value where
-    # the column refuses it)
-    casts = [
-        f"%s::{'TEXT' if isinstance(t, String) else t.compile(dialect=dialect)}[]"
-        for t in (table.c[c].type for c in columns)
-    ]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({', '.join(casts)})" + tail
-    )
-    for start in range(0, len(params), PG_VALUES_ROWS):
-        part = params[start : start + PG_VALUES_ROWS]
-        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*part, strict=True)))
-
-
-def _bind(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """How a value of this column type goes to the driver: its type's bind processor; JSON
-    as its text (psycopg's JSON adaptation happens where a raw statement never goes)."""
-    if isinstance(column_type, JSON):
-        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
-    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
-    return processor
 
 
 def _sku_of_gtin(tx: StoreTx, gtin: str) -> str | None:

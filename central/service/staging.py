@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,7 +27,18 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Connection, Table, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from fulfillment.counts import Count
 from fulfillment.model import Order
@@ -60,6 +71,8 @@ __all__ = [
     "DocKind",
     "Key",
     "Staging",
+    "bulk_insert",
+    "bulk_upsert",
     "stock_doc",
 ]
 
@@ -83,7 +96,7 @@ def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
         return _sqlite_datetime if dialect == "sqlite" else None
     if isinstance(column_type, JSON):
-        return lambda v: None if v is None else json.dumps(v, separators=(",", ":"))
+        return _json_text
     return None
 
 
@@ -95,19 +108,47 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-_PG_ROWS_PER_INSERT = 1000
-_PG_PARAMS_PER_INSERT = 30_000  # PostgreSQL takes at most 65,535 parameters a statement
+# rows per statement on PostgreSQL, where each column goes as one array parameter (`unnest`):
+# a statement's parameters are its columns, so the bound is only the statement's size
+PG_ROWS_PER_STATEMENT = 5000
+
+
+def _pg_array(column_type: Any, dialect: Any) -> str:
+    """The array type a column's values are cast to in `unnest(%b::type[], …)`: strings as
+    text (a cast to VARCHAR(n) would cut an over-long value where the column refuses it)."""
+    return "TEXT" if isinstance(column_type, String) else str(column_type.compile(dialect=dialect))
+
+
+def _pg_unnest(conn: Connection, table: Table, columns: list[str]) -> str:
+    """`SELECT c… FROM unnest(%b::t[], …) WITH ORDINALITY … ORDER BY` the rows' order: rows go
+    in as given (an identity column numbers them so). `%b`: psycopg sends the arrays in the
+    binary format; as text, each JSON element's quotes were escaped by a regular expression
+    in Python (~3x the time of the statement itself)."""
+    names = [f"c{i}" for i in range(len(columns))]
+    casts = ", ".join(f"%b::{_pg_array(table.c[c].type, conn.dialect)}[]" for c in columns)
+    return (
+        f"SELECT {', '.join(names)} FROM unnest({casts}) "
+        f"WITH ORDINALITY AS u({', '.join(names)}, n) ORDER BY n"
+    )
+
+
+def _pg_write(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    """Run `sql` (one `%s` array per column) over `params` (rows), a chunk of rows at a time."""
+    for start in range(0, len(params), PG_ROWS_PER_STATEMENT):
+        part = params[start : start + PG_ROWS_PER_STATEMENT]
+        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*part, strict=True)))
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows at the driver level: one executemany (SQLite), multi-row INSERTs (PG).
+    """INSERT many rows at the driver level: one executemany (SQLite), a statement per 5,000
+    rows with each column one array parameter (PostgreSQL).
 
-    For the two tables that get a row per op (`ledger`, `op_results`): SQLAlchemy's per-row
-    parameter processing cost more than the database's work. Values are converted as the
-    columns' types would (aware UTC datetimes, JSON), on SQLite and PostgreSQL alike."""
+    For the tables that get a row per op or per movement (`ledger`, `op_results`, `events`):
+    SQLAlchemy's per-row parameter processing cost more than the database's work. Values are
+    converted as the columns' types would (aware UTC datetimes, JSON), on SQLite and
+    PostgreSQL alike; rows keep their order (ids are given in it)."""
     columns = list(rows[0])
     dialect = conn.dialect.name
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     converters = [
         (i, f)
         for i, c in enumerate(columns)
@@ -121,18 +162,72 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             for i, f in converters:
                 changed[i] = f(changed[i])
             params[n] = tuple(changed)
-    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-    one = f"({', '.join([mark] * len(columns))})"
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
     if dialect != "postgresql":
-        conn.exec_driver_sql(head + one, params)
+        conn.exec_driver_sql(head + f"VALUES ({', '.join(['?'] * len(columns))})", params)
         return
-    # PostgreSQL: one multi-row INSERT per chunk, so one round trip — psycopg 3's executemany
-    # sends a statement per row (pipelined), which cost a push of 50 ops ~150 of them
-    per_chunk = max(1, min(_PG_ROWS_PER_INSERT, _PG_PARAMS_PER_INSERT // len(columns)))
-    for start in range(0, len(params), per_chunk):
-        chunk = params[start : start + per_chunk]
-        flat = tuple(value for values in chunk for value in values)
-        conn.exec_driver_sql(head + ", ".join([one] * len(chunk)), flat)
+    # PostgreSQL: psycopg 3's executemany sends a statement per row (pipelined), and a
+    # 1,000-row VALUES list (12,000 parameters) cost more to bind and plan than to run
+    _pg_write(conn, head + _pg_unnest(conn, table, columns), params)
+
+
+def bulk_upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: list[str],
+    *,
+    json_text: Collection[str] = (),
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns),
+    no read first.
+
+    At the driver, each value bound as its column's type binds it (SQLAlchemy's per-row
+    parameter work cost more than the database's): SQLite (no round trips) one executemany;
+    PostgreSQL a statement per 5,000 rows, each column an array. `json_text`: JSON columns
+    whose values are given as their JSON text already (bound as they are)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updated = [c for c in columns if c not in keys]
+    dialect = conn.dialect
+    binds = [
+        (i, _bind(table.c[c].type, dialect)) for i, c in enumerate(columns) if c not in json_text
+    ]
+    procs = [(i, f) for i, f in binds if f is not None]
+    values_of = itemgetter(*columns)
+    params: list[tuple[Any, ...]]
+    if len(columns) == 1:
+        params = [(values_of(row),) for row in rows]
+    else:
+        params = [values_of(row) for row in rows]
+    if procs:
+        for n, values in enumerate(params):
+            changed = list(values)
+            for i, f in procs:
+                changed[i] = f(changed[i])
+            params[n] = tuple(changed)
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
+    tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+        f"{c} = excluded.{c}" for c in updated
+    )
+    if dialect.name != "postgresql":
+        conn.exec_driver_sql(head + f"VALUES ({', '.join('?' * len(columns))})" + tail, params)
+        return
+    _pg_write(conn, head + _pg_unnest(conn, table, columns) + tail, params)
+
+
+def _bind(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How a value of this column type goes to the driver: its type's bind processor; JSON
+    as its text (psycopg's JSON adaptation happens where a raw statement never goes)."""
+    if isinstance(column_type, JSON):
+        return _json_text
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
+    return processor
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 Rows = dict[str, Any]  # one document kind's staged values by id
@@ -528,6 +623,8 @@ class Staging:
         keys = self.touched | set(self.on_hand) | set(self.reserved) | set(self.doubtful)
         if not keys:
             return []
+        if conn.dialect.name == "postgresql":
+            return self._flush_stock_pg(conn, store_id, keys)
         where = and_(
             stock.c.store_id == store_id, tuple_(stock.c.sku, stock.c.location).in_(list(keys))
         )
@@ -599,6 +696,61 @@ class Staging:
             )
             .order_by(stock.c.sku, stock.c.location)
         ).all()
+        return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
+
+    def _flush_stock_pg(
+        self, conn: Connection, store_id: str, keys: set[Key]
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """`_flush_stock` on PostgreSQL in one statement (two when a place's doubt changes):
+        every key upserted with its deltas, each column an array; a place that exists and
+        did not move is left alone (`WHERE`), and what was made or moved comes back
+        (`RETURNING`). The same rows written and documents published as the read, insert,
+        update and read again it replaces, which ran a key list through `IN ((…), …)` that
+        the planner of a new store's table (no statistics yet) compared row by row."""
+        ordered = sorted(keys)
+        skus = [k[0] for k in ordered]
+        places = [k[1] for k in ordered]
+        on_hand, reserved = self.on_hand, self.reserved
+        rows = conn.exec_driver_sql(
+            "WITH up AS (INSERT INTO stock "
+            "(store_id, sku, location, on_hand, reserved, safety, doubtful) "
+            "SELECT %s, u.sku, u.location, u.d_on, u.d_res, 0, false FROM "
+            "unnest(%b::text[], %b::text[], %b::int[], %b::int[]) AS u(sku, location, d_on, d_res) "
+            "ON CONFLICT (store_id, sku, location) DO UPDATE SET "
+            "on_hand = stock.on_hand + excluded.on_hand, "
+            "reserved = stock.reserved + excluded.reserved "
+            "WHERE excluded.on_hand <> 0 OR excluded.reserved <> 0 "
+            "RETURNING sku, location, on_hand, reserved, safety, doubtful) "
+            "SELECT * FROM up ORDER BY sku, location",
+            (
+                store_id,
+                skus,
+                places,
+                [on_hand.get(k, 0) for k in ordered],
+                [reserved.get(k, 0) for k in ordered],
+            ),
+        ).all()
+        if self.doubtful:
+            doubted = list(self.doubtful.items())
+            conn.exec_driver_sql(
+                "UPDATE stock SET doubtful = u.flag FROM "
+                "unnest(%b::text[], %b::text[], %b::bool[]) AS u(sku, location, flag) "
+                "WHERE stock.store_id = %s AND stock.sku = u.sku AND stock.location = u.location",
+                (
+                    [k[0] for k, _ in doubted],
+                    [k[1] for k, _ in doubted],
+                    [v for _, v in doubted],
+                    store_id,
+                ),
+            )
+            changed = sorted({(r.sku, r.location) for r in rows} | set(self.doubtful))
+            rows = conn.exec_driver_sql(
+                "SELECT s.sku, s.location, s.on_hand, s.reserved, s.safety, s.doubtful "
+                "FROM stock s JOIN unnest(%b::text[], %b::text[]) AS u(sku, location) "
+                "ON s.sku = u.sku AND s.location = u.location WHERE s.store_id = %s "
+                "ORDER BY s.sku, s.location",
+                ([k[0] for k in changed], [k[1] for k in changed], store_id),
+            ).all()
         return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
 
     def _flush_dead_letters(self, conn: Connection) -> None:
