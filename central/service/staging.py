@@ -111,6 +111,8 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
 # rows per statement on PostgreSQL, where each column goes as one array parameter (`unnest`):
 # a statement's parameters are its columns, so the bound is only the statement's size
 PG_ROWS_PER_STATEMENT = 5000
+# keys per stock upsert on SQLite: 5 parameters a key, under its 32,766 a statement
+_SQLITE_STOCK_ROWS = 5000
 
 
 def _pg_array(column_type: Any, dialect: Any) -> str:
@@ -620,138 +622,82 @@ class Staging:
     def _flush_stock(
         self, conn: Connection, store_id: str
     ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Move the stock rows this transaction touched; the documents of those made, moved
+        or doubted, in (sku, location) order.
+
+        Every key is upserted with its deltas in one statement (PostgreSQL: each column an
+        array; SQLite: a VALUES list per 5,000 keys): a place that exists and did not move
+        is left alone (the upsert's `WHERE`), and what was made or moved comes back
+        (`RETURNING`). A place only touched (a pick moves no on-hand) keeps the document it
+        was published with (every write of `stock` is this one). It replaced a read of the
+        keys, an insert of the missing, an update per key and a read of the changed ones,
+        whose `(sku, location) IN ((…), …)` the planner of a new store's PostgreSQL table
+        (no statistics yet) compared row by row: 0.5 s a statement in a stock load."""
         keys = self.touched | set(self.on_hand) | set(self.reserved) | set(self.doubtful)
         if not keys:
             return []
-        if conn.dialect.name == "postgresql":
-            return self._flush_stock_pg(conn, store_id, keys)
-        where = and_(
-            stock.c.store_id == store_id, tuple_(stock.c.sku, stock.c.location).in_(list(keys))
+        ordered = sorted(keys)
+        on_hand, reserved = self.on_hand, self.reserved
+        moves = [(k[0], k[1], on_hand.get(k, 0), reserved.get(k, 0)) for k in ordered]
+        postgres = conn.dialect.name == "postgresql"
+        upsert = (
+            " ON CONFLICT (store_id, sku, location) DO UPDATE SET "
+            "on_hand = stock.on_hand + excluded.on_hand, "
+            "reserved = stock.reserved + excluded.reserved "
+            "WHERE excluded.on_hand <> 0 OR excluded.reserved <> 0 "
+            "RETURNING sku, location, on_hand, reserved, safety, doubtful"
         )
-        existing = {
-            (r.sku, r.location)
-            for r in conn.execute(select(stock.c.sku, stock.c.location).where(where))
-        }
-        missing = keys - existing
-        if missing:
-            conn.execute(
-                insert(stock),
-                [
-                    {
-                        "store_id": store_id,
-                        "sku": s,
-                        "location": loc,
-                        "on_hand": 0,
-                        "reserved": 0,
-                        "safety": 0,
-                        "doubtful": False,
-                    }
-                    for s, loc in sorted(missing)
-                ],
+        head = "INSERT INTO stock (store_id, sku, location, on_hand, reserved, safety, doubtful) "
+        rows: list[Any]
+        if postgres:
+            rows = list(
+                conn.exec_driver_sql(
+                    f"WITH up AS ({head}SELECT %s, u.sku, u.location, u.d_on, u.d_res, 0, false "
+                    "FROM unnest(%b::text[], %b::text[], %b::int[], %b::int[]) "
+                    f"AS u(sku, location, d_on, d_res){upsert}) "
+                    "SELECT * FROM up ORDER BY sku, location",
+                    (store_id, *(list(col) for col in zip(*moves, strict=True))),
+                ).all()
             )
-        moves = [
-            {
-                "s_id": store_id,
-                "s_sku": k[0],
-                "s_loc": k[1],
-                "d_on": self.on_hand.get(k, 0),
-                "d_res": self.reserved.get(k, 0),
-            }
-            for k in keys
-            if self.on_hand.get(k, 0) or self.reserved.get(k, 0)
-        ]
+        else:
+            rows = []
+            for start in range(0, len(moves), _SQLITE_STOCK_ROWS):
+                part = moves[start : start + _SQLITE_STOCK_ROWS]
+                rows += conn.exec_driver_sql(
+                    head + "VALUES " + ", ".join(["(?, ?, ?, ?, ?, 0, 0)"] * len(part)) + upsert,
+                    tuple(v for move in part for v in (store_id, *move)),
+                ).all()
+            rows.sort(key=lambda r: (r.sku, r.location))  # SQLite's order: code points
+        if self.doubtful:
+            rows = self._flush_doubt(conn, store_id, {(r.sku, r.location) for r in rows})
+        return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
+
+    def _flush_doubt(self, conn: Connection, store_id: str, moved: set[Key]) -> list[Any]:
+        """Set the places' doubt; the rows of those moved or doubted, in (sku, location)
+        order."""
         key_match = and_(
             stock.c.store_id == bindparam("s_id"),
             stock.c.sku == bindparam("s_sku"),
             stock.c.location == bindparam("s_loc"),
         )
-        if moves:
+        conn.execute(
+            update(stock).where(key_match).values(doubtful=bindparam("flag")),
+            [
+                {"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "flag": v}
+                for k, v in self.doubtful.items()
+            ],
+        )
+        changed = sorted(moved | set(self.doubtful))
+        return list(
             conn.execute(
-                update(stock)
-                .where(key_match)
-                .values(
-                    on_hand=stock.c.on_hand + bindparam("d_on"),
-                    reserved=stock.c.reserved + bindparam("d_res"),
-                ),
-                moves,
-            )
-        if self.doubtful:
-            conn.execute(
-                update(stock).where(key_match).values(doubtful=bindparam("flag")),
-                [
-                    {"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "flag": v}
-                    for k, v in self.doubtful.items()
-                ],
-            )
-        # a place only touched (a pick moves no on-hand) keeps the document it was published
-        # with (every write of `stock` is this one): only moved, doubted or new ones go out
-        changed = {(m["s_sku"], m["s_loc"]) for m in moves} | set(self.doubtful) | missing
-        if not changed:
-            return []
-        rows = conn.execute(
-            select(stock)
-            .where(
-                stock.c.store_id == store_id,
-                tuple_(stock.c.sku, stock.c.location).in_(list(changed)),
-            )
-            .order_by(stock.c.sku, stock.c.location)
-        ).all()
-        return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
-
-    def _flush_stock_pg(
-        self, conn: Connection, store_id: str, keys: set[Key]
-    ) -> list[tuple[str, str, dict[str, Any]]]:
-        """`_flush_stock` on PostgreSQL in one statement (two when a place's doubt changes):
-        every key upserted with its deltas, each column an array; a place that exists and
-        did not move is left alone (`WHERE`), and what was made or moved comes back
-        (`RETURNING`). The same rows written and documents published as the read, insert,
-        update and read again it replaces, which ran a key list through `IN ((…), …)` that
-        the planner of a new store's table (no statistics yet) compared row by row."""
-        ordered = sorted(keys)
-        skus = [k[0] for k in ordered]
-        places = [k[1] for k in ordered]
-        on_hand, reserved = self.on_hand, self.reserved
-        rows = conn.exec_driver_sql(
-            "WITH up AS (INSERT INTO stock "
-            "(store_id, sku, location, on_hand, reserved, safety, doubtful) "
-            "SELECT %s, u.sku, u.location, u.d_on, u.d_res, 0, false FROM "
-            "unnest(%b::text[], %b::text[], %b::int[], %b::int[]) AS u(sku, location, d_on, d_res) "
-            "ON CONFLICT (store_id, sku, location) DO UPDATE SET "
-            "on_hand = stock.on_hand + excluded.on_hand, "
-            "reserved = stock.reserved + excluded.reserved "
-            "WHERE excluded.on_hand <> 0 OR excluded.reserved <> 0 "
-            "RETURNING sku, location, on_hand, reserved, safety, doubtful) "
-            "SELECT * FROM up ORDER BY sku, location",
-            (
-                store_id,
-                skus,
-                places,
-                [on_hand.get(k, 0) for k in ordered],
-                [reserved.get(k, 0) for k in ordered],
-            ),
-        ).all()
-        if self.doubtful:
-            doubted = list(self.doubtful.items())
-            conn.exec_driver_sql(
-                "UPDATE stock SET doubtful = u.flag FROM "
-                "unnest(%b::text[], %b::text[], %b::bool[]) AS u(sku, location, flag) "
-                "WHERE stock.store_id = %s AND stock.sku = u.sku AND stock.location = u.location",
-                (
-                    [k[0] for k, _ in doubted],
-                    [k[1] for k, _ in doubted],
-                    [v for _, v in doubted],
-                    store_id,
-                ),
-            )
-            changed = sorted({(r.sku, r.location) for r in rows} | set(self.doubtful))
-            rows = conn.exec_driver_sql(
-                "SELECT s.sku, s.location, s.on_hand, s.reserved, s.safety, s.doubtful "
-                "FROM stock s JOIN unnest(%b::text[], %b::text[]) AS u(sku, location) "
-                "ON s.sku = u.sku AND s.location = u.location WHERE s.store_id = %s "
-                "ORDER BY s.sku, s.location",
-                ([k[0] for k in changed], [k[1] for k in changed], store_id),
+                select(stock)
+                .where(
+                    stock.c.store_id == store_id,
+                    tuple_(stock.c.sku, stock.c.location).in_(changed),
+                )
+                .order_by(stock.c.sku, stock.c.location)
             ).all()
-        return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
+        )
 
     def _flush_dead_letters(self, conn: Connection) -> None:
         for (device_id, seq), row in self.dead_letters.items():
