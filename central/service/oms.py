@@ -160,7 +160,7 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
                     )
         _row_errors(errors)
         values = [{"store_id": store_id, **item.model_dump(mode="python")} for item in rows]
-        bulk_upsert(tx.conn, items, values, ["store_id", "sku"])
+        bulk_upsert(tx.conn, items, values, ["store_id", "sku"], skip_same=True)
         for row in values:
             tx.publish("item", row["sku"], item_doc(row))
     return len(rows)

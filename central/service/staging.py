@@ -180,6 +180,7 @@ def bulk_upsert(
     keys: list[str],
     *,
     json_text: Collection[str] = (),
+    skip_same: bool = False,
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns),
     no read first.
@@ -187,7 +188,10 @@ def bulk_upsert(
     At the driver, each value bound as its column's type binds it (SQLAlchemy's per-row
     parameter work cost more than the database's): SQLite (no round trips) one executemany;
     PostgreSQL a statement per 5,000 rows, each column an array. `json_text`: JSON columns
-    whose values are given as their JSON text already (bound as they are)."""
+    whose values are given as their JSON text already (bound as they are). `skip_same`: a
+    row whose stored values are those given is not written again (a catalogue sent again
+    whole, mostly unchanged: PostgreSQL would write each row's new version and its index
+    entries)."""
     if not rows:
         return
     columns = list(rows[0])
@@ -213,10 +217,24 @@ def bulk_upsert(
     tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
         f"{c} = excluded.{c}" for c in updated
     )
+    if skip_same:
+        tail += " WHERE " + " OR ".join(_differs(table, c, dialect.name) for c in updated)
     if dialect.name != "postgresql":
         conn.exec_driver_sql(head + f"VALUES ({', '.join('?' * len(columns))})" + tail, params)
         return
     _pg_write(conn, head + _pg_unnest(conn, table, columns) + tail, params)
+
+
+def _differs(table: Table, column: str, dialect: str) -> str:
+    """SQL: the stored value of `column` is not the one given (NULLs alike); JSON compared as
+    its text (PostgreSQL's json has no equality; the text written is the same for the same
+    value)."""
+    mine, given = f"{table.name}.{column}", f"excluded.{column}"
+    if dialect != "postgresql":
+        return f"{mine} IS NOT {given}"
+    if isinstance(table.c[column].type, JSON):
+        mine, given = f"{mine}::text", f"{given}::text"
+    return f"{mine} IS DISTINCT FROM {given}"
 
 
 def _bind(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:

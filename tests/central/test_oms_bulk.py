@@ -194,3 +194,42 @@ def test_every_item_field_survives_the_bulk_write(any_central: Central, store: T
     }
     order = any_central.order(store, [("B-00000", 1)])
     assert order["lines"][0]["sku"] == "B-00000"
+
+
+def test_an_item_sent_again_keeps_each_field_as_last_sent(
+    any_central: Central, store: TestStore
+) -> None:
+    """A catalogue sent again whole skips rows whose stored values are the same: each field
+    changed on its own still reaches the catalogue an order is released from."""
+    path = f"/v1/oms/stores/{store.store_id}/items"
+    first = {**_items(0, 1)[0], "category": None}
+    steps = [
+        first,
+        first,  # the same again: nothing to write
+        {**first, "name": "Renamed"},
+        {**first, "name": "Renamed", "gtins": [gtin(555_001)]},
+        {**first, "name": "Renamed", "gtins": [gtin(555_001)], "location": "Q-01"},
+        {
+            **first,
+            "name": "Renamed",
+            "gtins": [gtin(555_001)],
+            "location": "Q-01",
+            "location_seq": 7,
+        },
+        first,  # every field back at once
+    ]
+    tablet = RawDevice(any_central, store)
+    try:
+        for step in steps:
+            ok(any_central.oms.put(path, json=[step]))
+            order_id = any_central.order(store, [("B-00000", 1)])["order_id"]
+            docs = {c["id"]: c["data"] for c in tablet.pull_all() if c["kind"] == "order"}
+            line = docs[order_id]["lines"][0]
+            assert (line["name"], line["gtins"], line["location"], line["location_seq"]) == (
+                step["name"],
+                [g.zfill(14) for g in step["gtins"]],
+                step["location"],
+                step["location_seq"],
+            )
+    finally:
+        tablet.close()
