@@ -3,6 +3,7 @@ document; a bad row still writes nothing."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from central.service.oms import BULK_CHUNK
@@ -233,3 +234,24 @@ def test_an_item_sent_again_keeps_each_field_as_last_sent(
             )
     finally:
         tablet.close()
+
+
+def test_bulk_loads_leave_the_garbage_collector_on(any_central: Central, store: TestStore) -> None:
+    """The loads hold off the cyclic collector while they run (central runs here, in this
+    process): a load that ends, and one refused, both turn it on again."""
+    assert gc.isenabled()
+    path = f"/v1/oms/stores/{store.store_id}/items"
+    ok(any_central.oms.put(path, json=_items(0, 10)))
+    assert gc.isenabled()
+    twice = _items(0, 2) + _items(0, 1)  # a sku twice: 422, nothing written
+    assert any_central.oms.put(path, json=twice).status_code == 422
+    assert gc.isenabled()
+    stock = [
+        {"sku": "B-00000", "location": "Z-00", "qty": 3},
+        {"sku": "NOPE", "location": "Z-00", "qty": 1},
+    ]
+    assert (
+        any_central.oms.post(f"/v1/oms/stores/{store.store_id}/stock", json=stock).status_code
+        == 422
+    )
+    assert gc.isenabled()
