@@ -3,14 +3,15 @@
 Each published document carries its hash and bucket in `sync_docs` (`digest`, `bucket`);
 `replica_digests` holds, per store, kind and bucket, the sum of its live documents' hashes.
 `account` runs inside the flush that publishes documents, under the store's lock: it reads
-the hashes the documents had (one query per kind and 500 ids), and moves each sum by the
-difference. A pull at the head reads the store's few sum rows; nothing is rehashed.
+the hashes the documents had (`_published`: per kind, one query on PostgreSQL, one per 500
+ids on SQLite), and moves each sum by the difference. A pull at the head reads the store's
+few sum rows; nothing is rehashed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,37 +39,69 @@ __all__ = ["account", "checksums", "recompute", "withdraw"]
 _CHUNK = 500
 
 
-def account(conn: Connection, store_id: str, rows: list[dict[str, Any]]) -> None:
+def account(
+    conn: Connection,
+    store_id: str,
+    rows: list[dict[str, Any]],
+    texts: Sequence[str] | None = None,
+) -> None:
     """Set each sync_docs row's `digest` and `bucket` (rows about to be upserted: store_id,
-    kind, entity_id, version, data) and move the store's sums by what changed."""
+    kind, entity_id, version, data) and move the store's sums by what changed.
+
+    `texts`: each row's `canonical(data)` when the caller has it already (it is what the
+    flush writes, so a document is encoded once)."""
     if not rows:
         return
     by_kind: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
+    for n, row in enumerate(rows):
         kind, data = row["kind"], row["data"]
-        row["digest"] = signed(doc_hash(kind, row["entity_id"], row["version"], canonical(data)))
+        text = canonical(data) if texts is None else texts[n]
+        row["digest"] = signed(doc_hash(kind, row["entity_id"], row["version"], text))
         row["bucket"] = bucket_of(kind, data.get("state"), data.get("updated_at"))
         by_kind[kind].append(row["entity_id"])
     delta: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for kind, ids in by_kind.items():
-        for i in range(0, len(ids), _CHUNK):
-            old = conn.execute(
-                select(sync_docs.c.digest, sync_docs.c.bucket).where(
-                    sync_docs.c.store_id == store_id,
-                    sync_docs.c.kind == kind,
-                    sync_docs.c.entity_id.in_(ids[i : i + _CHUNK]),
-                    sync_docs.c.digest.is_not(None),
-                )
-            )
-            for digest, bucket in old:
-                cell = delta[(kind, bucket or OPEN)]
-                cell[0] -= unsigned(digest)
-                cell[1] -= 1
+        for bucket, digest, docs in _published(conn, store_id, kind, ids):
+            cell = delta[(kind, bucket or OPEN)]
+            cell[0] -= digest
+            cell[1] -= docs
     for row in rows:
         cell = delta[(row["kind"], row["bucket"])]
         cell[0] += unsigned(row["digest"])
         cell[1] += 1
     _move(conn, store_id, delta)
+
+
+def _published(
+    conn: Connection, store_id: str, kind: str, ids: list[str]
+) -> Iterable[tuple[str | None, int, int]]:
+    """What the documents `ids` of a kind count for now: per bucket, the sum of their hashes
+    (any integer, taken mod 2**64) and how many there are.
+
+    PostgreSQL: one query, the ids one array joined to the table, summed there (a list of
+    ids in `IN (…)` is compared row by row against the store's whole range when the planner
+    has no statistics yet: a first load into a new store took 0.1-0.35 s a statement).
+    SQLite: a query per 500 ids, each hash read (its sum would overflow there)."""
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql(
+            "SELECT s.bucket, sum(s.digest), count(*) FROM sync_docs s "
+            "JOIN unnest(%b::text[]) AS u(id) ON s.entity_id = u.id "
+            "WHERE s.store_id = %s AND s.kind = %s AND s.digest IS NOT NULL GROUP BY s.bucket",
+            (ids, store_id, kind),
+        )
+        return [(bucket, int(total), int(docs)) for bucket, total, docs in found]
+    out: list[tuple[str | None, int, int]] = []
+    for i in range(0, len(ids), _CHUNK):
+        old = conn.execute(
+            select(sync_docs.c.digest, sync_docs.c.bucket).where(
+                sync_docs.c.store_id == store_id,
+                sync_docs.c.kind == kind,
+                sync_docs.c.entity_id.in_(ids[i : i + _CHUNK]),
+                sync_docs.c.digest.is_not(None),
+            )
+        )
+        out += [(bucket, unsigned(digest), 1) for digest, bucket in old]
+    return out
 
 
 def withdraw(conn: Connection, store_id: str, gone: Iterable[tuple[str, str | None, int]]) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fulfillment.model import OPEN_STATES, Policy
-from sync.checksums import RETURN_LOOKBACK
+from sync.checksums import RETURN_LOOKBACK, canonical, canonical_plain
 from sync.protocol import Change, PullResponse, Reset, SnapshotHeader
 
 from ..db.engine import reading
@@ -33,7 +33,7 @@ from . import digests, events, notify
 from .clock import utcnow
 from .devices import check_enrolled
 from .errors import NotFound
-from .staging import Staging
+from .staging import Staging, bulk_upsert
 
 __all__ = [
     "StoreTx",
@@ -53,6 +53,22 @@ def upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]
     stmt = insert(table).values(**values)
     changes = {k: stmt.excluded[k] for k in values if k not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+# the kinds whose documents never hold a float (oms.item_doc, staging.stock_doc, a staff
+# member's): their canonical text is orjson's (`canonical_plain`), five times faster
+PLAIN_KINDS = frozenset({"item", "stock", "staff"})
+
+
+def _storable(text: str, data: dict[str, Any]) -> str:
+    """A document's canonical text as `sync_docs.data` holds it; the rare text that cannot be
+    written as UTF-8 (a lone surrogate) as ASCII JSON with escapes, as it was written before."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(data, separators=(",", ":"))
+    return text
 
 
 @dataclass
@@ -114,6 +130,7 @@ class StoreTx:
         if not docs:
             return
         rows = []
+        texts = []
         for kind, entity_id, data in docs:
             self.change_seq += 1
             if isinstance(data, BaseModel):
@@ -128,17 +145,14 @@ class StoreTx:
                     "data": data,
                 }
             )
-        digests.account(self.conn, self.store_id, rows)  # the replica checksums move with them
-        insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(sync_docs)
-        self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["store_id", "kind", "entity_id"],
-                set_={
-                    k: stmt.excluded[k] for k in ("version", "deleted", "data", "digest", "bucket")
-                },
-            ),
-            rows,
+            texts.append(canonical_plain(data) if kind in PLAIN_KINDS else canonical(data))
+        # the replica checksums move with them; each document is encoded once: the text its
+        # hash is of is the text written
+        digests.account(self.conn, self.store_id, rows, texts)
+        for row, text in zip(rows, texts, strict=True):
+            row["data"] = _storable(text, row["data"])
+        bulk_upsert(
+            self.conn, sync_docs, rows, ["store_id", "kind", "entity_id"], json_text=("data",)
         )
         self.conn.execute(
             update(stores)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -71,6 +71,8 @@ __all__ = [
     "DocKind",
     "Key",
     "Staging",
+    "bulk_insert",
+    "bulk_upsert",
     "stock_doc",
 ]
 
@@ -120,15 +122,47 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-_PG_ROWS_PER_INSERT = 2000  # rows per statement (each column one array parameter)
+# rows per statement on PostgreSQL, where each column goes as one array parameter (`unnest`):
+# a statement's parameters are its columns, so the bound is only the statement's size
+PG_ROWS_PER_STATEMENT = 5000
+# keys per stock upsert on SQLite: 5 parameters a key, under its 32,766 a statement
+_SQLITE_STOCK_ROWS = 5000
+
+
+def _pg_array(column_type: Any, dialect: Any) -> str:
+    """The array type a column's values are cast to in `unnest(%b::type[], …)`: strings as
+    text (a cast to VARCHAR(n) would cut an over-long value where the column refuses it)."""
+    return "TEXT" if isinstance(column_type, String) else str(column_type.compile(dialect=dialect))
+
+
+def _pg_unnest(conn: Connection, table: Table, columns: list[str]) -> str:
+    """`SELECT c… FROM unnest(%b::t[], …) WITH ORDINALITY … ORDER BY` the rows' order: rows go
+    in as given (an identity column numbers them so). `%b`: psycopg sends the arrays in the
+    binary format; as text, each JSON element's quotes were escaped by a regular expression
+    in Python (~3x the time of the statement itself)."""
+    names = [f"c{i}" for i in range(len(columns))]
+    casts = ", ".join(f"%b::{_pg_array(table.c[c].type, conn.dialect)}[]" for c in columns)
+    return (
+        f"SELECT {', '.join(names)} FROM unnest({casts}) "
+        f"WITH ORDINALITY AS u({', '.join(names)}, n) ORDER BY n"
+    )
+
+
+def _pg_write(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    """Run `sql` (one `%s` array per column) over `params` (rows), a chunk of rows at a time."""
+    for start in range(0, len(params), PG_ROWS_PER_STATEMENT):
+        part = params[start : start + PG_ROWS_PER_STATEMENT]
+        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*part, strict=True)))
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows at the driver level: one executemany (SQLite), `unnest` of arrays (PG).
+    """INSERT many rows at the driver level: one executemany (SQLite), a statement per 5,000
+    rows with each column one array parameter (PostgreSQL).
 
-    For the tables that get a row per op (`ledger`, `op_results`, `events`): SQLAlchemy's
-    per-row parameter processing cost more than the database's work. Values are converted as
-    the columns' types would (aware UTC datetimes, JSON), on SQLite and PostgreSQL alike."""
+    For the tables that get a row per op or per movement (`ledger`, `op_results`, `events`):
+    SQLAlchemy's per-row parameter processing cost more than the database's work. Values are
+    converted as the columns' types would (aware UTC datetimes, JSON), on SQLite and
+    PostgreSQL alike; rows keep their order (ids are given in it)."""
     columns = list(rows[0])
     dialect = conn.dialect.name
     converters = [
@@ -144,34 +178,86 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             for i, f in converters:
                 changed[i] = f(changed[i])
             params[n] = tuple(changed)
-    names = ", ".join(columns)
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
     if dialect != "postgresql":
-        conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['?'] * len(columns))})",
-            params,
-        )
+        conn.exec_driver_sql(head + f"VALUES ({', '.join(['?'] * len(columns))})", params)
         return
-    # PostgreSQL: one statement per chunk whatever its rows, each column an array parameter
-    # (`unnest`, in the rows' order: ids follow it), as `oms.bulk_upsert` does. psycopg 3's
-    # executemany sends a statement per row (pipelined), and a multi-row VALUES of 500 rows
-    # is too long for psycopg's query cache: it parsed its 6,000 placeholders on every push
-    # (a third of a push's CPU). Strings as text: a cast to VARCHAR(n) would cut an
-    # over-long value where the column refuses it. The arrays go binary (`%b`): psycopg
-    # writes a text array's every string through a regular expression.
-    casts = ", ".join(f"%b::{_pg_type(table.c[c].type, conn)}[]" for c in columns)
-    sql = (
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({casts}) "
-        f"WITH ORDINALITY AS u({names}, _n) ORDER BY _n"
+    # PostgreSQL: psycopg 3's executemany sends a statement per row (pipelined), and a
+    # 1,000-row VALUES list (12,000 parameters) cost more to bind and plan than to run
+    _pg_write(conn, head + _pg_unnest(conn, table, columns), params)
+
+
+def bulk_upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: list[str],
+    *,
+    json_text: Collection[str] = (),
+    skip_same: bool = False,
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE for many rows (each naming the same columns),
+    no read first.
+
+    At the driver, each value bound as its column's type binds it (SQLAlchemy's per-row
+    parameter work cost more than the database's): SQLite (no round trips) one executemany;
+    PostgreSQL a statement per 5,000 rows, each column an array. `json_text`: JSON columns
+    whose values are given as their JSON text already (bound as they are). `skip_same`: a
+    row whose stored values are those given is not written again (a catalogue sent again
+    whole, mostly unchanged: PostgreSQL would write each row's new version and its index
+    entries)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updated = [c for c in columns if c not in keys]
+    dialect = conn.dialect
+    binds = [
+        (i, _bind(table.c[c].type, dialect)) for i, c in enumerate(columns) if c not in json_text
+    ]
+    procs = [(i, f) for i, f in binds if f is not None]
+    values_of = itemgetter(*columns)
+    params: list[tuple[Any, ...]]
+    if len(columns) == 1:
+        params = [(values_of(row),) for row in rows]
+    else:
+        params = [values_of(row) for row in rows]
+    if procs:
+        for n, values in enumerate(params):
+            changed = list(values)
+            for i, f in procs:
+                changed[i] = f(changed[i])
+            params[n] = tuple(changed)
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
+    tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+        f"{c} = excluded.{c}" for c in updated
     )
-    for start in range(0, len(params), _PG_ROWS_PER_INSERT):
-        chunk = params[start : start + _PG_ROWS_PER_INSERT]
-        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*chunk, strict=True)))
+    if skip_same:
+        tail += " WHERE " + " OR ".join(_differs(table, c, dialect.name) for c in updated)
+    if dialect.name != "postgresql":
+        conn.exec_driver_sql(head + f"VALUES ({', '.join('?' * len(columns))})" + tail, params)
+        return
+    _pg_write(conn, head + _pg_unnest(conn, table, columns) + tail, params)
 
 
-def _pg_type(column_type: Any, conn: Connection) -> str:
-    if isinstance(column_type, String):
-        return "TEXT"
-    return str(column_type.compile(dialect=conn.dialect))
+def _differs(table: Table, column: str, dialect: str) -> str:
+    """SQL: the stored value of `column` is not the one given (NULLs alike); JSON compared as
+    its text (PostgreSQL's json has no equality; the text written is the same for the same
+    value)."""
+    mine, given = f"{table.name}.{column}", f"excluded.{column}"
+    if dialect != "postgresql":
+        return f"{mine} IS NOT {given}"
+    if isinstance(table.c[column].type, JSON):
+        mine, given = f"{mine}::text", f"{given}::text"
+    return f"{mine} IS DISTINCT FROM {given}"
+
+
+def _bind(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How a value of this column type goes to the driver: its type's bind processor; JSON
+    as its text (psycopg's JSON adaptation happens where a raw statement never goes)."""
+    if isinstance(column_type, JSON):
+        return _json_text
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
+    return processor
 
 
 Rows = dict[str, Any]  # one document kind's staged values by id
@@ -564,81 +650,82 @@ class Staging:
     def _flush_stock(
         self, conn: Connection, store_id: str
     ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Move the stock rows this transaction touched; the documents of those made, moved
+        or doubted, in (sku, location) order.
+
+        Every key is upserted with its deltas in one statement (PostgreSQL: each column an
+        array; SQLite: a VALUES list per 5,000 keys): a place that exists and did not move
+        is left alone (the upsert's `WHERE`), and what was made or moved comes back
+        (`RETURNING`). A place only touched (a pick moves no on-hand) keeps the document it
+        was published with (every write of `stock` is this one). It replaced a read of the
+        keys, an insert of the missing, an update per key and a read of the changed ones,
+        whose `(sku, location) IN ((…), …)` the planner of a new store's PostgreSQL table
+        (no statistics yet) compared row by row: 0.5 s a statement in a stock load."""
         keys = self.touched | set(self.on_hand) | set(self.reserved) | set(self.doubtful)
         if not keys:
             return []
-        where = and_(
-            stock.c.store_id == store_id, tuple_(stock.c.sku, stock.c.location).in_(list(keys))
+        ordered = sorted(keys)
+        on_hand, reserved = self.on_hand, self.reserved
+        moves = [(k[0], k[1], on_hand.get(k, 0), reserved.get(k, 0)) for k in ordered]
+        postgres = conn.dialect.name == "postgresql"
+        upsert = (
+            " ON CONFLICT (store_id, sku, location) DO UPDATE SET "
+            "on_hand = stock.on_hand + excluded.on_hand, "
+            "reserved = stock.reserved + excluded.reserved "
+            "WHERE excluded.on_hand <> 0 OR excluded.reserved <> 0 "
+            "RETURNING sku, location, on_hand, reserved, safety, doubtful"
         )
-        existing = {
-            (r.sku, r.location)
-            for r in conn.execute(select(stock.c.sku, stock.c.location).where(where))
-        }
-        missing = keys - existing
-        if missing:
-            conn.execute(
-                insert(stock),
-                [
-                    {
-                        "store_id": store_id,
-                        "sku": s,
-                        "location": loc,
-                        "on_hand": 0,
-                        "reserved": 0,
-                        "safety": 0,
-                        "doubtful": False,
-                    }
-                    for s, loc in sorted(missing)
-                ],
+        head = "INSERT INTO stock (store_id, sku, location, on_hand, reserved, safety, doubtful) "
+        rows: list[Any]
+        if postgres:
+            rows = list(
+                conn.exec_driver_sql(
+                    f"WITH up AS ({head}SELECT %s, u.sku, u.location, u.d_on, u.d_res, 0, false "
+                    "FROM unnest(%b::text[], %b::text[], %b::int[], %b::int[]) "
+                    f"AS u(sku, location, d_on, d_res){upsert}) "
+                    "SELECT * FROM up ORDER BY sku, location",
+                    (store_id, *(list(col) for col in zip(*moves, strict=True))),
+                ).all()
             )
-        moves = [
-            {
-                "s_id": store_id,
-                "s_sku": k[0],
-                "s_loc": k[1],
-                "d_on": self.on_hand.get(k, 0),
-                "d_res": self.reserved.get(k, 0),
-            }
-            for k in keys
-            if self.on_hand.get(k, 0) or self.reserved.get(k, 0)
-        ]
+        else:
+            rows = []
+            for start in range(0, len(moves), _SQLITE_STOCK_ROWS):
+                part = moves[start : start + _SQLITE_STOCK_ROWS]
+                rows += conn.exec_driver_sql(
+                    head + "VALUES " + ", ".join(["(?, ?, ?, ?, ?, 0, 0)"] * len(part)) + upsert,
+                    tuple(v for move in part for v in (store_id, *move)),
+                ).all()
+            rows.sort(key=lambda r: (r.sku, r.location))  # SQLite's order: code points
+        if self.doubtful:
+            rows = self._flush_doubt(conn, store_id, {(r.sku, r.location) for r in rows})
+        return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
+
+    def _flush_doubt(self, conn: Connection, store_id: str, moved: set[Key]) -> list[Any]:
+        """Set the places' doubt; the rows of those moved or doubted, in (sku, location)
+        order."""
         key_match = and_(
             stock.c.store_id == bindparam("s_id"),
             stock.c.sku == bindparam("s_sku"),
             stock.c.location == bindparam("s_loc"),
         )
-        if moves:
+        conn.execute(
+            update(stock).where(key_match).values(doubtful=bindparam("flag")),
+            [
+                {"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "flag": v}
+                for k, v in self.doubtful.items()
+            ],
+        )
+        changed = sorted(moved | set(self.doubtful))
+        return list(
             conn.execute(
-                update(stock)
-                .where(key_match)
-                .values(
-                    on_hand=stock.c.on_hand + bindparam("d_on"),
-                    reserved=stock.c.reserved + bindparam("d_res"),
-                ),
-                moves,
-            )
-        if self.doubtful:
-            conn.execute(
-                update(stock).where(key_match).values(doubtful=bindparam("flag")),
-                [
-                    {"s_id": store_id, "s_sku": k[0], "s_loc": k[1], "flag": v}
-                    for k, v in self.doubtful.items()
-                ],
-            )
-        # a place only touched (a pick moves no on-hand) keeps the document it was published
-        # with (every write of `stock` is this one): only moved, doubted or new ones go out
-        changed = {(m["s_sku"], m["s_loc"]) for m in moves} | set(self.doubtful) | missing
-        if not changed:
-            return []
-        rows = conn.execute(
-            select(stock)
-            .where(
-                stock.c.store_id == store_id,
-                tuple_(stock.c.sku, stock.c.location).in_(list(changed)),
-            )
-            .order_by(stock.c.sku, stock.c.location)
-        ).all()
-        return [("stock", f"{r.sku}@{r.location}", stock_doc(r)) for r in rows]
+                select(stock)
+                .where(
+                    stock.c.store_id == store_id,
+                    tuple_(stock.c.sku, stock.c.location).in_(changed),
+                )
+                .order_by(stock.c.sku, stock.c.location)
+            ).all()
+        )
 
     def _flush_dead_letters(self, conn: Connection) -> None:
         for (device_id, seq), row in self.dead_letters.items():

@@ -3,6 +3,7 @@ document; a bad row still writes nothing."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from central.service.oms import BULK_CHUNK
@@ -194,3 +195,63 @@ def test_every_item_field_survives_the_bulk_write(any_central: Central, store: T
     }
     order = any_central.order(store, [("B-00000", 1)])
     assert order["lines"][0]["sku"] == "B-00000"
+
+
+def test_an_item_sent_again_keeps_each_field_as_last_sent(
+    any_central: Central, store: TestStore
+) -> None:
+    """A catalogue sent again whole skips rows whose stored values are the same: each field
+    changed on its own still reaches the catalogue an order is released from."""
+    path = f"/v1/oms/stores/{store.store_id}/items"
+    first = {**_items(0, 1)[0], "category": None}
+    steps = [
+        first,
+        first,  # the same again: nothing to write
+        {**first, "name": "Renamed"},
+        {**first, "name": "Renamed", "gtins": [gtin(555_001)]},
+        {**first, "name": "Renamed", "gtins": [gtin(555_001)], "location": "Q-01"},
+        {
+            **first,
+            "name": "Renamed",
+            "gtins": [gtin(555_001)],
+            "location": "Q-01",
+            "location_seq": 7,
+        },
+        first,  # every field back at once
+    ]
+    tablet = RawDevice(any_central, store)
+    try:
+        for step in steps:
+            ok(any_central.oms.put(path, json=[step]))
+            order_id = any_central.order(store, [("B-00000", 1)])["order_id"]
+            docs = {c["id"]: c["data"] for c in tablet.pull_all() if c["kind"] == "order"}
+            line = docs[order_id]["lines"][0]
+            assert (line["name"], line["gtins"], line["location"], line["location_seq"]) == (
+                step["name"],
+                [g.zfill(14) for g in step["gtins"]],
+                step["location"],
+                step["location_seq"],
+            )
+    finally:
+        tablet.close()
+
+
+def test_bulk_loads_leave_the_garbage_collector_on(any_central: Central, store: TestStore) -> None:
+    """The loads hold off the cyclic collector while they run (central runs here, in this
+    process): a load that ends, and one refused, both turn it on again."""
+    assert gc.isenabled()
+    path = f"/v1/oms/stores/{store.store_id}/items"
+    ok(any_central.oms.put(path, json=_items(0, 10)))
+    assert gc.isenabled()
+    twice = _items(0, 2) + _items(0, 1)  # a sku twice: 422, nothing written
+    assert any_central.oms.put(path, json=twice).status_code == 422
+    assert gc.isenabled()
+    stock = [
+        {"sku": "B-00000", "location": "Z-00", "qty": 3},
+        {"sku": "NOPE", "location": "Z-00", "qty": 1},
+    ]
+    assert (
+        any_central.oms.post(f"/v1/oms/stores/{store.store_id}/stock", json=stock).status_code
+        == 422
+    )
+    assert gc.isenabled()

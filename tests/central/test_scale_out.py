@@ -16,7 +16,7 @@ from central.api.app import _prune_if_leader
 from central.db.engine import make_engine
 from central.db.tables import change_marks
 from central.service.leader import EXPIRY_LOCK, PRUNE_LOCK, Leader
-from tests.support.central import fresh_pg_database, pg_url, running_central
+from tests.support.central import free_port, fresh_pg_database, pg_url, running_central
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_serve_with_two_workers_answers_on_one_port(pg_database: str) -> None:
     with running_central(pg_database) as central:  # migrated, with a store and a key
         store = central.new_store(items=2)
         key = central.oms.headers["Authorization"]
-    port = central.server.port + 1
+    port = free_port()  # (the port after the last central's may be anyone's)
     proc = subprocess.Popen(
         [
             sys.executable,
