@@ -145,11 +145,16 @@ class CentralClient:
             request = PushRequest.model_validate(
                 {"device_id": device_id, "device_time": device_time, "ops": ops}
             )
-        content = _dump(request)
+        return self.push_json(_dump(request), len(request.ops))
+
+    def push_json(self, content: bytes, ops: int) -> PushResponse:
+        """Push one batch already in its wire form: a `PushRequest`'s JSON (of `ops` ops), as
+        the sync engine builds it from the outbox's stored text; the caller has validated it.
+
+        Raises BatchTooLarge without sending when the body is over MAX_PUSH_BYTES.
+        """
         if len(content) > MAX_PUSH_BYTES:
-            raise BatchTooLarge(
-                f"push of {len(request.ops)} ops is {len(content)} bytes, over {MAX_PUSH_BYTES}"
-            )
+            raise BatchTooLarge(f"push of {ops} ops is {len(content)} bytes, over {MAX_PUSH_BYTES}")
         response = self._send("POST", "/v1/sync/push", content=content)
         return _parse(PushResponse, response)
 

@@ -21,7 +21,8 @@ The push is a pipeline, so the tablet's share of the work overlaps central's:
     push worker    send k ──── central applies k ────┤ send k+1 ── central applies k+1 ──┤ …
 
 While central applies batch k, the engine thread reads the outbox after k's last seq
-(`replica.pending(n, after_seq=…)`) and validates batch k+1, and queues it on the one
+(`replica.pending_json(n, after_seq=…)`: each op's JSON text, put together by SQLite)
+and validates batch k+1 as the body it will send, and queues that body on the one
 push worker thread; the worker sends k+1 the moment response k is parsed, and the
 engine acknowledges k while central works on k+1. One request is in flight at a time,
 on purpose: central applies a device's ops in seq order under one lock, so a second
@@ -34,7 +35,7 @@ the engine then goes on as before, reading again from the first unacknowledged o
 (so a batch that stopped early is never turned into a SEQ_GAP of the next). An op
 still leaves the outbox only through `replica.acknowledge`, on the engine thread
 (the replica's SQLite connection never changes threads); the worker only calls
-`client.push`. No request is left running when the push ends.
+`client.push_json`. No request is left running when the push ends.
 
 Every trigger (the scheduler, "Sync now", an SSE poke, the CLI) shares one lock,
 so passes never overlap. Expected situations (offline, revoked, a stuck queue)
@@ -55,6 +56,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import ValidationError
 
 from fulfillment.clock import duration
@@ -162,10 +164,10 @@ class _PushStopped(Exception):
 class _Batch:
     """Ops read from the outbox for one push request, and that request's fate."""
 
-    ops: list[dict[str, Any]]
+    count: int  # ops in it
     first_seq: int
     last_seq: int
-    request: PushRequest | None = None
+    body: bytes | None = None  # the request's JSON, validated as a PushRequest
     damaged: _PushStopped | None = None  # an op does not validate: told when its turn comes
     sent: Future[PushResponse | None] | None = None  # on the push worker
 
@@ -184,8 +186,15 @@ def _send_after(
         response = sent.result()
         if response is None or not _whole(response, previous):
             return None
-    assert batch.request is not None
-    return client.push(batch.request)
+    assert batch.body is not None
+    return client.push_json(batch.body, batch.count)
+
+
+def _damaged(first_seq: int, problems: int) -> _PushStopped:
+    return _PushStopped(
+        f"A change waiting on this tablet (from #{first_seq}) is damaged and "
+        f"cannot be sent ({problems} problem{'s' if problems != 1 else ''}); call support."
+    )
 
 
 def _whole(response: PushResponse, batch: _Batch) -> bool:
@@ -363,7 +372,7 @@ class SyncEngine:
                     batch = self._read_batch(replica, identity, batch_size, after_seq)
                     if batch is None:
                         break  # the outbox is read to its end
-                    if batch.request is not None:
+                    if batch.body is not None:
                         previous = ahead[-1] if ahead else None
                         batch.sent = worker.submit(_send_after, client, batch, previous)
                     ahead.append(batch)
@@ -375,7 +384,7 @@ class SyncEngine:
                     self._wait_pulling(replica, client, tally, batch.sent)
                 response = self._outcome(batch)
                 if response is None:  # too large: halved; read again from the first unacknowledged
-                    batch_size = max(1, len(batch.ops) // 2)
+                    batch_size = max(1, batch.count // 2)
                     ahead.clear()
                     after_seq = 0
                     continue
@@ -428,21 +437,33 @@ class SyncEngine:
     def _read_batch(
         self, replica: Replica, identity: Identity, size: int, after_seq: int
     ) -> _Batch | None:
-        """The next `size` ops after `after_seq`, validated into a request (None: no more)."""
-        ops = replica.pending(size, after_seq=after_seq)
+        """The next `size` ops after `after_seq` as a request body (None: no more).
+
+        The body is put together from the outbox's stored JSON text (`pending_json`), not
+        built into dicts and models and written out again; it is validated as the
+        `PushRequest` it must be (the models are dropped at once: a batch in flight holds
+        one bytes object, not a thousand objects for the garbage collector to walk), and
+        sent as it is. An op that cannot be written, or a body that is no PushRequest,
+        stops the push in words when the batch's turn comes."""
+        ops = replica.pending_json(size, after_seq=after_seq)
         if not ops:
             return None
-        batch = _Batch(ops, int(ops[0]["seq"]), int(ops[-1]["seq"]))
+        batch = _Batch(len(ops), ops[0][0], ops[-1][0])
+        texts: list[str] = []
+        for _, text in ops:
+            if text is None:
+                batch.damaged = _damaged(batch.first_seq, 1)
+                return batch
+            texts.append(text)
+        head = orjson.dumps({"device_id": identity.device_id, "device_time": self._clock()})
+        body = b"".join((head[:-1], b',"ops":[', ",".join(texts).encode(), b"]}"))
         try:
-            batch.request = PushRequest.model_validate(
-                {"device_id": identity.device_id, "device_time": self._clock(), "ops": ops}
-            )
+            PushRequest.model_validate_json(body)
         except ValidationError as exc:
-            batch.damaged = _PushStopped(
-                f"A change waiting on this tablet (from #{batch.first_seq}) is damaged and "
-                f"cannot be sent ({exc.error_count()} problems); call support."
-            )
+            batch.damaged = _damaged(batch.first_seq, exc.error_count())
             batch.damaged.__cause__ = exc
+            return batch
+        batch.body = body
         return batch
 
     @staticmethod
@@ -457,7 +478,7 @@ class SyncEngine:
         try:
             response = batch.sent.result()
         except BatchTooLarge as exc:
-            if len(batch.ops) == 1:
+            if batch.count == 1:
                 raise _PushStopped(
                     f"Change #{first_seq} is too large to send; sending is stopped, call support."
                 ) from exc

@@ -42,6 +42,11 @@ class Replica(Protocol):
         Only ops with `seq > after_seq`: the engine reads the batch after one still in
         flight (not yet acknowledged) with `after_seq` = that batch's last seq."""
 
+    def pending_json(self, limit: int, after_seq: int = 0) -> list[tuple[int, str | None]]:
+        """The same envelopes as `pending`, each as `(seq, its JSON text)`: what the push body
+        carries, without a dict per op. The text is None for an op that cannot be written
+        as JSON (damaged: its stored payload is not JSON)."""
+
     def pending_summary(self) -> PendingSummary: ...
 
     def acknowledge(self, results: Iterable[OpResult]) -> None:

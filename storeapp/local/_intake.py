@@ -168,9 +168,24 @@ def _scrub(value: Any, path: str, replaced: list[str]) -> Any:
                 out[key] = kept
         return out
     if isinstance(value, list | tuple):
-        items = (_scrub(item, _join(path, str(i)), replaced) for i, item in enumerate(value))
+        items = (
+            item
+            if item is None or (type(item) in _PLAIN_ITEMS and _plain_item(item))
+            else _scrub(item, _join(path, str(i)), replaced)
+            for i, item in enumerate(value)
+        )
         return [item for item in items if item is not _DROP]
     return value
+
+
+_PLAIN_ITEMS = (str, int, bool)  # exact types: a subclass goes the long way round
+
+
+def _plain_item(item: str | int) -> bool:
+    """A list's text or integer that `_scrub` keeps as it is (its path is then never built)."""
+    if isinstance(item, str):
+        return "\x00" not in item
+    return type(item) is bool or -INT_MAX <= item <= INT_MAX
 
 
 def _join(path: str, key: str) -> str:
@@ -351,11 +366,22 @@ def _settle(value: Any, path: str, replaced: list[str]) -> Any:
             return value
         replaced.append(path)
         return Decimal(0)
+    # a value with nothing in it to clamp is kept without a call (nor its path built): an
+    # order is some 120 values, a pull page 200 orders
     if isinstance(value, dict):
-        return {k: _settle(v, _join(path, str(k)), replaced) for k, v in value.items()}
+        return {
+            k: v if type(v) in _NOTHING_TO_SETTLE else _settle(v, _join(path, str(k)), replaced)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_settle(v, _join(path, str(i)), replaced) for i, v in enumerate(value)]
+        return [
+            v if type(v) in _NOTHING_TO_SETTLE else _settle(v, _join(path, str(i)), replaced)
+            for i, v in enumerate(value)
+        ]
     return value
+
+
+_NOTHING_TO_SETTLE = frozenset({str, int, bool, float, type(None)})  # exact types
 
 
 # --- store: the policy and the time zone ---------------------------------------------------

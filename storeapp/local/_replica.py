@@ -136,6 +136,21 @@ class ReplicaSide:
             for r in found
         ]
 
+    def pending_json(self, limit: int, after_seq: int = 0) -> list[tuple[int, str | None]]:
+        """The envelopes `pending` gives, as the JSON text of each (built by SQLite from the
+        stored columns, the payload's stored text as it is), with its seq, in seq order: the
+        push body without a dict or a model per op. None for an op whose stored payload is
+        not JSON (damaged: it cannot be sent)."""
+        return self._conn.execute(
+            """SELECT seq, CASE WHEN json_valid(payload) THEN json_object(
+                   'op_id', op_id, 'device_id', (SELECT device_id FROM sync_state WHERE id = 1),
+                   'seq', seq, 'actor_id', actor_id, 'type', type, 'type_v', type_v,
+                   'payload', json(payload), 'occurred_at', occurred_at, 'base_seq', base_seq)
+                   END
+               FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?""",
+            (after_seq, limit),
+        ).fetchall()
+
     def pending_summary(self) -> PendingSummary:
         count, oldest = self._conn.execute(
             "SELECT count(*), min(occurred_at) FROM outbox"
@@ -169,7 +184,10 @@ class ReplicaSide:
                     0 if outcome in _ATTENTION else 1,
                 )
             )
-        with self._write() as conn:  # set-based: a 500-op batch is four statements
+        # set-based: a 500-op batch is four statements; the op log's rows are found from the
+        # acknowledgements (CROSS JOIN: SQLite keeps that order), one outbox lookup each, not
+        # by a scan of the whole outbox per batch
+        with self._write() as conn:
             conn.execute(
                 """CREATE TEMP TABLE IF NOT EXISTS acks (op_id TEXT PRIMARY KEY, status TEXT,
                    original_status TEXT, code TEXT, message TEXT, followups TEXT, seen INTEGER)"""
@@ -183,7 +201,7 @@ class ReplicaSide:
                     code, message, followups, acked_at, seen, rebased)
                    SELECT o.seq, o.op_id, o.type, o.actor_id, o.payload, o.occurred_at, a.status,
                           a.original_status, a.code, a.message, a.followups, ?, a.seen, 0
-                   FROM outbox o JOIN acks a ON a.op_id = o.op_id""",
+                   FROM acks a CROSS JOIN outbox o ON o.op_id = a.op_id""",
                 (acked_at,),
             )
             conn.execute("DELETE FROM outbox WHERE op_id IN (SELECT op_id FROM acks)")

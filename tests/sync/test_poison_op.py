@@ -46,3 +46,24 @@ def test_a_damaged_op_in_the_outbox_is_refused_alone_and_the_ops_after_it_sync(
         x["code"] for x in any_central.oms.get(f"/v1/oms/stores/{store.store_id}/exceptions").json()
     ]
     assert codes == ["INVALID_OP"]
+
+
+def test_an_op_that_cannot_be_sent_at_all_stops_the_push_in_words_and_the_pull_goes_on(
+    any_central: Central, store: TestStore, tablet: Tablet
+) -> None:
+    order = any_central.order(store, [(store.skus[0], 3)])
+    assert tablet.sync().ok
+    tablet.scan(store, order, times=3)
+    with sqlite3.connect(tablet.path) as conn:  # the tablet's file damaged under the app
+        conn.execute("UPDATE outbox SET op_id = 'not-a-uuid' WHERE seq = 2")
+    later = any_central.order(store, [(store.skus[0], 1)])  # news for the pull
+
+    report = tablet.sync()
+    assert (report.ok, report.offline, report.pushed, report.waiting) == (False, False, 0, 3)
+    assert report.error_in_words is not None
+    assert "(from #1) is damaged and cannot be sent" in report.error_in_words
+    assert "call support" in report.error_in_words
+    assert any_central.get_order(order["order_id"])["lines"][0]["picked"] == 0
+    with tablet.local() as local:  # the pull still ran; the changes wait, unchanged
+        assert local.order(later["order_id"]) is not None
+        assert [op["seq"] for op in local.pending(10)] == [1, 2, 3]

@@ -98,6 +98,14 @@ def test_the_outbox_is_read_after_a_given_seq(
         assert [op["seq"] for op in local.pending(2, after_seq=2)] == [3, 4]
         assert [op["seq"] for op in local.pending(10, after_seq=5)] == [6]
         assert local.pending(10, after_seq=6) == []
+        # the push body's form: each op's JSON text, the same envelope as `pending` gives
+        assert [seq for seq, _ in local.pending_json(2, after_seq=2)] == [3, 4]
+        assert [json.loads(text or "") for _, text in local.pending_json(10)] == local.pending(10)
+        assert local.pending_json(10, after_seq=6) == []
+    with sqlite3.connect(tablet.path) as conn:  # a payload that is no JSON: no text for it
+        conn.execute("UPDATE outbox SET payload = '{''order_id'': no' WHERE seq = 6")
+    with tablet.local() as local:
+        assert [text is None for _, text in local.pending_json(2, after_seq=4)] == [False, True]
 
 
 def test_a_full_outbox_goes_in_back_to_back_batches_with_progress(
