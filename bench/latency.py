@@ -12,7 +12,8 @@ in tablet A's database (a reader polls A's file every 5 ms):
 - an OMS order released to the store (POST /v1/oms/orders);
 - another tablet's claim of an order (tablet B pushes `order.claim`);
 - an OMS cancel while tablet A drains a long outbox (`--drain-ops` pick scans queued
-  offline, then one pass): a cancel every ~0.3 s until the outbox is empty, each timed, and
+  offline, then one pass): a cancel every `--cancel-gap` s (0.3, ±50 %) until the outbox is
+  empty, each timed, and
   how many were learned while the outbox still had ops waiting.
 
 Prints p50/p95 beside the goal (p95 ≤ 250 ms).
@@ -111,7 +112,13 @@ def _tablet(central: Central, store: TestStore, path: Path) -> None:
 
 
 def run(
-    label: str, database_url: str, samples: int, drain_ops: int, workdir: Path, cancels: bool
+    label: str,
+    database_url: str,
+    samples: int,
+    drain_ops: int,
+    workdir: Path,
+    cancels: bool,
+    cancel_gap_s: float = 0.3,
 ) -> None:
     with running_central(database_url, own_process=True) as central:
         store = central.new_store(items=3)
@@ -184,7 +191,7 @@ def run(
             for order_id in doomed if cancels else ():
                 if probe.outbox() == 0:
                     break
-                time.sleep(random.uniform(0.2, 0.4))
+                time.sleep(random.uniform(0.5, 1.5) * cancel_gap_s)
                 sent = time.perf_counter()
                 ok(central.oms.post(f"/v1/oms/orders/{order_id}/cancel", json={}))
                 committed = time.perf_counter()
@@ -225,6 +232,9 @@ def main() -> None:
     parser.add_argument(
         "--no-cancels", action="store_true", help="drain without cancels (the drain's own time)"
     )
+    parser.add_argument(
+        "--cancel-gap", type=float, default=0.3, help="seconds between cancels (±50 %%)"
+    )
     args = parser.parse_args()
     print(
         "conditions: central one process (uvicorn, 1 worker), tablets and probe in this "
@@ -240,6 +250,7 @@ def main() -> None:
             args.drain_ops,
             workdir,
             not args.no_cancels,
+            args.cancel_gap,
         )
         admin_url = pg_url()
         if admin_url is None:
@@ -253,6 +264,7 @@ def main() -> None:
                 args.drain_ops,
                 workdir,
                 not args.no_cancels,
+                args.cancel_gap,
             )
 
 

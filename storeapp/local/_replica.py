@@ -34,7 +34,7 @@ from sync.replica import PendingSummary
 from ._catalogue import BULK_TABLES, PROJECT, PROJECT_MANY
 from ._docs import admit_change, doc, store_policy, upsert_doc, wipe_server_state
 from ._intake import INT_MAX, admit_plain
-from ._kinds import rebase
+from ._kinds import SETTLED_KINDS, rebase
 from ._records import from_iso, rows, to_iso
 from ._schema import PROJECTION_TABLES, create_srv_docs
 
@@ -249,6 +249,7 @@ class ReplicaSide:
                 return_ids=changed.get("return", ()),
                 count_ids=changed.get("count", ()),
                 everything="store" in changed,  # a policy change can change any fold
+                settled=changed.keys() <= SETTLED_KINDS,
             )
         if keep_sums and self._loaded_sums is not None:  # a page at the head: no document moved
             self._loaded_sums = (self._state_mark(), self._loaded_sums[1])

@@ -325,6 +325,31 @@ def test_apply_pull_shows_server_truth_plus_pending_ops(store: LocalStore, feed:
     assert len(outbox_rows(store)) == 2  # only acknowledge removes ops
 
 
+def test_a_pull_that_moves_one_order_keeps_every_order_s_pending_work_shown(
+    store: LocalStore, feed: Feed
+) -> None:
+    # a tablet draining its outbox pulls between pushes: orders the pull does not move keep
+    # their rows as they are (their document and pending ops did not change), the moved one
+    # is folded again over its new document, and a staff change folds them all again
+    lines = [("1", "DOG2", 3), ("2", "BOWL", 1)]
+    store.apply_pull(feed.orders(order_doc("W-1", lines), order_doc("W-2", lines)))
+    for order_id in ("W-1", "W-2"):
+        store.act("E1", "order.claim", {"order_id": order_id}, T0)
+        store.act("E1", "pick.scan", {"order_id": order_id, "line_id": "1", "gtin": gtin(1)}, T0)
+    store.apply_pull(feed.orders(order_doc("W-1", lines, priority=9)))
+    mine = {"state": "picking", "assignee": "E1", "picked": {"1": 1, "2": 0}}
+    assert order_state(store, "W-1") == {**mine, "priority": 9}
+    assert order_state(store, "W-2") == {**mine, "priority": 0}
+    store.apply_pull(feed.page(feed.change("staff", "E2", staff_doc("E2", "Ben", "5678"))))
+    assert order_state(store, "W-1") == {**mine, "priority": 9}
+    assert order_state(store, "W-2") == {**mine, "priority": 0}
+    # another tablet took W-2 on central: its row is central's, the scan no longer ours
+    taken = order_doc("W-2", lines, state="picking", assignee="E2", assignee_name="Ben")
+    store.apply_pull(feed.orders(taken))
+    assert order_state(store, "W-2")["assignee"] == "E2"
+    assert order_state(store, "W-1") == {**mine, "priority": 9}
+
+
 def test_rebase_drops_a_claim_that_lost_to_another_tablet(store: LocalStore, feed: Feed) -> None:
     store.apply_pull(feed.orders(order_doc("W-1", [("1", "DOG2", 1)])))
     store.act("E1", "order.claim", {"order_id": "W-1"}, T0)
