@@ -110,13 +110,14 @@ def rebase(
     touched[Document.COUNT] |= set(count_ids)
     for p in pending:
         if settled:
-            own: dict[Document, set[str]] = {document: set() for document in Document}
-            _touches(p.type, p.payload, own)
-            alone = [(d, ids) for d, ids in own.items() if ids]
-            if len(alone) == 1 and len(alone[0][1]) == 1 and alone[0][0] in _SELF_CONTAINED:
+            spec = OPS.get(p.type)
+            if spec is None:
+                continue
+            own = set(KINDS[spec.document].touches(p.type, p.payload))
+            if len(own) == 1 and next(iter(own))[0] in _SELF_CONTAINED:
                 continue  # folded below only if the pull or an acknowledgement moved it
-            for document, ids in own.items():
-                touched[document] |= ids
+            for document, id_ in own:
+                touched[document].add(id_)
         else:
             _touches(p.type, p.payload, touched)
     if acknowledged:
