@@ -155,6 +155,28 @@ def _pg_write(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None
         conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*part, strict=True)))
 
 
+def _driver_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: list[str],
+    procs: list[tuple[int, Callable[[Any], Any]]],
+) -> list[tuple[Any, ...]]:
+    """Each row's values in `columns`' order, as the driver takes them: the value at index i
+    passed through its column's converter where `procs` names one."""
+    values_of = itemgetter(*columns)
+    params: list[tuple[Any, ...]]
+    if len(columns) == 1:  # itemgetter of one name gives the value, not a tuple
+        params = [(values_of(row),) for row in rows]
+    else:
+        params = [values_of(row) for row in rows]
+    if procs:
+        for n, values in enumerate(params):
+            changed = list(values)
+            for i, f in procs:
+                changed[i] = f(changed[i])
+            params[n] = tuple(changed)
+    return params
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """INSERT many rows at the driver level: one executemany (SQLite), a statement per 5,000
     rows with each column one array parameter (PostgreSQL).
@@ -170,14 +192,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         for i, c in enumerate(columns)
         if (f := _converter(table.c[c].type, dialect)) is not None
     ]
-    values_of = itemgetter(*columns)  # (these tables have many columns: always a tuple)
-    params: list[tuple[Any, ...]] = [values_of(row) for row in rows]
-    if converters:
-        for n, values in enumerate(params):
-            changed = list(values)
-            for i, f in converters:
-                changed[i] = f(changed[i])
-            params[n] = tuple(changed)
+    params = _driver_rows(rows, columns, converters)
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
     if dialect != "postgresql":
         conn.exec_driver_sql(head + f"VALUES ({', '.join(['?'] * len(columns))})", params)
@@ -215,18 +230,7 @@ def bulk_upsert(
         (i, _bind(table.c[c].type, dialect)) for i, c in enumerate(columns) if c not in json_text
     ]
     procs = [(i, f) for i, f in binds if f is not None]
-    values_of = itemgetter(*columns)
-    params: list[tuple[Any, ...]]
-    if len(columns) == 1:
-        params = [(values_of(row),) for row in rows]
-    else:
-        params = [values_of(row) for row in rows]
-    if procs:
-        for n, values in enumerate(params):
-            changed = list(values)
-            for i, f in procs:
-                changed[i] = f(changed[i])
-            params[n] = tuple(changed)
+    params = _driver_rows(rows, columns, procs)
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
     tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
         f"{c} = excluded.{c}" for c in updated
