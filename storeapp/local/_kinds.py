@@ -71,11 +71,16 @@ KINDS: Mapping[Document, Kind] = MappingProxyType(
 )
 
 
-def _touches(type_: str, payload: dict[str, Any], touched: dict[Document, set[str]]) -> None:
+def _touched_by(type_: str, payload: dict[str, Any]) -> set[tuple[Document, str]]:
+    """The documents (kind, id) an op of `type_` changes the rows of."""
     spec = OPS.get(type_)
     if spec is None:  # not an op this version knows (never queued by it)
-        return
-    for document, id_ in KINDS[spec.document].touches(type_, payload):
+        return set()
+    return set(KINDS[spec.document].touches(type_, payload))
+
+
+def _touches(type_: str, payload: dict[str, Any], touched: dict[Document, set[str]]) -> None:
+    for document, id_ in _touched_by(type_, payload):
         touched[document].add(id_)
 
 
@@ -109,17 +114,11 @@ def rebase(
     touched[Document.RETURN] |= set(return_ids)
     touched[Document.COUNT] |= set(count_ids)
     for p in pending:
-        if settled:
-            spec = OPS.get(p.type)
-            if spec is None:
-                continue
-            own = set(KINDS[spec.document].touches(p.type, p.payload))
-            if len(own) == 1 and next(iter(own))[0] in _SELF_CONTAINED:
-                continue  # folded below only if the pull or an acknowledgement moved it
-            for document, id_ in own:
-                touched[document].add(id_)
-        else:
-            _touches(p.type, p.payload, touched)
+        own = _touched_by(p.type, p.payload)
+        if settled and len(own) == 1 and next(iter(own))[0] in _SELF_CONTAINED:
+            continue  # folded below only if the pull or an acknowledgement moved it
+        for document, id_ in own:
+            touched[document].add(id_)
     if acknowledged:
         # each distinct op once: what an op touches follows from its type and payload alone,
         # and a drain's ops repeat (47 scans of an order are 5 payloads)
