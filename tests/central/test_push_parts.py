@@ -91,3 +91,44 @@ def test_a_push_cut_in_parts_answers_as_one_and_a_resend_gets_the_stored_results
     again = device.push(*ops)  # the answer was lost: the tablet sends the same ops again
     assert [(r["op_id"], r["status"]) for r in again] == [(op["op_id"], "duplicate") for op in ops]
     assert any_central.get_order(oid)["lines"][0]["picked"] == 40
+
+
+def test_a_part_that_cannot_be_written_leaves_the_parts_before_it_answered(
+    any_central: Central, store: TestStore, device: RawDevice, lock_budget: Any
+) -> None:
+    # the tablet is revoked while its long push is being applied: the parts committed before
+    # are answered (200, a shorter list, as a push that stopped early), none after applies
+    from central.service.auth import revoke_device
+
+    lock_budget(0.0)
+    sku = store.skus[2]
+    oid = any_central.order(store, [(sku, 300)])["order_id"]
+    device.push_one("order.claim", {"order_id": oid})
+    scans = _scans(device, store, sku, oid, 300)
+    answer: dict[str, Any] = {}
+
+    def push() -> None:
+        response = device.push_raw(scans)
+        answer["status"], answer["body"] = response.status_code, response.json()
+
+    pushing = threading.Thread(target=push)
+    pushing.start()
+    deadline = time.monotonic() + 60
+    while any_central.get_order(oid)["lines"][0]["picked"] == 0:
+        assert time.monotonic() < deadline, "the push never applied its first scan"
+        time.sleep(0.005)
+    app = any_central.server.app
+    assert app is not None
+    revoke_device(app.state.engine, device.device_id)  # central's own engine: its writers' queue
+    revoked_while_pushing = pushing.is_alive()
+    pushing.join(timeout=120)
+
+    assert answer["status"] == 200
+    results = answer["body"]["results"]
+    assert revoked_while_pushing and 0 < len(results) < len(scans)
+    assert [r["seq"] for r in results] == [op["seq"] for op in scans[: len(results)]]
+    assert {r["status"] for r in results} == {"applied"}
+    assert answer["body"]["next_expected_seq"] == results[-1]["seq"] + 1
+    assert any_central.get_order(oid)["lines"][0]["picked"] == len(results)
+    again = device.push_raw(scans[len(results) :])
+    assert (again.status_code, again.json()["code"]) == (401, "DEVICE_REVOKED")
