@@ -58,9 +58,11 @@ def _record(central: Central, path: Path) -> list[Recorded]:
     bodies: list[Recorded] = []
     real = getattr(sync_api, "apply_push")  # noqa: B009  # (the route's name for push)
 
-    def recording(engine: Any, device_id: str, store_id: str, body: Any, now: datetime) -> Any:
+    def recording(
+        engine: Any, device_id: str, store_id: str, body: Any, now: datetime, **kw: Any
+    ) -> Any:
         bodies.append((device_id, store_id, body.model_dump_json().encode()))
-        return real(engine, device_id, store_id, body, now)
+        return real(engine, device_id, store_id, body, now, **kw)
 
     setattr(sync_api, "apply_push", recording)  # noqa: B010
     try:
@@ -100,6 +102,7 @@ def main() -> None:
     parser.add_argument("--orders-per-batch", type=int, default=0, help="the sweep's shape")
     parser.add_argument("--replays", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N")
+    parser.add_argument("--dump", type=Path, help="and save cProfile's stats in this file")
     parser.add_argument(
         "--keep",
         type=Path,
@@ -197,6 +200,8 @@ def _run(copy: Callable[[], Any], bodies: list[Recorded], args: argparse.Namespa
         print(f"best: {best:.4f} ms CPU per op")
     if profiler is not None:
         stats = pstats.Stats(profiler)
+        if args.dump is not None:
+            stats.dump_stats(args.dump)
         stats.sort_stats("cumulative").print_stats(args.profile)
         stats.sort_stats("tottime").print_stats(args.profile)
 
