@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
-from sqlalchemy import Column, Table, select
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Column, ColumnElement, Table, Text, cast, select
 
 from .staging import KINDS
 
@@ -37,35 +37,49 @@ def load_document(
         return staged
     key = (_LOADED, table.name, doc_id)
     if key in tx.memo:  # read with the rest of its batch (`preload_documents`)
-        data = tx.memo[key]
-    else:
-        data = tx.conn.execute(
-            select(table.c.data).where(id_column == doc_id, table.c.store_id == tx.store_id)
-        ).scalar()
-    return model.model_validate(data) if data is not None else None
+        found: M | str | None = tx.memo[key]
+        if isinstance(found, str):  # a row no model reads: the op that reads it fails
+            return model.model_validate_json(found)
+        return found
+    text = tx.conn.execute(
+        select(_text(table)).where(id_column == doc_id, table.c.store_id == tx.store_id)
+    ).scalar()
+    return model.model_validate_json(text) if text is not None else None
 
 
 _LOADED = "document"
 
 
+def _text(table: Table) -> ColumnElement[str]:
+    """The row's document as its JSON text, which pydantic reads in one pass (the JSON
+    column's own reading parses it into Python objects first)."""
+    return cast(table.c.data, Text)
+
+
 def preload_documents(
-    tx: StoreTx, table: Table, id_column: Column[Any], doc_ids: Iterable[str]
-) -> dict[str, Any]:
-    """Read the rows (`data`) of the documents a batch will touch in one query, for
-    `load_document` to find in the transaction's memo (forgotten at the next flush, so never
-    stale); returns the JSON found by id. Ids already read or staged are not read again."""
+    tx: StoreTx, table: Table, id_column: Column[Any], doc_ids: Iterable[str], model: type[M]
+) -> dict[str, M]:
+    """Read the documents a batch will touch in one query, for `load_document` to find in
+    the transaction's memo (forgotten at the next flush, so never stale); returns those
+    found, by id. Ids already read or staged are not read again. (The models are immutable,
+    so every op of the batch may be handed the same one; a row no model reads stays its
+    text, for the op that reads it to fail on alone.)"""
     wanted = [i for i in dict.fromkeys(doc_ids) if (_LOADED, table.name, i) not in tx.memo]
-    found: dict[str, Any] = {}
+    found: dict[str, M] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         rows = tx.conn.execute(
-            select(id_column, table.c.data).where(
+            select(id_column, _text(table)).where(
                 id_column.in_(chunk), table.c.store_id == tx.store_id
             )
         ).all()
-        found.update({row[0]: row[1] for row in rows})
+        for doc_id, text in rows:
+            try:
+                found[doc_id] = model.model_validate_json(text)
+            except ValidationError:  # left for the op that reads it to fail on
+                tx.memo[(_LOADED, table.name, doc_id)] = text
     for doc_id in wanted:
-        tx.memo[(_LOADED, table.name, doc_id)] = found.get(doc_id)
+        tx.memo.setdefault((_LOADED, table.name, doc_id), found.get(doc_id))
     return found
 
 

@@ -33,7 +33,7 @@ from . import digests, events, notify
 from .clock import utcnow
 from .devices import check_enrolled
 from .errors import NotFound
-from .staging import Staging, bulk_upsert
+from .staging import Staging, bulk_upsert, storable
 
 __all__ = [
     "StoreTx",
@@ -58,17 +58,6 @@ def upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]
 # the kinds whose documents never hold a float (oms.item_doc, staging.stock_doc, a staff
 # member's): their canonical text is orjson's (`canonical_plain`), five times faster
 PLAIN_KINDS = frozenset({"item", "stock", "staff"})
-
-
-def _storable(text: str, data: dict[str, Any]) -> str:
-    """A document's canonical text as `sync_docs.data` holds it; the rare text that cannot be
-    written as UTF-8 (a lone surrogate) as ASCII JSON with escapes, as it was written before."""
-    if not text.isascii():
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            return json.dumps(data, separators=(",", ":"))
-    return text
 
 
 @dataclass
@@ -131,6 +120,7 @@ class StoreTx:
             return
         rows = []
         texts = []
+        encoded = written.texts
         for kind, entity_id, data in docs:
             self.change_seq += 1
             if isinstance(data, BaseModel):
@@ -145,12 +135,15 @@ class StoreTx:
                     "data": data,
                 }
             )
-            texts.append(canonical_plain(data) if kind in PLAIN_KINDS else canonical(data))
+            text = encoded.get((kind, entity_id))
+            if text is None:
+                text = canonical_plain(data) if kind in PLAIN_KINDS else canonical(data)
+            texts.append(text)
         # the replica checksums move with them; each document is encoded once: the text its
         # hash is of is the text written
         digests.account(self.conn, self.store_id, rows, texts)
         for row, text in zip(rows, texts, strict=True):
-            row["data"] = _storable(text, row["data"])
+            row["data"] = storable(text, row["data"])
         bulk_upsert(
             self.conn, sync_docs, rows, ["store_id", "kind", "entity_id"], json_text=("data",)
         )
@@ -180,6 +173,9 @@ class StoreTx:
         flag_negative_stock(self, below, written.ledger)
         written.events += self.root.events
         more = self.root.flush(self.conn, self.store_id)
+        for kind, entity_id, _ in more:  # published again: its text is the later one's
+            written.texts.pop((kind, entity_id), None)
+        written.texts.update(self.root.texts)
         self.root = self.staged = Staging()
         self.memo.clear()
         latest = {(kind, entity_id): (kind, entity_id, d) for kind, entity_id, d in docs + more}

@@ -46,7 +46,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
 
 from fulfillment.codes import Code
-from fulfillment.model import Role
+from fulfillment.model import Order, Role
 from fulfillment.outcome import Context, Status
 from sync.protocol import (
     OPS,
@@ -223,15 +223,9 @@ def _preload(tx: StoreTx, ops: list[Envelope]) -> None:
                     order_ids.append(order_id)
     if not order_ids:
         return
-    found = preload_documents(tx, orders, orders.c.order_id, order_ids)
+    found = preload_documents(tx, orders, orders.c.order_id, order_ids, Order)
     expect_counted_at(
-        tx,
-        {
-            (line["sku"], line["location"])
-            for data in found.values()
-            for line in data.get("lines", ())
-            if isinstance(line.get("sku"), str) and isinstance(line.get("location"), str)
-        },
+        tx, {(line.sku, line.location) for order in found.values() for line in order.lines}
     )
 
 

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from fulfillment.counts import Count
 from fulfillment.model import Order
 from fulfillment.returns import Return
+from sync.checksums import canonical_plain
 
 from ..db.tables import (
     UTCDateTime,
@@ -177,29 +178,67 @@ def _driver_rows(
     return params
 
 
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], *, json_text: Collection[str] = ()
+) -> None:
     """INSERT many rows at the driver level: one executemany (SQLite), a statement per 5,000
     rows with each column one array parameter (PostgreSQL).
 
-    For the tables that get a row per op or per movement (`ledger`, `op_results`, `events`):
-    SQLAlchemy's per-row parameter processing cost more than the database's work. Values are
-    converted as the columns' types would (aware UTC datetimes, JSON), on SQLite and
-    PostgreSQL alike; rows keep their order (ids are given in it)."""
+    For the tables that get a row per op or per movement (`ledger`, `op_results`, `events`)
+    and the documents of a flush: SQLAlchemy's per-row parameter processing cost more than
+    the database's work. Values are converted as the columns' types would (aware UTC
+    datetimes, JSON), on SQLite and PostgreSQL alike; rows keep their order (ids are given in
+    it). `json_text`: JSON columns whose values are given as their JSON text already."""
     columns = list(rows[0])
-    dialect = conn.dialect.name
-    converters = [
-        (i, f)
-        for i, c in enumerate(columns)
-        if (f := _converter(table.c[c].type, dialect)) is not None
-    ]
-    params = _driver_rows(rows, columns, converters)
+    params = _driver_rows(rows, columns, _converters(conn, table, columns, json_text))
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
-    if dialect != "postgresql":
+    if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(head + f"VALUES ({', '.join(['?'] * len(columns))})", params)
         return
     # PostgreSQL: psycopg 3's executemany sends a statement per row (pipelined), and a
     # 1,000-row VALUES list (12,000 parameters) cost more to bind and plan than to run
     _pg_write(conn, head + _pg_unnest(conn, table, columns), params)
+
+
+def bulk_update(
+    conn: Connection,
+    table: Table,
+    key: str,
+    rows: list[dict[str, Any]],
+    *,
+    json_text: Collection[str] = (),
+) -> None:
+    """UPDATE many rows, each found by its `key` column (every row names the same columns,
+    `key` first), at the driver level as `bulk_insert` writes: one executemany (SQLite), a
+    statement per 5,000 rows joined to the rows' arrays (PostgreSQL)."""
+    columns = list(rows[0])
+    assert columns[0] == key, "the key goes first"
+    params = _driver_rows(rows, columns, _converters(conn, table, columns, json_text))
+    if conn.dialect.name != "postgresql":
+        sets = ", ".join(f"{c} = ?" for c in columns[1:])
+        conn.exec_driver_sql(
+            f"UPDATE {table.name} SET {sets} WHERE {key} = ?",
+            [(*row[1:], row[0]) for row in params],
+        )
+        return
+    sets = ", ".join(f"{c} = v.c{i}" for i, c in enumerate(columns) if i)
+    _pg_write(
+        conn,
+        f"UPDATE {table.name} SET {sets} FROM ({_pg_unnest(conn, table, columns)}) AS v "
+        f"WHERE {table.name}.{key} = v.c0",
+        params,
+    )
+
+
+def _converters(
+    conn: Connection, table: Table, columns: list[str], json_text: Collection[str]
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    dialect = conn.dialect.name
+    return [
+        (i, f)
+        for i, c in enumerate(columns)
+        if c not in json_text and (f := _converter(table.c[c].type, dialect)) is not None
+    ]
 
 
 def bulk_upsert(
@@ -267,16 +306,55 @@ def _bind(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
 Rows = dict[str, Any]  # one document kind's staged values by id
 
 
-Dump = Callable[[Any], dict[str, Any]]  # a model's JSON, made once per flush (`Staging.flush`)
+Dump = Callable[[Any], str]  # a model's JSON text, made once per flush (`Staging.flush`)
 
 
 def _dumped(doc: Any, dump: Dump) -> dict[str, Any]:
-    """A documents table's row for its model in `data`: its state and its JSON."""
+    """A documents table's row for its model in `data`: its state and its JSON text."""
     return {"state": doc.state.value, "data": dump(doc)}
 
 
-def _plain(doc: BaseModel) -> dict[str, Any]:
-    return doc.model_dump(mode="json")
+def _plain(doc: BaseModel) -> str:
+    return storable(canonical_plain(doc.model_dump(mode="json")))
+
+
+def storable(text: str, data: Any = None) -> str:
+    """A document's canonical text as a JSON column holds it; the rare text that cannot be
+    written as UTF-8 (a lone surrogate) as ASCII JSON with escapes, as it was written before
+    (`data`: the document, when the caller has it)."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(json.loads(text) if data is None else data, separators=(",", ":"))
+    return text
+
+
+class _Encoded:
+    """The documents one flush writes, each turned into JSON once: its data (published) and
+    its canonical text (its table's row, its change's row and its replica hash alike).
+
+    The models a flush encodes (orders, returns, counts, count plans) hold no float, so
+    their text is `canonical_plain`'s (orjson): the same text as `canonical`, faster."""
+
+    def __init__(self) -> None:
+        self._data: dict[int, dict[str, Any]] = {}  # by id(): the models live through the flush
+        self._text: dict[int, str] = {}
+
+    def data(self, doc: BaseModel) -> dict[str, Any]:
+        found = self._data.get(id(doc))
+        if found is None:
+            found = self._data[id(doc)] = doc.model_dump(mode="json")
+        return found
+
+    def text(self, doc: BaseModel) -> str:
+        found = self._text.get(id(doc))
+        if found is None:
+            found = self._text[id(doc)] = canonical_plain(self.data(doc))
+        return found
+
+    def storable(self, doc: BaseModel) -> str:
+        return storable(self.text(doc), self._data.get(id(doc)))
 
 
 @dataclass(frozen=True)
@@ -296,24 +374,24 @@ class DocKind:
     insert_row: Callable[[Any, Dump], dict[str, Any]]
     update_columns: tuple[str, ...]
     update_row: Callable[[Any, Dump], dict[str, Any]]
+    encoded: tuple[str, ...] = ()  # JSON columns its rows give as their text (`Dump`)
 
     def flush(
         self, conn: Connection, new: Rows | None, changed: Rows | None, dump: Dump = _plain
     ) -> None:
         if new:
-            conn.execute(insert(self.table), [self.insert_row(v, dump) for v in new.values()])
+            rows = [self.insert_row(v, dump) for v in new.values()]
+            bulk_insert(conn, self.table, rows, json_text=self.encoded)
         if changed:
-            conn.execute(
-                update(self.table)
-                .where(self.table.c[self.key] == bindparam("k_id"))
-                .values({c: bindparam(f"v_{c}") for c in self.update_columns}),
+            bulk_update(
+                conn,
+                self.table,
+                self.key,
                 [
-                    {
-                        "k_id": doc_id,
-                        **{f"v_{c}": v for c, v in self.update_row(value, dump).items()},
-                    }
+                    {self.key: doc_id, **self.update_row(value, dump)}
                     for doc_id, value in changed.items()
                 ],
+                json_text=self.encoded,
             )
 
 
@@ -345,6 +423,7 @@ ORDER = DocKind(
     "order",
     orders,
     "order_id",
+    encoded=("data",),
     patch=False,
     insert_row=_order_row,
     update_columns=_DOC_COLUMNS,
@@ -380,6 +459,7 @@ RETURN = DocKind(
     "return",
     returns,
     "return_id",
+    encoded=("data",),
     patch=True,
     insert_row=_document_row(lambda ret: {"order_id": ret.order_id}),
     update_columns=_DOC_COLUMNS,
@@ -389,6 +469,7 @@ COUNT = DocKind(
     "count",
     counts,
     "count_id",
+    encoded=("data",),
     patch=True,
     insert_row=_document_row(
         lambda c: {"sku": c.sku, "location": c.location, "counted_at": c.counted_at}
@@ -416,6 +497,7 @@ PLAN = DocKind(
     "count_plan",
     count_plans,
     "plan_id",
+    encoded=("data",),
     patch=True,
     insert_row=_document_row(lambda plan: {"due_at": plan.due_at}),
     update_columns=_DOC_COLUMNS,
@@ -444,6 +526,8 @@ class Staging:
     dead_letters: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     refunds: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)  # the feed's (events.record)
+    # the canonical texts of the documents `flush` published from models, by (kind, id)
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # --- staging a document ------------------------------------------------------------
 
@@ -621,14 +705,8 @@ class Staging:
         change carry the same JSON. The caller starts a new `Staging` afterwards
         (`StoreTx.flush`)."""
         assert self.parent is None, "flush the transaction's staging, not an op's"
-        dumped: dict[int, dict[str, Any]] = {}  # by id(): the models live through the flush
-
-        def dump(doc: Any) -> dict[str, Any]:
-            found = dumped.get(id(doc))
-            if found is None:
-                found = dumped[id(doc)] = doc.model_dump(mode="json")
-            return found
-
+        encoded = _Encoded()
+        dump = encoded.storable
         self._flush_kind(conn, ORDER, dump)
         self._flush_kind(conn, TASK, dump)
         self._flush_kind(conn, PLAN, dump)
@@ -645,9 +723,12 @@ class Staging:
         if self.results:
             bulk_insert(conn, op_results, self.results)
         self._flush_dead_letters(conn)
-        docs: list[tuple[str, str, Any]] = [
-            (k, i, dump(d) if isinstance(d, BaseModel) else d) for (k, i), d in self.docs.items()
-        ]
+        docs: list[tuple[str, str, Any]] = []
+        for key, d in self.docs.items():
+            if isinstance(d, BaseModel):
+                self.texts[key] = encoded.text(d)
+                d = encoded.data(d)
+            docs.append((*key, d))
         docs += stock_docs
         return docs
 
