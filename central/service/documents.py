@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column, ColumnElement, Table, Text, cast, select
 
-from .staging import KINDS
+from .staging import KINDS, KNOWN
 
 if TYPE_CHECKING:
     from .feed import StoreTx
@@ -39,12 +39,21 @@ def load_document(
     if key in tx.memo:  # read with the rest of its batch (`preload_documents`)
         found: M | str | None = tx.memo[key]
         if isinstance(found, str):  # a row no model reads: the op that reads it fails
-            return model.model_validate_json(found)
+            return _model(model, found)
         return found
     text = tx.conn.execute(
         select(_text(table)).where(id_column == doc_id, table.c.store_id == tx.store_id)
     ).scalar()
-    return model.model_validate_json(text) if text is not None else None
+    return _model(model, text) if text is not None else None
+
+
+def _model(model: type[M], text: str) -> M:
+    """The document of this text: the one this process wrote or read as it, or read now."""
+    found = KNOWN.get(model, text)
+    if found is None:
+        found = model.model_validate_json(text)
+        KNOWN.put(text, found)
+    return found
 
 
 _LOADED = "document"
@@ -75,7 +84,7 @@ def preload_documents(
         ).all()
         for doc_id, text in rows:
             try:
-                found[doc_id] = model.model_validate_json(text)
+                found[doc_id] = _model(model, text)
             except ValidationError:  # left for the op that reads it to fail on
                 tx.memo[(_LOADED, table.name, doc_id)] = text
     for doc_id in wanted:
