@@ -7,6 +7,7 @@ same file. `Tablet` is tests/support/tablet.py; the fixtures are tests/sync/conf
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -251,6 +252,36 @@ def test_a_cursor_central_no_longer_knows_reloads_the_snapshot(
     with tablet.local() as local:
         assert local.order(order["order_id"]) is not None
     fresh = make_tablet("tablet-fresh")
+    assert fresh.sync().ok
+    assert tablet.docs() == fresh.docs()
+
+
+def test_a_first_download_cut_midway_is_retried_and_ends_with_central_s_replica(
+    central: Central, make_tablet: MakeTablet
+) -> None:
+    """The connection breaks after the load has committed whole batches of the snapshot
+    (12,000 documents; batches of 5,000): the tablet says it is offline and has no store
+    yet, the app's process still collects its garbage, and the next pass downloads the
+    store again, whole."""
+    big = central.new_store(items=6000)
+    order = central.order(big, [(big.skus[0], 1)])
+    tablet = make_tablet(for_store=big)
+    tablet.transport.cut_stream("/v1/sync/snapshot", 150_000)
+
+    cut = tablet.sync()
+    assert (cut.ok, cut.offline) == (False, True)
+    assert gc.isenabled()
+    with tablet.local() as local:
+        assert local.cursor() is None
+        assert local.order(order["order_id"]) is None
+
+    again = tablet.sync()
+    assert again.ok and again.healed == () and again.unhealed == ()  # its checksums agree
+    assert tablet.transport.calls["/v1/sync/snapshot"] == 2
+    with tablet.local() as local:
+        assert local.cursor() is not None
+        assert local.order(order["order_id"]) is not None
+    fresh = make_tablet("tablet-fresh", for_store=big)
     assert fresh.sync().ok
     assert tablet.docs() == fresh.docs()
 
