@@ -3,8 +3,8 @@
 Each published document carries its hash and bucket in `sync_docs` (`digest`, `bucket`);
 `replica_digests` holds, per store, kind and bucket, the sum of its live documents' hashes.
 `account` runs inside the flush that publishes documents, under the store's lock: it reads
-the hashes the documents had (`_published`: per kind, one query on PostgreSQL, one per 500
-ids on SQLite), and moves each sum by the difference. A pull at the head reads the store's
+the hashes the documents had (`_published`: one query on PostgreSQL, one per kind and 500
+ids on SQLite), and moves each sum by the difference (`_move`). A pull at the head reads the store's
 few sum rows; nothing is rehashed.
 """
 
@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.checksums import (
@@ -60,11 +59,10 @@ def account(
         row["bucket"] = bucket_of(kind, data.get("state"), data.get("updated_at"))
         by_kind[kind].append(row["entity_id"])
     delta: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for kind, ids in by_kind.items():
-        for bucket, digest, docs in _published(conn, store_id, kind, ids):
-            cell = delta[(kind, bucket or OPEN)]
-            cell[0] -= digest
-            cell[1] -= docs
+    for kind, bucket, digest, docs in _published(conn, store_id, by_kind):
+        cell = delta[(kind, bucket or OPEN)]
+        cell[0] -= digest
+        cell[1] -= docs
     for row in rows:
         cell = delta[(row["kind"], row["bucket"])]
         cell[0] += unsigned(row["digest"])
@@ -73,34 +71,39 @@ def account(
 
 
 def _published(
-    conn: Connection, store_id: str, kind: str, ids: list[str]
-) -> Iterable[tuple[str | None, int, int]]:
-    """What the documents `ids` of a kind count for now: per bucket, the sum of their hashes
-    (any integer, taken mod 2**64) and how many there are.
+    conn: Connection, store_id: str, by_kind: Mapping[str, list[str]]
+) -> Iterable[tuple[str, str | None, int, int]]:
+    """What the documents (ids by kind) count for now: per kind and bucket, the sum of their
+    hashes (any integer, taken mod 2**64) and how many there are.
 
-    PostgreSQL: one query, the ids one array joined to the table, summed there (a list of
-    ids in `IN (…)` is compared row by row against the store's whole range when the planner
-    has no statistics yet: a first load into a new store took 0.1-0.35 s a statement).
-    SQLite: a query per 500 ids, each hash read (its sum would overflow there)."""
+    PostgreSQL: one query, the kinds and ids two arrays joined to the table, summed there (a
+    list of ids in `IN (…)` is compared row by row against the store's whole range when the
+    planner has no statistics yet: a first load into a new store took 0.1-0.35 s a
+    statement). SQLite: a query per kind and 500 ids, each hash read (its sum would overflow
+    there)."""
     if conn.dialect.name == "postgresql":
+        kinds = [kind for kind, ids in by_kind.items() for _ in ids]
+        ids = [i for found in by_kind.values() for i in found]
         found = conn.exec_driver_sql(
-            "SELECT s.bucket, sum(s.digest), count(*) FROM sync_docs s "
-            "JOIN unnest(%b::text[]) AS u(id) ON s.entity_id = u.id "
-            "WHERE s.store_id = %s AND s.kind = %s AND s.digest IS NOT NULL GROUP BY s.bucket",
-            (ids, store_id, kind),
+            "SELECT s.kind, s.bucket, sum(s.digest), count(*) FROM sync_docs s "
+            "JOIN unnest(%b::text[], %b::text[]) AS u(kind, id) "
+            "ON s.kind = u.kind AND s.entity_id = u.id "
+            "WHERE s.store_id = %s AND s.digest IS NOT NULL GROUP BY s.kind, s.bucket",
+            (kinds, ids, store_id),
         )
-        return [(bucket, int(total), int(docs)) for bucket, total, docs in found]
-    out: list[tuple[str | None, int, int]] = []
-    for i in range(0, len(ids), _CHUNK):
-        old = conn.execute(
-            select(sync_docs.c.digest, sync_docs.c.bucket).where(
-                sync_docs.c.store_id == store_id,
-                sync_docs.c.kind == kind,
-                sync_docs.c.entity_id.in_(ids[i : i + _CHUNK]),
-                sync_docs.c.digest.is_not(None),
+        return [(kind, bucket, int(total), int(docs)) for kind, bucket, total, docs in found]
+    out: list[tuple[str, str | None, int, int]] = []
+    for kind, ids in by_kind.items():
+        for i in range(0, len(ids), _CHUNK):
+            old = conn.execute(
+                select(sync_docs.c.digest, sync_docs.c.bucket).where(
+                    sync_docs.c.store_id == store_id,
+                    sync_docs.c.kind == kind,
+                    sync_docs.c.entity_id.in_(ids[i : i + _CHUNK]),
+                    sync_docs.c.digest.is_not(None),
+                )
             )
-        )
-        out += [(bucket, unsigned(digest), 1) for digest, bucket in old]
+            out += [(kind, bucket, unsigned(digest), 1) for digest, bucket in old]
     return out
 
 
@@ -115,8 +118,14 @@ def withdraw(conn: Connection, store_id: str, gone: Iterable[tuple[str, str | No
 
 
 def _move(conn: Connection, store_id: str, delta: Mapping[tuple[str, str], list[int]]) -> None:
+    """Move the store's sums (kind, bucket) by `delta` (hash sum, documents): on PostgreSQL
+    one upsert that adds in the row (mod 2**64, in numeric: bigint would overflow); on SQLite
+    the sums read and written (its integers turn to floats past 64 bits; no round trips)."""
     moved = {key: d for key, d in delta.items() if d[0] & ((1 << 64) - 1) or d[1]}
     if not moved:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_MOVE, _pg_moves(store_id, moved))
         return
     have = {
         (kind, bucket): (unsigned(digest), docs)
@@ -141,14 +150,39 @@ def _move(conn: Connection, store_id: str, delta: Mapping[tuple[str, str], list[
                 "docs": n + dn,
             }
         )
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(replica_digests)
+    stmt = sqlite_insert(replica_digests)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["store_id", "kind", "bucket"],
             set_={"digest": stmt.excluded.digest, "docs": stmt.excluded.docs},
         ),
         values,
+    )
+
+
+_M = 1 << 64
+_SUM = (  # `%%`: the driver's `%`
+    f"((replica_digests.digest::numeric + excluded.digest::numeric) %% {_M} + {_M}) %% {_M}"
+)
+# the sum stored as a signed bigint: (old + delta) mod 2**64, back to signed
+_PG_MOVE = f"""
+INSERT INTO replica_digests (store_id, kind, bucket, digest, docs)
+SELECT %s, u.kind, u.bucket, u.digest, u.docs
+FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[]) AS u(kind, bucket, digest, docs)
+ON CONFLICT (store_id, kind, bucket) DO UPDATE SET
+  docs = replica_digests.docs + excluded.docs,
+  digest = (CASE WHEN {_SUM} >= {1 << 63} THEN {_SUM} - {_M} ELSE {_SUM} END)::bigint
+"""
+
+
+def _pg_moves(store_id: str, moved: Mapping[tuple[str, str], list[int]]) -> tuple[Any, ...]:
+    keys = list(moved)
+    return (
+        store_id,
+        [kind for kind, _ in keys],
+        [bucket for _, bucket in keys],
+        [signed(moved[key][0]) for key in keys],
+        [moved[key][1] for key in keys],
     )
 
 
