@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Text, cast, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from fulfillment.count_export import counts_csv
 from fulfillment.counts import Count
@@ -54,6 +54,7 @@ from .staging import bulk_upsert
 
 __all__ = [
     "BULK_CHUNK",
+    "STOCK_FLUSH_ROWS",
     "add_stock",
     "bulk_upsert",
     "cancel_order",
@@ -71,6 +72,10 @@ __all__ = [
 # rows per statement in a bulk write: bounded so a statement's parameters stay under SQLite's
 # limit (32,766) and PostgreSQL's (65,535) whatever a table's width
 BULK_CHUNK = 2000
+# movements per flush of a stock load (its ledger, stock, events and documents): a flush's
+# statements cost mostly per row, but each flush has its round trips, its checksum move and
+# its change-number update; the writes chunk themselves (`staging`), so this bounds memory
+STOCK_FLUSH_ROWS = 10_000
 
 
 def _row_errors(errors: list[dict[str, Any]]) -> None:
@@ -168,14 +173,13 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
 
 def _gtin_owners(tx: StoreTx) -> dict[str, str]:
     """The sku of each gtin in the store's catalogue. The gtins live in a JSON list; the
-    store's catalogue is small enough to read, as text parsed by orjson (the JSON type's
-    parse of each row cost ~10 % of a catalogue's update)."""
+    store's catalogue is small enough to read, from the driver's cursor, as text parsed by
+    orjson (the JSON type's parse of each row cost ~10 % of a catalogue's update)."""
     owners: dict[str, str] = {}
     loads = orjson.loads
-    for sku, gtins in tx.conn.execute(
-        select(items.c.sku, cast(items.c.gtins, Text)).where(items.c.store_id == tx.store_id)
-    ):
-        for g in loads(gtins):
+    gtins = "CAST(gtins AS TEXT)" if tx.conn.dialect.name == "postgresql" else "gtins"
+    for sku, text in _fetch(tx, f"SELECT sku, {gtins} FROM items WHERE store_id = ?", tx.store_id):
+        for g in loads(text):
             owners[g] = sku
     return owners
 
@@ -243,9 +247,7 @@ def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
 
 def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
     with _gc_paused(), store_tx(engine, store_id) as tx:
-        known = {
-            s for (s,) in tx.conn.execute(select(items.c.sku).where(items.c.store_id == store_id))
-        }
+        known = _skus(tx)
         errors = [
             {"row": i, "field": "sku", "message": f"{r.sku} is not in this store's catalogue"}
             for i, r in enumerate(rows)
@@ -288,14 +290,33 @@ def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
                     current[key] = r.qty
         # written in chunks inside the one transaction (all or nothing still), each chunk's
         # "is there a later count?" answered by one query (`_known_latest_counts`)
-        for start in range(0, len(moves), BULK_CHUNK):
-            part = moves[start : start + BULK_CHUNK]
+        for start in range(0, len(moves), STOCK_FLUSH_ROWS):
+            part = moves[start : start + STOCK_FLUSH_ROWS]
             _known_latest_counts(tx, {(m.sku, m.location) for m in part})
             ledger_service.record_movements(
                 tx, part, occurred_at=tx.now, op_id=None, actor_id="oms"
             )
             tx.flush()
     return len(rows)
+
+
+def _skus(tx: StoreTx) -> set[str]:
+    """The skus of the store's catalogue."""
+    return {sku for (sku,) in _fetch(tx, "SELECT sku FROM items WHERE store_id = ?", tx.store_id)}
+
+
+def _fetch(tx: StoreTx, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Every row of a query on the store's catalogue (`?` its parameters) from the driver's
+    cursor, as tuples: a reload of a 50,000-item store read it at ~3 µs a row through
+    SQLAlchemy's rows, ~1 µs here."""
+    if tx.conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    cursor = tx.conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _on_hand(tx: StoreTx, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
