@@ -44,14 +44,16 @@ def account(
     store_id: str,
     rows: list[dict[str, Any]],
     texts: Sequence[str] | None = None,
-) -> None:
+) -> bool:
     """Set each sync_docs row's `digest` and `bucket` (rows about to be upserted: store_id,
     kind, entity_id, version, data) and move the store's sums by what changed.
 
     `texts`: each row's `canonical(data)` when the caller has it already (it is what the
-    flush writes, so a document is encoded once)."""
+    flush writes, so a document is encoded once). True: none of the rows' documents has a
+    `sync_docs` row yet, not even a tombstone (PostgreSQL only, where the lookup sees them
+    all; False when not known), so the caller may INSERT them without ON CONFLICT."""
     if not rows:
-        return
+        return False
     by_kind: dict[str, list[str]] = defaultdict(list)
     for n, row in enumerate(rows):
         kind, data = row["kind"], row["data"]
@@ -60,23 +62,29 @@ def account(
         row["bucket"] = bucket_of(kind, data.get("state"), data.get("updated_at"))
         by_kind[kind].append(row["entity_id"])
     delta: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    found: int | None = 0  # rows of these documents in sync_docs (None: not known)
     for kind, ids in by_kind.items():
-        for bucket, digest, docs in _published(conn, store_id, kind, ids):
-            cell = delta[(kind, bucket or OPEN)]
-            cell[0] -= digest
-            cell[1] -= docs
+        groups, rows_of_kind = _published(conn, store_id, kind, ids)
+        found = None if found is None or rows_of_kind is None else found + rows_of_kind
+        for bucket, digest, docs in groups:
+            if docs:
+                cell = delta[(kind, bucket or OPEN)]
+                cell[0] -= digest
+                cell[1] -= docs
     for row in rows:
         cell = delta[(row["kind"], row["bucket"])]
         cell[0] += unsigned(row["digest"])
         cell[1] += 1
     _move(conn, store_id, delta)
+    return found == 0
 
 
 def _published(
     conn: Connection, store_id: str, kind: str, ids: list[str]
-) -> Iterable[tuple[str | None, int, int]]:
+) -> tuple[Iterable[tuple[str | None, int, int]], int | None]:
     """What the documents `ids` of a kind count for now: per bucket, the sum of their hashes
-    (any integer, taken mod 2**64) and how many there are.
+    (any integer, taken mod 2**64) and how many there are; and how many rows they have in
+    `sync_docs`, tombstones included (None on SQLite: not counted).
 
     PostgreSQL: one query, the ids one array, each looked up by the primary key, summed
     there (a list of ids in `IN (…)` is compared row by row against the store's whole range
@@ -87,13 +95,15 @@ def _published(
     SQLite: a query per 500 ids, each hash read (its sum would overflow there)."""
     if conn.dialect.name == "postgresql":
         found = conn.exec_driver_sql(
-            "SELECT s.bucket, sum(s.digest), count(*) FROM unnest(%b::text[]) AS u(id) "
+            "SELECT s.bucket, coalesce(sum(s.digest), 0), count(s.digest), count(*) "
+            "FROM unnest(%b::text[]) AS u(id) "
             "CROSS JOIN LATERAL (SELECT d.bucket, d.digest FROM sync_docs d "
-            "WHERE d.store_id = %s AND d.kind = %s AND d.entity_id = u.id "
-            "AND d.digest IS NOT NULL OFFSET 0) AS s GROUP BY s.bucket",
+            "WHERE d.store_id = %s AND d.kind = %s AND d.entity_id = u.id OFFSET 0) AS s "
+            "GROUP BY s.bucket",
             (ids, store_id, kind),
-        )
-        return [(bucket, int(total), int(docs)) for bucket, total, docs in found]
+        ).all()
+        groups = [(bucket, int(total), int(docs)) for bucket, total, docs, _ in found]
+        return groups, sum(int(n) for *_, n in found)
     out: list[tuple[str | None, int, int]] = []
     for i in range(0, len(ids), _CHUNK):
         old = conn.execute(
@@ -105,7 +115,7 @@ def _published(
             )
         )
         out += [(bucket, unsigned(digest), 1) for digest, bucket in old]
-    return out
+    return out, None
 
 
 def withdraw(conn: Connection, store_id: str, gone: Iterable[tuple[str, str | None, int]]) -> None:

@@ -155,7 +155,7 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
                 )
             seen_gtin[g] = item.sku
     with _gc_paused(), store_tx(engine, store_id) as tx:
-        owners = _gtin_owners(tx)
+        owners, stored = _catalogue(tx)
         for i, item in enumerate(rows):
             for g in item.gtins:
                 other = owners.get(g)
@@ -165,23 +165,28 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
                     )
         _row_errors(errors)
         values = [{"store_id": store_id, **item.model_dump(mode="python")} for item in rows]
-        bulk_upsert(tx.conn, items, values, ["store_id", "sku"], skip_same=True)
+        # no sku of the load in the catalogue read under the lock (a first load): inserted
+        new = stored.isdisjoint(seen_sku)
+        bulk_upsert(tx.conn, items, values, ["store_id", "sku"], skip_same=True, absent=new)
         for row in values:
             tx.publish("item", row["sku"], item_doc(row))
     return len(rows)
 
 
-def _gtin_owners(tx: StoreTx) -> dict[str, str]:
-    """The sku of each gtin in the store's catalogue. The gtins live in a JSON list; the
-    store's catalogue is small enough to read, from the driver's cursor, as text parsed by
-    orjson (the JSON type's parse of each row cost ~10 % of a catalogue's update)."""
+def _catalogue(tx: StoreTx) -> tuple[dict[str, str], set[str]]:
+    """The sku of each gtin in the store's catalogue, and its skus. The gtins live in a JSON
+    list; the store's catalogue is small enough to read, from the driver's cursor, as text
+    parsed by orjson (the JSON type's parse of each row cost ~10 % of a catalogue's
+    update)."""
     owners: dict[str, str] = {}
+    skus: set[str] = set()
     loads = orjson.loads
     gtins = "CAST(gtins AS TEXT)" if tx.conn.dialect.name == "postgresql" else "gtins"
     for sku, text in _fetch(tx, f"SELECT sku, {gtins} FROM items WHERE store_id = ?", tx.store_id):
+        skus.add(sku)
         for g in loads(text):
             owners[g] = sku
-    return owners
+    return owners, skus
 
 
 _gc_lock = threading.Lock()
