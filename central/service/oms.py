@@ -61,6 +61,7 @@ __all__ = [
     "counts_view",
     "create_order",
     "expire_pickups",
+    "gc_paused",
     "order_view",
     "returns_view",
     "upsert_items",
@@ -154,7 +155,7 @@ def upsert_items(engine: Engine, store_id: str, rows: Sequence[ItemIn]) -> int:
                     {"row": i, "field": "gtins", "message": f"{g} is also given to {seen_gtin[g]}"}
                 )
             seen_gtin[g] = item.sku
-    with _gc_paused(), store_tx(engine, store_id) as tx:
+    with gc_paused(), store_tx(engine, store_id) as tx:
         owners, stored = _catalogue(tx)
         for i, item in enumerate(rows):
             for g in item.gtins:
@@ -195,12 +196,13 @@ _gc_was_on = False
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector held off during a bulk load (turned on again when the
     last one ends, if it was on): a load of 10,000 rows keeps ~100,000 containers alive
     that every collection of the oldest generation walked again, ~30 % of the load's CPU.
     Reference counting still frees what the load drops; cycles wait for the next
-    collection."""
+    collection. The bulk routes also hold it off while their body is parsed and validated
+    (`api.ndjson.BulkGcPause`)."""
     global _gc_pauses, _gc_was_on
     with _gc_lock:
         if _gc_pauses == 0:
@@ -239,7 +241,7 @@ def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
         }
         for person, pin_hash in zip(rows, hashes, strict=True)
     ]
-    with _gc_paused(), store_tx(engine, store_id) as tx:
+    with gc_paused(), store_tx(engine, store_id) as tx:
         bulk_upsert(tx.conn, staff, people, ["store_id", "employee_id"])
         for row in people:
             tx.publish(
@@ -251,7 +253,7 @@ def upsert_staff(engine: Engine, store_id: str, rows: Sequence[StaffIn]) -> int:
 
 
 def add_stock(engine: Engine, store_id: str, rows: Sequence[StockIn]) -> int:
-    with _gc_paused(), store_tx(engine, store_id) as tx:
+    with gc_paused(), store_tx(engine, store_id) as tx:
         known = _skus(tx)
         errors = [
             {"row": i, "field": "sku", "message": f"{r.sku} is not in this store's catalogue"}
