@@ -33,7 +33,7 @@ from ..service.webhooks import DeliveryWorker
 from ..settings import CentralSettings
 from . import events, labels, oms, receiving, sync
 from .boundary import INTERNAL_MESSAGE, Boundary, RefusedBody
-from .ndjson import NdjsonBodies
+from .ndjson import BulkGcPause, NdjsonBodies
 
 log = logging.getLogger("central")
 
@@ -160,6 +160,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     # control characters in the address, body limits on the stream, UTF-8, and a 500 for
     # anything unexpected (central/api/boundary.py)
+    app.add_middleware(BulkGcPause)  # from the body's last byte to the answer
     app.add_middleware(NdjsonBodies)  # inside Boundary: the limits count the bytes sent
     app.add_middleware(Boundary)
 

@@ -6,15 +6,22 @@ line … `]`) — no parse here, so it costs a copy; the route validates the row
 JSON array's (a row's number is its non-empty line's, from 0; a line that is not JSON makes
 the body not JSON: 422). Blank lines are skipped. The bulk body limit applies to the bytes
 sent (`boundary.Boundary`, which runs first).
+
+`BulkGcPause`: on those three routes the cyclic garbage collector is held off from the last
+byte of the body until the answer starts (`service.oms.gc_paused`), so parsing and validating 10,000
+rows is not walked again by collections of the oldest generation (~9 % of a catalogue
+load's CPU). Not while the body arrives: a slow sender does not hold it off.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 
+from ..service.oms import gc_paused
 from .boundary import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["NDJSON", "NdjsonBodies"]
+__all__ = ["NDJSON", "BulkGcPause", "NdjsonBodies"]
 
 NDJSON = b"application/x-ndjson"
 _BULK = re.compile(r"^/v1/oms/stores/[^/]+/(items|stock|staff)$")
@@ -72,3 +79,30 @@ class NdjsonBodies:
             return {**message, "body": array_part(message.get("body", b""), final=not more)}
 
         await self.app({**scope, "headers": headers}, as_array, send)
+
+
+class BulkGcPause:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _BULK.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        with ExitStack() as paused:
+            read: list[bool] = []  # the body has ended (the pause is on)
+
+            async def then_pause() -> Message:
+                message = await receive()
+                ended = message["type"] != "http.request" or not message.get("more_body", False)
+                if ended and not read:
+                    read.append(True)
+                    paused.enter_context(gc_paused())
+                return message
+
+            async def resume_then_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    paused.close()  # on again before the answer leaves
+                await send(message)
+
+            await self.app(scope, then_pause, resume_then_send)

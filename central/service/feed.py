@@ -140,12 +140,20 @@ class StoreTx:
                 text = canonical_plain(data) if kind in PLAIN_KINDS else canonical(data)
             texts.append(text)
         # the replica checksums move with them; each document is encoded once: the text its
-        # hash is of is the text written
-        digests.account(self.conn, self.store_id, rows, texts)
+        # hash is of is the text written. The lookup of what the documents counted for also
+        # tells whether any has a row yet (PostgreSQL): a load of new ones inserts plainly
+        absent = digests.account(self.conn, self.store_id, rows, texts) and len(
+            {(row["kind"], row["entity_id"]) for row in rows}
+        ) == len(rows)
         for row, text in zip(rows, texts, strict=True):
             row["data"] = storable(text, row["data"])
         bulk_upsert(
-            self.conn, sync_docs, rows, ["store_id", "kind", "entity_id"], json_text=("data",)
+            self.conn,
+            sync_docs,
+            rows,
+            ["store_id", "kind", "entity_id"],
+            json_text=("data",),
+            absent=absent,
         )
         self.conn.execute(
             update(stores)

@@ -4,9 +4,13 @@ document; a bad row still writes nothing."""
 from __future__ import annotations
 
 import gc
+from datetime import UTC, datetime
 from typing import Any
 
-from central.service.oms import BULK_CHUNK
+from central.db.engine import make_engine
+from central.service import digests
+from central.service.oms import BULK_CHUNK, STOCK_FLUSH_ROWS
+from tests.central.test_events_feed import read_all
 from tests.support.central import Central, TestStore, gtin, ok
 from tests.support.device import RawDevice
 
@@ -76,6 +80,77 @@ def test_stock_larger_than_a_chunk_adds_receipts_and_sets_levels(
         ("adjust", 7),
         ("receipt", 2),
     ]
+
+
+def test_stock_larger_than_a_flush_lands_with_its_documents_events_and_checksums(
+    any_central: Central, store: TestStore
+) -> None:
+    """A stock load written in more than one flush (`STOCK_FLUSH_ROWS`): every place's
+    on-hand, its one ledger row and its event, each document published once, and the replica
+    checksums a pull ends with equal the same hashed from scratch."""
+    n = STOCK_FLUSH_ROWS + 700
+    items = _items(0, n)
+    ok(any_central.oms.put(f"/v1/oms/stores/{store.store_id}/items", json=items))
+    tablet = RawDevice(any_central, store)
+    try:
+        tablet.pull_all()
+        rows = [{"sku": r["sku"], "location": r["location"], "qty": 5} for r in items]
+        rows[-1] = {**rows[-1], "qty": 9, "kind": "set"}  # a level, in the last flush
+        path = f"/v1/oms/stores/{store.store_id}/stock"
+        assert ok(any_central.oms.post(path, json=rows)) == {"recorded": n}
+        on_hand = _stock(any_central, store)
+        ours = {sku: q for sku, q in on_hand.items() if sku.startswith("B-")}
+        assert len(ours) == n
+        assert ours["B-00000"] == 5 and ours[f"B-{STOCK_FLUSH_ROWS:05d}"] == 5
+        assert ours[f"B-{n - 1:05d}"] == 9
+        last = any_central.ledger(store, f"B-{n - 1:05d}")
+        assert [(m["kind"], m["qty"]) for m in last] == [("adjust", 9)]
+        changes = tablet.pull_all()
+        stock_docs = [c for c in changes if c["kind"] == "stock" and c["id"].startswith("B-")]
+        assert len(stock_docs) == n == len({c["id"] for c in stock_docs})
+        versions = [c["version"] for c in changes]
+        assert versions == sorted(versions) and len(set(versions)) == len(versions)
+        page = ok(tablet.http.post("/v1/sync/pull", json={"cursor": tablet.cursor, "limit": 10}))
+    finally:
+        tablet.close()
+    engine = make_engine(any_central.server.database_url)
+    try:
+        with engine.connect() as conn:
+            fresh = digests.recompute(conn, store.store_id, datetime.now(UTC), 30)
+    finally:
+        engine.dispose()
+    assert page["checksums"] == fresh
+    assert fresh["stock"] != "0"
+    moved, _ = read_all(any_central, limit=1000, store_id=store.store_id, types="stock.changed")
+    assert len([e for e in moved if e["data"]["sku"].startswith("B-")]) == n
+
+
+def test_a_gtin_of_another_item_is_refused_unless_that_item_gives_it_up(
+    any_central: Central, store: TestStore
+) -> None:
+    """A gtin stays with its item: a load giving it to another sku is refused (422, nothing
+    written) unless the load also sends its item (without it); an item sent again with its
+    own gtins is no conflict."""
+    path = f"/v1/oms/stores/{store.store_id}/items"
+    first = _items(0, 3)
+    ok(any_central.oms.put(path, json=first))
+    assert ok(any_central.oms.put(path, json=first[:2])) == {"upserted": 2}
+    taker = {**_items(10, 1)[0], "gtins": [first[1]["gtins"][0]]}
+    refused = any_central.oms.put(path, json=[first[0], taker])
+    assert refused.status_code == 422
+    taken = gtin(900_001).zfill(14)
+    assert refused.json()["errors"] == [
+        {"row": 1, "field": "gtins", "message": f"{taken} belongs to B-00001"}
+    ]
+    given_up = {**first[1], "gtins": [gtin(800_001)]}
+    assert ok(any_central.oms.put(path, json=[taker, given_up])) == {"upserted": 2}
+    tablet = RawDevice(any_central, store)
+    try:
+        docs = {c["id"]: c["data"] for c in tablet.pull_all() if c["kind"] == "item"}
+    finally:
+        tablet.close()
+    assert docs["B-00010"]["gtins"] == [taken]
+    assert docs["B-00001"]["gtins"] == [gtin(800_001).zfill(14)]
 
 
 def test_a_bad_row_past_the_first_chunk_writes_nothing(
@@ -245,6 +320,16 @@ def test_bulk_loads_leave_the_garbage_collector_on(any_central: Central, store: 
     assert gc.isenabled()
     twice = _items(0, 2) + _items(0, 1)  # a sku twice: 422, nothing written
     assert any_central.oms.put(path, json=twice).status_code == 422
+    assert gc.isenabled()
+    # refused before the route runs: a row the request's validation refuses, a body that is
+    # not JSON, an NDJSON body (held off from its last line)
+    assert any_central.oms.put(path, json=[{**_items(0, 1)[0], "price": "-1"}]).status_code == 422
+    assert gc.isenabled()
+    assert any_central.oms.put(path, content=b"[{not json").status_code == 422
+    assert gc.isenabled()
+    headers = {"Content-Type": "application/x-ndjson"}
+    lines = iter(_ndjson(_items(0, 20)))
+    assert ok(any_central.oms.put(path, content=lines, headers=headers)) == {"upserted": 20}
     assert gc.isenabled()
     stock = [
         {"sku": "B-00000", "location": "Z-00", "qty": 3},
