@@ -510,11 +510,12 @@ class SyncEngine:
         status: bool = True,
     ) -> None:
         """Pages until the head; with `check`, the replica is then checked (and healed); with
-        `status`, the first page tells central what waits here (`DeviceStatus`)."""
+        `status`, the first page tells central what waits here (`DeviceStatus`), and a replica
+        report central has not taken is sent (without: nothing is written at central)."""
         head = self._pull_pages(replica, client, tally, status=status)
         if check and head.checksums is not None:
             self._check(replica, client, tally, head)
-        if self._report is not None:
+        if status and self._report is not None:
             self._send_report(client)
 
     def _pull_pages(

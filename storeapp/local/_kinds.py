@@ -151,14 +151,11 @@ def rebase(
         conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
     orders, returns = touched[Document.ORDER], touched[Document.RETURN]
     counts, tasks = touched[Document.COUNT], touched[Document.TASK]
-    if settled:
-        pending = sorted(
-            [
-                *pending,
-                *pending_ops_on(conn, _TYPES_ON[Document.ORDER], "order_id", orders),
-                *pending_ops_on(conn, _TYPES_ON[Document.TASK], "task_id", tasks),
-            ]
-        )
+    if settled:  # and the ops of the orders and tasks folded, in seq order with the others
+        for document, folded_ids in ((Document.ORDER, orders), (Document.TASK, tasks)):
+            key = _ONE_DOCUMENT_KEYS[document]
+            pending += pending_ops_on(conn, _TYPES_ON[document], key, folded_ids)
+        pending.sort()
     if everything:
         for table, kind, ids in (
             ("orders", "order", orders),
