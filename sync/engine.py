@@ -7,7 +7,8 @@
       │        any other failure (SeqGap, SeqReused, a refused request, a 5xx)
       │        → told in words, and the pass goes on to pull
       │        a poke (`poke()`, from the event stream) while a batch is in flight or
-      │        between two: a pull at once, beside the push (a cancel is learned mid-drain)
+      │        between two: a pull at once, beside the push (a cancel is learned mid-drain);
+      │        it writes nothing at central (no `status`), so it never waits for the push
       ├─ pull: no cursor yet → the snapshot; then pages until has_more is false,
       │        replica.apply_pull(page) per page; a page with `reset` → the snapshot
       ├─ check: at the head, central's checksums against the replica's, per kind; a kind
@@ -425,10 +426,12 @@ class SyncEngine:
     def _pull_between(self, replica: Replica, client: CentralClient, tally: _Tally) -> None:
         """A pull while the push goes on (the next batch may be in flight: central reads a
         store without waiting for its writes): a cancel is learned mid-drain. A failure other
-        than offline or revoked is left to the pull that ends the pass."""
+        than offline or revoked is left to the pull that ends the pass. It says nothing of the
+        tablet (`status`, one write per pass, by the pull that ends it): that write would wait
+        for the store's lock the push holds, and the pull with it."""
         self._poked.clear()
         try:
-            self._pull(replica, client, tally)
+            self._pull(replica, client, tally, status=False)
         except (Offline, Unauthorized):
             raise
         except SyncError as exc:
@@ -498,30 +501,42 @@ class SyncEngine:
         return response
 
     def _pull(
-        self, replica: Replica, client: CentralClient, tally: _Tally, *, check: bool = False
+        self,
+        replica: Replica,
+        client: CentralClient,
+        tally: _Tally,
+        *,
+        check: bool = False,
+        status: bool = True,
     ) -> None:
-        """Pages until the head; with `check`, the replica is then checked (and healed)."""
-        head = self._pull_pages(replica, client, tally)
+        """Pages until the head; with `check`, the replica is then checked (and healed); with
+        `status`, the first page tells central what waits here (`DeviceStatus`), and a replica
+        report central has not taken is sent (without: nothing is written at central)."""
+        head = self._pull_pages(replica, client, tally, status=status)
         if check and head.checksums is not None:
             self._check(replica, client, tally, head)
-        if self._report is not None:
+        if status and self._report is not None:
             self._send_report(client)
 
-    def _pull_pages(self, replica: Replica, client: CentralClient, tally: _Tally) -> PullResponse:
+    def _pull_pages(
+        self, replica: Replica, client: CentralClient, tally: _Tally, *, status: bool = True
+    ) -> PullResponse:
         """Pull pages until has_more is false; the last page."""
         cursor = replica.cursor()
         if cursor is None:
             cursor = self._first_download(replica, client, tally)
         resets = 0
-        waiting = replica.pending_summary()  # told to central on the first page, for managers
-        status: DeviceStatus | None = DeviceStatus(
-            pending=waiting.count,
-            oldest_pending_at=waiting.oldest_occurred_at,
-            app_version=self._app_version,
-        )
+        told: DeviceStatus | None = None
+        if status:  # told to central on the first page, for managers
+            waiting = replica.pending_summary()
+            told = DeviceStatus(
+                pending=waiting.count,
+                oldest_pending_at=waiting.oldest_occurred_at,
+                app_version=self._app_version,
+            )
         while True:
-            page = client.pull(cursor, self._pull_limit, status=status)
-            status = None
+            page = client.pull(cursor, self._pull_limit, status=told)
+            told = None
             tally.server_time = page.server_time
             if page.reset is not None:
                 resets += 1

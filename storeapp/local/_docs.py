@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -37,6 +37,7 @@ __all__ = [
     "ops_on",
     "parsed_doc",
     "pending_ops",
+    "pending_ops_on",
     "staff_index",
     "store_policy",
     "store_timezone",
@@ -205,15 +206,48 @@ class Pending(NamedTuple):
     occurred_at: datetime
 
 
-def pending_ops(conn: sqlite3.Connection) -> list[Pending]:
-    """The ops central has not applied yet (seq > last_applied_seq), in seq order.
+_PENDING = """SELECT seq, type, actor_id, payload, occurred_at FROM outbox
+   WHERE seq > (SELECT last_applied_seq FROM sync_state WHERE id = 1)"""
+
+
+def pending_ops(conn: sqlite3.Connection, *, except_types: Collection[str] = ()) -> list[Pending]:
+    """The ops central has not applied yet (seq > last_applied_seq), in seq order; without
+    those of `except_types` (a settled rebase reads the ops of the orders it folds apart).
 
     Read on every pull (the rebase), so a draining tablet reads tens of thousands: tuples, not
     row dicts, and orjson for the payloads (the standard parser where orjson refuses one)."""
-    found = conn.execute(
-        """SELECT seq, type, actor_id, payload, occurred_at FROM outbox
-           WHERE seq > (SELECT last_applied_seq FROM sync_state WHERE id = 1) ORDER BY seq"""
-    ).fetchall()
+    if except_types:
+        found = conn.execute(
+            f"{_PENDING} AND type NOT IN (SELECT value FROM json_each(?)) ORDER BY seq",
+            (dumps(sorted(except_types)),),
+        ).fetchall()
+    else:
+        found = conn.execute(f"{_PENDING} ORDER BY seq").fetchall()
+    return _pendings(found)
+
+
+def pending_ops_on(
+    conn: sqlite3.Connection, types: Collection[str], key: str, ids: Collection[str]
+) -> list[Pending]:
+    """The pending ops of `types` whose payload's `key` is one of `ids`, in seq order: what
+    the folds of those documents read, picked out by SQLite (its JSON functions, no
+    index: the outbox's inserts and deletes are the drain's) without decoding the other ops
+    of a long outbox. A payload that is not JSON makes it read them all as `pending_ops`
+    does (which fails on it, as before)."""
+    assert key.isidentifier()
+    try:
+        found = conn.execute(
+            f"""{_PENDING} AND type IN (SELECT value FROM json_each(?))
+                AND json_extract(payload, '$.{key}') IN (SELECT value FROM json_each(?))
+                ORDER BY seq""",
+            (dumps(sorted(types)), dumps(sorted(ids))),
+        ).fetchall()
+    except sqlite3.OperationalError:  # malformed JSON
+        return [p for p in pending_ops(conn) if p.type in types and p.payload.get(key) in ids]
+    return _pendings(found)
+
+
+def _pendings(found: list[Any]) -> list[Pending]:
     return [
         Pending(seq, type_, actor_id, _payload(payload), from_iso(occurred_at))  # type: ignore[arg-type]
         for seq, type_, actor_id, payload, occurred_at in found

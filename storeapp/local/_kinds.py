@@ -23,7 +23,15 @@ from sync.protocol import OPS, Document
 
 from ._catalogue import apply_stock
 from ._counts import apply_count, fold_count, touched_by_count_op
-from ._docs import Acting, Pending, pending_ops, staff_index, store_policy, store_timezone
+from ._docs import (
+    Acting,
+    Pending,
+    pending_ops,
+    pending_ops_on,
+    staff_index,
+    store_policy,
+    store_timezone,
+)
 from ._inbound import apply_inbound, apply_transfer
 from ._orders import apply_order, fold_order, touched_by_order_op
 from ._plans import apply_plan, touched_by_plan_op
@@ -71,6 +79,18 @@ KINDS: Mapping[Document, Kind] = MappingProxyType(
 )
 
 
+# the op types whose every op touches exactly one document, of its own kind, named by the
+# payload's key (`touched_by_order_op`, `touched_by_task_op`): a settled rebase reads the ops
+# of these only for the documents it folds
+_ONE_DOCUMENT_KEYS: Mapping[Document, str] = MappingProxyType(
+    {Document.ORDER: "order_id", Document.TASK: "task_id"}
+)
+_TYPES_ON: Mapping[Document, frozenset[str]] = MappingProxyType(
+    {d: frozenset(t for t, spec in OPS.items() if spec.document is d) for d in _ONE_DOCUMENT_KEYS}
+)
+_ONE_DOCUMENT_TYPES = frozenset().union(*_TYPES_ON.values())
+
+
 def _touched_by(type_: str, payload: dict[str, Any]) -> set[tuple[Document, str]]:
     """The documents (kind, id) an op of `type_` changes the rows of."""
     spec = OPS.get(type_)
@@ -107,7 +127,9 @@ def rebase(
     its order). The others' rows already are their unchanged document plus the same pending
     ops. A tablet draining 40,000 queued ops otherwise re-applied all of them on every pull
     between two pushes (a cancel learned mid-drain waited ~0.5 s for it)."""
-    pending = pending_ops(conn)
+    # settled: the ops of orders and tasks (each touches its one document, nothing else) are
+    # read below for the documents folded, not all of a long outbox on every pull
+    pending = pending_ops(conn, except_types=_ONE_DOCUMENT_TYPES if settled else ())
     touched: dict[Document, set[str]] = {document: set() for document in Document}
     touched[Document.ORDER] |= set(order_ids)
     touched[Document.TASK] |= set(task_ids)
@@ -129,6 +151,11 @@ def rebase(
         conn.execute("UPDATE op_log SET rebased = 1 WHERE rebased = 0")
     orders, returns = touched[Document.ORDER], touched[Document.RETURN]
     counts, tasks = touched[Document.COUNT], touched[Document.TASK]
+    if settled:  # and the ops of the orders and tasks folded, in seq order with the others
+        for document, folded_ids in ((Document.ORDER, orders), (Document.TASK, tasks)):
+            key = _ONE_DOCUMENT_KEYS[document]
+            pending += pending_ops_on(conn, _TYPES_ON[document], key, folded_ids)
+        pending.sort()
     if everything:
         for table, kind, ids in (
             ("orders", "order", orders),

@@ -265,3 +265,10 @@ def m005_canonical_docs(db: Database) -> None:
         for kind, id_, data in db.execute("SELECT kind, id, data FROM srv_docs").fetchall()
     ]
     db.conn.executemany("UPDATE srv_docs SET data = ? WHERE kind = ? AND id = ?", rows)
+
+
+@migrations()
+def m006_op_log_unrebased(db: Database) -> None:
+    """A pull between two pushes of a long drain reads the op log's rows not yet rebased by
+    an index of them, not by a walk of every op acknowledged so far."""
+    db.execute("CREATE INDEX IF NOT EXISTS op_log_unrebased ON op_log (rebased) WHERE rebased = 0")

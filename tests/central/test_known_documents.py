@@ -28,12 +28,8 @@ def test_an_order_another_process_cancelled_is_read_as_cancelled(
         try:
             # the other process writes the order, then reads back what it wrote, twice
             assert tablet.push_one("order.claim", {"order_id": oid})["status"] == "applied"
-            assert [r["status"] for r in tablet.push(scan(tablet, oid, "1", first))] == [
-                "applied"
-            ]
-            assert [r["status"] for r in tablet.push(scan(tablet, oid, "1", first))] == [
-                "applied"
-            ]
+            assert [r["status"] for r in tablet.push(scan(tablet, oid, "1", first))] == ["applied"]
+            assert [r["status"] for r in tablet.push(scan(tablet, oid, "1", first))] == ["applied"]
             # this process cancels it behind the other's back
             ok(any_central.oms.post(f"/v1/oms/orders/{oid}/cancel", json={"reason": "fraud"}))
             result = tablet.push(scan(tablet, oid, "2", second))[0]

@@ -89,6 +89,7 @@ def test_a_new_file_has_strict_tables_in_wal_mode(db_path: Path) -> None:
             "m003_counts",
             "m004_pin_attempts",
             "m005_canonical_docs",
+            "m006_op_log_unrebased",
         ]
 
 
@@ -348,6 +349,57 @@ def test_a_pull_that_moves_one_order_keeps_every_order_s_pending_work_shown(
     store.apply_pull(feed.orders(taken))
     assert order_state(store, "W-2")["assignee"] == "E2"
     assert order_state(store, "W-1") == {**mine, "priority": 9}
+
+
+def test_a_pull_between_pushes_folds_the_moved_documents_over_their_own_pending_ops(
+    store: LocalStore, feed: Feed
+) -> None:
+    # a draining tablet's pull reads only the pending ops of what it folds (orders by their
+    # index): each moved order and task still shows all its own work and nobody else's, the
+    # orders it did not move keep theirs, and an order central applied ops of shows the rest
+    lines = [("1", "DOG2", 3), ("2", "BOWL", 2)]
+    orders = ("W-1", "W-2", "W-3")
+    store.apply_pull(feed.orders(*(order_doc(o, lines) for o in orders)))
+    tasks = (task_doc("T-1"), task_doc("T-2"))
+    store.apply_pull(feed.page(*(feed.change("task", t["task_id"], t) for t in tasks)))
+    for order_id in orders:
+        store.act("E1", "order.claim", {"order_id": order_id}, T0)
+    for n, order_id in enumerate(orders, start=1):  # W-1 one scan, W-2 two, W-3 three
+        for _ in range(n):
+            scan = {"order_id": order_id, "line_id": "1", "gtin": gtin(1)}
+            store.act("E1", "pick.scan", scan, T0)
+    store.act("E1", "task.done", {"task_id": "T-1"}, T0)
+    mine = {"state": "picking", "assignee": "E1", "priority": 0}
+    store.apply_pull(
+        feed.page(
+            *feed.orders(order_doc("W-2", lines, priority=4)).changes,
+            feed.change("task", "T-1", {**tasks[0], "qty": 2}),
+            feed.change("task", "T-2", {**tasks[1], "qty": 3}),
+        )
+    )
+    assert order_state(store, "W-1") == {**mine, "picked": {"1": 1, "2": 0}}
+    assert order_state(store, "W-2") == {**mine, "picked": {"1": 2, "2": 0}, "priority": 4}
+    assert order_state(store, "W-3") == {**mine, "picked": {"1": 3, "2": 0}}
+    assert [t.task_id for t in store.tasks()] == ["T-2"]  # T-1 still shown done
+    # central applied the claims and W-1's scan (seqs 1-4): each order as central has it now,
+    # with only the scans it has not applied on top (none twice)
+    sent = {op["seq"]: op for op in store.pending(100)}
+    store.acknowledge([result(sent[seq]) for seq in (1, 2, 3, 4)])
+
+    def claimed(order_id: str, **more: Any) -> dict[str, Any]:
+        return order_doc(order_id, lines, state="picking", assignee="E1", **more)
+
+    store.apply_pull(
+        feed.orders(
+            claimed("W-1", picked={"1": 1}),
+            claimed("W-2", priority=4),
+            claimed("W-3"),
+            last_applied_seq=4,
+        )
+    )
+    assert order_state(store, "W-2") == {**mine, "picked": {"1": 2, "2": 0}, "priority": 4}
+    assert order_state(store, "W-3") == {**mine, "picked": {"1": 3, "2": 0}}
+    assert order_state(store, "W-1") == {**mine, "picked": {"1": 1, "2": 0}}
 
 
 def test_rebase_drops_a_claim_that_lost_to_another_tablet(store: LocalStore, feed: Feed) -> None:

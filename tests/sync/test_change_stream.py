@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from central.db.engine import make_engine
 from storeapp.local import LocalStore
-from sync.engine import Progress, SyncEngine
+from sync.engine import Progress, SyncEngine, SyncReport
 from sync.errors import SyncError
 from tests.support.central import Central, TestStore, ok
 from tests.support.faults import FaultyTransport
@@ -46,6 +50,10 @@ def _order_status(path: Path, order_id: str) -> str | None:
 def _outbox(path: Path) -> int:
     with sqlite3.connect(path) as conn:
         return int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def test_a_poked_tablet_learns_of_a_cancel_before_its_outbox_is_empty(
@@ -114,4 +122,71 @@ def test_a_poked_tablet_learns_of_a_cancel_before_its_outbox_is_empty(
     assert report.waiting == 0
     assert seen_with_waiting, "the cancel was learned only after the outbox was empty"
     assert seen_with_waiting[0] > 0
+    assert _order_status(tablet.path, doomed) == "cancelled"
+
+
+@contextmanager
+def _device_locked(central: Central, device_id: str) -> Iterator[None]:
+    """Another writer holds what a push of `device_id` must lock (SQLite: the database's write
+    lock; PostgreSQL: the device's row), as a long push of it would: its push waits."""
+    url = central.server.database_url
+    if url.startswith("sqlite"):
+        writer = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as holder, holder.begin():
+            holder.execute(
+                text("SELECT 1 FROM devices WHERE device_id = :d FOR UPDATE"), {"d": device_id}
+            )
+            yield
+    finally:
+        engine.dispose()
+
+
+def test_a_poke_while_a_push_waits_for_central_s_lock_is_pulled_before_that_push_returns(
+    any_central: Central, store: TestStore, tablet: Tablet
+) -> None:
+    # a pull reads what central committed and writes nothing, so it never waits for the lock a
+    # push holds: the cancel shows on the tablet while its push is still waiting at central
+    sku, other = store.skus
+    picked = any_central.order(store, [(sku, 5)])["order_id"]
+    doomed = any_central.order(store, [(other, 1)])["order_id"]
+    assert tablet.sync().ok
+    with LocalStore(tablet.path) as local:
+        scan = {"order_id": picked, "line_id": "1", "gtin": store.gtins[sku], "qty": 1}
+        assert all(r.queued for r in local.act_many("E1", [("pick.scan", scan)] * 5, _now()))
+        identity = local.identity()
+    assert identity is not None
+    ok(any_central.oms.post(f"/v1/oms/orders/{doomed}/cancel", json={}))
+
+    engine = SyncEngine(lambda: LocalStore(tablet.path), tablet.client)
+    reports: list[SyncReport] = []
+    seen: list[tuple[bool, int]] = []  # (the pass still running, ops waiting) at the cancel
+    with _device_locked(any_central, identity.device_id):
+        passing = threading.Thread(target=lambda: reports.append(engine.run_once()))
+        passing.start()
+        time.sleep(0.5)  # the push is at central, waiting for the lock
+        engine.poke()  # the event stream's poke for the cancel
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if _order_status(tablet.path, doomed) == "cancelled":
+                seen.append((passing.is_alive(), _outbox(tablet.path)))
+                break
+            time.sleep(0.02)
+    passing.join(timeout=30)
+
+    assert seen == [(True, 5)], "the cancel waited for the push"
+    assert reports and reports[0].ok, reports and reports[0].error_in_words
+    assert (reports[0].pushed, reports[0].waiting) == (5, 0)
+    with LocalStore(tablet.path) as local:
+        assert [op.status for op in local.op_log()] == ["applied"] * 5
+        order = local.order(picked)
+    assert order is not None and order.lines[0].picked == 5  # each scan once
     assert _order_status(tablet.path, doomed) == "cancelled"
