@@ -122,7 +122,7 @@ def in_process(url: str, plan: Plan, orders: int, profile: bool) -> str:
     cpu = _cpu() - cpu0
     engine.dispose()
     if profiler is not None:
-        pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "tottime")).print_stats(int(os.environ.get("PTOP", "40")))
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
     return f"in process: {cycles} cycles; CPU {cpu / cycles * 1000:.2f} ms a cycle"
 
 
