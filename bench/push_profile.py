@@ -26,7 +26,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -36,7 +35,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import central.api.sync as sync_api  # noqa: E402
@@ -46,7 +44,14 @@ from central.service.push import push  # noqa: E402
 from storeapp.local import LocalStore  # noqa: E402
 from sync.engine import SyncEngine  # noqa: E402
 from sync.protocol import PushRequest  # noqa: E402
-from tests.support.central import Central, fresh_pg_database, pg_url, running_central  # noqa: E402
+from tests.support.central import (  # noqa: E402
+    Central,
+    create_pg_database,
+    drop_pg_database,
+    fresh_pg_database,
+    pg_url,
+    running_central,
+)
 
 sys.path.insert(0, str(ROOT / "bench"))
 from sync_drain import queue_mix, queue_spread  # noqa: E402
@@ -132,14 +137,14 @@ def main() -> None:
                     path, _, _ = queue(central, workdir)
                     template = make_url(url).database
                     central.server.stop()
-                    kept = _pg_clone(admin_url, template)
+                    kept = create_pg_database(admin_url, template)
                     central.server.start()
                     bodies = _record(central, path)
                 try:
 
                     @contextmanager
                     def copy() -> Iterator[str]:
-                        name = _pg_clone(admin_url, kept)
+                        name = create_pg_database(admin_url, kept)
                         try:
                             yield (
                                 make_url(admin_url)
@@ -147,11 +152,11 @@ def main() -> None:
                                 .render_as_string(hide_password=False)
                             )
                         finally:
-                            _pg_drop(admin_url, name)
+                            drop_pg_database(admin_url, name)
 
                     _run(copy, bodies, args)
                 finally:
-                    _pg_drop(admin_url, kept)
+                    drop_pg_database(admin_url, kept)
         else:
             live = workdir / "central.db"
             saved = workdir / "saved.db"
@@ -204,30 +209,6 @@ def _run(copy: Callable[[], Any], bodies: list[Recorded], args: argparse.Namespa
             stats.dump_stats(args.dump)
         stats.sort_stats("cumulative").print_stats(args.profile)
         stats.sort_stats("tottime").print_stats(args.profile)
-
-
-def _pg_clone(admin_url: str, template: str | None) -> str:
-    name = f"storeapp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": template},
-        )
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return name
-
-
-def _pg_drop(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
 
 
 if __name__ == "__main__":

@@ -387,20 +387,46 @@ def running_central(
 @contextmanager
 def fresh_pg_database(admin_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database made from CENTRAL_TEST_PG; dropped afterwards."""
-    name = f"storeapp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name = create_pg_database(admin_url)
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
+        drop_pg_database(admin_url, name)
+
+
+def create_pg_database(admin_url: str, template: str | None = None) -> str:
+    """A new PostgreSQL database (a copy of `template`, whose sessions are ended first, when
+    given); its name."""
+    name = f"storeapp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            if template is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                _end_sessions(conn, template)
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    finally:
         admin.dispose()
+    return name
+
+
+def drop_pg_database(admin_url: str, name: str) -> None:
+    """Drop a database `create_pg_database` made, ending its sessions first."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            _end_sessions(conn, name)
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def _end_sessions(conn: Any, database: str) -> None:
+    conn.execute(
+        text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+        {"n": database},
+    )
 
 
 def pg_url() -> str | None:
