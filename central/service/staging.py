@@ -319,10 +319,6 @@ def _dumped(doc: Any, dump: Dump) -> dict[str, Any]:
     return {"state": doc.state.value, "data": dump(doc)}
 
 
-def _plain(doc: BaseModel) -> str:
-    return storable(canonical_plain(doc.model_dump(mode="json")))
-
-
 def storable(text: str, data: Any = None) -> str:
     """A document's canonical text as a JSON column holds it; the rare text that cannot be
     written as UTF-8 (a lone surrogate) as ASCII JSON with escapes, as it was written before
@@ -417,9 +413,7 @@ class DocKind:
     update_row: Callable[[Any, Dump], dict[str, Any]]
     encoded: tuple[str, ...] = ()  # JSON columns its rows give as their text (`Dump`)
 
-    def flush(
-        self, conn: Connection, new: Rows | None, changed: Rows | None, dump: Dump = _plain
-    ) -> None:
+    def flush(self, conn: Connection, new: Rows | None, changed: Rows | None, dump: Dump) -> None:
         if new:
             rows = [self.insert_row(v, dump) for v in new.values()]
             bulk_insert(conn, self.table, rows, json_text=self.encoded)
