@@ -38,14 +38,21 @@ def _scans(device: RawDevice, store: TestStore, sku: str, oid: str, n: int) -> l
     return [device.op("pick.scan", payload) for _ in range(n)]
 
 
+def _claimed_with_scans(
+    central: Central, store: TestStore, device: RawDevice, sku: str
+) -> tuple[str, list[Any]]:
+    """An order of 300 units of `sku` the device has claimed, and its 300 scans (not sent)."""
+    oid = central.order(store, [(sku, 300)])["order_id"]
+    device.push_one("order.claim", {"order_id": oid})
+    return oid, _scans(device, store, sku, oid, 300)
+
+
 def test_a_cancel_sent_during_a_long_push_commits_between_its_parts(
     any_central: Central, store: TestStore, device: RawDevice, lock_budget: Any
 ) -> None:
     lock_budget(0.0)  # a part per op: the cancel surely lands inside the push
     sku = store.skus[0]
-    oid = any_central.order(store, [(sku, 300)])["order_id"]
-    device.push_one("order.claim", {"order_id": oid})
-    scans = _scans(device, store, sku, oid, 300)
+    oid, scans = _claimed_with_scans(any_central, store, device, sku)
     answer: dict[str, Any] = {}
 
     def push() -> None:
@@ -102,9 +109,7 @@ def test_a_part_that_cannot_be_written_leaves_the_parts_before_it_answered(
 
     lock_budget(0.0)
     sku = store.skus[2]
-    oid = any_central.order(store, [(sku, 300)])["order_id"]
-    device.push_one("order.claim", {"order_id": oid})
-    scans = _scans(device, store, sku, oid, 300)
+    oid, scans = _claimed_with_scans(any_central, store, device, sku)
     answer: dict[str, Any] = {}
 
     def push() -> None:

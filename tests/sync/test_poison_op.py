@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,12 +28,18 @@ def tablet(any_central: Central, store: TestStore, tmp_path: Path) -> Iterator[T
     transport.shutdown()
 
 
+def _three_scans_queued(central: Central, store: TestStore, tablet: Tablet) -> dict[str, Any]:
+    """An order of 3 units the tablet knows, with its 3 scans waiting in the outbox."""
+    order = central.order(store, [(store.skus[0], 3)])
+    assert tablet.sync().ok
+    tablet.scan(store, order, times=3)
+    return order
+
+
 def test_a_damaged_op_in_the_outbox_is_refused_alone_and_the_ops_after_it_sync(
     any_central: Central, store: TestStore, tablet: Tablet
 ) -> None:
-    order = any_central.order(store, [(store.skus[0], 3)])
-    assert tablet.sync().ok
-    tablet.scan(store, order, times=3)
+    order = _three_scans_queued(any_central, store, tablet)
     with sqlite3.connect(tablet.path) as conn:  # an op saved with nobody's name on it
         conn.execute("UPDATE outbox SET actor_id = '' WHERE seq = 2")
     report = tablet.sync()
@@ -51,9 +58,7 @@ def test_a_damaged_op_in_the_outbox_is_refused_alone_and_the_ops_after_it_sync(
 def test_an_op_that_cannot_be_sent_at_all_stops_the_push_in_words_and_the_pull_goes_on(
     any_central: Central, store: TestStore, tablet: Tablet
 ) -> None:
-    order = any_central.order(store, [(store.skus[0], 3)])
-    assert tablet.sync().ok
-    tablet.scan(store, order, times=3)
+    order = _three_scans_queued(any_central, store, tablet)
     with sqlite3.connect(tablet.path) as conn:  # the tablet's file damaged under the app
         conn.execute("UPDATE outbox SET op_id = 'not-a-uuid' WHERE seq = 2")
     later = any_central.order(store, [(store.skus[0], 1)])  # news for the pull
