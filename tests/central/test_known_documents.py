@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from central.service.staging import KnownModels
 from tests.support.central import Central, TestStore, ok, running_central
 from tests.support.device import RawDevice
 
@@ -39,3 +42,25 @@ def test_an_order_another_process_cancelled_is_read_as_cancelled(
     order = any_central.get_order(oid)
     assert order["state"] == "cancelled"
     assert [line["picked"] for line in order["lines"]] == [2, 0]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    doc_id: str
+
+
+class _Other(_Doc):
+    pass
+
+
+def test_a_process_remembers_documents_within_its_budget_forgetting_the_oldest() -> None:
+    known = KnownModels(chars=30)
+    docs = [_Doc(doc_id=f"D{n}") for n in range(4)]
+    texts = [d.model_dump_json() for d in docs]  # 14 characters each
+    for text, doc in zip(texts, docs, strict=True):
+        known.put(text, doc)
+    assert [known.get(_Doc, t) for t in texts] == [None, None, docs[2], docs[3]]
+    assert known.get(_Other, texts[3]) is None  # the same text read as another model
+    known.put(texts[3], docs[3])  # remembered again: counted once
+    known.put(texts[1], docs[1])
+    assert [known.get(_Doc, t) for t in texts] == [None, docs[1], None, docs[3]]
